@@ -1,0 +1,2 @@
+export * from './x86/registers';
+export * from './x86/ftrace-site';
