@@ -1,0 +1,44 @@
+/**
+ * Kernel services that emulated code calls like ordinary functions (SPEC section 3). Each has an entry
+ * point in the services window; the CPU stops there (EntryKind.Native) and the host serves the call in
+ * TypeScript, then returns to the caller as `ret` would. Two more entries are not C functions:
+ * `ftrace_caller` (the trampoline an enabled ftrace site calls) and `ret_from_call`, the return address
+ * pushed under a task's top-level call — reaching it is the task's "return to user space" (kernel exit),
+ * where the kernel calls klp_update_patch_state().
+ */
+import { SERVICES_BASE, SERVICES_SIZE, SERVICE_STRIDE } from '../mem/layout';
+
+export const SERVICE_NAMES = [
+  'printk',
+  'seq_puts',
+  'seq_printf',
+  'msleep',
+  'schedule',
+  'cond_resched',
+  'current_pid',
+  'ftrace_caller',
+  'ret_from_call',
+] as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Names emulated code may `call` (the other two are reached only by the machine itself). */
+export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter(
+  (n) => n !== 'ftrace_caller' && n !== 'ret_from_call',
+);
+
+export function serviceAddr(name: ServiceName): number {
+  return SERVICES_BASE + SERVICE_NAMES.indexOf(name) * SERVICE_STRIDE;
+}
+
+export function serviceAt(addr: number): ServiceName | undefined {
+  const off = addr - SERVICES_BASE;
+  if (off < 0 || off % SERVICE_STRIDE !== 0) return undefined;
+  return SERVICE_NAMES[off / SERVICE_STRIDE];
+}
+
+export const FTRACE_CALLER = serviceAddr('ftrace_caller');
+export const RET_FROM_CALL = serviceAddr('ret_from_call');
+
+export const SERVICES_END = SERVICES_BASE + SERVICES_SIZE;
+export const isServiceAddr = (a: number): boolean => a >= SERVICES_BASE && a < SERVICES_END;

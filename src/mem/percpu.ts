@@ -1,0 +1,142 @@
+/**
+ * Per-CPU areas and the global control block (PERCPU region), as Int32 words plus Int64 clocks.
+ *
+ * Every word here is accessed with Atomics, because each is a synchronisation point between threads:
+ * - `syncReq`/`syncAck`: the sync-core IPI. The poker (coordinator) does Atomics.add on the target's
+ *   `syncReq` and notifies its `kick`; the CPU, at an instruction boundary, flushes its decoded-instruction
+ *   cache and then Atomics.store's `syncAck = syncReq`. The store-after-flush is what lets the poker know
+ *   no stale decode of the patched bytes survives on that CPU (the "serialising instruction" of x86).
+ * - `rcuQs`: incremented (Atomics.add) by the CPU at each quiescent state (context switch, idle, leaving
+ *   the ftrace handler's preempt-disabled section); synchronize_rcu() snapshots it and waits for change.
+ * - `clock`/`horizon` (Int64): the CPU's simulated time and how far it has committed not to go below; see
+ *   src/kernel/sim-clock.ts.
+ * - `heartbeat`/`lastRip`: written by the CPU between slices, read by whoever watches for hangs.
+ */
+import { PERCPU_SIZE } from './layout';
+import type { KernelMemory } from './kernel-memory';
+
+export const enum PcpuField {
+  CpuId = 0,
+  /** pid of the task running on this CPU, 0 when idle. */
+  Current = 1,
+  SyncReq = 2,
+  SyncAck = 3,
+  Heartbeat = 4,
+  LastRip = 5,
+  Mode = 6,
+  RcuQs = 7,
+  /** preempt_count: non-zero while inside the ftrace handler's RCU-sched read side. */
+  PreemptCount = 8,
+  /** Futex-like word a CPU waits on when it has nothing to do; bumped to wake it. */
+  Kick = 9,
+  StopReq = 10,
+  /** Int64 at words 16-17. */
+  Clock = 16,
+  /** Int64 at words 18-19. */
+  Horizon = 18,
+  /** Int64 at words 20-21: instructions retired. */
+  Retired = 20,
+}
+
+export const enum CpuMode {
+  Offline = 0,
+  Running = 1,
+  Idle = 2,
+  Stopped = 3,
+  Crashed = 4,
+}
+
+/** Word indices in the global control block (the slot before CPU 0). */
+export const enum GlobalField {
+  /** Set to 1 to stop every CPU (simulation end). */
+  StopAll = 0,
+  /** text_poke_bp descriptor, valid while PokeActive = 1: address and the 5 intended bytes. */
+  PokeActive = 1,
+  PokeAddr = 2,
+  PokeLen = 3,
+  /** Bytes 16..31 of the block hold the intended instruction (PokeBytes offset in bytes). */
+  /** Int64 at words 8-9: the coordinator's clock horizon. */
+  CoordHorizon = 8,
+  /** Count of violations detected anywhere (Atomics.add). */
+  Violations = 10,
+  /** Slices per second cap for watch mode etc. (unused = 0). */
+  Reserved = 11,
+  /** Bumped whenever any horizon moves forward a lot (waiters watch it). */
+  ClockEpoch = 12,
+}
+export const POKE_BYTES_OFFSET = 64;
+
+export class PercpuView {
+  readonly base: number;
+  private readonly base32: number;
+  private readonly base64: number;
+
+  constructor(private readonly km: KernelMemory, readonly cpu: number) {
+    this.base = km.layout.percpuBase + PERCPU_SIZE * (cpu + 1);
+    this.base32 = this.base >>> 2;
+    this.base64 = this.base >>> 3;
+  }
+
+  get(f: PcpuField): number {
+    return Atomics.load(this.km.i32, this.base32 + f);
+  }
+
+  set(f: PcpuField, v: number): void {
+    Atomics.store(this.km.i32, this.base32 + f, v);
+  }
+
+  add(f: PcpuField, v: number): number {
+    return Atomics.add(this.km.i32, this.base32 + f, v);
+  }
+
+  index(f: PcpuField): number {
+    return this.base32 + f;
+  }
+
+  get64(f: PcpuField): bigint {
+    return Atomics.load(this.km.i64, this.base64 + (f >>> 1));
+  }
+
+  set64(f: PcpuField, v: bigint): void {
+    Atomics.store(this.km.i64, this.base64 + (f >>> 1), v);
+  }
+
+  kick(): void {
+    Atomics.add(this.km.i32, this.base32 + PcpuField.Kick, 1);
+    Atomics.notify(this.km.i32, this.base32 + PcpuField.Kick);
+  }
+}
+
+export class GlobalView {
+  readonly base: number;
+  private readonly base32: number;
+
+  constructor(private readonly km: KernelMemory) {
+    this.base = km.layout.percpuBase;
+    this.base32 = this.base >>> 2;
+  }
+
+  get(f: GlobalField): number {
+    return Atomics.load(this.km.i32, this.base32 + f);
+  }
+
+  set(f: GlobalField, v: number): void {
+    Atomics.store(this.km.i32, this.base32 + f, v);
+  }
+
+  add(f: GlobalField, v: number): number {
+    return Atomics.add(this.km.i32, this.base32 + f, v);
+  }
+
+  index(f: GlobalField): number {
+    return this.base32 + f;
+  }
+
+  get coordHorizon(): bigint {
+    return Atomics.load(this.km.i64, (this.base >>> 3) + (GlobalField.CoordHorizon >>> 1));
+  }
+
+  set coordHorizon(v: bigint) {
+    Atomics.store(this.km.i64, (this.base >>> 3) + (GlobalField.CoordHorizon >>> 1), v);
+  }
+}
