@@ -1,0 +1,46 @@
+/**
+ * `klpsim bench` / `npm run bench`: the figures of SPEC section 6 that exist so far, measured in one run
+ * so the ratios compare like with like on a noisy machine.
+ */
+import { measureInterpreter, measureToyCeiling } from './interpreter';
+import { measureMachine, ThroughputResult } from './machine-throughput';
+
+export interface BenchOptions {
+  json: boolean;
+  ms: number;
+  out(s: string): void;
+}
+
+export interface BenchReport {
+  toyCeiling: number;
+  interpreter: number;
+  interpreterVsCeiling: number;
+  machine: ThroughputResult[];
+  scaling2: number;
+}
+
+const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const toy = measureToyCeiling({ ms: o.ms });
+  const interp = measureInterpreter({ ms: o.ms });
+  const machine: ThroughputResult[] = [];
+  for (const cpus of [1, 2, 4]) machine.push(await measureMachine(cpus, o.ms));
+  const report: BenchReport = {
+    toyCeiling: toy.instrPerSec,
+    interpreter: interp.instrPerSec,
+    interpreterVsCeiling: interp.instrPerSec / toy.instrPerSec,
+    machine,
+    scaling2: machine[1].instrPerSec / machine[0].instrPerSec,
+  };
+  if (o.json) {
+    o.out(JSON.stringify(report, null, 2) + '\n');
+    return report;
+  }
+  o.out(`emulated instructions per second (${o.ms} ms each)\n`);
+  o.out(`  JS ceiling (toy typed-array interpreter loop) ${M(toy.instrPerSec)}\n`);
+  o.out(`  x86 interpreter, one thread, call-heavy loop   ${M(interp.instrPerSec)}  (${(report.interpreterVsCeiling * 100).toFixed(0)}% of ceiling)\n`);
+  for (const r of machine) o.out(`  machine, ${r.cpus} CPU worker(s), aggregate         ${M(r.instrPerSec)}\n`);
+  o.out(`  scaling 2 workers / 1 worker                    ${report.scaling2.toFixed(2)}x\n`);
+  return report;
+}

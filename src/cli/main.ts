@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * The klpsim command line (SPEC section 1). Exit codes: 0 success, 1 a violation or failed expectation,
+ * 2 bad input — and never a stack trace for bad input.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { formatEvent, OutputFormat } from './format-event';
+import { runDemo } from './demo';
+import { runBench } from '../../bench/run';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+
+const FORMATS: OutputFormat[] = ['pretty', 'dmesg', 'ndjson'];
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('klpsim')
+    .description('a multi-CPU simulator of Linux kernel live patching on emulated x86-64')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('demo')
+    .description('run the bare machine: tasks on several CPUs while an ftrace site is patched live')
+    .option('--cpus <n>', 'simulated CPUs', int('--cpus'), 4)
+    .option('--seed <s>', 'seed of the interleaving (with --deterministic)', int('--seed'), 1)
+    .option('--pokes <n>', 'times the ftrace site is switched', int('--pokes'), 6)
+    .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
+    .option('--deterministic', 'run all CPUs in lockstep on one thread (reproducible)', false)
+    .action(async (o: { cpus: number; seed: number; pokes: number; format: string; deterministic: boolean }) => {
+      if (!FORMATS.includes(o.format as OutputFormat)) throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')}`);
+      if (o.cpus < 1) throw new InvalidArgumentError('--cpus must be at least 1');
+      const r = await runDemo({
+        cpus: o.cpus,
+        seed: o.seed,
+        pokes: o.pokes,
+        deterministic: o.deterministic,
+        onEvent: (ev) => {
+          const line = formatEvent(ev, o.format as OutputFormat);
+          if (line !== null) process.stdout.write(line + '\n');
+        },
+      });
+      code = r.violations > 0 ? 1 : 0;
+    });
+
+  program
+    .command('bench')
+    .description('measure emulation speed (SPEC section 6)')
+    .option('--json', 'print JSON', false)
+    .option('--ms <n>', 'milliseconds per measurement', int('--ms'), 1500)
+    .action(async (o: { json: boolean; ms: number }) => {
+      await runBench({ json: o.json, ms: o.ms, out: (s) => process.stdout.write(s) });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
+    if (e instanceof InvalidArgumentError) {
+      process.stderr.write(`klpsim: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`klpsim: internal error: ${err.message ?? String(e)}\n`);
+    return 1;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`klpsim: internal error: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * Deterministic mode: every CPU runs on the coordinator's thread. At each step the seeded scheduler runs
+ * the CPU that is furthest behind in simulated time (ties broken by the PRNG) for a seeded number of
+ * instructions, so the interleaving of CPUs — and with it every event — is a pure function of the seed.
+ * The CPU code is the same CpuHost that worker threads run; only who calls runSlice() differs.
+ */
+import type { KernelMemoryBuffers } from '../mem/kernel-memory';
+import { PcpuField } from '../mem/percpu';
+import { CpuHooks, CpuHost } from '../kernel/cpu-host';
+import type { RawEvent } from '../kernel/events';
+import { NEVER, WINDOW_NS } from '../kernel/sim-clock';
+import type { TaskSpec } from '../kernel/task-program';
+import { Prng } from '../util/prng';
+import type { CpuPlatform } from './cpu-platform';
+
+export interface LockstepCpusOptions {
+  cpus: number;
+  buffers: KernelMemoryBuffers;
+  seed: number;
+  onEvents(batch: RawEvent[]): void;
+  hooks?: (host: CpuHost) => CpuHooks;
+  timeslice?: number;
+}
+
+const MIN_SLICE = 200;
+const MAX_SLICE = 5_000;
+const WINDOW = Number(WINDOW_NS);
+const NEVER_NUM = Number(NEVER);
+/** Steps between yields to the event loop (keeps output flowing; does not affect the simulation). */
+const STEPS_PER_YIELD = 2_000;
+
+export class LockstepCpus implements CpuPlatform {
+  readonly hosts: CpuHost[];
+  private readonly prng: Prng;
+
+  constructor(private readonly opts: LockstepCpusOptions) {
+    this.prng = new Prng(opts.seed);
+    this.hosts = Array.from({ length: opts.cpus }, (_, cpu) => {
+      const host = new CpuHost({ cpu, buffers: opts.buffers, emit: (ev) => opts.onEvents([ev]), timeslice: opts.timeslice });
+      if (opts.hooks) host.setHooks(opts.hooks(host));
+      host.pcpu.set64(PcpuField.Horizon, NEVER);
+      return host;
+    });
+  }
+
+  get cpus(): number {
+    return this.opts.cpus;
+  }
+
+  async start(): Promise<void> {}
+
+  async addTask(cpu: number, spec: TaskSpec, startNs: number): Promise<void> {
+    const h = this.hosts[cpu];
+    if (!h.hasRunnable()) h.advanceTo(startNs);
+    h.addTask(spec);
+    h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
+  }
+
+  async waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    let steps = 0;
+    for (;;) {
+      for (const h of this.hosts) h.handleIpis();
+      if (pred()) return true;
+      if (!this.step()) return pred();
+      if (++steps % STEPS_PER_YIELD === 0) {
+        if (performance.now() > deadline) return false;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+
+  /** Runs one slice on the CPU furthest behind. False when no CPU can move before the coordinator does. */
+  private step(): boolean {
+    const coord = Number(this.hosts[0].global.coordHorizon);
+    let best = NEVER_NUM;
+    let ties: CpuHost[] = [];
+    for (const h of this.hosts) {
+      const runnable = h.hasRunnable();
+      const t = runnable ? h.clock : h.nextWake();
+      const allowed = runnable ? t < coord + WINDOW : t <= coord;
+      if (!allowed || t >= NEVER_NUM) continue;
+      if (t < best) {
+        best = t;
+        ties = [h];
+      } else if (t === best) ties.push(h);
+    }
+    if (ties.length === 0) return false;
+    const h = ties.length === 1 ? ties[0] : ties[this.prng.int(0, ties.length - 1)];
+    h.advanceTo(best);
+    const room = Math.max(1, coord + WINDOW - h.clock);
+    h.runSlice(Math.min(room, this.prng.int(MIN_SLICE, MAX_SLICE)));
+    h.pcpu.set64(PcpuField.Horizon, BigInt(h.hasRunnable() ? h.clock : Math.min(h.nextWake(), NEVER_NUM)));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    for (const h of this.hosts) h.pcpu.set64(PcpuField.Horizon, NEVER);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The machine as the coordinator sees it: kernel memory, kallsyms, the loader, the CPUs (worker threads
+ * or lockstep), tasks, simulated time, code patching and the event stream. The livepatch core (#3) and
+ * the scenario runner sit on top of this.
+ *
+ * The coordinator is one actor on the main thread: everything it does is serialised (async functions
+ * awaited one at a time, like work under klp_mutex). It never blocks its thread; it awaits the platform.
+ *
+ * Events: CPU events arrive in batches (worker mode) or one by one (lockstep) and are stamped with `seq`
+ * here, in arrival order, together with the coordinator's own: `seq` is strictly increasing on events$.
+ */
+import { Observable, Subject } from 'rxjs';
+import { KernelMemory } from '../mem/kernel-memory';
+import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
+import { Kallsyms } from '../mem/kallsyms';
+import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { KLP_UNDEFINED, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
+import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
+import type { RawEvent, SimEvent } from '../kernel/events';
+import { KernelLoader } from '../kernel/loader';
+import { NEVER, SimClock } from '../kernel/sim-clock';
+import { textPokeBp } from '../kernel/text-poke';
+import type { TaskAction, TaskSpec } from '../kernel/task-program';
+import type { CpuPlatform } from './cpu-platform';
+import { LockstepCpus } from './lockstep-cpus';
+import { WorkerCpus } from './worker-cpus';
+
+export interface MachineOptions {
+  cpus?: number;
+  seed?: number;
+  deterministic?: boolean;
+  maxTasks?: number;
+  timeslice?: number;
+  /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
+  hooksModule?: string;
+}
+
+export interface TaskHandle {
+  pid: number;
+  slot: number;
+  cpu: number;
+  comm: string;
+  view: TaskView;
+}
+
+export interface SpawnRequest {
+  name: string;
+  run: TaskAction[];
+  cpu?: number;
+  once?: boolean;
+}
+
+export class SimError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimError';
+  }
+}
+
+/** Real-time bound on any single wait of the coordinator (IPI acks, task stops). */
+const WAIT_MS = 5_000;
+
+export class Machine {
+  readonly km: KernelMemory;
+  readonly kallsyms: Kallsyms;
+  readonly loader: KernelLoader;
+  readonly clock: SimClock;
+  readonly global: GlobalView;
+  readonly pcpus: PercpuView[];
+  readonly tasks: TaskHandle[] = [];
+  readonly events$: Observable<SimEvent>;
+  private readonly subject = new Subject<SimEvent>();
+  private platform!: CpuPlatform;
+  private seq = 0;
+  private nextPid = 1;
+  private nextCpu = 0;
+  /** The coordinator's simulated time (ns). */
+  now = 0;
+  private pokeChain: Promise<void> = Promise.resolve();
+  private disposed = false;
+  readonly errors: Error[] = [];
+
+  private constructor(readonly config: MachineConfig, readonly options: MachineOptions) {
+    this.km = KernelMemory.create(config);
+    this.kallsyms = new Kallsyms(this.km);
+    this.loader = new KernelLoader(this.km, this.kallsyms);
+    this.loader.registerServices();
+    this.clock = new SimClock(this.km);
+    this.global = new GlobalView(this.km);
+    this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
+    this.events$ = this.subject.asObservable();
+    this.global.coordHorizon = 0n;
+  }
+
+  static async create(options: MachineOptions = {}): Promise<Machine> {
+    const config: MachineConfig = { ...DEFAULT_MACHINE, cpus: options.cpus ?? DEFAULT_MACHINE.cpus, maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks };
+    const m = new Machine(config, options);
+    const onEvents = (batch: RawEvent[]): void => m.ingest(batch);
+    if (options.deterministic) {
+      const hooks = options.hooksModule
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+          (require(options.hooksModule) as { createCpuHooks(host: CpuHost): CpuHooks }).createCpuHooks
+        : undefined;
+      m.platform = new LockstepCpus({ cpus: config.cpus, buffers: m.km.buffers, seed: options.seed ?? 1, onEvents, hooks, timeslice: options.timeslice });
+    } else {
+      m.platform = new WorkerCpus({
+        cpus: config.cpus,
+        buffers: m.km.buffers,
+        onEvents,
+        onError: (cpu, err) => {
+          m.errors.push(err);
+          m.emit({ type: 'violation', check: 'cpu-thread', message: `CPU ${cpu} thread died: ${err.message}` });
+        },
+        hooksModule: options.hooksModule,
+        timeslice: options.timeslice,
+      });
+    }
+    await m.platform.start();
+    return m;
+  }
+
+  get cpus(): number {
+    return this.config.cpus;
+  }
+
+  get lockstep(): LockstepCpus | null {
+    return this.platform instanceof LockstepCpus ? this.platform : null;
+  }
+
+  // --- events -------------------------------------------------------------------------------------------
+
+  private ingest(batch: RawEvent[]): void {
+    for (const ev of batch) this.subject.next({ ...ev, seq: this.seq++ } as SimEvent);
+  }
+
+  emit(ev: Record<string, unknown> & { type: string }): void {
+    this.ingest([{ t: this.now, cpu: null, ...ev } as RawEvent]);
+  }
+
+  log(text: string): void {
+    this.emit({ type: 'log', text });
+  }
+
+  // --- time ---------------------------------------------------------------------------------------------
+
+  /** Lets simulated time pass: the coordinator's next timer is at `now + ms`. */
+  async sleep(ms: number): Promise<void> {
+    await this.sleepUntil(this.now + Math.round(ms * 1_000_000));
+  }
+
+  async sleepUntil(ns: number, realTimeoutMs = 600_000): Promise<void> {
+    if (ns <= this.now) return;
+    const target = BigInt(ns);
+    this.global.coordHorizon = target;
+    this.clock.bumpEpoch();
+    const ok = await this.platform.waitUntil(() => this.clock.minHorizon(-1, false) >= target, realTimeoutMs);
+    if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
+      throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
+    }
+    this.now = ns;
+    this.global.coordHorizon = target;
+  }
+
+  /** A bounded wait for a condition that CPUs make true (their progress, acknowledgements). */
+  async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+    if (!(await this.platform.waitUntil(pred, timeoutMs))) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  // --- tasks --------------------------------------------------------------------------------------------
+
+  async spawn(req: SpawnRequest): Promise<TaskHandle> {
+    const slot = this.tasks.length;
+    if (slot >= this.config.maxTasks) throw new SimError(`too many tasks (max ${this.config.maxTasks})`);
+    const cpu = req.cpu ?? this.nextCpu++ % this.cpus;
+    if (cpu < 0 || cpu >= this.cpus) throw new SimError(`task ${req.name}: no CPU ${cpu} (the machine has ${this.cpus})`);
+    const pid = this.nextPid++;
+    const view = new TaskView(this.km, slot);
+    const { base, top } = stackOf(this.km.layout, slot);
+    view.set(TaskField.Pid, pid);
+    view.set(TaskField.Cpu, cpu);
+    view.set(TaskField.Flags, 0);
+    view.set(TaskField.PatchState, KLP_UNDEFINED);
+    view.set(TaskField.StackBase, base);
+    view.set(TaskField.StackTop, top);
+    view.set(TaskField.SavedRsp, top);
+    view.set(TaskField.Slot, slot);
+    view.comm = req.name;
+    view.set(TaskField.State, TaskState.Runnable);
+    const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
+    this.tasks.push(handle);
+    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false };
+    await this.platform.addTask(cpu, spec, this.now);
+    this.clock.bumpEpoch();
+    return handle;
+  }
+
+  /** kthread_stop(): the task finishes the pass it is in, then ends. */
+  async stopTask(pid: number): Promise<void> {
+    const t = this.tasks.find((x) => x.pid === pid);
+    if (!t || t.view.get(TaskField.State) === TaskState.Dead) return;
+    t.view.orFlags(TIF_SHOULD_STOP);
+    // A sleeping task must be woken to notice (wake_up_process), at the coordinator's time.
+    if (t.view.get(TaskField.State) === TaskState.Sleeping && Number(t.view.wakeNs) > this.now) t.view.wakeNs = BigInt(this.now);
+    this.clock.bumpEpoch();
+    await this.waitFor(() => t.view.get(TaskField.State) === TaskState.Dead, `task ${t.comm} (pid ${pid}) to stop`);
+  }
+
+  // --- code patching ------------------------------------------------------------------------------------
+
+  /** Sends a sync-core IPI to every running CPU and waits (bounded) until each has acknowledged. */
+  async syncCore(): Promise<void> {
+    const started = this.now;
+    const targets = this.pcpus.filter((p) => {
+      const mode = p.get(PcpuField.Mode);
+      return mode !== CpuMode.Stopped && mode !== CpuMode.Crashed;
+    });
+    const gens = targets.map((p) => p.add(PcpuField.SyncReq, 1) + 1);
+    this.clock.bumpEpoch();
+    await this.waitFor(
+      () => targets.every((p, i) => p.get(PcpuField.SyncAck) >= gens[i]),
+      `sync-core IPI acknowledgements from CPUs ${targets.map((p) => p.cpu).join(',')}`,
+    );
+    this.emit({ type: 'ipi.sync_core', cpus: targets.length, waitedNs: this.now - started });
+  }
+
+  /** text_poke_bp() of `bytes` at `addr`; serialised like text_mutex. */
+  textPoke(addr: number, bytes: readonly number[], protocol = true): Promise<void> {
+    const run = async (): Promise<void> =>
+      textPokeBp(
+        {
+          km: this.km,
+          syncCore: () => this.syncCore(),
+          emit: (ev) => this.ingest([ev]),
+          now: () => this.now,
+          symbolize: (a) => this.kallsyms.format(a),
+        },
+        addr,
+        bytes,
+        protocol,
+      );
+    const p = this.pokeChain.then(run, run);
+    this.pokeChain = p.catch(() => undefined);
+    return p;
+  }
+
+  violations(): number {
+    return this.global.get(GlobalField.Violations);
+  }
+
+  /** Stops the CPUs, lets their last events in, completes events$. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.global.coordHorizon = NEVER;
+    this.global.set(GlobalField.StopAll, 1);
+    this.clock.bumpEpoch();
+    await this.platform.stop();
+    this.subject.complete();
+  }
+}

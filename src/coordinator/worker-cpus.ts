@@ -1,0 +1,79 @@
+/**
+ * CPUs as worker_threads: one long-lived thread per CPU (threads with identity, so plain workers rather
+ * than a piscina pool). Control plane: comlink (addTask, stop, state). Data plane: kmem + Atomics.
+ * Events: each CPU posts batches on its own MessagePort; `onEvents` receives them in arrival order.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import type { KernelMemoryBuffers } from '../mem/kernel-memory';
+import type { CpuThread, CpuThreadInit } from '../kernel/cpu-thread';
+import type { RawEvent } from '../kernel/events';
+import type { TaskSpec } from '../kernel/task-program';
+import type { CpuPlatform } from './cpu-platform';
+import { workerEntry } from './worker-entry';
+
+export interface WorkerCpusOptions {
+  cpus: number;
+  buffers: KernelMemoryBuffers;
+  onEvents(batch: RawEvent[]): void;
+  onError(cpu: number, err: Error): void;
+  hooksModule?: string;
+  timeslice?: number;
+}
+
+const POLL_MS = 0.5;
+
+export class WorkerCpus implements CpuPlatform {
+  private workers: Worker[] = [];
+  private remotes: Comlink.Remote<CpuThread>[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: WorkerCpusOptions) {}
+
+  get cpus(): number {
+    return this.opts.cpus;
+  }
+
+  async start(): Promise<void> {
+    const entry = workerEntry('cpu');
+    for (let cpu = 0; cpu < this.opts.cpus; cpu++) {
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (batch: RawEvent[]) => this.opts.onEvents(batch));
+      const init: CpuThreadInit = { cpu, buffers: this.opts.buffers, eventPort: port2, hooksModule: this.opts.hooksModule, timeslice: this.opts.timeslice };
+      const w = new Worker(entry.file, { workerData: init, transferList: [port2], execArgv: entry.execArgv });
+      w.on('error', (err) => this.opts.onError(cpu, err));
+      this.workers.push(w);
+      const remote = Comlink.wrap<CpuThread>(nodeEndpoint(w as unknown as Parameters<typeof nodeEndpoint>[0]));
+      this.remotes.push(remote);
+      (port1 as unknown as { unref(): void }).unref();
+    }
+    await Promise.all(this.remotes.map((r) => r.start()));
+  }
+
+  async addTask(cpu: number, spec: TaskSpec, startNs: number): Promise<void> {
+    await this.remotes[cpu].addTask(spec, startNs);
+  }
+
+  async waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!pred()) {
+      if (performance.now() > deadline) return false;
+      await new Promise<void>((r) => setTimeout(r, POLL_MS));
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Ask each CPU to finish its slice and post its last events, but never wait forever on a hung one.
+    await Promise.all(
+      this.remotes.map((r) => Promise.race([r.stop(), new Promise((res) => setTimeout(res, 2000))])),
+    );
+    // Let the last event batches arrive before the ports go away.
+    await new Promise<void>((r) => setTimeout(r, 10));
+    for (const r of this.remotes) r[Comlink.releaseProxy]();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,558 @@
+/**
+ * One simulated CPU: the interpreter plus what the kernel does around it on that CPU — the run queue of
+ * its tasks, the kernel services, ftrace sites and the ftrace trampoline, the int3 handler of code
+ * patching, the sync-core IPI, oopses. The same class runs inside a CPU worker thread and, in
+ * deterministic mode, several instances run in lockstep on one thread (src/coordinator/lockstep-cpus.ts).
+ *
+ * Shared memory this class touches, and how (see src/mem/*.ts for each word's contract):
+ * - kmem text/data/stacks: plain typed-array reads and writes by the interpreter; text is written by the
+ *   coordinator only through the text_poke_bp protocol, which this CPU acknowledges in handleIpis().
+ * - its own per-CPU area: written here (Atomics.store), read by the coordinator.
+ * - task structs of its tasks: state/saved frame under the task lock; TIF flags with Atomics RMW.
+ * - the poke descriptor (GlobalField.Poke*): read with Atomics.load in the int3 handler.
+ */
+import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
+import { Kallsyms, KsymKind } from '../mem/kallsyms';
+import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView, POKE_BYTES_OFFSET } from '../mem/percpu';
+import {
+  TASK_STATE_NAMES,
+  TaskField,
+  TaskState,
+  TaskView,
+  TIF_SHOULD_STOP,
+} from '../mem/task-struct';
+import { CpuContext, X86Cpu } from '../x86/interpreter';
+import { EntryKind, Exit } from '../x86/cpu-types';
+import { Reg } from '../x86/registers';
+import { CALL_REL32_OPCODE, FTRACE_SITE_NOP, INT3_OPCODE } from '../x86/ftrace-site';
+import { RawEvent, hex } from './events';
+import { FTRACE_CALLER, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
+import { NEVER, NS_PER_INSN } from './sim-clock';
+import type { TaskSpec } from './task-program';
+import { vsprintf } from './vsprintf';
+import { oopsLines } from './oops';
+
+/** Extension points for the livepatch layer, which runs on the CPU too. */
+export interface CpuHooks {
+  /**
+   * The ftrace handler (klp_ftrace_handler), called inside the trampoline with preemption disabled
+   * (an RCU-sched read-side section) for a call of the traced function at `ip` from `parentIp`.
+   * Returns where execution continues: `ip + 5` (the function's own body) or a replacement function.
+   */
+  ftrace?(host: CpuHost, ip: number, parentIp: number): number;
+  /** A task is about to leave the kernel (its top-level call returned): klp_update_patch_state(). */
+  kernelExit?(host: CpuHost, task: TaskView): void;
+}
+
+export interface CpuHostOptions {
+  cpu: number;
+  buffers: KernelMemoryBuffers;
+  emit: (ev: RawEvent) => void;
+  hooks?: CpuHooks;
+  /** Instructions a task may run before it is preempted when other tasks are runnable. */
+  timeslice?: number;
+}
+
+interface LocalTask {
+  spec: TaskSpec;
+  view: TaskView;
+  /** Register state while the task is inside a `call:` action; null between actions. */
+  ctx: CpuContext | null;
+  action: number;
+  /** Set while the task sleeps inside msleep(): on wake-up the service returns to its caller. */
+  inService: boolean;
+  /** Output of the task's scratch seq_file (kept short: only the last line matters to anyone). */
+  seq: string;
+}
+
+export interface SliceResult {
+  executed: number;
+  idle: boolean;
+  /** Earliest wake-up among this CPU's sleeping tasks, NEVER if none. */
+  nextWakeNs: number;
+}
+
+const NEVER_NUM = Number(NEVER);
+const SITE_NOP = FTRACE_SITE_NOP;
+/** HZ=1000: a `hlt` waits for the next timer tick. */
+const TICK_NS = 1_000_000;
+
+export class CpuHost {
+  readonly km: KernelMemory;
+  readonly x86: X86Cpu;
+  readonly pcpu: PercpuView;
+  readonly global: GlobalView;
+  readonly kallsyms: Kallsyms;
+  /** This CPU's simulated time, ns. Published to the per-CPU area at slice boundaries. */
+  clock = 0;
+  private readonly tasks: LocalTask[] = [];
+  private current: LocalTask | null = null;
+  private rr = 0;
+  private sliceUsed = 0;
+  private readonly timeslice: number;
+  /** Decoded ftrace sites, like the i-cache: filled on first execution, dropped at a sync-core IPI. */
+  private readonly siteCache = new Map<number, number>();
+  private siteSet = new Set<number>();
+  private siteSetKey = '';
+  private logLine = '';
+  private oopsCount = 0;
+  private syncSeen = 0;
+
+  constructor(private readonly opts: CpuHostOptions) {
+    this.km = new KernelMemory(opts.buffers);
+    this.pcpu = new PercpuView(this.km, opts.cpu);
+    this.global = new GlobalView(this.km);
+    this.kallsyms = new Kallsyms(this.km);
+    this.timeslice = opts.timeslice ?? 100_000;
+    this.x86 = new X86Cpu(this.km.u8, this.km.perms, { entryKind: (a) => this.entryKind(a) });
+    this.pcpu.set(PcpuField.CpuId, opts.cpu);
+    this.pcpu.set(PcpuField.Mode, CpuMode.Idle);
+  }
+
+  get cpu(): number {
+    return this.opts.cpu;
+  }
+
+  setHooks(hooks: CpuHooks): void {
+    this.opts.hooks = hooks;
+  }
+
+  emit(ev: Record<string, unknown> & { type: string }): void {
+    this.opts.emit({ t: this.clock, cpu: this.opts.cpu, ...ev } as RawEvent);
+  }
+
+  /** The task running here, if any. */
+  currentTask(): TaskView | null {
+    return this.current?.view ?? null;
+  }
+
+  addTask(spec: TaskSpec): void {
+    const view = new TaskView(this.km, spec.slot);
+    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, seq: '' });
+    view.wakeNs = BigInt(this.clock);
+  }
+
+  hasRunnable(): boolean {
+    return this.tasks.some((t) => this.runnableAt(t, this.clock));
+  }
+
+  nextWake(): number {
+    let w = NEVER_NUM;
+    for (const t of this.tasks) {
+      const s = t.view.get(TaskField.State);
+      if (s === TaskState.Runnable || s === TaskState.Running) return this.clock;
+      if (s === TaskState.Sleeping) w = Math.min(w, Number(t.view.wakeNs));
+    }
+    return w;
+  }
+
+  /** Serves pending sync-core IPIs: drop every decoded instruction, then acknowledge (see percpu.ts). */
+  handleIpis(): void {
+    const req = this.pcpu.get(PcpuField.SyncReq);
+    if (req !== this.syncSeen) {
+      this.x86.flushICache();
+      this.siteCache.clear();
+      this.syncSeen = req;
+      this.pcpu.set(PcpuField.SyncAck, req);
+    }
+  }
+
+  /**
+   * Runs up to `budget` instructions of this CPU's tasks. Never blocks: when no task is runnable it
+   * returns `idle`. A slice boundary is an RCU quiescent state (no handler read side spans slices).
+   */
+  runSlice(budget: number): SliceResult {
+    this.handleIpis();
+    let executed = 0;
+    while (executed < budget) {
+      if (this.current === null) {
+        const next = this.pickNext();
+        if (next === null) break;
+        this.switchIn(next);
+      }
+      const cur = this.current as LocalTask;
+      if (cur.ctx === null) {
+        this.startAction(cur);
+        continue;
+      }
+      const before = this.x86.retired;
+      const allowed = Math.min(budget - executed, Math.max(1, this.timeslice - this.sliceUsed));
+      const exit = this.x86.run(allowed);
+      const n = this.x86.retired - before;
+      executed += n;
+      this.sliceUsed += n;
+      this.clock += n * NS_PER_INSN;
+      this.dispatchExit(cur, exit);
+      if (this.current === cur && this.sliceUsed >= this.timeslice) this.preempt();
+    }
+    this.publish();
+    const idle = this.current === null;
+    return { executed, idle, nextWakeNs: this.nextWake() };
+  }
+
+  /** Makes this CPU's state visible to other threads (heartbeat, clock, RCU quiescent state). */
+  publish(): void {
+    this.pcpu.add(PcpuField.RcuQs, 1);
+    this.pcpu.add(PcpuField.Heartbeat, 1);
+    this.pcpu.set(PcpuField.LastRip, this.x86.rip);
+    this.pcpu.set64(PcpuField.Clock, BigInt(this.clock));
+    this.pcpu.set64(PcpuField.Retired, BigInt(this.x86.retired));
+    this.pcpu.set(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
+  }
+
+  /** Moves this idle CPU's clock forward (time skipped while everyone slept). */
+  advanceTo(ns: number): void {
+    if (ns > this.clock) this.clock = ns;
+  }
+
+  // --- scheduling -------------------------------------------------------------------------------------
+
+  private runnableAt(t: LocalTask, now: number): boolean {
+    const s = t.view.get(TaskField.State);
+    if (s === TaskState.Runnable || s === TaskState.Running) return true;
+    return s === TaskState.Sleeping && Number(t.view.wakeNs) <= now;
+  }
+
+  private pickNext(): LocalTask | null {
+    const n = this.tasks.length;
+    for (let i = 0; i < n; i++) {
+      const t = this.tasks[(this.rr + i) % n];
+      if (this.runnableAt(t, this.clock)) {
+        this.rr = (this.rr + i + 1) % n;
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private switchIn(t: LocalTask): void {
+    // The task lock makes the switch atomic with respect to a stack check on the coordinator.
+    t.view.lock();
+    const wasSleeping = t.view.get(TaskField.State) === TaskState.Sleeping;
+    t.view.set(TaskField.State, TaskState.Running);
+    t.view.set(TaskField.Cpu, this.opts.cpu);
+    t.view.unlock();
+    this.pcpu.set(PcpuField.Current, t.spec.pid);
+    this.current = t;
+    this.sliceUsed = 0;
+    if (t.ctx) this.x86.setContext(t.ctx);
+    if (wasSleeping && t.inService) {
+      // msleep() returns to its caller now.
+      t.inService = false;
+      this.x86.setRegNum(Reg.RAX, 0);
+      this.ret();
+    }
+    this.emitTaskState(t, 'running');
+  }
+
+  /** Takes the current task off the CPU, saving its frame where the stack walker can read it. */
+  private switchOut(state: TaskState, wakeNs = 0): void {
+    const t = this.current;
+    if (!t) return;
+    if (t.ctx) {
+      t.ctx = this.x86.getContext();
+    }
+    t.view.lock();
+    if (t.ctx) {
+      t.view.set(TaskField.SavedRip, t.ctx.rip);
+      t.view.set(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
+      t.view.set(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
+    } else {
+      t.view.set(TaskField.SavedRip, 0);
+      t.view.set(TaskField.SavedRsp, t.view.get(TaskField.StackTop));
+      t.view.set(TaskField.SavedRbp, 0);
+    }
+    t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
+    if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
+    t.view.set(TaskField.State, state);
+    t.view.unlock();
+    this.pcpu.set(PcpuField.Current, 0);
+    this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
+    this.current = null;
+    this.emitTaskState(t, TASK_STATE_NAMES[state]);
+  }
+
+  private preempt(): void {
+    this.sliceUsed = 0;
+    const others = this.tasks.some((t) => t !== this.current && this.runnableAt(t, this.clock));
+    if (others) this.switchOut(TaskState.Runnable);
+  }
+
+  private emitTaskState(t: LocalTask, state: string): void {
+    const ev: Record<string, unknown> & { type: string } = { type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state };
+    if (t.ctx) ev.func = this.kallsyms.symbolAt(t.ctx.rip)?.name;
+    this.emit(ev);
+  }
+
+  // --- task actions ------------------------------------------------------------------------------------
+
+  /** Begins the task's next action, or ends its pass (and the task, if stopped or `once`). */
+  private startAction(t: LocalTask): void {
+    if (t.action >= t.spec.run.length) {
+      t.action = 0;
+      t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
+      if (t.spec.once || (t.view.get(TaskField.Flags) & TIF_SHOULD_STOP) !== 0 || t.spec.run.length === 0) {
+        this.switchOut(TaskState.Dead);
+        return;
+      }
+    }
+    const a = t.spec.run[t.action++];
+    if (a.kind === 'sleep') {
+      this.switchOut(TaskState.Sleeping, this.clock + a.ms * 1_000_000);
+      return;
+    }
+    const sym = this.kallsyms.lookup(a.func);
+    if (!sym || sym.kind === KsymKind.Data) {
+      this.log(`${t.spec.comm}: unknown function ${a.func}`);
+      return;
+    }
+    const top = t.view.get(TaskField.StackTop);
+    const ctx: CpuContext = { regs: new Int32Array(32), rip: sym.addr, rflags: 0x2 };
+    t.ctx = ctx;
+    this.x86.setContext(ctx);
+    this.x86.setRegNum(Reg.RSP, top);
+    this.x86.setRegNum(Reg.RBP, 0);
+    // rdi: the task's scratch seq_file, at the bottom of its stack slot (far below any frame).
+    this.x86.setRegNum(Reg.RDI, t.view.get(TaskField.StackBase));
+    const argRegs = [Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
+    if (a.args.length > 0) {
+      this.x86.setRegNum(Reg.RDI, a.args[0]);
+      a.args.slice(1, 6).forEach((v, i) => this.x86.setRegNum(argRegs[i], v));
+    }
+    this.x86.push64(RET_FROM_CALL);
+  }
+
+  // --- exits from the interpreter ---------------------------------------------------------------------
+
+  private dispatchExit(t: LocalTask, exit: Exit): void {
+    switch (exit) {
+      case Exit.Budget:
+        return;
+      case Exit.Native:
+        this.service(t, this.x86.rip);
+        return;
+      case Exit.Site:
+        this.site(t, this.x86.rip);
+        return;
+      case Exit.Int3:
+        this.int3(t, this.x86.rip);
+        return;
+      case Exit.Halt:
+        this.switchOut(TaskState.Sleeping, this.clock + TICK_NS);
+        return;
+      case Exit.Fault:
+        this.oops(t);
+        return;
+    }
+  }
+
+  private ret(): void {
+    this.x86.rip = this.x86.pop64();
+  }
+
+  private arg(i: number): bigint {
+    return this.x86.getReg([Reg.RDI, Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9][i]);
+  }
+
+  private service(t: LocalTask, addr: number): void {
+    const name: ServiceName | undefined = serviceAt(addr);
+    switch (name) {
+      case 'printk': {
+        const text = this.format(0);
+        this.printk(text);
+        this.x86.setRegNum(Reg.RAX, text.length);
+        return this.ret();
+      }
+      case 'seq_puts':
+        this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.km.readCString(this.x86.getRegNum(Reg.RSI)));
+        return this.ret();
+      case 'seq_printf':
+        this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.format(1));
+        return this.ret();
+      case 'msleep': {
+        const ms = Number(BigInt.asUintN(32, this.arg(0)));
+        t.inService = true;
+        // The task sleeps *inside* msleep: its return address stays on the stack, so a stack walk sees
+        // the caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel.
+        this.switchOut(TaskState.Sleeping, this.clock + ms * 1_000_000);
+        return;
+      }
+      case 'schedule':
+      case 'cond_resched':
+        this.ret();
+        this.switchOutIfOthers();
+        return;
+      case 'current_pid':
+        this.x86.setRegNum(Reg.RAX, t.spec.pid);
+        return this.ret();
+      case 'ftrace_caller':
+        return this.ftraceCaller();
+      case 'ret_from_call':
+        t.ctx = null;
+        this.opts.hooks?.kernelExit?.(this, t.view);
+        return;
+      default:
+        this.x86.fault = { vector: '#UD', rip: addr, bytes: [], message: `call into the services window at 0x${addr.toString(16)}` };
+        this.oops(t);
+    }
+  }
+
+  private switchOutIfOthers(): void {
+    const others = this.tasks.some((o) => o !== this.current && this.runnableAt(o, this.clock));
+    if (others) this.switchOut(TaskState.Runnable);
+  }
+
+  /** The ftrace trampoline: the site pushed ip+5; [rsp] after it is the traced function's caller. */
+  private ftraceCaller(): void {
+    const retToBody = this.x86.pop64();
+    const ip = retToBody - 5;
+    const parentIp = this.km.readU64(this.x86.getRegNum(Reg.RSP));
+    const hook = this.opts.hooks?.ftrace;
+    if (!hook) {
+      this.x86.rip = retToBody;
+      return;
+    }
+    // preempt_disable_notrace(): the handler is an RCU-sched read-side critical section. Nothing on this
+    // CPU can interleave with it, but the coordinator thread can: PreemptCount tells it we are inside.
+    this.pcpu.set(PcpuField.PreemptCount, 1);
+    try {
+      this.x86.rip = hook(this, ip, parentIp);
+    } finally {
+      this.pcpu.set(PcpuField.PreemptCount, 0);
+    }
+  }
+
+  private format(fmtArg: number): string {
+    let i = fmtArg + 1;
+    const fmt = this.km.readCString(Number(BigInt.asUintN(32, this.arg(fmtArg))));
+    return vsprintf(fmt, {
+      next: () => {
+        if (i < 6) return BigInt.asUintN(64, this.arg(i++));
+        // Arguments past the sixth are on the stack, above the return address.
+        const v = this.x86.readU64(this.x86.getRegNum(Reg.RSP) + 8 * (i++ - 5));
+        return BigInt.asUintN(64, v);
+      },
+      str: (addr) => this.km.readCString(Number(BigInt.asUintN(32, addr))),
+    });
+  }
+
+  private seqAppend(t: LocalTask, _m: number, s: string): void {
+    t.seq = (t.seq + s).slice(-4096);
+  }
+
+  /** printk: a trailing newline ends the log line; KERN_<LEVEL> prefixes are dropped. */
+  printk(text: string): void {
+    const clean = text.replace(/\x01[0-7c]/g, '');
+    this.logLine += clean;
+    let nl: number;
+    while ((nl = this.logLine.indexOf('\n')) >= 0) {
+      this.log(this.logLine.slice(0, nl));
+      this.logLine = this.logLine.slice(nl + 1);
+    }
+  }
+
+  log(text: string): void {
+    this.emit({ type: 'log', text });
+  }
+
+  // --- ftrace sites and code patching -----------------------------------------------------------------
+
+  private entryKind(addr: number): EntryKind {
+    if (isServiceAddr(addr)) return EntryKind.Native;
+    return this.sites().has(addr) ? EntryKind.Site : EntryKind.Normal;
+  }
+
+  private sites(): Set<number> {
+    const key = `${this.kallsyms.count()}:${this.kallsyms.generation()}`;
+    if (key !== this.siteSetKey) {
+      this.siteSet = new Set(this.kallsyms.all().filter((s) => s.live && s.kind === KsymKind.Func).map((s) => s.addr));
+      this.siteSetKey = key;
+    }
+    return this.siteSet;
+  }
+
+  private readSite(addr: number): number {
+    const u8 = this.km.u8;
+    // Five separate byte loads, as an instruction fetch is not atomic across a 5-byte instruction: if the
+    // text_poke_bp protocol is skipped, a concurrent writer can be seen half-way (a torn fetch).
+    return u8[addr] + u8[addr + 1] * 0x100 + u8[addr + 2] * 0x10000 + u8[addr + 3] * 0x1000000 + u8[addr + 4] * 0x100000000;
+  }
+
+  /** Emulates the ftrace site at `addr` (nop, call ftrace_caller, or int3 mid-patch) and checks the fetch. */
+  private site(t: LocalTask, addr: number): void {
+    const cached = this.siteCache.get(addr);
+    const mem = this.readSite(addr);
+    let bytes = cached ?? mem;
+    if ((mem & 0xff) === INT3_OPCODE && cached === undefined) return this.int3(t, addr);
+    if (cached !== undefined && cached !== mem && !this.pokeActiveAt(addr)) {
+      // The bytes changed under a decoded copy that no sync-core IPI dropped: a stale instruction.
+      this.violation('stale-fetch', `CPU ${this.cpu} executed a stale ftrace site at ${this.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`, t, addr);
+      bytes = cached;
+    }
+    if (cached === undefined) this.siteCache.set(addr, mem);
+    this.executeSite(t, addr, bytes);
+  }
+
+  private executeSite(t: LocalTask, addr: number, bytes: number): void {
+    if (bytes === NOP5) {
+      this.x86.rip = addr + 5;
+      return;
+    }
+    if ((bytes & 0xff) === CALL_REL32_OPCODE) {
+      const rel = (Math.floor(bytes / 0x100) | 0) >> 0; // the 32-bit displacement, signed
+      const target = addr + 5 + rel;
+      if (target === FTRACE_CALLER) {
+        this.x86.push64(addr + 5);
+        this.x86.rip = FTRACE_CALLER;
+        return;
+      }
+    }
+    this.violation('torn-fetch', `CPU ${this.cpu} fetched a torn instruction at ftrace site ${this.kallsyms.format(addr)}: ${hexOf(bytes)}`, t, addr);
+    this.x86.fault = { vector: '#UD', rip: addr, bytes: bytesOf(bytes), message: `torn instruction ${hexOf(bytes)}` };
+    this.oops(t);
+  }
+
+  private pokeActiveAt(addr: number): boolean {
+    return this.global.get(GlobalField.PokeActive) === 1 && this.global.get(GlobalField.PokeAddr) === addr;
+  }
+
+  /**
+   * poke_int3_handler(): an int3 at the address being patched is the first byte of an instruction in
+   * transition; emulate the *new* instruction, as the kernel does. Any other int3 is a real #BP.
+   */
+  private int3(t: LocalTask, addr: number): void {
+    if (this.pokeActiveAt(addr)) {
+      const base = this.global.base + POKE_BYTES_OFFSET;
+      const u8 = this.km.u8;
+      const bytes = u8[base] + u8[base + 1] * 0x100 + u8[base + 2] * 0x10000 + u8[base + 3] * 0x1000000 + u8[base + 4] * 0x100000000;
+      this.executeSite(t, addr, bytes);
+      return;
+    }
+    this.x86.fault = { vector: '#BP', rip: addr, bytes: Array.from(this.km.u8.subarray(addr, addr + 16)), message: 'int3 outside code patching' };
+    this.oops(t);
+  }
+
+  // --- faults ------------------------------------------------------------------------------------------
+
+  violation(check: string, message: string, t: LocalTask | null, addr?: number): void {
+    this.global.add(GlobalField.Violations, 1);
+    this.emit({ type: 'violation', check, message, pid: t?.spec.pid, addr });
+  }
+
+  /** A fault kills the task (do_exit after the oops), and counts as a violation of the run. */
+  private oops(t: LocalTask): void {
+    const f = this.x86.fault;
+    if (!f) return;
+    this.oopsCount++;
+    for (const line of oopsLines(f, this.cpu, t.spec.pid, t.spec.comm, this.kallsyms.format(f.rip), this.oopsCount)) this.log(line);
+    this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });
+    this.global.add(GlobalField.Violations, 1);
+    this.x86.fault = null;
+    t.ctx = null;
+    this.switchOut(TaskState.Dead);
+  }
+}
+
+const NOP5 = SITE_NOP[0] + SITE_NOP[1] * 0x100 + SITE_NOP[2] * 0x10000 + SITE_NOP[3] * 0x1000000 + SITE_NOP[4] * 0x100000000;
+const bytesOf = (v: number): number[] => [0, 1, 2, 3, 4].map((i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
+const hexOf = (v: number): string => hex(bytesOf(v));

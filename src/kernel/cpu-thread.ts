@@ -1,0 +1,135 @@
+/**
+ * The life of one CPU on its own worker thread: run slices of CpuHost under the simulated-clock rules
+ * (sim-clock.ts), serve IPIs between slices, sleep in Atomics.wait when there is nothing to do, and yield
+ * to the thread's event loop every few milliseconds so the control plane (comlink calls) is served and
+ * the batched events are posted.
+ *
+ * Waiting: an idle or too-far-ahead CPU blocks in Atomics.wait on GlobalField.ClockEpoch, which every
+ * actor bumps (and notifies) after moving its horizon, and which IPI senders bump too — so one word
+ * wakes a CPU for every reason it could have to continue. Waits are bounded (1 ms) so a lost wake-up
+ * costs latency, never a hang.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { KernelMemoryBuffers } from '../mem/kernel-memory';
+import { CpuMode, GlobalField, PcpuField } from '../mem/percpu';
+import { CpuHooks, CpuHost } from './cpu-host';
+import type { RawEvent } from './events';
+import { NEVER, SimClock, WINDOW_NS } from './sim-clock';
+import type { TaskSpec } from './task-program';
+
+export interface CpuThreadInit {
+  cpu: number;
+  buffers: KernelMemoryBuffers;
+  eventPort: MessagePort;
+  /** A module exporting `createCpuHooks(host): CpuHooks` (the livepatch layer), loaded in this thread. */
+  hooksModule?: string;
+  timeslice?: number;
+}
+
+/** Instructions per slice: short enough that IPIs are acknowledged within ~100 µs. */
+const SLICE = 20_000;
+/** Real time between yields to the event loop. */
+const YIELD_MS = 4;
+const WINDOW = Number(WINDOW_NS);
+const NEVER_NUM = Number(NEVER);
+
+export interface CpuThreadState {
+  cpu: number;
+  clock: number;
+  retired: number;
+  rip: number;
+  mode: number;
+  current: number;
+}
+
+export class CpuThread {
+  readonly host: CpuHost;
+  private readonly clock: SimClock;
+  private events: RawEvent[] = [];
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly init: CpuThreadInit) {
+    this.host = new CpuHost({ cpu: init.cpu, buffers: init.buffers, emit: (ev) => this.events.push(ev), timeslice: init.timeslice });
+    this.clock = new SimClock(this.host.km);
+    if (init.hooksModule) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(init.hooksModule) as { createCpuHooks(host: CpuHost): CpuHooks };
+      this.host.setHooks(mod.createCpuHooks(this.host));
+    }
+    this.host.pcpu.set64(PcpuField.Horizon, NEVER);
+  }
+
+  start(): void {
+    if (!this.loop) this.loop = this.run();
+  }
+
+  addTask(spec: TaskSpec, startNs: number): void {
+    if (!this.host.hasRunnable()) this.host.advanceTo(startNs);
+    this.host.addTask(spec);
+    this.clock.bumpEpoch();
+  }
+
+  state(): CpuThreadState {
+    const h = this.host;
+    return { cpu: h.cpu, clock: h.clock, retired: h.x86.retired, rip: h.x86.rip, mode: h.pcpu.get(PcpuField.Mode), current: h.pcpu.get(PcpuField.Current) };
+  }
+
+  async stop(): Promise<CpuThreadState> {
+    this.stopping = true;
+    this.clock.bumpEpoch();
+    await this.loop;
+    this.flush();
+    return this.state();
+  }
+
+  private flush(): void {
+    if (this.events.length === 0) return;
+    this.init.eventPort.postMessage(this.events);
+    this.events = [];
+  }
+
+  private async run(): Promise<void> {
+    const h = this.host;
+    const i32 = h.km.i32;
+    const epochIdx = this.clock.epochIndex();
+    const stopAll = h.global.index(GlobalField.StopAll);
+    while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
+      const deadline = performance.now() + YIELD_MS;
+      while (performance.now() < deadline && !this.stopping && Atomics.load(i32, stopAll) === 0) {
+        const epoch = Atomics.load(i32, epochIdx);
+        h.handleIpis();
+        const others = Number(this.clock.minHorizon(h.cpu));
+        if (h.hasRunnable()) {
+          const limit = others + WINDOW;
+          if (h.clock >= limit) {
+            h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
+            Atomics.wait(i32, epochIdx, epoch, 1);
+            continue;
+          }
+          h.runSlice(Math.min(SLICE, Math.max(1, limit - h.clock)));
+          const wake = h.nextWake();
+          h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(wake, NEVER_NUM)));
+          this.clock.bumpEpoch();
+          continue;
+        }
+        // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it.
+        const wake = h.nextWake();
+        h.pcpu.set64(PcpuField.Horizon, BigInt(wake));
+        h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
+        if (wake < NEVER_NUM && wake <= others) {
+          h.advanceTo(wake);
+          continue;
+        }
+        h.publish();
+        this.clock.bumpEpoch();
+        Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);
+      }
+      this.flush();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    h.pcpu.set(PcpuField.Mode, CpuMode.Stopped);
+    h.pcpu.set64(PcpuField.Horizon, NEVER);
+    this.clock.bumpEpoch();
+  }
+}
