@@ -19,7 +19,3 @@ const CONDITION_CODES: ReadonlyMap<string, number> = new Map([
 export function conditionCode(suffix: string): number | undefined {
   return CONDITION_CODES.get(suffix);
 }
-
-export function conditionSuffixes(): string[] {
-  return [...CONDITION_CODES.keys()];
-}

@@ -70,10 +70,10 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
     if (reg.size !== 8) throw new LineError(line, t.col, `'${t.text}' can't be used as an address register (only 64-bit registers can)`);
     return reg;
   };
-  const setIndex = (reg: RegInfo, scale: bigint, c: number): void => {
-    if (scaled) throw new LineError(line, c, 'memory operand has more than one scaled index');
-    if (scale !== 1n && scale !== 2n && scale !== 4n && scale !== 8n) throw new LineError(line, c, `scale must be 1, 2, 4 or 8, not ${scale}`);
-    scaled = { reg, scale, col: c };
+  const setIndex = (reg: RegInfo, regCol: number, scale: bigint, scaleCol: number): void => {
+    if (scaled) throw new LineError(line, regCol, 'memory operand has more than one scaled index');
+    if (scale !== 1n && scale !== 2n && scale !== 4n && scale !== 8n) throw new LineError(line, scaleCol, `scale must be 1, 2, 4 or 8, not ${scale}`);
+    scaled = { reg, scale, col: regCol };
   };
 
   while (!ts.isPunct(']')) {
@@ -107,7 +107,7 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
         ts.next();
         const s = ts.next();
         if (s.kind !== 'num') throw new LineError(line, s.col, 'scale must be a number');
-        setIndex(reg, s.value as bigint, s.col);
+        setIndex(reg, t.col, s.value as bigint, s.col);
       } else {
         unscaled.push({ reg, col: t.col });
       }
@@ -117,7 +117,7 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
       const r = ts.next();
       if (rip) throw new LineError(line, r.col, 'rip-relative address can only be [rip + displacement]');
       if (sign < 0n) throw new LineError(line, r.col, `register '${r.text}' can't be subtracted`);
-      setIndex(addressReg(r), t.value as bigint, t.col);
+      setIndex(addressReg(r), r.col, t.value as bigint, t.col);
     } else {
       const v = parseTerm(ts);
       disp = addValues(disp, v, sign, line);
