@@ -10,7 +10,7 @@
  * here, in arrival order, together with the coordinator's own: `seq` is strictly increasing on events$.
  */
 import { Observable, Subject } from 'rxjs';
-import { KernelMemory } from '../mem/kernel-memory';
+import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
@@ -176,6 +176,8 @@ export class Machine {
     const pid = this.nextPid++;
     const view = new TaskView(this.km, slot);
     const { base, top } = stackOf(this.km.layout, slot);
+    // The stack is mapped read-write; the page below it stays unmapped (the guard page).
+    this.km.setPerms(base, top - base, PERM_R | PERM_W);
     view.set(TaskField.Pid, pid);
     view.set(TaskField.Cpu, cpu);
     view.set(TaskField.Flags, 0);

@@ -6,7 +6,8 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
-import type { KernelMemoryBuffers } from '../mem/kernel-memory';
+import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
+import { GlobalField, GlobalView } from '../mem/percpu';
 import type { CpuThread, CpuThreadInit } from '../kernel/cpu-thread';
 import type { RawEvent } from '../kernel/events';
 import type { TaskSpec } from '../kernel/task-program';
@@ -22,7 +23,8 @@ export interface WorkerCpusOptions {
   timeslice?: number;
 }
 
-const POLL_MS = 0.5;
+/** Upper bound on one wait of the coordinator for the epoch word (a missed notify costs at most this). */
+const WAIT_SLICE_MS = 2;
 
 export class WorkerCpus implements CpuPlatform {
   private workers: Worker[] = [];
@@ -55,13 +57,23 @@ export class WorkerCpus implements CpuPlatform {
     await this.remotes[cpu].addTask(spec, startNs);
   }
 
+  /**
+   * The main thread must not block, so it sleeps with Atomics.waitAsync on the clock epoch word, which
+   * CPUs bump (and notify) after every slice and every IPI acknowledgement.
+   */
   async waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    while (!pred()) {
+    const i32 = new Int32Array(this.opts.buffers.kmem);
+    const epochIdx = new GlobalView(new KernelMemory(this.opts.buffers)).index(GlobalField.ClockEpoch);
+    for (;;) {
+      const epoch = Atomics.load(i32, epochIdx);
+      if (pred()) return true;
       if (performance.now() > deadline) return false;
-      await new Promise<void>((r) => setTimeout(r, POLL_MS));
+      const w = Atomics.waitAsync(i32, epochIdx, epoch, WAIT_SLICE_MS);
+      if (w.async) await w.value;
+      // Let I/O and other promises (event batches from the CPUs) in between two checks.
+      await new Promise<void>((r) => setImmediate(r));
     }
-    return true;
   }
 
   async stop(): Promise<void> {

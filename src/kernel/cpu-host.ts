@@ -32,16 +32,25 @@ import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
 import { oopsLines } from './oops';
 
+/** Returned by CpuHooks.ftrace when the handler is not done yet: it continues in ftraceResume(). */
+export const HANDLER_PENDING = -1;
+
 /** Extension points for the livepatch layer, which runs on the CPU too. */
 export interface CpuHooks {
   /**
    * The ftrace handler (klp_ftrace_handler), called inside the trampoline with preemption disabled
    * (an RCU-sched read-side section) for a call of the traced function at `ip` from `parentIp`.
-   * Returns where execution continues: `ip + 5` (the function's own body) or a replacement function.
+   * Returns where execution continues: `ip + 5` (the function's own body) or a replacement function —
+   * or HANDLER_PENDING: the handler has read the first links and takes simulated time; the CPU ends its
+   * slice still inside the read-side section and finishes in ftraceResume() at the start of the next one.
+   * That is where another thread can act while a CPU is inside the handler, as on real hardware.
    */
   ftrace?(host: CpuHost, ip: number, parentIp: number): number;
+  ftraceResume?(host: CpuHost): number;
   /** A task is about to leave the kernel (its top-level call returned): klp_update_patch_state(). */
   kernelExit?(host: CpuHost, task: TaskView): void;
+  /** The CPU found nothing to run (the idle loop's klp_update_patch_state(current) for swapper/N). */
+  idle?(host: CpuHost): void;
 }
 
 export interface CpuHostOptions {
@@ -97,6 +106,9 @@ export class CpuHost {
   private logLine = '';
   private oopsCount = 0;
   private syncSeen = 0;
+  /** Inside the ftrace handler across a slice boundary (preemption disabled, no quiescent state). */
+  private handlerPending = false;
+  private endSlice = false;
 
   constructor(private readonly opts: CpuHostOptions) {
     this.km = new KernelMemory(opts.buffers);
@@ -154,6 +166,9 @@ export class CpuHost {
       this.siteCache.clear();
       this.syncSeen = req;
       this.pcpu.set(PcpuField.SyncAck, req);
+      // Wake whoever waits for acknowledgements (they sleep on the clock epoch word).
+      this.global.add(GlobalField.ClockEpoch, 1);
+      Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
     }
   }
 
@@ -164,10 +179,15 @@ export class CpuHost {
   runSlice(budget: number): SliceResult {
     this.handleIpis();
     let executed = 0;
-    while (executed < budget) {
+    this.endSlice = false;
+    if (this.handlerPending) this.finishHandler();
+    while (executed < budget && !this.endSlice) {
       if (this.current === null) {
         const next = this.pickNext();
-        if (next === null) break;
+        if (next === null) {
+          this.opts.hooks?.idle?.(this);
+          break;
+        }
         this.switchIn(next);
       }
       const cur = this.current as LocalTask;
@@ -183,7 +203,7 @@ export class CpuHost {
       this.sliceUsed += n;
       this.clock += n * NS_PER_INSN;
       this.dispatchExit(cur, exit);
-      if (this.current === cur && this.sliceUsed >= this.timeslice) this.preempt();
+      if (this.current === cur && this.sliceUsed >= this.timeslice && !this.handlerPending) this.preempt();
     }
     this.publish();
     const idle = this.current === null;
@@ -192,7 +212,8 @@ export class CpuHost {
 
   /** Makes this CPU's state visible to other threads (heartbeat, clock, RCU quiescent state). */
   publish(): void {
-    this.pcpu.add(PcpuField.RcuQs, 1);
+    // Between slices this CPU holds no RCU read-side section — unless it is inside the handler.
+    if (!this.handlerPending) this.pcpu.add(PcpuField.RcuQs, 1);
     this.pcpu.add(PcpuField.Heartbeat, 1);
     this.pcpu.set(PcpuField.LastRip, this.x86.rip);
     this.pcpu.set64(PcpuField.Clock, BigInt(this.clock));
@@ -415,11 +436,31 @@ export class CpuHost {
     // preempt_disable_notrace(): the handler is an RCU-sched read-side critical section. Nothing on this
     // CPU can interleave with it, but the coordinator thread can: PreemptCount tells it we are inside.
     this.pcpu.set(PcpuField.PreemptCount, 1);
-    try {
-      this.x86.rip = hook(this, ip, parentIp);
-    } finally {
-      this.pcpu.set(PcpuField.PreemptCount, 0);
+    const next = hook(this, ip, parentIp);
+    if (next === HANDLER_PENDING) {
+      this.handlerPending = true;
+      this.endSlice = true;
+      return;
     }
+    this.x86.rip = next;
+    this.pcpu.set(PcpuField.PreemptCount, 0);
+  }
+
+  private finishHandler(): void {
+    const resume = this.opts.hooks?.ftraceResume;
+    this.x86.rip = resume ? resume(this) : this.x86.rip;
+    this.handlerPending = false;
+    this.pcpu.set(PcpuField.PreemptCount, 0);
+  }
+
+  /** Is this CPU inside the ftrace handler (between its two halves)? */
+  inHandler(): boolean {
+    return this.handlerPending;
+  }
+
+  /** Accounts simulated time for work the host does on the CPU's behalf (the handler's instructions). */
+  charge(instructions: number): void {
+    this.clock += instructions * NS_PER_INSN;
   }
 
   private format(fmtArg: number): string {

@@ -67,6 +67,9 @@ export class CpuThread {
   addTask(spec: TaskSpec, startNs: number): void {
     if (!this.host.hasRunnable()) this.host.advanceTo(startNs);
     this.host.addTask(spec);
+    // A runnable task pulls our horizon back to our clock before the coordinator hears back from this
+    // call, so it cannot let time pass the task by.
+    this.host.pcpu.set64(PcpuField.Horizon, BigInt(this.host.clock));
     this.clock.bumpEpoch();
   }
 

@@ -30,6 +30,9 @@ export const enum PcpuField {
   /** Futex-like word a CPU waits on when it has nothing to do; bumped to wake it. */
   Kick = 9,
   StopReq = 10,
+  /** The idle task's (swapper/N) patch_state and TIF flags: it switches in the idle loop. */
+  IdlePatchState = 11,
+  IdleFlags = 12,
   /** Int64 at words 16-17. */
   Clock = 16,
   /** Int64 at words 18-19. */
@@ -63,6 +66,8 @@ export const enum GlobalField {
   Reserved = 11,
   /** Bumped whenever any horizon moves forward a lot (waiters watch it). */
   ClockEpoch = 12,
+  /** klp_target_state: written by the coordinator before TIF_PATCH_PENDING is set (see transition.ts). */
+  KlpTargetState = 13,
 }
 export const POKE_BYTES_OFFSET = 64;
 
