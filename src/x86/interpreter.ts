@@ -433,47 +433,77 @@ export class X86Cpu {
             // add/or/and/sub/xor/cmp/test on registers, inlined for 32- and 64-bit operands (the bulk of
             // compiled code); byte/word operands and adc/sbb go through alu().
             const sz = ins.sz, op = ins.alu, d = ins.r << 1;
+            if ((sz === 4 || sz === 8) && op !== 2 && op !== 3) {
+              const isImm = ins.op === Op.AluRI;
+              let alo: number, ahi: number, blo: number, bhi: number, rlo: number, rhi: number, k: number;
+              if (sz === 4) {
+                // 32-bit: plain int32 arithmetic; the lazy-flags record wants sign-extended 64-bit values
+                alo = R[d]; blo = isImm ? ins.ilo : R[ins.rm << 1];
+                switch (op) {
+                  case 0: rlo = (alo + blo) | 0; k = FK.Add; break;
+                  case 1: rlo = alo | blo; k = FK.CO; break;
+                  case 4: case 8: rlo = alo & blo; k = FK.CO; break;
+                  case 6: rlo = alo ^ blo; k = FK.CO; break;
+                  default: rlo = (alo - blo) | 0; k = FK.Sub; break; // sub, cmp
+                }
+                ahi = alo >> 31; bhi = blo >> 31; rhi = rlo >> 31;
+                if (op < 7) { R[d] = rlo; R[d + 1] = 0; }
+              } else {
+                alo = R[d]; ahi = R[d + 1];
+                if (isImm) { blo = ins.ilo; bhi = ins.ihi; } else { blo = R[ins.rm << 1]; bhi = R[(ins.rm << 1) + 1]; }
+                switch (op) {
+                  case 0: {
+                    const t = (alo >>> 0) + (blo >>> 0);
+                    rlo = t | 0; rhi = (ahi + bhi + (t > 4294967295 ? 1 : 0)) | 0; k = FK.Add;
+                    break;
+                  }
+                  case 1: rlo = alo | blo; rhi = ahi | bhi; k = FK.CO; break;
+                  case 4: case 8: rlo = alo & blo; rhi = ahi & bhi; k = FK.CO; break;
+                  case 6: rlo = alo ^ blo; rhi = ahi ^ bhi; k = FK.CO; break;
+                  default: {
+                    const t = (alo >>> 0) - (blo >>> 0);
+                    rlo = t | 0; rhi = (ahi - bhi - (t < 0 ? 1 : 0)) | 0; k = FK.Sub;
+                    break;
+                  }
+                }
+                if (op < 7) { R[d] = rlo; R[d + 1] = rhi; }
+              }
+              // lazy flags: logic ops only need the result (CF = OF = Aux = 0); add/sub need the operands
+              F[FS.Kind] = k; F[FS.RLo] = rlo; F[FS.RHi] = rhi;
+              if (k === FK.CO) F[FS.Aux] = 0;
+              else { F[FS.ALo] = alo; F[FS.AHi] = ahi; F[FS.BLo] = blo; F[FS.BHi] = bhi; }
+              // Fusion: a cmp/test/sub/... directly followed by a jcc (the linked successor) executes the jcc
+              // here, deciding the branch from the values in hand, which saves one dispatch per pair.
+              const j = ins.next;
+              if (j !== null && j.op === Op.Jcc && n + 1 < budget) {
+                const cc = j.alu;
+                let t: boolean;
+                if (k === FK.Sub && cc >= 2 && cc !== 8 && cc !== 9 && cc !== 10 && cc !== 11) {
+                  const eq = alo === blo && ahi === bhi;
+                  const lt = cc >= 12
+                    ? (ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi)
+                    : (ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0));
+                  switch (cc) {
+                    case 4: t = eq; break;
+                    case 5: t = !eq; break;
+                    case 2: case 12: t = lt; break;
+                    case 3: case 13: t = !lt; break;
+                    case 6: case 14: t = lt || eq; break;
+                    default: t = !(lt || eq); break; // 7, 15
+                  }
+                } else if (k === FK.CO && (cc === 4 || cc === 5)) {
+                  t = ((rlo | rhi) === 0) === (cc === 4);
+                } else {
+                  t = cond(F, cc);
+                }
+                n += 2;
+                if (t) ins = j.tnext !== null ? j.tnext : this.linkTarget(j);
+                else ins = j.next !== null ? j.next : this.linkNext(j);
+                continue loop;
+              }
+              break;
+            }
             const isImm = ins.op === Op.AluRI;
-            if (sz === 4 && op !== 2 && op !== 3) {
-              const a = R[d], b = isImm ? ins.ilo : R[ins.rm << 1];
-              let r: number, k: number;
-              switch (op) {
-                case 0: r = (a + b) | 0; k = FK.Add; break;
-                case 1: r = a | b; k = FK.CO; break;
-                case 4: case 8: r = a & b; k = FK.CO; break;
-                case 6: r = a ^ b; k = FK.CO; break;
-                default: r = (a - b) | 0; k = FK.Sub; break; // sub, cmp
-              }
-              F[FS.Kind] = k; F[FS.ALo] = a; F[FS.AHi] = a >> 31; F[FS.BLo] = b; F[FS.BHi] = b >> 31;
-              F[FS.RLo] = r; F[FS.RHi] = r >> 31; F[FS.Aux] = 0;
-              if (op < 7) { R[d] = r; R[d + 1] = 0; }
-              break;
-            }
-            if (sz === 8 && op !== 2 && op !== 3) {
-              const alo = R[d], ahi = R[d + 1];
-              let blo: number, bhi: number;
-              if (isImm) { blo = ins.ilo; bhi = ins.ihi; } else { blo = R[ins.rm << 1]; bhi = R[(ins.rm << 1) + 1]; }
-              let rlo: number, rhi: number, k: number;
-              switch (op) {
-                case 0: {
-                  const t = (alo >>> 0) + (blo >>> 0);
-                  rlo = t | 0; rhi = (ahi + bhi + (t > 4294967295 ? 1 : 0)) | 0; k = FK.Add;
-                  break;
-                }
-                case 1: rlo = alo | blo; rhi = ahi | bhi; k = FK.CO; break;
-                case 4: case 8: rlo = alo & blo; rhi = ahi & bhi; k = FK.CO; break;
-                case 6: rlo = alo ^ blo; rhi = ahi ^ bhi; k = FK.CO; break;
-                default: {
-                  const t = (alo >>> 0) - (blo >>> 0);
-                  rlo = t | 0; rhi = (ahi - bhi - (t < 0 ? 1 : 0)) | 0; k = FK.Sub;
-                  break;
-                }
-              }
-              F[FS.Kind] = k; F[FS.ALo] = alo; F[FS.AHi] = ahi; F[FS.BLo] = blo; F[FS.BHi] = bhi;
-              F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = 0;
-              if (op < 7) { R[d] = rlo; R[d + 1] = rhi; }
-              break;
-            }
             const a = rdS(R, ins.r, sz), ah = sz === 8 ? R[d + 1] : a >> 31;
             let b: number, bh: number;
             if (isImm) { b = ins.ilo; bh = b >> 31; }
@@ -730,7 +760,12 @@ export class X86Cpu {
             } else { lo = this.popQ(); hi = this.qhi; }
             if (ins.ilo !== 0) R[8] = (R[8] >>> 0) + ins.ilo;
             n++;
-            ins = hi === 0 ? this.lookup(lo >>> 0) : this.target(lo, hi);
+            // one-entry target cache in tnext: most functions return to one or a few call sites
+            const c = ins.tnext;
+            if (c !== null && c.addr === (lo >>> 0) && hi === 0) { ins = c; continue loop; }
+            const x = hi === 0 ? this.lookup(lo >>> 0) : this.target(lo, hi);
+            if (x.cached) ins.tnext = x;
+            ins = x;
             continue loop;
           }
 

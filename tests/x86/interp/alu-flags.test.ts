@@ -264,3 +264,42 @@ describe('imul', () => {
 });
 
 function u(v: bigint): bigint { return BigInt.asUintN(64, v); }
+
+describe('cmp/test + jcc fusion (taken on the second and later executions of a pair)', () => {
+  const vals = operands(10, 21);
+  for (const [name, cmp, rel] of [['cmp r64', '48 39 d8', 'f3'], ['cmp r32', '39 d8', 'f4'], ['test r64', '48 85 d8', 'f3'], ['sub r32', '29 d8', 'f4']] as const) {
+    test(`${name} + every jcc in a loop`, () => {
+      for (const a of vals) for (const b of vals) {
+        const w: Size = name.includes('32') ? 32 : 64;
+        const op: AluOp = name.startsWith('cmp') ? 'cmp' : name.startsWith('test') ? 'test' : 'sub';
+        for (let cc = 0; cc < 16; cc++) {
+          // xor edx,edx ; mov esi,3 ; L: <op> ; jcc T ; jmp N ; T: inc edx ; N: dec esi ; jne L
+          // (sub changes rax, so the loop re-runs with a new value: compute the expectation step by step)
+          let x = a, want = 0n;
+          for (let i = 0; i < 3; i++) {
+            const r = refAlu(op, x, b, 0, w);
+            if (condOf(r.flags, cc)) want++;
+            if (r.writes) x = writeBack(x, r.r, w);
+          }
+          const m = exec(`31 d2 be 03 00 00 00 ${cmp} ${(0x70 + cc).toString(16)} 02 eb 02 ff c2 ff ce 75 ${rel}`, { regs: { rax: a, rbx: b } });
+          expect([name, a, b, cc, reg(m, 'rdx')]).toEqual([name, a, b, cc, want]);
+        }
+      }
+    });
+  }
+
+  test('the budget can end between a cmp and its jcc', () => {
+    const m = exec('90', {}); // just a machine; replace the code
+    const cpu = m.cpu;
+    m.mem.set([0x48, 0x39, 0xd8, 0x74, 0xfb], 0x1000); // L: cmp rax,rbx ; je L   (rax == rbx: forever)
+    cpu.flushICache();
+    cpu.rip = 0x1000;
+    let total = 0;
+    for (const step of [1, 1, 1, 3, 2, 5, 7, 1, 100, 3]) {
+      cpu.run(step);
+      total += step;
+      expect(cpu.retired).toBe(total + 2); // + the nop and hlt of the first exec
+      expect(cpu.rip).toBe(total % 2 === 0 ? 0x1000 : 0x1003);
+    }
+  });
+});
