@@ -178,6 +178,15 @@ export class X86Cpu {
     return this.fill(hi * TWO32 + (lo >>> 0));
   }
 
+  /** Target of an indirect call/jmp at `from`, through a one-entry cache in from.tnext. */
+  private indirect(from: Insn, lo: number, hi: number): Insn {
+    const c = from.tnext;
+    if (c !== null && hi === 0 && c.addr === (lo >>> 0)) return c;
+    const x = this.target(lo, hi);
+    if (x.cached) from.tnext = x;
+    return x;
+  }
+
   // ------------------------------------------------------------------ memory
 
   private memFault(a: number, n: number, bit: number): never {
@@ -741,7 +750,7 @@ export class X86Cpu {
             else { lo = this.rd(this.ea(ins), 8); hi = this.qhi; }
             this.pushQ(ins.end, 0);
             n++;
-            ins = this.target(lo, hi);
+            ins = this.indirect(ins, lo, hi);
             continue loop;
           }
           case Op.JmpR: case Op.JmpM: {
@@ -749,7 +758,7 @@ export class X86Cpu {
             if (ins.op === Op.JmpR) { lo = R[ins.r << 1]; hi = R[(ins.r << 1) + 1]; }
             else { lo = this.rd(this.ea(ins), 8); hi = this.qhi; }
             n++;
-            ins = this.target(lo, hi);
+            ins = this.indirect(ins, lo, hi);
             continue loop;
           }
           case Op.Ret: {

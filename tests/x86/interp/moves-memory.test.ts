@@ -182,6 +182,13 @@ describe('stack and control flow', () => {
     expect(reg(m, 'rbx')).toBe(8n);
   });
 
+  test('indirect call alternating between two targets (one-entry target cache must check the address)', () => {
+    // mov ecx,4 ; L: call rax ; xchg rax,rbx ; dec ecx ; jne L ; hlt ; f: add edx,1 ; ret ; g: add edx,100 ; ret
+    const m = exec('b9 04 00 00 00 ff d0 48 93 ff c9 75 f8 f4 83 c2 01 c3 83 c2 64 c3',
+      { regs: { rax: BigInt(CODE + 0xe), rbx: BigInt(CODE + 0x12) } });
+    expect(reg(m, 'rdx')).toBe(202n);
+  });
+
   test('a loop with jcc back-edges and nops of every length', () => {
     // mov ecx,10 ; L: add eax,ecx ; nop ; nopl 0(rax,rax,1) ; nopw cs:0(rax,rax,1) ; xchg ax,ax ; endbr64 ; pause ; sub ecx,1 ; jne L
     const code = 'b9 0a 00 00 00 01 c8 90 0f 1f 44 00 00 66 2e 0f 1f 84 00 00 00 00 00 66 90 f3 0f 1e fa f3 90 83 e9 01 75 e1';
