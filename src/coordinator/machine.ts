@@ -77,6 +77,7 @@ export class Machine {
   /** The coordinator's simulated time (ns). */
   now = 0;
   private pokeChain: Promise<void> = Promise.resolve();
+  private readonly timers: { at: number; fn: () => Promise<void> }[] = [];
   private disposed = false;
   readonly errors: Error[] = [];
 
@@ -148,7 +149,30 @@ export class Machine {
     await this.sleepUntil(this.now + Math.round(ms * 1_000_000));
   }
 
+  /**
+   * Lets simulated time pass until `ns`, running the coordinator's timers that fall due on the way (the
+   * kernel's delayed work, e.g. the transition retry), each at its own time.
+   */
   async sleepUntil(ns: number, realTimeoutMs = 600_000): Promise<void> {
+    for (;;) {
+      const next = this.timers[0];
+      if (!next || next.at > ns) break;
+      this.timers.shift();
+      await this.advanceTo(next.at, realTimeoutMs);
+      await next.fn();
+    }
+    await this.advanceTo(ns, realTimeoutMs);
+  }
+
+  /** Runs `fn` on the coordinator when simulated time reaches `at` (schedule_delayed_work()). */
+  schedule(at: number, fn: () => Promise<void> | void): void {
+    const t = { at, fn: async (): Promise<void> => fn() };
+    const i = this.timers.findIndex((x) => x.at > at);
+    if (i < 0) this.timers.push(t);
+    else this.timers.splice(i, 0, t);
+  }
+
+  private async advanceTo(ns: number, realTimeoutMs: number): Promise<void> {
     if (ns <= this.now) return;
     const target = BigInt(ns);
     this.global.coordHorizon = target;

@@ -185,7 +185,7 @@ export class CpuHost {
       if (this.current === null) {
         const next = this.pickNext();
         if (next === null) {
-          this.opts.hooks?.idle?.(this);
+          this.idleLoop();
           break;
         }
         this.switchIn(next);
@@ -451,6 +451,11 @@ export class CpuHost {
     this.x86.rip = resume ? resume(this) : this.x86.rip;
     this.handlerPending = false;
     this.pcpu.set(PcpuField.PreemptCount, 0);
+  }
+
+  /** One pass of the idle loop (do_idle()): the idle task may switch its patch state here. */
+  idleLoop(): void {
+    this.opts.hooks?.idle?.(this);
   }
 
   /** Is this CPU inside the ftrace handler (between its two halves)? */

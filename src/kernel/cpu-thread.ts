@@ -105,7 +105,9 @@ export class CpuThread {
         const others = Number(this.clock.minHorizon(h.cpu));
         if (h.hasRunnable()) {
           const limit = others + WINDOW;
-          if (h.clock >= limit) {
+          if (h.clock >= limit && !h.inHandler()) {
+            // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
+            // grace period never waits on a CPU that waits on time).
             h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
             Atomics.wait(i32, epochIdx, epoch, 1);
             continue;
@@ -117,6 +119,7 @@ export class CpuThread {
           continue;
         }
         // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it.
+        h.idleLoop();
         const wake = h.nextWake();
         h.pcpu.set64(PcpuField.Horizon, BigInt(wake));
         h.pcpu.set(PcpuField.Mode, CpuMode.Idle);

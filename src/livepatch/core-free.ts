@@ -1,0 +1,90 @@
+/**
+ * Taking patches apart (kernel/livepatch/core.c): discarding replaced patches and — the seed, "livepatch:
+ * Remove Nop structures when unused" — discarding the NOP funcs and dynamic objects of a cumulative patch
+ * once its transition has completed.
+ *
+ * Why freeing NOPs is safe: by the time klp_discard_nops() runs, the replaced patches have been unpatched,
+ * so each NOP is the only entry on its func_stack; removing it unregisters the ftrace ops, and
+ * unregister_ftrace_function() waits until no CPU is inside the handler. Only then are the NOP records
+ * freed. They are first taken off their object's list (the kernel's list_del before kobject_put, because
+ * kobject release is asynchronous), so nothing can find them while they are being freed.
+ */
+import type { KlpState } from './klp-state';
+import { klpUnpatchObjects, klpUnpatchObjectsDynamic } from './patch';
+import { KlpFunc, KlpPatch, objName } from './klp-types';
+
+function freeFuncRecord(s: KlpState, func: KlpFunc): void {
+  s.records.slab.release(func.rec);
+  s.m.emit({ type: 'klp.free', what: 'func', func: func.old_name, object: objName(func.obj), patch: func.obj.patch.mod, nop: func.nop });
+}
+
+/** __klp_free_funcs() + __klp_free_objects(): with nopsOnly, just NOP funcs and dynamic objects. */
+function freeObjects(s: KlpState, patch: KlpPatch, nopsOnly: boolean): void {
+  for (const obj of [...patch.objs]) {
+    for (const func of [...obj.funcs]) {
+      if (nopsOnly && !func.nop) continue;
+      obj.funcs.splice(obj.funcs.indexOf(func), 1); // list_del(&func->node) first
+      if (func.nop) {
+        if (nopsOnly) s.m.emit({ type: 'nop.discard', func: func.old_name, object: objName(obj), patch: patch.mod });
+        freeFuncRecord(s, func); // kobject release of a NOP: kfree
+      }
+    }
+    if (nopsOnly && !obj.dynamic) continue;
+    patch.objs.splice(patch.objs.indexOf(obj), 1);
+    if (obj.dynamic) s.m.emit({ type: 'klp.free', what: 'object', object: objName(obj), patch: patch.mod, dynamic: true });
+  }
+}
+
+export function klpFreeObjectsDynamic(s: KlpState, patch: KlpPatch): void {
+  freeObjects(s, patch, true);
+}
+
+/** klp_free_patch_start(): off klp_patches, objects and funcs taken apart (under klp_mutex). */
+export function klpFreePatchStart(s: KlpState, patch: KlpPatch): void {
+  const i = s.patches.indexOf(patch);
+  if (i >= 0) s.patches.splice(i, 1);
+  patch.listed = false;
+  freeObjects(s, patch, false);
+}
+
+/**
+ * klp_free_patch_finish(): the sysfs directory goes away and the module reference is dropped — unless the
+ * patch was forced: then the module can never be removed (a task may still run its code).
+ */
+export function klpFreePatchFinish(s: KlpState, patch: KlpPatch): void {
+  patch.freed = true;
+  s.byName.delete(patch.mod);
+  s.m.emit({ type: 'klp.free', what: 'patch', patch: patch.mod, forced: patch.forced });
+}
+
+/**
+ * klp_discard_replaced_patches(): every patch older than the new cumulative one is disabled and its
+ * funcs leave their func_stacks (the new patch's funcs and NOPs are on top, so no stack empties here
+ * unless the new patch lacks the function). Freeing the patches is deferred to after the transition.
+ */
+export async function klpDiscardReplacedPatches(s: KlpState, newPatch: KlpPatch): Promise<void> {
+  for (const old of [...s.patches]) {
+    if (old === newPatch) return;
+    old.enabled = false;
+    await klpUnpatchObjects(s, old);
+    const i = s.patches.indexOf(old);
+    if (i >= 0) s.patches.splice(i, 1);
+    old.listed = false;
+    s.replacedAwaitingFree.push(old);
+  }
+}
+
+/** The free work scheduled by klp_discard_replaced_patches(), run after "patching complete". */
+export function klpFreeReplacedPatches(s: KlpState, _newPatch: KlpPatch): void {
+  for (const old of s.replacedAwaitingFree.splice(0)) {
+    freeObjects(s, old, false);
+    klpFreePatchFinish(s, old);
+  }
+}
+
+/** The seed: unpatch the NOPs (unregistering their ftrace ops, which synchronises), then free them. */
+export async function klpDiscardNops(s: KlpState, patch: KlpPatch): Promise<void> {
+  await klpUnpatchObjectsDynamic(s, patch);
+  klpFreeObjectsDynamic(s, patch);
+}
+

@@ -1,0 +1,147 @@
+/**
+ * The livepatch code that runs on the CPUs: klp_ftrace_handler() and klp_update_patch_state().
+ * Loaded into every CPU worker (and into lockstep CPUs) as the CPU hooks module.
+ *
+ * klp_ftrace_handler() runs in two halves around a slice boundary (see CpuHooks in cpu-host.ts), both
+ * inside its RCU-sched read-side section (PreemptCount = 1):
+ *   1. look up the klp_ops for the called function and read the top of its func_stack (the link);
+ *   2. follow that link: if the func is in transition and the current task is still UNPATCHED, take the
+ *      next entry (or the original code); a NOP means the original code; else jump to new_func.
+ * Between the halves, other threads run. The coordinator may unlink the func meanwhile — that is allowed
+ * (the handler still sees a valid, intact record, as with list_del_rcu()) — but it must not *free* it
+ * before this CPU leaves the read side. Every link is checked (generation + poison) before it is
+ * followed, so an early free is reported as `violation: use-after-free`, never silently tolerated.
+ *
+ * Memory read here: the ftrace filter table and klp records (Atomics.load, written by the coordinator),
+ * the current task's patch_state (written by the coordinator under the task lock or by this CPU), and
+ * GlobalField.KlpTargetState.
+ */
+import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
+import { HANDLER_PENDING } from '../kernel/cpu-host';
+import { Link, NULL_LINK } from '../kernel/slab';
+import { GlobalField, PcpuField } from '../mem/percpu';
+import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_PATCH_PENDING } from '../mem/task-struct';
+import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
+
+/** Simulated instructions each half of the handler costs (save regs, lookups, restore). */
+const HALF_COST = 25;
+/** call.redirect is sampled: the first redirect of each function on a CPU, then one in SAMPLE_EVERY. */
+const SAMPLE_EVERY = 256;
+
+interface Pending {
+  ip: number;
+  parentIp: number;
+  ops: Link;
+  head: Link;
+}
+
+export function createCpuHooks(host: CpuHost): CpuHooks {
+  const recs = new KlpRecords(host.km);
+  const slab = recs.slab;
+  let pending: Pending | null = null;
+  const redirects = new Map<number, number>();
+
+  const uaf = (what: string, link: Link, ip: number, why: string): void => {
+    host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, null, ip);
+  };
+
+  const currentPatchState = (): number => {
+    const t = host.currentTask();
+    return t ? t.get(TaskField.PatchState) : host.pcpu.get(PcpuField.IdlePatchState);
+  };
+
+  return {
+    ftrace(h: CpuHost, ip: number, parentIp: number): number {
+      const ops = recs.filterLookup(ip);
+      if (ops === NULL_LINK) return ip + 5; // an ftrace site enabled without klp ops (ftrace_stub)
+      const bad = slab.check(ops, OPS_MAGIC);
+      if (bad) {
+        uaf('klp_ops', ops, ip, bad);
+        return ip + 5;
+      }
+      // list_first_or_null_rcu(&ops->func_stack): one acquire load of the head link.
+      pending = { ip, parentIp, ops, head: slab.get(ops, OpsWord.Head) };
+      h.charge(HALF_COST);
+      return HANDLER_PENDING;
+    },
+
+    ftraceResume(h: CpuHost): number {
+      const p = pending as Pending;
+      pending = null;
+      h.charge(HALF_COST);
+      let func = p.head;
+      // "func should never be NULL because preemption should be disabled here and
+      // unregister_ftrace_function() does the equivalent of a synchronize_rcu()".
+      if (func === NULL_LINK) {
+        h.violation('func-stack-empty', `CPU ${h.cpu}: klp_ftrace_handler found an empty func_stack for ${h.kallsyms.format(p.ip)}`, null, p.ip);
+        return p.ip + 5;
+      }
+      let bad = slab.check(func, FUNC_MAGIC);
+      if (bad) {
+        uaf('klp_func', func, p.ip, bad);
+        return p.ip + 5;
+      }
+      if (slab.get(func, FuncWord.Flags) & FUNC_TRANSITION) {
+        const state = currentPatchState();
+        if (state === KLP_UNDEFINED) {
+          h.violation('patch-state-undefined', `CPU ${h.cpu}: a task with patch_state KLP_UNDEFINED called ${h.kallsyms.format(p.ip)} while it is in transition`, null, p.ip);
+        }
+        if (state === KLP_UNPATCHED) {
+          func = slab.get(func, FuncWord.Next);
+          if (func === NULL_LINK) return p.ip + 5; // no previous patch: the original function
+          bad = slab.check(func, FUNC_MAGIC);
+          if (bad) {
+            uaf('klp_func', func, p.ip, bad);
+            return p.ip + 5;
+          }
+        }
+      }
+      // A NOP means the original code ("setting pc would cause an infinite loop").
+      if (slab.get(func, FuncWord.Flags) & FUNC_NOP) return p.ip + 5;
+      const target = slab.get(func, FuncWord.NewAddr);
+      const n = (redirects.get(p.ip) ?? 0) + 1;
+      redirects.set(p.ip, n);
+      if (n === 1 || n % SAMPLE_EVERY === 0) {
+        const t = h.currentTask();
+        h.emit({
+          type: 'call.redirect',
+          func: h.kallsyms.symbolAt(p.ip)?.name ?? `0x${p.ip.toString(16)}`,
+          from: p.ip,
+          to: target,
+          target: h.kallsyms.format(target),
+          patchId: slab.get(func, FuncWord.PatchId),
+          pid: t ? t.get(TaskField.Pid) : 0,
+          sampled: n,
+        });
+      }
+      return target;
+    },
+
+    kernelExit(h: CpuHost, task: TaskView): void {
+      klpUpdatePatchState(h, task);
+    },
+
+    idle(h: CpuHost): void {
+      // do_idle() calls klp_update_patch_state(current) for swapper/N.
+      const flags = h.pcpu.get(PcpuField.IdleFlags);
+      if (flags & TIF_PATCH_PENDING) {
+        h.pcpu.set(PcpuField.IdleFlags, flags & ~TIF_PATCH_PENDING);
+        h.pcpu.set(PcpuField.IdlePatchState, h.global.get(GlobalField.KlpTargetState));
+      }
+    },
+  };
+}
+
+/**
+ * klp_update_patch_state() for `task` on its own CPU: the Atomics RMW that clears TIF_PATCH_PENDING is the
+ * read barrier that orders it before the read of klp_target_state (paired with the store order in
+ * klp_init_transition()/klp_start_transition() on the coordinator).
+ */
+export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
+  if (task.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
+    const state = h.global.get(GlobalField.KlpTargetState);
+    task.set(TaskField.PatchState, state);
+    h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how: 'kernel exit' });
+  }
+}
+

@@ -1,0 +1,84 @@
+/**
+ * The livepatch core's global state — the kernel's file-scope variables of core.c, patch.c and
+ * transition.c (klp_patches, klp_ops, klp_transition_patch, klp_target_state, klp_signals_cnt,
+ * klp_mutex) — gathered in one object that the functions of those files take as their first argument.
+ */
+import type { Machine } from '../coordinator/machine';
+import type { Link } from '../kernel/slab';
+import { GlobalField } from '../mem/percpu';
+import { KLP_UNDEFINED } from '../mem/task-struct';
+import { KlpRecords } from './klp-records';
+import type { KlpFunc, KlpPatch } from './klp-types';
+
+/** Faults the stress tests inject (SPEC section 1). Each breaks one ordering rule of the kernel. */
+export type KlpFault = 'skip-rcu-sync' | 'skip-text-poke-bp' | 'early-free' | 'skip-stack-check' | 'early-transition-clear';
+
+export interface KlpOptions {
+  /** "livepatch: Remove Nop structures when unused" (the default); false gives the behaviour before it. */
+  nopRemoval: boolean;
+  /** The transition retry period (the kernel's delayed work runs every HZ: 1 s). */
+  retryMs: number;
+  /** Print klp_try_switch_task's per-task pr_debug lines (SPEC: only with --verbose). */
+  verbose: boolean;
+  faults: ReadonlySet<KlpFault>;
+}
+
+/** struct klp_ops: one per patched old function, with its func_stack (newest first). */
+export interface KlpOps {
+  old_func: number;
+  rec: Link;
+  func_stack: KlpFunc[];
+}
+
+export class KlpState {
+  readonly records: KlpRecords;
+  /** klp_patches: enabled patches and the one in transition, oldest first. */
+  readonly patches: KlpPatch[] = [];
+  /** Every patch ever registered and not yet freed (for sysfs), by module name. */
+  readonly byName = new Map<string, KlpPatch>();
+  readonly ops = new Map<number, KlpOps>();
+  transitionPatch: KlpPatch | null = null;
+  private target = KLP_UNDEFINED;
+  signalsCnt = 0;
+  nextPatchId = 1;
+  /** Replaced patches whose free work has not run yet. */
+  readonly replacedAwaitingFree: KlpPatch[] = [];
+  /** A transition retry is scheduled (the delayed work is pending). */
+  retryPending = false;
+  private mutexTail: Promise<void> = Promise.resolve();
+  mutexHeld = false;
+
+  constructor(readonly m: Machine, readonly options: KlpOptions) {
+    this.records = new KlpRecords(m.km);
+    m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);
+  }
+
+  get targetState(): number {
+    return this.target;
+  }
+
+  /** klp_target_state, mirrored into shared memory where klp_update_patch_state() reads it. */
+  set targetState(v: number) {
+    this.target = v;
+    this.m.global.set(GlobalField.KlpTargetState, v);
+  }
+
+  fault(f: KlpFault): boolean {
+    return this.options.faults.has(f);
+  }
+
+  /** mutex_lock(&klp_mutex) … mutex_unlock(): serialises everything that changes klp state. */
+  async withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.mutexTail;
+    let release!: () => void;
+    this.mutexTail = new Promise<void>((r) => (release = r));
+    await prev;
+    this.mutexHeld = true;
+    try {
+      return await fn();
+    } finally {
+      this.mutexHeld = false;
+      release();
+    }
+  }
+}

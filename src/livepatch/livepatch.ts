@@ -1,0 +1,90 @@
+/**
+ * The livepatch subsystem of one simulated machine: the state of core.c/patch.c/transition.c and the
+ * operations the rest of klpsim (module loader, shell, CLI, checks) needs from it.
+ */
+import type { Machine } from '../coordinator/machine';
+import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
+import { KlpOptions, KlpState } from './klp-state';
+import { klpBlockingTasks } from './transition';
+import type { KlpPatch, KlpPatchDef } from './klp-types';
+import { sysfsList, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
+
+export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
+
+export interface KlpStats {
+  patches: number;
+  nops: number;
+  dynamicObjects: number;
+  ftraceOps: number;
+  records: number;
+}
+
+export class Livepatch {
+  readonly state: KlpState;
+
+  constructor(readonly machine: Machine, options: Partial<KlpOptions> = {}) {
+    this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
+  }
+
+  enablePatch(def: KlpPatchDef, modules: ModuleQuery): Promise<number> {
+    return klpEnablePatch(this.state, def, modules);
+  }
+
+  moduleComing(mod: string): Promise<number> {
+    return klpModuleComing(this.state, mod);
+  }
+
+  moduleGoing(mod: string): Promise<void> {
+    return klpModuleGoing(this.state, mod);
+  }
+
+  /** The patch registered by livepatch module `mod`, if it has not been freed. */
+  patch(mod: string): KlpPatch | undefined {
+    return this.state.byName.get(mod);
+  }
+
+  inTransition(): boolean {
+    return this.state.transitionPatch !== null;
+  }
+
+  transitionPatch(): KlpPatch | null {
+    return this.state.transitionPatch;
+  }
+
+  blockingTasks(): { pid: number; comm: string; frames: string[] }[] {
+    return klpBlockingTasks(this.state);
+  }
+
+  read(path: string): SysfsResult {
+    return sysfsRead(this.state, path);
+  }
+
+  list(path: string): ReturnType<typeof sysfsList> {
+    return sysfsList(this.state, path);
+  }
+
+  write(path: string, value: string): Promise<number> {
+    return sysfsWrite(this.state, path, value);
+  }
+
+  /** Is `func` (a vmlinux or module function name) redirected by some func_stack right now? */
+  isPatched(func: string): boolean {
+    for (const ops of this.state.ops.values()) {
+      if (ops.func_stack[0]?.old_name === func) return !ops.func_stack[0].nop;
+    }
+    return false;
+  }
+
+  stats(): KlpStats {
+    let nops = 0;
+    let dynamicObjects = 0;
+    const all = new Set<KlpPatch>([...this.state.byName.values(), ...this.state.patches]);
+    for (const p of all) {
+      for (const o of p.objs) {
+        if (o.dynamic) dynamicObjects++;
+        nops += o.funcs.filter((f) => f.nop).length;
+      }
+    }
+    return { patches: all.size, nops, dynamicObjects, ftraceOps: this.state.ops.size, records: this.state.records.slab.allocated };
+  }
+}

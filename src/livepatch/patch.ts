@@ -1,0 +1,152 @@
+/**
+ * Patching and unpatching functions: the func_stack of each patched function and its ftrace ops
+ * (kernel/livepatch/patch.c).
+ *
+ * The first func pushed on a function's stack creates its klp_ops, routes the function's ftrace site to
+ * it (the filter) and registers it — the site becomes `call ftrace_caller` through text_poke_bp. The
+ * last func removed unregisters it: the site goes back to the 5-byte NOP and unregister_ftrace_function()
+ * waits until no CPU can still be inside the handler (a grace period) before the ops record is freed.
+ *
+ * Shared-memory writes (see klp-records.ts for the readers' side): a func record is complete before the
+ * Atomics.store of the link that publishes it; unlinking is one Atomics.store; flags are Atomics.store'd.
+ */
+import { FTRACE_CALLER } from '../kernel/services';
+import { NULL_LINK } from '../kernel/slab';
+import { synchronizeRcu } from '../kernel/rcu';
+import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
+import { FuncWord, FUNC_NOP, FUNC_PATCHED, FUNC_TRANSITION, OPS_MAGIC, OpsWord } from './klp-records';
+import type { KlpOps, KlpState } from './klp-state';
+import { KlpFunc, KlpObject, KlpPatch, objName } from './klp-types';
+
+/** Writes the func's handler-visible fields into its shared record. */
+export function syncFuncRecord(s: KlpState, func: KlpFunc): void {
+  const slab = s.records.slab;
+  slab.set(func.rec, FuncWord.OldAddr, func.old_func);
+  slab.set(func.rec, FuncWord.NewAddr, func.new_func);
+  slab.set(func.rec, FuncWord.NewSize, func.new_size);
+  slab.set(func.rec, FuncWord.OldSize, func.old_size);
+  slab.set(func.rec, FuncWord.PatchId, func.obj.patch.id);
+  slab.set(func.rec, FuncWord.Flags, (func.nop ? FUNC_NOP : 0) | (func.patched ? FUNC_PATCHED : 0) | (func.transition ? FUNC_TRANSITION : 0));
+}
+
+export function setTransition(s: KlpState, func: KlpFunc, transition: boolean): void {
+  func.transition = transition;
+  syncFuncRecord(s, func);
+}
+
+export function klpFindOps(s: KlpState, oldFunc: number): KlpOps | undefined {
+  return s.ops.get(oldFunc);
+}
+
+function callFtraceCaller(site: number): number[] {
+  const rel = FTRACE_CALLER - (site + 5);
+  return [CALL_REL32_OPCODE, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff];
+}
+
+function funcEvent(s: KlpState, type: string, func: KlpFunc, ops: KlpOps): void {
+  s.m.emit({ type, func: func.old_name, object: objName(func.obj), patch: func.obj.patch.mod, nop: func.nop, depth: ops.func_stack.length, addr: func.old_func });
+}
+
+/** register_ftrace_function(): the site now calls the trampoline. */
+async function registerFtraceFunction(s: KlpState, func: KlpFunc): Promise<void> {
+  await s.m.textPoke(func.old_func, callFtraceCaller(func.old_func), !s.fault('skip-text-poke-bp'));
+  s.m.emit({ type: 'ftrace.register', func: func.old_name, addr: func.old_func });
+}
+
+/**
+ * unregister_ftrace_function(): the site goes back to the NOP, then ftrace waits until every CPU has left
+ * the handler — which is what makes freeing the ops (and a NOP func) afterwards safe.
+ */
+async function unregisterFtraceFunction(s: KlpState, func: KlpFunc): Promise<void> {
+  await s.m.textPoke(func.old_func, FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
+  if (!s.fault('skip-rcu-sync')) await synchronizeRcu(s.m, 'unregister_ftrace_function');
+  s.m.emit({ type: 'ftrace.unregister', func: func.old_name, addr: func.old_func });
+}
+
+export async function klpPatchFunc(s: KlpState, func: KlpFunc): Promise<number> {
+  if (!func.old_func || func.patched) return -22; // WARN_ON: -EINVAL
+  const slab = s.records.slab;
+  let ops = klpFindOps(s, func.old_func);
+  syncFuncRecord(s, func);
+  if (!ops) {
+    const rec = slab.alloc(OPS_MAGIC);
+    slab.set(rec, OpsWord.OldAddr, func.old_func);
+    ops = { old_func: func.old_func, rec, func_stack: [] };
+    s.ops.set(func.old_func, ops);
+    // list_add_rcu(&func->stack_node, &ops->func_stack): publish the func with one store of the head.
+    slab.set(func.rec, FuncWord.Next, NULL_LINK);
+    slab.set(rec, OpsWord.Head, func.rec);
+    ops.func_stack.unshift(func);
+    s.records.filterAdd(func.old_func, rec);
+    funcEvent(s, 'func_stack.push', func, ops);
+    await registerFtraceFunction(s, func);
+  } else {
+    slab.set(func.rec, FuncWord.Next, slab.get(ops.rec, OpsWord.Head));
+    slab.set(ops.rec, OpsWord.Head, func.rec);
+    ops.func_stack.unshift(func);
+    funcEvent(s, 'func_stack.push', func, ops);
+  }
+  func.patched = true;
+  syncFuncRecord(s, func);
+  return 0;
+}
+
+export async function klpUnpatchFunc(s: KlpState, func: KlpFunc): Promise<void> {
+  if (!func.patched || !func.old_func) return;
+  const ops = klpFindOps(s, func.old_func);
+  if (!ops) return;
+  const slab = s.records.slab;
+  if (ops.func_stack.length === 1) {
+    await unregisterFtraceFunction(s, func);
+    s.records.filterRemove(func.old_func);
+    slab.set(ops.rec, OpsWord.Head, NULL_LINK);
+    ops.func_stack.length = 0;
+    s.ops.delete(func.old_func);
+    funcEvent(s, 'func_stack.remove', func, ops);
+    slab.release(ops.rec); // kfree(ops): unregister_ftrace_function() has synchronised
+  } else {
+    // list_del_rcu(): unlink with one store; the record stays intact for CPUs that already hold it.
+    const i = ops.func_stack.indexOf(func);
+    const next = slab.get(func.rec, FuncWord.Next);
+    if (i === 0) slab.set(ops.rec, OpsWord.Head, next);
+    else slab.set(ops.func_stack[i - 1].rec, FuncWord.Next, next);
+    ops.func_stack.splice(i, 1);
+    funcEvent(s, 'func_stack.remove', func, ops);
+  }
+  func.patched = false;
+  syncFuncRecord(s, func);
+}
+
+async function unpatchObject(s: KlpState, obj: KlpObject, nopsOnly: boolean): Promise<void> {
+  for (const func of obj.funcs) {
+    if (nopsOnly && !func.nop) continue;
+    if (func.patched) await klpUnpatchFunc(s, func);
+  }
+  if (obj.dynamic || !nopsOnly) obj.patched = false;
+}
+
+export async function klpUnpatchObject(s: KlpState, obj: KlpObject): Promise<void> {
+  await unpatchObject(s, obj, false);
+}
+
+export async function klpPatchObject(s: KlpState, obj: KlpObject): Promise<number> {
+  if (obj.patched) return -22;
+  for (const func of obj.funcs) {
+    const ret = await klpPatchFunc(s, func);
+    if (ret) {
+      await klpUnpatchObject(s, obj);
+      return ret;
+    }
+  }
+  obj.patched = true;
+  return 0;
+}
+
+export async function klpUnpatchObjects(s: KlpState, patch: KlpPatch): Promise<void> {
+  for (const obj of patch.objs) if (obj.patched) await unpatchObject(s, obj, false);
+}
+
+/** Unpatches only the NOP funcs (and marks dynamic objects unpatched): the seed's first half. */
+export async function klpUnpatchObjectsDynamic(s: KlpState, patch: KlpPatch): Promise<void> {
+  for (const obj of patch.objs) if (obj.patched) await unpatchObject(s, obj, true);
+}

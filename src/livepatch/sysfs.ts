@@ -1,0 +1,85 @@
+/**
+ * /sys/kernel/livepatch as the kernel lays it out (core.c "Sysfs Interface"):
+ *   /sys/kernel/livepatch/<patch>/{enabled,transition,force,replace}
+ *   /sys/kernel/livepatch/<patch>/<object>/patched
+ *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
+ * Reads give the attribute's text; writes go to the store functions of core.c. Errors are negative
+ * errnos, turned into the shell's messages by the caller.
+ */
+import type { KlpState } from './klp-state';
+import { EINVAL, ENOENT, klpEnabledStore, klpForceStore } from './core';
+import { KlpObject, KlpPatch, objName } from './klp-types';
+
+export const EACCES = -13;
+export const EISDIR = -21;
+export const ENOTDIR = -20;
+export const LIVEPATCH_ROOT = '/sys/kernel/livepatch';
+
+type Node =
+  | { kind: 'dir'; entries: string[] }
+  | { kind: 'attr'; patch: KlpPatch; name: 'enabled' | 'transition' | 'force' | 'replace' }
+  | { kind: 'patched'; obj: KlpObject };
+
+function resolve(s: KlpState, path: string): Node | null {
+  const clean = path.replace(/\/+$/, '');
+  if (clean === LIVEPATCH_ROOT) return { kind: 'dir', entries: [...s.byName.keys()] };
+  if (!clean.startsWith(LIVEPATCH_ROOT + '/')) return null;
+  const [pname, oname, third, ...rest] = clean.slice(LIVEPATCH_ROOT.length + 1).split('/');
+  const patch = s.byName.get(pname);
+  if (!patch) return null;
+  if (oname === undefined) {
+    return { kind: 'dir', entries: ['enabled', 'force', ...patch.objs.map(objName), 'replace', 'transition'].sort() };
+  }
+  if (third === undefined && ['enabled', 'transition', 'force', 'replace'].includes(oname)) {
+    return { kind: 'attr', patch, name: oname as 'enabled' };
+  }
+  const obj = patch.objs.find((o) => objName(o) === oname);
+  if (!obj) return null;
+  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map((f) => `${f.old_name},${f.old_sympos || 1}`)].sort() };
+  if (third === 'patched' && rest.length === 0) return { kind: 'patched', obj };
+  if (rest.length === 0 && obj.funcs.some((f) => `${f.old_name},${f.old_sympos || 1}` === third)) return { kind: 'dir', entries: [] };
+  return null;
+}
+
+export type SysfsResult = { ok: true; text: string } | { ok: false; errno: number };
+
+export function sysfsRead(s: KlpState, path: string): SysfsResult {
+  const node = resolve(s, path);
+  if (!node) return { ok: false, errno: ENOENT };
+  switch (node.kind) {
+    case 'dir':
+      return { ok: false, errno: EISDIR };
+    case 'patched':
+      return { ok: true, text: `${node.obj.patched ? 1 : 0}\n` };
+    case 'attr':
+      if (node.name === 'enabled') return { ok: true, text: `${node.patch.enabled ? 1 : 0}\n` };
+      if (node.name === 'transition') return { ok: true, text: `${node.patch === s.transitionPatch ? 1 : 0}\n` };
+      if (node.name === 'replace') return { ok: true, text: `${node.patch.replace ? 1 : 0}\n` };
+      return { ok: false, errno: EACCES }; // force is write-only
+  }
+}
+
+export function sysfsList(s: KlpState, path: string): { ok: true; entries: string[] } | { ok: false; errno: number } {
+  const node = resolve(s, path);
+  if (!node) return { ok: false, errno: ENOENT };
+  if (node.kind !== 'dir') return { ok: false, errno: ENOTDIR };
+  return { ok: true, entries: node.entries };
+}
+
+/** kstrtobool(): 1/y/Y/on and 0/n/N/off, as the kernel accepts them. */
+function kstrtobool(v: string): boolean | null {
+  const t = v.trim().toLowerCase();
+  if (['1', 'y', 'yes', 'on', 'true'].includes(t)) return true;
+  if (['0', 'n', 'no', 'off', 'false'].includes(t)) return false;
+  return null;
+}
+
+export async function sysfsWrite(s: KlpState, path: string, value: string): Promise<number> {
+  const node = resolve(s, path);
+  if (!node) return ENOENT;
+  if (node.kind !== 'attr' || node.name === 'transition' || node.name === 'replace') return node.kind === 'dir' ? EISDIR : EACCES;
+  const b = kstrtobool(value);
+  if (b === null) return EINVAL;
+  if (node.name === 'enabled') return klpEnabledStore(s, node.patch, b);
+  return b ? klpForceStore(s, node.patch) : 0;
+}
