@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
+import { runScenario, checkScenario } from './run-command';
 import { runBench } from '../../bench/run';
 
 const int = (name: string) => (v: string): number => {
@@ -16,12 +17,40 @@ const int = (name: string) => (v: string): number => {
 
 const FORMATS: OutputFormat[] = ['pretty', 'dmesg', 'ndjson'];
 
+/** A usage error found in an action (after commander's own parsing): printed here, exit 2. */
+class UsageError extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('klpsim')
     .description('a multi-CPU simulator of Linux kernel live patching on emulated x86-64')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('run a scenario, streaming events as they happen')
+    .argument('<file>', 'scenario file (YAML)')
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
+    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
+    .option('--trace <out>', 'write a Chrome trace-event JSON file')
+    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
+    .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
+    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; deterministic: boolean; verbose: boolean }) => {
+      if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
+      code = await runScenario(file, { ...o, format: o.format as OutputFormat });
+    });
+
+  program
+    .command('check')
+    .description('validate a scenario without running it')
+    .argument('<file>', 'scenario file (YAML)')
+    .action(async (file: string) => {
+      code = checkScenario(file);
+    });
 
   program
     .command('demo')
@@ -32,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
     .option('--deterministic', 'run all CPUs in lockstep on one thread (reproducible)', false)
     .action(async (o: { cpus: number; seed: number; pokes: number; format: string; deterministic: boolean }) => {
-      if (!FORMATS.includes(o.format as OutputFormat)) throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')}`);
-      if (o.cpus < 1) throw new InvalidArgumentError('--cpus must be at least 1');
+      if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+      if (o.cpus < 1) throw new UsageError('--cpus must be at least 1');
       const r = await runDemo({
         cpus: o.cpus,
         seed: o.seed,
@@ -61,11 +90,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as { code?: string; exitCode?: number; message?: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
-    if (e instanceof InvalidArgumentError) {
+    if (e instanceof UsageError) {
       process.stderr.write(`klpsim: ${e.message}\n`);
       return 2;
     }
+    // commander has already printed its own usage errors.
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
     process.stderr.write(`klpsim: internal error: ${err.message ?? String(e)}\n`);
     return 1;
   }

@@ -16,7 +16,7 @@ import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { KLP_UNDEFINED, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
-import type { RawEvent, SimEvent } from '../kernel/events';
+import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
 import { NEVER, SimClock } from '../kernel/sim-clock';
 import { textPokeBp } from '../kernel/text-poke';
@@ -48,6 +48,7 @@ export interface SpawnRequest {
   run: TaskAction[];
   cpu?: number;
   once?: boolean;
+  capture?: boolean;
 }
 
 export class SimError extends Error {
@@ -134,7 +135,7 @@ export class Machine {
     for (const ev of batch) this.subject.next({ ...ev, seq: this.seq++ } as SimEvent);
   }
 
-  emit(ev: Record<string, unknown> & { type: string }): void {
+  emit(ev: EventBody): void {
     this.ingest([{ t: this.now, cpu: null, ...ev } as RawEvent]);
   }
 
@@ -214,7 +215,7 @@ export class Machine {
     view.set(TaskField.State, TaskState.Runnable);
     const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
     this.tasks.push(handle);
-    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false };
+    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, capture: req.capture };
     await this.platform.addTask(cpu, spec, this.now);
     this.clock.bumpEpoch();
     return handle;

@@ -25,7 +25,7 @@ import { CpuContext, X86Cpu } from '../x86/interpreter';
 import { EntryKind, Exit } from '../x86/cpu-types';
 import { Reg } from '../x86/registers';
 import { CALL_REL32_OPCODE, FTRACE_SITE_NOP, INT3_OPCODE } from '../x86/ftrace-site';
-import { RawEvent, hex } from './events';
+import { EventBody, RawEvent, hex } from './events';
 import { FTRACE_CALLER, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { NEVER, NS_PER_INSN } from './sim-clock';
 import type { TaskSpec } from './task-program';
@@ -129,7 +129,7 @@ export class CpuHost {
     this.opts.hooks = hooks;
   }
 
-  emit(ev: Record<string, unknown> & { type: string }): void {
+  emit(ev: EventBody): void {
     this.opts.emit({ t: this.clock, cpu: this.opts.cpu, ...ev } as RawEvent);
   }
 
@@ -300,9 +300,8 @@ export class CpuHost {
   }
 
   private emitTaskState(t: LocalTask, state: string): void {
-    const ev: Record<string, unknown> & { type: string } = { type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state };
-    if (t.ctx) ev.func = this.kallsyms.symbolAt(t.ctx.rip)?.name;
-    this.emit(ev);
+    const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
+    this.emit({ type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, ...(func ? { func } : {}) });
   }
 
   // --- task actions ------------------------------------------------------------------------------------
@@ -340,7 +339,7 @@ export class CpuHost {
       this.x86.setRegNum(Reg.RDI, a.args[0]);
       a.args.slice(1, 6).forEach((v, i) => this.x86.setRegNum(argRegs[i], v));
     }
-    this.x86.push64(RET_FROM_CALL);
+    this.push(RET_FROM_CALL);
   }
 
   // --- exits from the interpreter ---------------------------------------------------------------------
@@ -367,8 +366,20 @@ export class CpuHost {
     }
   }
 
+  /** Emulates `ret` for a service; a stack that cannot be read is a fault like any other. */
   private ret(): void {
-    this.x86.rip = this.x86.pop64();
+    const r = this.x86.pop64();
+    if (Number.isNaN(r)) {
+      if (this.current) this.oops(this.current);
+      return;
+    }
+    this.x86.rip = r;
+  }
+
+  private push(v: number): boolean {
+    if (this.x86.push64(v)) return true;
+    if (this.current) this.oops(this.current);
+    return false;
   }
 
   private arg(i: number): bigint {
@@ -410,6 +421,10 @@ export class CpuHost {
         return this.ftraceCaller();
       case 'ret_from_call':
         t.ctx = null;
+        if (t.spec.capture) {
+          this.emit({ type: 'task.output', pid: t.spec.pid, comm: t.spec.comm, text: t.seq, ret: Number(BigInt.asIntN(64, this.x86.getReg(Reg.RAX))) });
+          t.seq = '';
+        }
         this.opts.hooks?.kernelExit?.(this, t.view);
         return;
       default:
@@ -426,6 +441,10 @@ export class CpuHost {
   /** The ftrace trampoline: the site pushed ip+5; [rsp] after it is the traced function's caller. */
   private ftraceCaller(): void {
     const retToBody = this.x86.pop64();
+    if (Number.isNaN(retToBody)) {
+      if (this.current) this.oops(this.current);
+      return;
+    }
     const ip = retToBody - 5;
     const parentIp = this.km.readU64(this.x86.getRegNum(Reg.RSP));
     const hook = this.opts.hooks?.ftrace;
@@ -548,8 +567,7 @@ export class CpuHost {
       const rel = (Math.floor(bytes / 0x100) | 0) >> 0; // the 32-bit displacement, signed
       const target = addr + 5 + rel;
       if (target === FTRACE_CALLER) {
-        this.x86.push64(addr + 5);
-        this.x86.rip = FTRACE_CALLER;
+        if (this.push(addr + 5)) this.x86.rip = FTRACE_CALLER;
         return;
       }
     }

@@ -11,33 +11,64 @@ export interface EventBase {
   cpu: number | null;
 }
 
-export interface LogEvent extends EventBase { type: 'log'; text: string }
-export interface TaskStateEvent extends EventBase { type: 'task.state'; pid: number; comm: string; state: string; func?: string }
-export interface FaultEvent extends EventBase {
-  type: 'fault'; vector: string; rip: number; addr?: number; bytes: string; message: string; pid: number; comm: string;
-}
-export interface ViolationEvent extends EventBase { type: 'violation'; check: string; message: string; pid?: number; addr?: number }
-export interface TextPokeEvent extends EventBase {
-  type: 'text.poke'; addr: number; symbol: string; old: string; new: string; phase: 'int3' | 'tail' | 'first' | 'direct';
-}
-export interface SyncCoreEvent extends EventBase { type: 'ipi.sync_core'; cpus: number; waitedNs: number }
-export interface CpuStateEvent extends EventBase { type: 'cpu.state'; state: string; retired: number }
-export interface FtraceRegEvent extends EventBase { type: 'ftrace.register' | 'ftrace.unregister'; func: string; addr: number }
-export interface GenericEvent extends EventBase { type: string; [field: string]: unknown }
+type Ev<T extends string, F> = EventBase & { type: T } & F;
+
+interface FuncRef { func: string; object: string; patch: string }
+
+export type LogEvent = Ev<'log', { text: string }>;
+export type TaskStateEvent = Ev<'task.state', { pid: number; comm: string; state: string; func?: string }>;
+export type TaskOutputEvent = Ev<'task.output', { pid: number; comm: string; text: string; ret: number }>;
+export type FaultEvent = Ev<'fault', { vector: string; rip: number; addr?: number; bytes: string; message: string; pid: number; comm: string }>;
+export type ViolationEvent = Ev<'violation', { check: string; message: string; pid?: number; addr?: number }>;
+export type TextPokeEvent = Ev<'text.poke', { addr: number; symbol: string; old: string; new: string; phase: 'int3' | 'tail' | 'first' | 'direct' }>;
+export type SyncCoreEvent = Ev<'ipi.sync_core', { cpus: number; waitedNs: number }>;
+export type FtraceRegEvent = Ev<'ftrace.register' | 'ftrace.unregister', { func: string; addr: number }>;
+export type RcuGpStartEvent = Ev<'rcu.gp_start', { reason: string }>;
+export type RcuGpEndEvent = Ev<'rcu.gp_end', { reason: string; durationNs: number }>;
+export type PatchEnableEvent = Ev<'patch.enable', { patch: string; replace: boolean }>;
+export type PatchDisableEvent = Ev<'patch.disable', { patch: string }>;
+export type TransitionStartEvent = Ev<'transition.start', { patch: string; target: string; tasks: number }>;
+export type TransitionCompleteEvent = Ev<'transition.complete', { patch: string; target: string }>;
+export type TransitionReverseEvent = Ev<'transition.reverse', { patch: string; from: string; to: string }>;
+export type TaskSwitchEvent = Ev<'transition.task_switch', { pid: number; comm: string; state: number; how: string }>;
+export type FuncStackEvent = Ev<'func_stack.push' | 'func_stack.remove', FuncRef & { nop: boolean; depth: number; addr: number }>;
+export type NopAddEvent = Ev<'nop.add', FuncRef & { dynamicObject: boolean; replaces: string }>;
+export type NopDiscardEvent = Ev<'nop.discard', FuncRef>;
+export type KlpFreeEvent = Ev<'klp.free', { what: 'func' | 'object' | 'patch'; patch: string; func?: string; object?: string; nop?: boolean; dynamic?: boolean; forced?: boolean }>;
+export type CallRedirectEvent = Ev<'call.redirect', { func: string; from: number; to: number; target: string; patchId: number; pid: number; sampled: number }>;
+export type ShEvent = Ev<'sh', { command: string; stdout: string; stderr: string; exit: number }>;
 
 export type SimEvent =
   | LogEvent
   | TaskStateEvent
+  | TaskOutputEvent
   | FaultEvent
   | ViolationEvent
   | TextPokeEvent
   | SyncCoreEvent
-  | CpuStateEvent
-  | FtraceRegEvent;
+  | FtraceRegEvent
+  | RcuGpStartEvent
+  | RcuGpEndEvent
+  | PatchEnableEvent
+  | PatchDisableEvent
+  | TransitionStartEvent
+  | TransitionCompleteEvent
+  | TransitionReverseEvent
+  | TaskSwitchEvent
+  | FuncStackEvent
+  | NopAddEvent
+  | NopDiscardEvent
+  | KlpFreeEvent
+  | CallRedirectEvent
+  | ShEvent;
 
-/** An event before the coordinator numbers it. */
-export type RawEvent = DistributiveOmit<SimEvent, 'seq'> | Omit<GenericEvent, 'seq'>;
+export type SimEventType = SimEvent['type'];
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event before the coordinator numbers it. */
+export type RawEvent = DistributiveOmit<SimEvent, 'seq'>;
+/** An event as its producer writes it: time and CPU are filled in by emit(). */
+export type EventBody = DistributiveOmit<SimEvent, 'seq' | 't' | 'cpu'>;
 
 export const hex = (bytes: ArrayLike<number>): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');

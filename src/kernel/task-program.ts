@@ -14,4 +14,6 @@ export interface TaskSpec {
   cpu: number;
   run: TaskAction[];
   once: boolean;
+  /** Report what the task's scratch seq_file received after each call (`task.output` events). */
+  capture?: boolean;
 }

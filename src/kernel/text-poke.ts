@@ -32,7 +32,7 @@ export async function textPokeBp(env: PokeEnv, addr: number, next: readonly numb
   const { km } = env;
   const global = new GlobalView(km);
   const old = Array.from(km.u8.subarray(addr, addr + next.length));
-  const ev = (phase: string, before: number[]): void =>
+  const ev = (phase: 'int3' | 'tail' | 'first' | 'direct', before: number[]): void =>
     env.emit({ t: env.now(), cpu: null, type: 'text.poke', addr, symbol: env.symbolize(addr), old: hex(before), new: hex(km.u8.subarray(addr, addr + next.length)), phase });
 
   if (!protocol) {

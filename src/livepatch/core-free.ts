@@ -27,6 +27,11 @@ function freeObjects(s: KlpState, patch: KlpPatch, nopsOnly: boolean): void {
       if (func.nop) {
         if (nopsOnly) s.m.emit({ type: 'nop.discard', func: func.old_name, object: objName(obj), patch: patch.mod });
         freeFuncRecord(s, func); // kobject release of a NOP: kfree
+      } else {
+        // A static klp_func is part of its module's memory: it goes when the module goes.
+        const recs = s.moduleRecords.get(patch.mod) ?? [];
+        recs.push(func.rec);
+        s.moduleRecords.set(patch.mod, recs);
       }
     }
     if (nopsOnly && !obj.dynamic) continue;
@@ -53,6 +58,7 @@ export function klpFreePatchStart(s: KlpState, patch: KlpPatch): void {
  */
 export function klpFreePatchFinish(s: KlpState, patch: KlpPatch): void {
   patch.freed = true;
+  if (patch.forced) s.forcedModules.add(patch.mod);
   s.byName.delete(patch.mod);
   s.m.emit({ type: 'klp.free', what: 'patch', patch: patch.mod, forced: patch.forced });
 }
@@ -88,3 +94,9 @@ export async function klpDiscardNops(s: KlpState, patch: KlpPatch): Promise<void
   klpFreeObjectsDynamic(s, patch);
 }
 
+
+/** free_module() of a livepatch module: its static klp_func records (after a grace period). */
+export function klpReleaseModuleRecords(s: KlpState, mod: string): void {
+  for (const rec of s.moduleRecords.get(mod) ?? []) s.records.slab.release(rec);
+  s.moduleRecords.delete(mod);
+}

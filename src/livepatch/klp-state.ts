@@ -41,6 +41,13 @@ export class KlpState {
   private target = KLP_UNDEFINED;
   signalsCnt = 0;
   nextPatchId = 1;
+  /**
+   * Records of a livepatch module's own (static) klp_funcs: they live in the module's memory, so they are
+   * freed when the module is removed, after the grace period free_module() waits for.
+   */
+  readonly moduleRecords = new Map<string, Link[]>();
+  /** Livepatch modules whose patch was forced: they can never be removed. */
+  readonly forcedModules = new Set<string>();
   /** Replaced patches whose free work has not run yet. */
   readonly replacedAwaitingFree: KlpPatch[] = [];
   /** A transition retry is scheduled (the delayed work is pending). */

@@ -3,6 +3,8 @@
  * operations the rest of klpsim (module loader, shell, CLI, checks) needs from it.
  */
 import type { Machine } from '../coordinator/machine';
+import { synchronizeRcu } from '../kernel/rcu';
+import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { KlpOptions, KlpState } from './klp-state';
 import { klpBlockingTasks } from './transition';
@@ -36,6 +38,21 @@ export class Livepatch {
 
   moduleGoing(mod: string): Promise<void> {
     return klpModuleGoing(this.state, mod);
+  }
+
+  /**
+   * A livepatch module holds a reference on itself while its patch exists (try_module_get() in
+   * klp_init_patch_early()), and forever once the patch was forced.
+   */
+  moduleInUse(mod: string): boolean {
+    return this.state.byName.has(mod) || this.state.forcedModules.has(mod);
+  }
+
+  /** The module is being freed: its klp_func records go with its memory. */
+  async releaseModule(mod: string): Promise<void> {
+    if (!this.state.moduleRecords.has(mod)) return;
+    await synchronizeRcu(this.machine, 'free_module');
+    klpReleaseModuleRecords(this.state, mod);
   }
 
   /** The patch registered by livepatch module `mod`, if it has not been freed. */

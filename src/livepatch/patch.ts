@@ -43,7 +43,7 @@ function callFtraceCaller(site: number): number[] {
   return [CALL_REL32_OPCODE, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff];
 }
 
-function funcEvent(s: KlpState, type: string, func: KlpFunc, ops: KlpOps): void {
+function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', func: KlpFunc, ops: KlpOps): void {
   s.m.emit({ type, func: func.old_name, object: objName(func.obj), patch: func.obj.patch.mod, nop: func.nop, depth: ops.func_stack.length, addr: func.old_func });
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Loaded modules (struct module, as far as livepatch and the shell see it): state, reference count,
+ * parameters. The code itself is loaded by KernelLoader; parameters are 64-bit data symbols of the module
+ * that its code reads (`mov rax, [rip + param]`) and that /sys/module/M/parameters/K writes.
+ */
+import type { KernelMemory } from '../mem/kernel-memory';
+import type { Kallsyms } from '../mem/kallsyms';
+
+export type ModuleState = 'COMING' | 'LIVE' | 'GOING';
+
+export const MODULE_STATE_TEXT: Record<ModuleState, string> = {
+  LIVE: '[MODULE_STATE_LIVE] Normal state',
+  COMING: '[MODULE_STATE_COMING] Full formed, running module_init',
+  GOING: '[MODULE_STATE_GOING] Going away',
+};
+
+export interface Module {
+  name: string;
+  state: ModuleState;
+  /** References held on the module (a livepatch holds its own module until its patch is freed). */
+  refcnt: number;
+  params: Map<string, string>;
+  livepatch: boolean;
+  size: number;
+}
+
+export class Modules {
+  private readonly mods = new Map<string, Module>();
+
+  constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {}
+
+  get(name: string): Module | undefined {
+    return this.mods.get(name);
+  }
+
+  isLoaded(name: string): boolean {
+    return this.mods.has(name);
+  }
+
+  add(m: Module): void {
+    this.mods.set(m.name, m);
+  }
+
+  remove(name: string): void {
+    this.mods.delete(name);
+  }
+
+  all(): Module[] {
+    return [...this.mods.values()];
+  }
+
+  /** Parameter values as module code sees them: the 64-bit word behind the parameter's symbol. */
+  setParam(mod: Module, key: string, value: string): void {
+    mod.params.set(key, value);
+    const sym = this.kallsyms.lookup(key, mod.name);
+    if (sym) this.km.dv.setBigUint64(sym.addr, paramWord(value), true);
+  }
+
+  /** `lsmod`, newest first as the kernel lists modules. */
+  lsmod(): string {
+    const rows = [...this.mods.values()].reverse().map((m) => `${m.name.padEnd(19)} ${String(m.size).padStart(6)}  ${m.refcnt}`);
+    return ['Module                  Size  Used by', ...rows].join('\n') + '\n';
+  }
+}
+
+/** How a parameter's text is stored in its 64-bit word: integers as such, booleans as 0/1, else 0. */
+export function paramWord(value: string): bigint {
+  const v = value.trim();
+  if (/^(y|Y|true)$/.test(v)) return 1n;
+  if (/^(n|N|false)$/.test(v)) return 0n;
+  return /^-?\d+$/.test(v) ? BigInt.asUintN(64, BigInt(v)) : /^0x[0-9a-f]+$/i.test(v) ? BigInt(v) : 0n;
+}

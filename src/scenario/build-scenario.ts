@@ -1,0 +1,270 @@
+/**
+ * Builds the typed Scenario from the YAML data, with positions. It is lenient on purpose: each part (a
+ * symbol, an action, a task, a step, a module's field) is parsed on its own, and a part that does not fit
+ * the schema is left out rather than stopping the build. The whole-file schema check reports those parts;
+ * the semantic checks then still run over everything else, so one `check` lists every problem.
+ */
+import type { z } from 'zod';
+import { AssembledBlock, buildCodeBlock } from './code-block';
+import { FieldLocations } from './field-locations';
+import type { Path, SourcePositions } from './positions';
+import type { ScenarioDiagnostic } from './scenario-error';
+import {
+  Action,
+  Callbacks,
+  CodeBlock,
+  DEFAULT_CPUS,
+  DEFAULT_SEED,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  LivepatchObjectDef,
+  ModuleDef,
+  Scenario,
+  Step,
+  TaskDef,
+} from './scenario-types';
+import { ActionSchema, ExpectSchema, ScenarioSchema, StepSchema, TaskSchema, RawAction } from './schema';
+import { parseShellCommand, ShellParseError } from './shell-command';
+
+export interface BuiltScenario {
+  scenario: Scenario;
+  blocks: Map<CodeBlock, AssembledBlock>;
+  fields: FieldLocations;
+  /** Shell commands that did not parse (already reported): their steps are left out. */
+  diagnostics: ScenarioDiagnostic[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parsed<T>(schema: z.ZodType<T>, v: unknown): T | undefined {
+  const r = schema.safeParse(v);
+  return r.success ? r.data : undefined;
+}
+
+const CALLBACK_NAMES = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'] as const;
+
+class Builder {
+  readonly blocks = new Map<CodeBlock, AssembledBlock>();
+  readonly fields = new FieldLocations();
+  readonly diagnostics: ScenarioDiagnostic[] = [];
+
+  constructor(private readonly positions: SourcePositions) {}
+
+  private field(obj: object, name: string, path: Path): void {
+    this.fields.set(obj, name, this.positions.locator(path));
+  }
+
+  private block(name: string, path: Path, value: unknown): CodeBlock | undefined {
+    let source: unknown = value;
+    let sourcePath = path;
+    let sympos: number | undefined;
+    if (isObject(value)) {
+      source = value['code'];
+      sourcePath = [...path, 'code'];
+      sympos = typeof value['sympos'] === 'number' ? value['sympos'] : undefined;
+    }
+    if (typeof source !== 'string') return undefined;
+    const built = buildCodeBlock(this.positions, this.diagnostics, name, path, sourcePath, source, sympos);
+    this.blocks.set(built.block, built);
+    return built.block;
+  }
+
+  /** Every string entry of a symbol map (names are checked by the schema, bodies by the assembler). */
+  blocksOf(raw: unknown, path: Path): CodeBlock[] {
+    if (!isObject(raw)) return [];
+    const out: CodeBlock[] = [];
+    for (const [name, value] of Object.entries(raw)) {
+      const b = this.block(name, [...path, name], value);
+      if (b) out.push(b);
+    }
+    return out;
+  }
+
+  actions(raw: unknown, path: Path): Action[] {
+    if (!Array.isArray(raw)) return [];
+    const out: Action[] = [];
+    raw.forEach((item: unknown, i) => {
+      const a = parsed(ActionSchema, item);
+      if (a) out.push(this.action(a, [...path, i]));
+    });
+    return out;
+  }
+
+  private action(a: RawAction, path: Path): Action {
+    const pos = this.positions.nodePos(path);
+    if ('printk' in a) {
+      const act: Action = { kind: 'printk', text: a.printk, pos };
+      this.field(act, 'text', [...path, 'printk']);
+      return act;
+    }
+    if ('return' in a) {
+      const act: Action = { kind: 'return', value: String(a.return), pos };
+      this.field(act, 'value', [...path, 'return']);
+      return act;
+    }
+    if ('sleep_ms' in a) return { kind: 'sleep_ms', ms: a.sleep_ms, pos };
+    if ('call' in a) {
+      const c = a.call;
+      const act: Action = typeof c === 'string' ? { kind: 'call', func: c, args: [], pos } : { kind: 'call', func: c.func, args: c.args ?? [], pos };
+      this.field(act, 'func', typeof c === 'string' ? [...path, 'call'] : [...path, 'call', 'func']);
+      return act;
+    }
+    if ('start_task' in a) {
+      const s = a.start_task;
+      const tpath = [...path, 'start_task'];
+      const act: Action = { kind: 'start_task', name: s.name, run: this.actions(s.run, [...tpath, 'run']), once: s.once ?? false, pos };
+      if (s.cpu !== undefined) act.cpu = s.cpu;
+      this.field(act, 'name', [...tpath, 'name']);
+      this.field(act, 'cpu', [...tpath, 'cpu']);
+      return act;
+    }
+    const act: Action = { kind: 'stop_task', name: a.stop_task, pos };
+    this.field(act, 'name', [...path, 'stop_task']);
+    return act;
+  }
+
+  module(name: string, raw: unknown, path: Path): ModuleDef {
+    const r = isObject(raw) ? raw : {};
+    const mod: ModuleDef = {
+      name,
+      params: {},
+      functions: this.blocksOf(r['functions'], [...path, 'functions']),
+      init: this.actions(r['init'], [...path, 'init']),
+      exit: this.actions(r['exit'], [...path, 'exit']),
+      pos: this.positions.keyPos(path),
+    };
+    if (isObject(r['params'])) {
+      for (const [k, v] of Object.entries(r['params'])) {
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+        mod.params[k] = String(v);
+        this.fields.set(mod, `param:${k}`, () => this.positions.keyPos([...path, 'params', k]));
+      }
+    }
+    const lp = r['livepatch'];
+    if (isObject(lp)) {
+      const lpPath = [...path, 'livepatch'];
+      const replace = lp['replace'];
+      const objects: LivepatchObjectDef[] = [];
+      if (isObject(lp['objects'])) {
+        for (const [obj, def] of Object.entries(lp['objects'])) objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj]));
+      }
+      mod.livepatch = {
+        replace: typeof replace === 'string' || typeof replace === 'number' || typeof replace === 'boolean' ? String(replace) : 'false',
+        objects,
+        pos: this.positions.keyPos(lpPath),
+      };
+      this.field(mod.livepatch, 'replace', [...lpPath, 'replace']);
+    }
+    return mod;
+  }
+
+  private livepatchObject(name: string, raw: unknown, path: Path): LivepatchObjectDef {
+    const r = isObject(raw) ? raw : {};
+    const callbacks: Callbacks = {};
+    const cb = r['callbacks'];
+    if (isObject(cb)) {
+      for (const n of CALLBACK_NAMES) if (cb[n] !== undefined) callbacks[n] = this.actions(cb[n], [...path, 'callbacks', n]);
+    }
+    return { name, funcs: this.blocksOf(r['funcs'], [...path, 'funcs']), callbacks, pos: this.positions.keyPos(path) };
+  }
+
+  task(raw: unknown, path: Path): TaskDef | undefined {
+    const t = parsed(TaskSchema, raw);
+    if (!t) return undefined;
+    const task: TaskDef = { name: t.name, run: this.actions(t.run, [...path, 'run']), pos: this.positions.nodePos(path) };
+    if (t.count !== undefined) task.count = t.count;
+    if (t.cpu !== undefined) task.cpu = t.cpu;
+    this.field(task, 'name', [...path, 'name']);
+    this.field(task, 'cpu', [...path, 'cpu']);
+    return task;
+  }
+
+  /** Parses a command; a bad one is reported at its column inside the YAML string. */
+  private shell(command: string, path: Path) {
+    try {
+      return parseShellCommand(command);
+    } catch (e) {
+      if (!(e instanceof ShellParseError)) throw e;
+      this.diagnostics.push({ pos: this.positions.locator(path)(1, e.col), message: e.message });
+      return undefined;
+    }
+  }
+
+  step(raw: unknown, path: Path): Step | undefined {
+    const s = parsed(StepSchema, raw);
+    if (!s) return undefined;
+    const pos = this.positions.nodePos(path);
+    if ('sh' in s) {
+      const cmdPath = [...path, 'sh'];
+      const parsedCmd = this.shell(s.sh, cmdPath);
+      if (!parsedCmd) return undefined;
+      const step: Step = { kind: 'sh', command: s.sh, parsed: parsedCmd, quiet: s.quiet ?? false, pos };
+      this.field(step, 'command', cmdPath);
+      return step;
+    }
+    if ('wait' in s) return { kind: 'wait', what: s.wait, timeoutMs: s.timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS, pos };
+    if ('sleep_ms' in s) return { kind: 'sleep_ms', ms: s.sleep_ms, pos };
+    const e: z.infer<typeof ExpectSchema> = s.expect;
+    const ePath = [...path, 'expect'];
+    const step: Extract<Step, { kind: 'expect' }> = { kind: 'expect', pos };
+    if (e.sh !== undefined) {
+      const parsedCmd = this.shell(e.sh, [...ePath, 'sh']);
+      if (!parsedCmd) return undefined;
+      step.sh = { command: e.sh, parsed: parsedCmd };
+      if (e.stdout !== undefined) step.sh.stdout = e.stdout;
+      if (e.exit !== undefined) step.sh.exit = e.exit;
+      this.field(step, 'command', [...ePath, 'sh']);
+    }
+    if (e.dmesg !== undefined) step.dmesg = typeof e.dmesg === 'string' ? [e.dmesg] : e.dmesg;
+    if (e.patched !== undefined) {
+      step.patched = e.patched;
+      for (const k of Object.keys(e.patched)) this.fields.set(step, `patched:${k}`, () => this.positions.keyPos([...ePath, 'patched', k]));
+    }
+    if (e.nops !== undefined) step.nops = e.nops;
+    if (e.ftrace_ops !== undefined) step.ftraceOps = e.ftrace_ops;
+    if (e.sh === undefined) {
+      for (const k of ['stdout', 'exit'] as const) {
+        if (e[k] !== undefined) this.diagnostics.push({ pos: this.positions.keyPos([...ePath, k]), message: `'${k}' needs 'sh' in the same expect` });
+      }
+    }
+    if (Object.keys(e).length === 0) {
+      this.diagnostics.push({ pos: this.positions.nodePos(ePath), message: 'expect needs at least one of: sh, dmesg, patched, nops, ftrace_ops' });
+    }
+    return step;
+  }
+}
+
+/** Builds what can be built; schema problems themselves are reported by the caller's whole-file check. */
+export function buildScenario(raw: unknown, file: string, positions: SourcePositions): BuiltScenario {
+  const b = new Builder(positions);
+  const r = isObject(raw) ? raw : {};
+  const top = ScenarioSchema.shape;
+  const kernel = isObject(r['kernel']) ? r['kernel'] : {};
+  const proc: Record<string, string> = {};
+  const procFields: [string, Path][] = [];
+  if (isObject(kernel['proc'])) {
+    for (const [k, v] of Object.entries(kernel['proc'])) {
+      if (typeof v !== 'string') continue;
+      proc[k] = v;
+      procFields.push([k, ['kernel', 'proc', k]]);
+    }
+  }
+  const modules: ModuleDef[] = isObject(r['modules']) ? Object.entries(r['modules']).map(([n, m]) => b.module(n, m, ['modules', n])) : [];
+  const tasks: TaskDef[] = [];
+  if (Array.isArray(r['tasks'])) r['tasks'].forEach((t: unknown, i) => { const td = b.task(t, ['tasks', i]); if (td) tasks.push(td); });
+  const steps: Step[] = [];
+  if (Array.isArray(r['steps'])) r['steps'].forEach((s: unknown, i) => { const st = b.step(s, ['steps', i]); if (st) steps.push(st); });
+
+  const scenario: Scenario = {
+    file,
+    name: parsed(top.name, r['name']) ?? '',
+    cpus: parsed(top.cpus, r['cpus']) ?? DEFAULT_CPUS,
+    seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
+    functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
+    proc,
+    modules,
+    tasks,
+    steps,
+  };
+  for (const [k, p] of procFields) b.fields.set(scenario.proc, k, positions.locator(p));
+  return { scenario, blocks: b.blocks, fields: b.fields, diagnostics: b.diagnostics };
+}

@@ -1,0 +1,20 @@
+/** strerror() for the errnos livepatch and the module loader return. */
+const MESSAGES: Record<number, string> = {
+  1: 'Operation not permitted',
+  2: 'No such file or directory',
+  5: 'Input/output error',
+  12: 'Cannot allocate memory',
+  13: 'Permission denied',
+  16: 'Device or resource busy',
+  17: 'File exists',
+  19: 'No such device',
+  20: 'Not a directory',
+  21: 'Is a directory',
+  22: 'Invalid argument',
+  95: 'Operation not supported',
+};
+
+export function strerror(errno: number): string {
+  const e = Math.abs(errno);
+  return MESSAGES[e] ?? `Unknown error ${e}`;
+}

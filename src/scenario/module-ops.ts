@@ -1,0 +1,89 @@
+/**
+ * modprobe / insmod / rmmod of the scenario's modules, in the kernel's order (kernel/module.c):
+ * load: code and parameters in memory, state COMING, klp_module_coming() (patches that target the module
+ * are applied before its init can call anything), the module's init, which for a livepatch module ends
+ * with klp_enable_patch(); any failure unwinds through GOING and klp_module_going().
+ * unload: refused while in use; state GOING, the module's exit, klp_module_going(), then free_module()
+ * after a grace period.
+ */
+import type { KlpObjectDef, KlpPatchDef } from '../livepatch/klp-types';
+import type { SymbolSource } from '../kernel/loader';
+import type { Module } from '../kernel/modules';
+import type { CodeBlock, ModuleDef } from './scenario-types';
+import { runActions } from './actions';
+import type { SimContext } from './sim-context';
+
+/** The name of a replacement function in its livepatch module, as the kernel selftests name them. */
+export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName}`;
+
+const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
+
+function moduleSymbols(def: ModuleDef): SymbolSource[] {
+  const syms = def.functions.map((b) => source(b));
+  for (const obj of def.livepatch?.objects ?? []) {
+    for (const b of obj.funcs) syms.push(b.kind === 'func' ? source(b, livepatchSymbol(b.name)) : source(b));
+  }
+  return syms;
+}
+
+function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
+  const lp = def.livepatch as NonNullable<ModuleDef['livepatch']>;
+  const replace = ['1', 'true', 'y', 'Y'].includes(substituteParam(ctx, def.name, lp.replace).trim());
+  const objs: KlpObjectDef[] = lp.objects.map((o) => {
+    const scope = { module: def.name, object: o.name };
+    const cb = (actions: typeof o.callbacks.pre_patch) => (actions ? async () => runActions(ctx, actions, scope) : undefined);
+    return {
+      name: o.name === 'vmlinux' ? null : o.name,
+      funcs: o.funcs.filter((b) => b.kind === 'func').map((b) => ({ old_name: b.name, new_name: livepatchSymbol(b.name), old_sympos: b.sympos ?? 0 })),
+      callbacks: { pre_patch: cb(o.callbacks.pre_patch), post_patch: cb(o.callbacks.post_patch), pre_unpatch: cb(o.callbacks.pre_unpatch), post_unpatch: cb(o.callbacks.post_unpatch) },
+    };
+  });
+  return { mod: def.name, replace, objs };
+}
+
+function substituteParam(ctx: SimContext, mod: string, text: string): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (w, n: string) => ctx.modules.get(mod)?.params.get(n) ?? w);
+}
+
+/** Loads a module; returns 0 or a negative errno (init's or klp_enable_patch()'s). */
+export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
+  const params = new Map(Object.entries({ ...def.params, ...args }));
+  for (const k of Object.keys(args)) if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
+  const loaded = ctx.m.loader.load(def.name, moduleSymbols(def), Object.fromEntries([...params.keys()].map((k) => [k, 0])));
+  const size = loaded.textEnd - loaded.textStart + loaded.dataEnd - loaded.dataStart;
+  const mod: Module = { name: def.name, state: 'COMING', refcnt: 0, params: new Map<string, string>(), livepatch: !!def.livepatch, size };
+  ctx.modules.add(mod);
+  for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);
+  let ret = await ctx.klp.moduleComing(def.name);
+  if (ret === 0) ret = await runActions(ctx, def.init, { module: def.name });
+  if (ret === 0 && def.livepatch) ret = await ctx.klp.enablePatch(patchDef(ctx, def), ctx.modules);
+  if (ret !== 0) {
+    mod.state = 'GOING';
+    await ctx.klp.moduleGoing(def.name);
+    await freeModule(ctx, def.name);
+    return ret;
+  }
+  mod.state = 'LIVE';
+  return 0;
+}
+
+export type UnloadResult = 'ok' | 'not-loaded' | 'in-use';
+
+export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, name: string): Promise<UnloadResult> {
+  const mod = ctx.modules.get(name);
+  if (!mod || !def) return 'not-loaded';
+  if (mod.refcnt > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
+  mod.state = 'GOING';
+  await runActions(ctx, def.exit, { module: name });
+  await ctx.klp.moduleGoing(name);
+  await freeModule(ctx, name);
+  return 'ok';
+}
+
+async function freeModule(ctx: SimContext, name: string): Promise<void> {
+  await ctx.klp.releaseModule(name);
+  ctx.m.loader.unload(name);
+  // Drop decoded copies of the module's code on every CPU before its addresses could mean anything else.
+  await ctx.m.syncCore();
+  ctx.modules.remove(name);
+}

@@ -1,0 +1,143 @@
+/**
+ * The validated, position-annotated form of a scenario file (SPEC section 2): what the runner executes.
+ * Every object carries the file position it came from, so a runtime failure can point at its YAML line
+ * the same way `klpsim check` does.
+ */
+
+/** A place in a scenario file, 1-based. */
+export interface Pos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** The assembly source of one symbol (a function or a data object) and where it sits in the file. */
+export interface CodeBlock {
+  /** The symbol name; in a livepatch object's `funcs`, the name of the function it replaces. */
+  name: string;
+  source: string;
+  /** The position of the symbol's key in the file. */
+  pos: Pos;
+  /** Maps a 1-based line/col inside `source` (as the assembler reports it) to the file. */
+  map(line: number, col: number): Pos;
+  /** From `{ sympos: N, code }` in a livepatch object's `funcs`. */
+  sympos?: number;
+  /** What the assembler made of it: code (starts with an ftrace site) or data. */
+  kind: 'func' | 'data';
+}
+
+/**
+ * One step of a task's, init/exit's or callback's program. Strings may hold `${param}` references; the
+ * runner substitutes them when the action runs (SPEC section 2), which is why `return.value` is a string.
+ */
+export type Action =
+  | { kind: 'printk'; text: string; pos: Pos }
+  | { kind: 'return'; value: string; pos: Pos }
+  | { kind: 'sleep_ms'; ms: number; pos: Pos }
+  | { kind: 'call'; func: string; args: number[]; pos: Pos }
+  | { kind: 'start_task'; name: string; run: Action[]; cpu?: number; once: boolean; pos: Pos }
+  | { kind: 'stop_task'; name: string; pos: Pos };
+
+export interface Callbacks {
+  pre_patch?: Action[];
+  post_patch?: Action[];
+  pre_unpatch?: Action[];
+  post_unpatch?: Action[];
+}
+
+export type CallbackName = keyof Callbacks;
+
+export interface LivepatchObjectDef {
+  /** 'vmlinux' or the name of a module defined in `modules`. */
+  name: string;
+  /** New functions (name = the old function's name) and the patch's own data symbols (kind 'data'). */
+  funcs: CodeBlock[];
+  callbacks: Callbacks;
+  pos: Pos;
+}
+
+export interface LivepatchDef {
+  /** '0' | '1' | 'true' | 'false', or a `${param}` reference resolved at load time. */
+  replace: string;
+  objects: LivepatchObjectDef[];
+  pos: Pos;
+}
+
+export interface ModuleDef {
+  name: string;
+  /** Parameter defaults, as strings (YAML numbers and booleans are stringified: 0 -> '0', true -> 'true'). */
+  params: Record<string, string>;
+  functions: CodeBlock[];
+  init: Action[];
+  exit: Action[];
+  livepatch?: LivepatchDef;
+  pos: Pos;
+}
+
+export interface TaskDef {
+  name: string;
+  /** `count: N` makes tasks NAME/0 … NAME/N-1. */
+  count?: number;
+  cpu?: number;
+  run: Action[];
+  pos: Pos;
+}
+
+/**
+ * A parsed `sh:` command (SPEC section 4). Module names are normalised as modprobe does ('-' -> '_');
+ * insmod's argument loses a directory and a `.ko` suffix. `*Col` fields are 1-based columns in the
+ * command string, for errors found later (e.g. an unknown module).
+ */
+export type ShellCommand =
+  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string>; moduleCol: number }
+  | { cmd: 'rmmod'; module: string; moduleCol: number }
+  | { cmd: 'lsmod' }
+  /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
+  | { cmd: 'echo'; value: string; target?: string }
+  | { cmd: 'cat'; file: string }
+  | { cmd: 'ls'; dir: string }
+  /** flags: single letters without the dash, in order, from i v c q E F w x. */
+  | { cmd: 'grep'; pattern: string; file: string; flags: string[] }
+  /** `COMMAND > /dev/kmsg`: COMMAND's output goes to the kernel log; `inner` has no redirection. */
+  | { cmd: 'kmsg'; inner: ShellCommand };
+
+export interface ExpectSh {
+  command: string;
+  parsed: ShellCommand;
+  stdout?: string;
+  exit?: number;
+}
+
+export type Step =
+  | { kind: 'sh'; command: string; parsed: ShellCommand; quiet: boolean; pos: Pos }
+  | { kind: 'wait'; what: 'transition'; timeoutMs: number; pos: Pos }
+  | { kind: 'sleep_ms'; ms: number; pos: Pos }
+  | {
+      kind: 'expect';
+      pos: Pos;
+      sh?: ExpectSh;
+      /** Lines expected in the kernel log in this order, others may come between. */
+      dmesg?: string[];
+      patched?: Record<string, boolean>;
+      nops?: number;
+      ftraceOps?: number;
+    };
+
+export interface Scenario {
+  file: string;
+  name: string;
+  cpus: number;
+  seed: number;
+  /** vmlinux: functions and data symbols. */
+  functions: CodeBlock[];
+  /** /proc file name -> the function `cat` calls. */
+  proc: Record<string, string>;
+  modules: ModuleDef[];
+  tasks: TaskDef[];
+  steps: Step[];
+}
+
+/** SPEC defaults. */
+export const DEFAULT_CPUS = 4;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_WAIT_TIMEOUT_MS = 30000;

@@ -1,0 +1,129 @@
+/**
+ * The shape of a scenario file as YAML data (SPEC section 2), in zod. It checks structure and types only;
+ * meaning (do functions, modules, parameters exist?) is validate-scenario.ts's job. It has no transforms,
+ * so the same schema is published as JSON Schema (schema/scenario.schema.json) for editors.
+ *
+ * Keyed alternatives (an action is `{ printk: … }` or `{ call: … }` …) are unions of strict one-key
+ * objects: that is what the JSON Schema should say, and zod-issues.ts picks the branch the user meant
+ * from the key they wrote.
+ */
+import { z } from 'zod';
+
+export const SYMBOL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+export const MODULE_NAME = /^[A-Za-z0-9_]+$/;
+export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const PROC_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const symbolName = z.string().regex(SYMBOL_NAME, { error: 'a symbol name has letters, digits, _ and . and does not start with a digit' });
+const moduleName = z.string().regex(MODULE_NAME, { error: "a module name has only letters, digits and _ (modprobe turns '-' into '_')" });
+const paramName = z.string().regex(PARAM_NAME, { error: 'a parameter name is a C identifier' });
+const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no / and no spaces' });
+
+const int = () => z.number().int();
+const cpuIndex = int().min(0).max(63);
+
+/** Intel-syntax assembly of one symbol; the assembler decides whether it is a function or data. */
+const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly of one function or data symbol (SPEC section 3)' });
+
+export const ActionSchema = z
+  .union([
+    z.strictObject({ printk: z.string().meta({ description: 'one kernel log line; may use ${param}, ${object}, ${module_state}' }) }),
+    z.strictObject({ return: z.union([int(), z.string()]).meta({ description: 'an integer, e.g. -19, or ${param}; the last action only' }) }),
+    z.strictObject({ sleep_ms: int().min(0) }),
+    z.strictObject({
+      call: z.union([
+        z.string(),
+        z.strictObject({ func: z.string(), args: z.array(int()).max(6).optional() }),
+      ]),
+    }),
+    z.strictObject({
+      start_task: z.strictObject({
+        name: z.string().min(1),
+        get run() {
+          return z.array(ActionSchema).min(1);
+        },
+        cpu: cpuIndex.optional(),
+        once: z.boolean().optional(),
+      }),
+    }),
+    z.strictObject({ stop_task: z.string().min(1) }),
+  ])
+  .meta({ id: 'Action' });
+
+const actions = z.array(ActionSchema);
+
+const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0), code: asmSource })]);
+
+export const LivepatchObjectSchema = z.strictObject({
+  funcs: z.record(symbolName, funcEntry).optional(),
+  callbacks: z
+    .strictObject({
+      pre_patch: actions.optional(),
+      post_patch: actions.optional(),
+      pre_unpatch: actions.optional(),
+      post_unpatch: actions.optional(),
+    })
+    .optional(),
+});
+
+export const ModuleSchema = z.strictObject({
+  params: z.record(paramName, z.union([int(), z.boolean(), z.string()])).optional(),
+  functions: z.record(symbolName, asmSource).optional(),
+  init: actions.optional(),
+  exit: actions.optional(),
+  livepatch: z
+    .strictObject({
+      replace: z.union([z.boolean(), int(), z.string()]).optional(),
+      objects: z.record(z.string(), LivepatchObjectSchema).optional(),
+    })
+    .optional(),
+});
+
+export const KernelSchema = z.strictObject({
+  functions: z.record(symbolName, asmSource).optional(),
+  proc: z.record(procName, z.string()).optional(),
+});
+
+export const TaskSchema = z.strictObject({
+  name: z.string().min(1),
+  count: int().min(1).max(4096).optional(),
+  cpu: cpuIndex.optional(),
+  run: actions.min(1),
+});
+
+export const ExpectSchema = z.strictObject({
+  sh: z.string().optional(),
+  stdout: z.string().optional(),
+  exit: int().optional(),
+  dmesg: z.union([z.string(), z.array(z.string())]).optional(),
+  patched: z.record(z.string(), z.boolean()).optional(),
+  nops: int().min(0).optional(),
+  ftrace_ops: int().min(0).optional(),
+});
+
+export const StepSchema = z.union([
+  z.strictObject({ sh: z.string(), quiet: z.boolean().optional() }),
+  z.strictObject({ wait: z.literal('transition'), timeout_ms: int().min(1).optional() }),
+  z.strictObject({ sleep_ms: int().min(0) }),
+  z.strictObject({ expect: ExpectSchema }),
+]);
+
+export const ScenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    cpus: int().min(1).max(64).default(4),
+    seed: int().min(0).default(1),
+    kernel: KernelSchema.optional(),
+    modules: z.record(moduleName, ModuleSchema).optional(),
+    tasks: z.array(TaskSchema).optional(),
+    steps: z.array(StepSchema).optional(),
+  })
+  .meta({ title: 'klpsim scenario', description: 'A klpsim live patching scenario (SPEC section 2)' });
+
+export type RawAction = z.infer<typeof ActionSchema>;
+export type RawModule = z.infer<typeof ModuleSchema>;
+export type RawLivepatchObject = z.infer<typeof LivepatchObjectSchema>;
+export type RawTask = z.infer<typeof TaskSchema>;
+export type RawStep = z.infer<typeof StepSchema>;
+export type RawExpect = z.infer<typeof ExpectSchema>;
+export type RawScenario = z.infer<typeof ScenarioSchema>;

@@ -1,0 +1,161 @@
+/**
+ * Running a scenario file: the public entry point of the library (`Simulation.fromFile()`), behind
+ * `klpsim run`. It builds the machine, loads vmlinux, starts the tasks and executes the steps in order,
+ * streaming every event on `events$`.
+ *
+ * A step that fails (a failed expectation, a wait that timed out) is reported with the events leading to
+ * it, and the scenario goes on; the run's exit code is 1 if any step failed or any invariant was violated.
+ */
+import type { Observable } from 'rxjs';
+import { Machine } from '../coordinator/machine';
+import { workerModule } from '../coordinator/worker-entry';
+import type { SimEvent } from '../kernel/events';
+import { LoadError } from '../kernel/loader';
+import { Modules } from '../kernel/modules';
+import type { KlpFault } from '../livepatch/klp-state';
+import { Livepatch } from '../livepatch/livepatch';
+import { toTaskActions } from './actions';
+import { checkExpect } from './expectations';
+import { loadScenarioFile } from './load-scenario';
+import { ScenarioError } from './scenario-error';
+import type { CodeBlock, Pos, Scenario, Step } from './scenario-types';
+import { runShell } from './shell';
+import type { SimContext } from './sim-context';
+
+export interface SimulationOptions {
+  cpus?: number;
+  seed?: number;
+  deterministic?: boolean;
+  /** false: the kernel before "livepatch: Remove Nop structures when unused". */
+  nopRemoval?: boolean;
+  verbose?: boolean;
+  faults?: KlpFault[];
+  /** Transition retry period, ms of simulated time (the kernel's 1 s). */
+  retryMs?: number;
+}
+
+export interface StepFailure {
+  pos: Pos;
+  message: string;
+  /** The events just before the failure, oldest first. */
+  recent: SimEvent[];
+}
+
+export interface RunResult {
+  exitCode: 0 | 1;
+  failures: StepFailure[];
+  violations: number;
+  events: number;
+}
+
+const RECENT = 12;
+const WAIT_STEP_MS = 10;
+
+export class Simulation {
+  private readonly recent: SimEvent[] = [];
+  private count = 0;
+
+  private constructor(readonly scenario: Scenario, readonly machine: Machine, readonly klp: Livepatch, private readonly ctx: SimContext) {
+    machine.events$.subscribe((e) => {
+      this.count++;
+      if (e.type === 'log') ctx.klog.push(e.text);
+      else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
+      this.recent.push(e);
+      if (this.recent.length > RECENT) this.recent.shift();
+    });
+  }
+
+  /** Loads, validates and prepares a scenario file; throws ScenarioError for bad input. */
+  static async fromFile(path: string, options: SimulationOptions = {}): Promise<Simulation> {
+    return Simulation.create(loadScenarioFile(path), options);
+  }
+
+  static async create(scenario: Scenario, options: SimulationOptions = {}): Promise<Simulation> {
+    const m = await Machine.create({
+      cpus: options.cpus ?? scenario.cpus,
+      seed: options.seed ?? scenario.seed,
+      deterministic: options.deterministic ?? false,
+      hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
+    });
+    try {
+      loadObject(m, 'vmlinux', scenario.functions);
+    } catch (e) {
+      await m.dispose();
+      throw e;
+    }
+    const klp = new Livepatch(m, {
+      nopRemoval: options.nopRemoval ?? true,
+      verbose: options.verbose ?? false,
+      retryMs: options.retryMs ?? 1000,
+      faults: new Set(options.faults ?? []),
+    });
+    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    return new Simulation(scenario, m, klp, ctx);
+  }
+
+  get events$(): Observable<SimEvent> {
+    return this.machine.events$;
+  }
+
+  async run(): Promise<RunResult> {
+    const failures: StepFailure[] = [];
+    for (const t of this.scenario.tasks) {
+      const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
+      for (const name of names) {
+        const h = await this.machine.spawn({ name, run: toTaskActions(t.run), cpu: t.cpu });
+        this.ctx.taskPids.set(name, h.pid);
+      }
+    }
+    for (const step of this.scenario.steps) {
+      const problems = await this.step(step);
+      for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
+    }
+    const violations = this.machine.violations();
+    await this.dispose();
+    return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, events: this.count };
+  }
+
+  private async step(step: Step): Promise<string[]> {
+    switch (step.kind) {
+      case 'sh': {
+        if (!step.quiet) this.machine.log(`% ${step.command}`);
+        const r = await runShell(this.ctx, step.parsed);
+        // The selftests' harness logs a failed command's error after the command's kernel messages.
+        for (const line of r.stderr.split('\n').filter(Boolean)) this.machine.log(line);
+        this.machine.emit({ type: 'sh', command: step.command, stdout: r.stdout, stderr: r.stderr, exit: r.exit });
+        return [];
+      }
+      case 'sleep_ms':
+        await this.machine.sleep(step.ms);
+        return [];
+      case 'wait': {
+        const deadline = this.machine.now + step.timeoutMs * 1_000_000;
+        while (this.klp.inTransition() && this.machine.now < deadline) await this.machine.sleep(WAIT_STEP_MS);
+        if (!this.klp.inTransition()) return [];
+        const blocking = this.klp.blockingTasks().map((t) => `${t.comm}:${t.pid} (${t.frames.join(' <- ') || 'no frames'})`);
+        return [`timed out after ${step.timeoutMs} ms waiting for the transition of '${this.klp.transitionPatch()?.mod}' to complete; tasks still blocking it: ${blocking.join(', ') || 'none (idle tasks)'}`];
+      }
+      case 'expect':
+        return checkExpect(this.ctx, step);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.machine.dispose();
+  }
+}
+
+/** Loads an object's code; a link error becomes a ScenarioError at the offending line of the file. */
+function loadObject(m: Machine, object: string, blocks: CodeBlock[]): void {
+  try {
+    m.loader.load(object, blocks.map((b) => ({ name: b.name, source: b.source })));
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    throw new ScenarioError(
+      e.diagnostics.map((d) => {
+        const block = blocks.find((b) => b.name === d.symbol);
+        return { pos: block ? block.map(d.line, d.col) : { file: '?', line: d.line, col: d.col }, message: `in ${d.symbol}: ${d.message}` };
+      }),
+    );
+  }
+}

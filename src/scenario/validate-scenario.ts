@@ -1,0 +1,246 @@
+/**
+ * The checks that need the whole scenario: do the functions, modules, parameters and tasks that are
+ * named exist, are `return` and `${…}` used where they mean something. Each problem is reported at the
+ * field that names the missing thing (via FieldLocations), all of them in one pass.
+ */
+import type { AssembledBlock } from './code-block';
+import { describeBlock } from './code-block';
+import type { FieldLocations } from './field-locations';
+import type { Locator } from './positions';
+import type { ScenarioDiagnostic } from './scenario-error';
+import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
+import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
+
+/** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
+const SPECIAL_REFS = ['object', 'module_state'];
+
+type ActionPlace = 'task' | 'init' | 'exit' | CallbackName;
+
+interface ActionContext {
+  module?: ModuleDef;
+  place: ActionPlace;
+}
+
+/** Where `return` means something: a failing init fails modprobe, a failing pre_patch fails the enable. */
+const RETURN_PLACES: readonly ActionPlace[] = ['init', 'pre_patch'];
+
+const REPLACE_VALUES = ['0', '1', 'true', 'false'];
+
+/** Line and column (1-based) of `index` in a possibly multi-line string. */
+function lineColOf(text: string, index: number): [number, number] {
+  const before = text.slice(0, index);
+  const line = before.split('\n').length;
+  return [line, index - (before.lastIndexOf('\n') + 1) + 1];
+}
+
+class Validator {
+  readonly diagnostics: ScenarioDiagnostic[] = [];
+  private readonly symbols: Symbols;
+  /** Names a `stop_task` may use: tasks from `tasks:` (and NAME/i of counted ones) and every start_task. */
+  private readonly taskNames = new Set<string>();
+  private readonly stopTasks: { name: string; pos: Pos }[] = [];
+
+  constructor(
+    private readonly s: Scenario,
+    private readonly blocks: Map<CodeBlock, AssembledBlock>,
+    private readonly fields: FieldLocations,
+  ) {
+    this.symbols = collectSymbols(s, blocks);
+  }
+
+  private error(pos: Pos, message: string): void {
+    this.diagnostics.push({ pos, message });
+  }
+
+  run(): void {
+    this.checkCodeBlocks();
+    for (const b of this.s.functions) {
+      if (SERVICES.has(b.name)) this.error(b.pos, `'${b.name}' is a kernel service and cannot be redefined`);
+    }
+    for (const [name, func] of Object.entries(this.s.proc)) {
+      this.checkFunction(func, this.fields.pos(this.s.proc, name, { file: this.s.file, line: 1, col: 1 }), false);
+    }
+    this.checkTasks();
+    for (const m of this.s.modules) this.checkModule(m);
+    this.checkSteps();
+    for (const t of this.stopTasks) {
+      if (!this.taskNames.has(t.name)) this.error(t.pos, `unknown task '${t.name}'`);
+    }
+  }
+
+  /** Every symbol a block references must be defined somewhere (which object is the loader's business). */
+  private checkCodeBlocks(): void {
+    for (const { block, ok, relocs } of this.blocks.values()) {
+      if (!ok) continue;
+      for (const r of relocs) {
+        if (!this.symbols.all.has(r.symbol)) this.error(block.map(r.line, r.col), `in ${describeBlock(block.name, block.kind)}: unknown symbol '${r.symbol}'`);
+      }
+    }
+  }
+
+  /** A name `call:`, /proc or `patched:` uses must be a function; services only where code may call them. */
+  private checkFunction(name: string, pos: Pos, servicesOk: boolean): void {
+    if (servicesOk && SERVICES.has(name)) return;
+    const kind = this.symbols.functions.get(name);
+    if (kind === undefined) this.error(pos, `unknown function '${name}'`);
+    else if (kind === 'data') this.error(pos, `'${name}' is a data symbol, not a function`);
+  }
+
+  private checkCpu(cpu: number | undefined, pos: Pos): void {
+    if (cpu !== undefined && cpu >= this.s.cpus) {
+      this.error(pos, `cpu ${cpu} is out of range: the scenario has ${this.s.cpus} CPU${this.s.cpus === 1 ? '' : 's'} (0-${this.s.cpus - 1})`);
+    }
+  }
+
+  private checkTasks(): void {
+    const seen = new Set<string>();
+    for (const t of this.s.tasks) {
+      const namePos = this.fields.pos(t, 'name');
+      if (seen.has(t.name)) this.error(namePos, `duplicate task name '${t.name}'`);
+      seen.add(t.name);
+      this.taskNames.add(t.name);
+      for (let i = 0; i < (t.count ?? 0); i++) this.taskNames.add(`${t.name}/${i}`);
+      this.checkCpu(t.cpu, this.fields.pos(t, 'cpu'));
+      this.checkActions(t.run, { place: 'task' });
+    }
+  }
+
+  /** `${name}` references in a string: only inside a module, and only to its parameters (and the specials). */
+  private checkRefs(text: string, loc: Locator, ctx: ActionContext, specialsOk: boolean): void {
+    const open = text.lastIndexOf('${');
+    if (open >= 0 && text.indexOf('}', open) < 0) this.error(loc(...lineColOf(text, open)), "unterminated '${'");
+    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) {
+      const ref = m[0];
+      const name = m[1] as string;
+      const pos = loc(...lineColOf(text, m.index));
+      const mod = ctx.module;
+      if (!mod) {
+        this.error(pos, `parameter reference '${ref}' outside a module`);
+        continue;
+      }
+      if (Object.prototype.hasOwnProperty.call(mod.params, name)) continue;
+      if (specialsOk && SPECIAL_REFS.includes(name)) continue;
+      const names = Object.keys(mod.params);
+      const has = names.length > 0 ? `has: ${names.join(', ')}` : 'has no parameters';
+      this.error(pos, `unknown parameter '${ref}' (module ${mod.name} ${has})`);
+    }
+  }
+
+  private checkActions(actions: Action[], ctx: ActionContext): void {
+    actions.forEach((a, i) => {
+      switch (a.kind) {
+        case 'printk':
+          this.checkRefs(a.text, this.fields.get(a, 'text'), ctx, true);
+          break;
+        case 'return': {
+          const loc = this.fields.get(a, 'value');
+          if (!RETURN_PLACES.includes(ctx.place)) this.error(a.pos, `'return' is only allowed in init and pre_patch callbacks`);
+          else if (i !== actions.length - 1) this.error(a.pos, `'return' must be the last action`);
+          if (/\$\{/.test(a.value)) {
+            if (!/^\$\{[^}]*\}$/.test(a.value)) this.error(loc(1, 1), `return needs an integer or one \${param}, got '${a.value}'`);
+            this.checkRefs(a.value, loc, ctx, false);
+          } else if (!/^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(a.value)) {
+            this.error(loc(1, 1), `return needs an integer or \${param}, got '${a.value}'`);
+          }
+          break;
+        }
+        case 'call':
+          this.checkFunction(a.func, this.fields.pos(a, 'func'), true);
+          break;
+        case 'start_task': {
+          const tasks = this.s.tasks.map((t) => t.name);
+          if (tasks.includes(a.name)) this.error(this.fields.pos(a, 'name'), `task '${a.name}' is already defined in tasks`);
+          this.taskNames.add(a.name);
+          this.checkCpu(a.cpu, this.fields.pos(a, 'cpu'));
+          const inner: ActionContext = { place: 'task' };
+          if (ctx.module) inner.module = ctx.module;
+          this.checkActions(a.run, inner);
+          break;
+        }
+        case 'stop_task':
+          this.stopTasks.push({ name: a.name, pos: this.fields.pos(a, 'name') });
+          break;
+        case 'sleep_ms':
+          break;
+      }
+    });
+  }
+
+  private checkModule(m: ModuleDef): void {
+    if (m.name === 'vmlinux') this.error(m.pos, "'vmlinux' is the kernel's object name, not a module name");
+    for (const p of Object.keys(m.params)) {
+      const pos = this.fields.pos(m, `param:${p}`);
+      if (SPECIAL_REFS.includes(p)) this.error(pos, `parameter name '${p}' is reserved for \${${p}}`);
+      if (m.functions.some((f) => f.name === p)) this.error(pos, `parameter '${p}' clashes with symbol '${p}' of module ${m.name}`);
+    }
+    for (const f of m.functions) {
+      if (SERVICES.has(f.name)) this.error(f.pos, `'${f.name}' is a kernel service and cannot be redefined`);
+    }
+    this.checkActions(m.init, { module: m, place: 'init' });
+    this.checkActions(m.exit, { module: m, place: 'exit' });
+    const lp = m.livepatch;
+    if (!lp) return;
+    const replaceLoc = this.fields.get(lp, 'replace');
+    if (/\$\{/.test(lp.replace)) {
+      if (!/^\$\{[^}]*\}$/.test(lp.replace)) this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or one \${param}, got '${lp.replace}'`);
+      this.checkRefs(lp.replace, replaceLoc, { module: m, place: 'init' }, false);
+    } else if (!REPLACE_VALUES.includes(lp.replace)) {
+      this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or \${param}, got '${lp.replace}'`);
+    }
+    for (const o of lp.objects) {
+      let target: SymbolTable | undefined;
+      if (o.name === 'vmlinux') target = this.symbols.kernel;
+      else if (o.name === m.name) this.error(o.pos, `object '${o.name}' is the livepatch module itself`);
+      else {
+        target = this.symbols.modules.get(o.name);
+        if (!target) this.error(o.pos, `unknown object '${o.name}': not vmlinux or a module in modules`);
+      }
+      if (target) this.checkPatchedFuncs(o.name, o.funcs, target);
+      for (const [name, acts] of Object.entries(o.callbacks) as [CallbackName, Action[]][]) {
+        this.checkActions(acts, { module: m, place: name });
+      }
+    }
+  }
+
+  /**
+   * A `funcs` entry that is code replaces the function of that name in the object; a data entry is the
+   * patch module's own data (strings its new functions print), so only code entries must match.
+   */
+  private checkPatchedFuncs(object: string, funcs: CodeBlock[], target: SymbolTable): void {
+    for (const f of funcs) {
+      const ok = this.blocks.get(f)?.ok !== false;
+      const old = target.get(f.name);
+      if (ok && f.kind === 'func') {
+        if (old === undefined) this.error(f.pos, `unknown function '${f.name}' in object '${object}'`);
+        else if (old === 'data') this.error(f.pos, `'${f.name}' in object '${object}' is a data symbol, not a function`);
+      } else if (ok && f.kind === 'data' && old === 'func') {
+        this.error(f.pos, `the new version of function '${f.name}' in object '${object}' holds only data`);
+      }
+    }
+  }
+
+  private checkShell(parsed: ShellCommand, loc: Locator): void {
+    if (parsed.cmd === 'kmsg') {
+      this.checkShell(parsed.inner, loc);
+      return;
+    }
+    if (parsed.cmd === 'modprobe' || parsed.cmd === 'insmod' || parsed.cmd === 'rmmod') {
+      if (!this.s.modules.some((m) => m.name === parsed.module)) this.error(loc(1, parsed.moduleCol), `${parsed.cmd}: unknown module '${parsed.module}'`);
+    }
+  }
+
+  private checkSteps(): void {
+    for (const step of this.s.steps) {
+      if (step.kind === 'sh') this.checkShell(step.parsed, this.fields.get(step, 'command'));
+      if (step.kind !== 'expect') continue;
+      if (step.sh) this.checkShell(step.sh.parsed, this.fields.get(step, 'command'));
+      for (const name of Object.keys(step.patched ?? {})) this.checkFunction(name, this.fields.pos(step, `patched:${name}`), false);
+    }
+  }
+}
+
+export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations): ScenarioDiagnostic[] {
+  const v = new Validator(s, blocks, fields);
+  v.run();
+  return v.diagnostics;
+}
