@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // isolatedModules: type errors are caught by `tsc --noEmit` in `npm test`, so ts-jest only transpiles.
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    // tsconfig sets isolatedModules: ts-jest only transpiles; `tsc --noEmit` in `npm test` type-checks.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,

@@ -186,9 +186,23 @@ export class Machine {
     this.global.coordHorizon = target;
   }
 
-  /** A bounded wait for a condition that CPUs make true (their progress, acknowledgements). */
+  /**
+   * A bounded wait for a condition that CPUs make true (their progress, acknowledgements). While the
+   * coordinator waits it holds no simulated time back — the CPUs run on, as they do while a kernel
+   * thread sleeps on a completion — and afterwards its clock catches up with theirs.
+   */
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-    if (!(await this.platform.waitUntil(pred, timeoutMs))) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    this.global.coordHorizon = NEVER;
+    this.clock.bumpEpoch();
+    let ok: boolean;
+    try {
+      ok = await this.platform.waitUntil(pred, timeoutMs);
+    } finally {
+      const frontier = this.clock.minHorizon(-1, false);
+      if (frontier < NEVER && Number(frontier) > this.now) this.now = Number(frontier);
+      this.global.coordHorizon = BigInt(this.now);
+    }
+    if (!ok) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 
   // --- tasks --------------------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ export class CpuHost {
   private logLine = '';
   private oopsCount = 0;
   private syncSeen = 0;
+  /** How many times this CPU has entered the ftrace handler (a statistic, and a sequence for tests). */
+  handlerEntries = 0;
   /** Inside the ftrace handler across a slice boundary (preemption disabled, no quiescent state). */
   private handlerPending = false;
   private endSlice = false;
@@ -455,6 +457,7 @@ export class CpuHost {
     // preempt_disable_notrace(): the handler is an RCU-sched read-side critical section. Nothing on this
     // CPU can interleave with it, but the coordinator thread can: PreemptCount tells it we are inside.
     this.pcpu.set(PcpuField.PreemptCount, 1);
+    this.handlerEntries++;
     const next = hook(this, ip, parentIp);
     if (next === HANDLER_PENDING) {
       this.handlerPending = true;
@@ -470,6 +473,10 @@ export class CpuHost {
     this.x86.rip = resume ? resume(this) : this.x86.rip;
     this.handlerPending = false;
     this.pcpu.set(PcpuField.PreemptCount, 0);
+    // preempt_enable_notrace(): the read side is over, which is a quiescent state for RCU-sched. A CPU
+    // that calls a traced function in a tight loop is inside the handler at most slice boundaries, so
+    // without this a grace period could wait for it indefinitely.
+    this.pcpu.add(PcpuField.RcuQs, 1);
   }
 
   /** One pass of the idle loop (do_idle()): the idle task may switch its patch state here. */
