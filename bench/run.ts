@@ -4,6 +4,8 @@
  */
 import { measureInterpreter, measureToyCeiling } from './interpreter';
 import { measureMachine, ThroughputResult } from './machine-throughput';
+import { CallCost, measureCallCost } from './call-cost';
+import { LatencyResult, measureTransition } from './transition-latency';
 
 export interface BenchOptions {
   json: boolean;
@@ -17,6 +19,8 @@ export interface BenchReport {
   interpreterVsCeiling: number;
   machine: ThroughputResult[];
   scaling2: number;
+  callCost: CallCost;
+  transition: LatencyResult[];
 }
 
 const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
@@ -26,12 +30,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const interp = measureInterpreter({ ms: o.ms });
   const machine: ThroughputResult[] = [];
   for (const cpus of [1, 2, 4]) machine.push(await measureMachine(cpus, o.ms));
+  const callCost = await measureCallCost(o.ms);
+  const transition: LatencyResult[] = [];
+  for (const n of [8, 64, 512]) transition.push(await measureTransition(n));
   const report: BenchReport = {
     toyCeiling: toy.instrPerSec,
     interpreter: interp.instrPerSec,
     interpreterVsCeiling: interp.instrPerSec / toy.instrPerSec,
     machine,
     scaling2: machine[1].instrPerSec / machine[0].instrPerSec,
+    callCost,
+    transition,
   };
   if (o.json) {
     o.out(JSON.stringify(report, null, 2) + '\n');
@@ -42,5 +51,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   o.out(`  x86 interpreter, one thread, call-heavy loop   ${M(interp.instrPerSec)}  (${(report.interpreterVsCeiling * 100).toFixed(0)}% of ceiling)\n`);
   for (const r of machine) o.out(`  machine, ${r.cpus} CPU worker(s), aggregate         ${M(r.instrPerSec)}\n`);
   o.out(`  scaling 2 workers / 1 worker                    ${report.scaling2.toFixed(2)}x\n`);
+  o.out(`cost of a call (one lockstep CPU; ratio to a never-patched call)\n`);
+  const cc = callCost;
+  o.out(`  never patched                 ${cc.nsPerCall.never.toFixed(0).padStart(6)} ns  1.00x\n`);
+  o.out(`  patched (redirected)          ${cc.nsPerCall.patched.toFixed(0).padStart(6)} ns  ${cc.ratio.patched.toFixed(2)}x\n`);
+  o.out(`  NOP on func_stack (pre-seed)  ${cc.nsPerCall.nop.toFixed(0).padStart(6)} ns  ${cc.ratio.nop.toFixed(2)}x\n`);
+  o.out(`  after NOP removal (the seed)  ${cc.nsPerCall.removed.toFixed(0).padStart(6)} ns  ${cc.ratio.removed.toFixed(2)}x\n`);
+  o.out(`transition latency, enable -> "patching complete" (4 CPU workers)\n`);
+  for (const t of transition) o.out(`  ${String(t.tasks).padStart(4)} tasks: ${t.simMs.toFixed(0).padStart(6)} ms simulated, ${t.realMs.toFixed(0).padStart(6)} ms real\n`);
   return report;
 }

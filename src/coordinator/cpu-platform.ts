@@ -14,9 +14,13 @@ export interface CpuPlatform {
   addTask(cpu: number, spec: TaskSpec, startNs: number): Promise<void>;
   /**
    * Resolves true once `pred()` holds, false when `timeoutMs` of real time passed first (or, in lockstep
-   * mode, when no CPU can make progress any more).
+   * mode, when no CPU can make progress any more). `relaxed` waits (simulated time passing) may notice
+   * the condition a little late; the others (acknowledgements, grace periods) wake at once. `onPoll`
+   * runs after each check that found the condition false.
    */
-  waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean>;
+  waitUntil(pred: () => boolean, timeoutMs: number, relaxed?: boolean, onPoll?: () => void): Promise<boolean>;
+  /** Resolves once every event batch the CPUs have posted has been received (worker mode). */
+  drainEvents(): Promise<void>;
   /** Stops every CPU and collects their last events. */
   stop(): Promise<void>;
 }

@@ -56,7 +56,9 @@ export class LockstepCpus implements CpuPlatform {
     h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
   }
 
-  async waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  async drainEvents(): Promise<void> {}
+
+  async waitUntil(pred: () => boolean, timeoutMs: number, _relaxed?: boolean, onPoll?: () => void): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     let steps = 0;
     for (;;) {
@@ -66,6 +68,7 @@ export class LockstepCpus implements CpuPlatform {
         if (!h.hasRunnable()) h.idleLoop();
       }
       if (pred()) return true;
+      onPoll?.();
       if (!this.step()) return pred();
       if (++steps % STEPS_PER_YIELD === 0) {
         if (performance.now() > deadline) return false;

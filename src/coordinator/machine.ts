@@ -178,12 +178,13 @@ export class Machine {
     const target = BigInt(ns);
     this.global.coordHorizon = target;
     this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(() => this.clock.minHorizon(-1, false) >= target, realTimeoutMs);
+    const ok = await this.platform.waitUntil(() => this.clock.minHorizon(-1, false) >= target, realTimeoutMs, true);
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
     }
     this.now = ns;
     this.global.coordHorizon = target;
+    await this.platform.drainEvents();
   }
 
   /**
@@ -192,17 +193,38 @@ export class Machine {
    * thread sleeps on a completion — and afterwards its clock catches up with theirs.
    */
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-    this.global.coordHorizon = NEVER;
-    this.clock.bumpEpoch();
     let ok: boolean;
     try {
-      ok = await this.platform.waitUntil(pred, timeoutMs);
+      ok = await this.platform.waitUntil(pred, timeoutMs, false, () => this.followCpus());
     } finally {
-      const frontier = this.clock.minHorizon(-1, false);
-      if (frontier < NEVER && Number(frontier) > this.now) this.now = Number(frontier);
+      this.now = Math.max(this.now, Number(this.global.coordHorizon));
       this.global.coordHorizon = BigInt(this.now);
+      await this.platform.drainEvents();
     }
     if (!ok) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /**
+   * While the coordinator waits, its horizon follows the CPUs that are running, so they are not held
+   * back; only when none is running (and the condition still does not hold) may time skip ahead to the
+   * next wake-up, as it would while the whole machine idles.
+   */
+  private followCpus(): void {
+    let running = NEVER;
+    let all = NEVER;
+    for (const p of this.pcpus) {
+      const h = p.get64(PcpuField.Horizon);
+      if (p.get(PcpuField.Mode) === CpuMode.Running) {
+        const c = p.get64(PcpuField.Clock);
+        if (c < running) running = c;
+      }
+      if (h < all) all = h;
+    }
+    const target = running < NEVER ? running : all;
+    if (target < NEVER && target > this.global.coordHorizon) {
+      this.global.coordHorizon = target;
+      this.clock.bumpEpoch();
+    }
   }
 
   // --- tasks --------------------------------------------------------------------------------------------

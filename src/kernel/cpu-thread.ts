@@ -86,10 +86,12 @@ export class CpuThread {
     return this.state();
   }
 
+  /** Posts the batch and counts it, before any horizon that covers these events is published. */
   private flush(): void {
     if (this.events.length === 0) return;
     this.init.eventPort.postMessage(this.events);
     this.events = [];
+    this.host.pcpu.add(PcpuField.EventsPosted, 1);
   }
 
   private async run(): Promise<void> {
@@ -113,6 +115,7 @@ export class CpuThread {
             continue;
           }
           h.runSlice(Math.min(SLICE, Math.max(1, limit - h.clock)));
+          this.flush();
           const wake = h.nextWake();
           h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(wake, NEVER_NUM)));
           this.clock.bumpEpoch();
@@ -128,6 +131,7 @@ export class CpuThread {
           continue;
         }
         h.publish();
+        this.flush();
         this.clock.bumpEpoch();
         Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);
       }

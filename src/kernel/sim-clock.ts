@@ -19,7 +19,7 @@ import { GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 
 export const NS_PER_INSN = 1;
 /** How far (ns) a CPU may run ahead of the slowest other actor. */
-export const WINDOW_NS = 200_000n;
+export const WINDOW_NS = 2_000_000n;
 export const NEVER = 1n << 62n;
 
 export class SimClock {

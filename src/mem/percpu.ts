@@ -33,6 +33,8 @@ export const enum PcpuField {
   /** The idle task's (swapper/N) patch_state and TIF flags: it switches in the idle loop. */
   IdlePatchState = 11,
   IdleFlags = 12,
+  /** Event batches this CPU has posted to the coordinator (Atomics.add before the horizon moves). */
+  EventsPosted = 13,
   /** Int64 at words 16-17. */
   Clock = 16,
   /** Int64 at words 18-19. */
