@@ -13,7 +13,7 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView, POKE_BYTES_OFFSET } from '../mem/percpu';
+import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import {
   TASK_STATE_NAMES,
   TaskField,
@@ -24,9 +24,9 @@ import {
 import { CpuContext, X86Cpu } from '../x86/interpreter';
 import { EntryKind, Exit } from '../x86/cpu-types';
 import { Reg } from '../x86/registers';
-import { CALL_REL32_OPCODE, FTRACE_SITE_NOP, INT3_OPCODE } from '../x86/ftrace-site';
 import { EventBody, RawEvent, hex } from './events';
-import { FTRACE_CALLER, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
+import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
+import { FtraceSites } from './ftrace-sites';
 import { NEVER, NS_PER_INSN } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
@@ -82,7 +82,6 @@ export interface SliceResult {
 }
 
 const NEVER_NUM = Number(NEVER);
-const SITE_NOP = FTRACE_SITE_NOP;
 /** HZ=1000: a `hlt` waits for the next timer tick. */
 const TICK_NS = 1_000_000;
 
@@ -99,10 +98,7 @@ export class CpuHost {
   private rr = 0;
   private sliceUsed = 0;
   private readonly timeslice: number;
-  /** Decoded ftrace sites, like the i-cache: filled on first execution, dropped at a sync-core IPI. */
-  private readonly siteCache = new Map<number, number>();
-  private siteSet = new Set<number>();
-  private siteSetKey = '';
+  private readonly sites: FtraceSites;
   private logLine = '';
   private oopsCount = 0;
   private syncSeen = 0;
@@ -118,7 +114,10 @@ export class CpuHost {
     this.global = new GlobalView(this.km);
     this.kallsyms = new Kallsyms(this.km);
     this.timeslice = opts.timeslice ?? 100_000;
-    this.x86 = new X86Cpu(this.km.u8, this.km.perms, { entryKind: (a) => this.entryKind(a) });
+    this.sites = new FtraceSites(this);
+    this.x86 = new X86Cpu(this.km.u8, this.km.perms, {
+      entryKind: (a) => (isServiceAddr(a) ? EntryKind.Native : this.sites.isSite(a) ? EntryKind.Site : EntryKind.Normal),
+    });
     this.pcpu.set(PcpuField.CpuId, opts.cpu);
     this.pcpu.set(PcpuField.Mode, CpuMode.Idle);
   }
@@ -165,7 +164,7 @@ export class CpuHost {
     const req = this.pcpu.get(PcpuField.SyncReq);
     if (req !== this.syncSeen) {
       this.x86.flushICache();
-      this.siteCache.clear();
+      this.sites.flush();
       this.syncSeen = req;
       this.pcpu.set(PcpuField.SyncAck, req);
       // Wake whoever waits for acknowledgements (they sleep on the clock epoch word).
@@ -354,10 +353,10 @@ export class CpuHost {
         this.service(t, this.x86.rip);
         return;
       case Exit.Site:
-        this.site(t, this.x86.rip);
+        this.sites.execute(this.x86.rip);
         return;
       case Exit.Int3:
-        this.int3(t, this.x86.rip);
+        this.sites.int3(this.x86.rip);
         return;
       case Exit.Halt:
         this.switchOut(TaskState.Sleeping, this.clock + TICK_NS);
@@ -378,10 +377,16 @@ export class CpuHost {
     this.x86.rip = r;
   }
 
-  private push(v: number): boolean {
+  /** Pushes onto the current task's stack; a stack that cannot be written is an oops. */
+  push(v: number): boolean {
     if (this.x86.push64(v)) return true;
-    if (this.current) this.oops(this.current);
+    this.oopsCurrent();
     return false;
+  }
+
+  /** The current task dies of the fault in `x86.fault` (used by the site code too). */
+  oopsCurrent(): void {
+    if (this.current) this.oops(this.current);
   }
 
   private arg(i: number): bigint {
@@ -527,87 +532,12 @@ export class CpuHost {
     this.emit({ type: 'log', text });
   }
 
-  // --- ftrace sites and code patching -----------------------------------------------------------------
-
-  private entryKind(addr: number): EntryKind {
-    if (isServiceAddr(addr)) return EntryKind.Native;
-    return this.sites().has(addr) ? EntryKind.Site : EntryKind.Normal;
-  }
-
-  private sites(): Set<number> {
-    const key = `${this.kallsyms.count()}:${this.kallsyms.generation()}`;
-    if (key !== this.siteSetKey) {
-      this.siteSet = new Set(this.kallsyms.all().filter((s) => s.live && s.kind === KsymKind.Func).map((s) => s.addr));
-      this.siteSetKey = key;
-    }
-    return this.siteSet;
-  }
-
-  private readSite(addr: number): number {
-    const u8 = this.km.u8;
-    // Five separate byte loads, as an instruction fetch is not atomic across a 5-byte instruction: if the
-    // text_poke_bp protocol is skipped, a concurrent writer can be seen half-way (a torn fetch).
-    return u8[addr] + u8[addr + 1] * 0x100 + u8[addr + 2] * 0x10000 + u8[addr + 3] * 0x1000000 + u8[addr + 4] * 0x100000000;
-  }
-
-  /** Emulates the ftrace site at `addr` (nop, call ftrace_caller, or int3 mid-patch) and checks the fetch. */
-  private site(t: LocalTask, addr: number): void {
-    const cached = this.siteCache.get(addr);
-    const mem = this.readSite(addr);
-    let bytes = cached ?? mem;
-    if ((mem & 0xff) === INT3_OPCODE && cached === undefined) return this.int3(t, addr);
-    if (cached !== undefined && cached !== mem && !this.pokeActiveAt(addr)) {
-      // The bytes changed under a decoded copy that no sync-core IPI dropped: a stale instruction.
-      this.violation('stale-fetch', `CPU ${this.cpu} executed a stale ftrace site at ${this.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`, t, addr);
-      bytes = cached;
-    }
-    if (cached === undefined) this.siteCache.set(addr, mem);
-    this.executeSite(t, addr, bytes);
-  }
-
-  private executeSite(t: LocalTask, addr: number, bytes: number): void {
-    if (bytes === NOP5) {
-      this.x86.rip = addr + 5;
-      return;
-    }
-    if ((bytes & 0xff) === CALL_REL32_OPCODE) {
-      const rel = (Math.floor(bytes / 0x100) | 0) >> 0; // the 32-bit displacement, signed
-      const target = addr + 5 + rel;
-      if (target === FTRACE_CALLER) {
-        if (this.push(addr + 5)) this.x86.rip = FTRACE_CALLER;
-        return;
-      }
-    }
-    this.violation('torn-fetch', `CPU ${this.cpu} fetched a torn instruction at ftrace site ${this.kallsyms.format(addr)}: ${hexOf(bytes)}`, t, addr);
-    this.x86.fault = { vector: '#UD', rip: addr, bytes: bytesOf(bytes), message: `torn instruction ${hexOf(bytes)}` };
-    this.oops(t);
-  }
-
-  private pokeActiveAt(addr: number): boolean {
-    return this.global.get(GlobalField.PokeActive) === 1 && this.global.get(GlobalField.PokeAddr) === addr;
-  }
-
-  /**
-   * poke_int3_handler(): an int3 at the address being patched is the first byte of an instruction in
-   * transition; emulate the *new* instruction, as the kernel does. Any other int3 is a real #BP.
-   */
-  private int3(t: LocalTask, addr: number): void {
-    if (this.pokeActiveAt(addr)) {
-      const base = this.global.base + POKE_BYTES_OFFSET;
-      const u8 = this.km.u8;
-      const bytes = u8[base] + u8[base + 1] * 0x100 + u8[base + 2] * 0x10000 + u8[base + 3] * 0x1000000 + u8[base + 4] * 0x100000000;
-      this.executeSite(t, addr, bytes);
-      return;
-    }
-    this.x86.fault = { vector: '#BP', rip: addr, bytes: Array.from(this.km.u8.subarray(addr, addr + 16)), message: 'int3 outside code patching' };
-    this.oops(t);
-  }
-
   // --- faults ------------------------------------------------------------------------------------------
 
-  violation(check: string, message: string, t: LocalTask | null, addr?: number): void {
+  /** An invariant broke on this CPU (while running the current task, if any). */
+  violation(check: string, message: string, addr?: number): void {
     this.global.add(GlobalField.Violations, 1);
-    this.emit({ type: 'violation', check, message, pid: t?.spec.pid, addr });
+    this.emit({ type: 'violation', check, message, pid: this.current?.spec.pid, addr });
   }
 
   /** A fault kills the task (do_exit after the oops), and counts as a violation of the run. */
@@ -624,6 +554,3 @@ export class CpuHost {
   }
 }
 
-const NOP5 = SITE_NOP[0] + SITE_NOP[1] * 0x100 + SITE_NOP[2] * 0x10000 + SITE_NOP[3] * 0x1000000 + SITE_NOP[4] * 0x100000000;
-const bytesOf = (v: number): number[] => [0, 1, 2, 3, 4].map((i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
-const hexOf = (v: number): string => hex(bytesOf(v));

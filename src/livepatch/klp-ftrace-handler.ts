@@ -42,7 +42,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   const redirects = new Map<number, number>();
 
   const uaf = (what: string, link: Link, ip: number, why: string): void => {
-    host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, null, ip);
+    host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, ip);
   };
 
   const currentPatchState = (): number => {
@@ -73,7 +73,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       // "func should never be NULL because preemption should be disabled here and
       // unregister_ftrace_function() does the equivalent of a synchronize_rcu()".
       if (func === NULL_LINK) {
-        h.violation('func-stack-empty', `CPU ${h.cpu}: klp_ftrace_handler found an empty func_stack for ${h.kallsyms.format(p.ip)}`, null, p.ip);
+        h.violation('func-stack-empty', `CPU ${h.cpu}: klp_ftrace_handler found an empty func_stack for ${h.kallsyms.format(p.ip)}`, p.ip);
         return p.ip + 5;
       }
       let bad = slab.check(func, FUNC_MAGIC);
@@ -84,7 +84,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       if (slab.get(func, FuncWord.Flags) & FUNC_TRANSITION) {
         const state = currentPatchState();
         if (state === KLP_UNDEFINED) {
-          h.violation('patch-state-undefined', `CPU ${h.cpu}: a task with patch_state KLP_UNDEFINED called ${h.kallsyms.format(p.ip)} while it is in transition`, null, p.ip);
+          h.violation('patch-state-undefined', `CPU ${h.cpu}: a task with patch_state KLP_UNDEFINED called ${h.kallsyms.format(p.ip)} while it is in transition`, p.ip);
         }
         if (state === KLP_UNPATCHED) {
           func = slab.get(func, FuncWord.Next);

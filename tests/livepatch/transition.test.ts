@@ -1,11 +1,12 @@
 /** The consistency model (kernel/livepatch/transition.c) on the lockstep machine. */
+import type { SimEvent } from '../../src/kernel/events';
 import { TaskField } from '../../src/mem/task-struct';
 import { withKlp, printkFunc } from './helpers';
 
 // `sleepy` sleeps inside itself: a task calling it sits on its stack for `ms` at a time.
 const sleepy = (ms: number): string => `push rbp\nmov rbp, rsp\nmov edi, ${ms}\ncall msleep\npop rbp\nret`;
 const KERNEL = { ...printkFunc('other', 'other original'), sleepy: sleepy(3500) };
-const logs = (events: { type: string }[]): string[] => events.flatMap((e) => (e.type === 'log' ? [(e as { text: string }).text] : []));
+const logs = (events: SimEvent[]): string[] => events.flatMap((e) => (e.type === 'log' ? [e.text] : []));
 
 describe('transitions', () => {
   it('a task sleeping in a function being patched blocks the transition until it leaves', async () => {
