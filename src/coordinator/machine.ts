@@ -262,10 +262,13 @@ export class Machine {
     const t = this.tasks.find((x) => x.pid === pid);
     if (!t || t.view.get(TaskField.State) === TaskState.Dead) return;
     t.view.orFlags(TIF_SHOULD_STOP);
-    // A sleeping task must be woken to notice (wake_up_process), at the coordinator's time.
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && Number(t.view.wakeNs) > this.now) t.view.wakeNs = BigInt(this.now);
+    // wake_up_process(): a thread sleeping between passes wakes now to notice; one inside msleep() keeps
+    // sleeping its whole time (msleep loops until its timeout has passed), and kthread_stop() waits.
+    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0 && Number(t.view.wakeNs) > this.now) {
+      t.view.wakeNs = BigInt(this.now);
+    }
     this.clock.bumpEpoch();
-    await this.waitFor(() => t.view.get(TaskField.State) === TaskState.Dead, `task ${t.comm} (pid ${pid}) to stop`);
+    await this.waitFor(() => t.view.get(TaskField.State) === TaskState.Dead, `task ${t.comm} (pid ${pid}) to stop`, 30_000);
   }
 
   // --- code patching ------------------------------------------------------------------------------------

@@ -56,9 +56,12 @@ export class Modules {
     if (sym) this.km.dv.setBigUint64(sym.addr, paramWord(value), true);
   }
 
-  /** `lsmod`, newest first as the kernel lists modules. */
-  lsmod(): string {
-    const rows = [...this.mods.values()].reverse().map((m) => `${m.name.padEnd(19)} ${String(m.size).padStart(6)}  ${m.refcnt}`);
+  /**
+   * `lsmod`, newest first as the kernel lists modules, in kmod's format ("%-19s %8ld  %d"). `extraRefs`
+   * adds references held outside this registry (a livepatch module's own, taken by klp_enable_patch()).
+   */
+  lsmod(extraRefs: (m: Module) => number = () => 0): string {
+    const rows = [...this.mods.values()].reverse().map((m) => `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  ${m.refcnt + extraRefs(m)}`);
     return ['Module                  Size  Used by', ...rows].join('\n') + '\n';
   }
 }

@@ -255,6 +255,8 @@ export async function klpModuleComing(s: KlpState, mod: string): Promise<number>
       }
       if (ret) {
         log(s, `patch '${patch.mod}' failed for module '${mod}', refusing to load module '${mod}'`);
+        // The refused module's object is no longer "loaded" for this patch either (obj->mod = NULL).
+        klpFreeObjectLoaded(s, obj);
         await cleanupModulePatches(s, mod, patch);
         return ret;
       }

@@ -54,8 +54,14 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
   const mod: Module = { name: def.name, state: 'COMING', refcnt: 0, params: new Map<string, string>(), livepatch: !!def.livepatch, size };
   ctx.modules.add(mod);
   for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);
+  // prepare_coming_module(): if klp_module_coming() refuses the module, it has already cleaned up after
+  // itself, and load_module() frees the module without calling klp_module_going().
   let ret = await ctx.klp.moduleComing(def.name);
-  if (ret === 0) ret = await runActions(ctx, def.init, { module: def.name });
+  if (ret !== 0) {
+    await freeModule(ctx, def.name);
+    return ret;
+  }
+  ret = await runActions(ctx, def.init, { module: def.name });
   if (ret === 0 && def.livepatch) ret = await ctx.klp.enablePatch(patchDef(ctx, def), ctx.modules);
   if (ret !== 0) {
     mod.state = 'GOING';

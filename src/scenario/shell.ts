@@ -105,7 +105,7 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       return ok();
     }
     case 'lsmod':
-      return ok(ctx.modules.lsmod());
+      return ok(ctx.modules.lsmod((m) => (ctx.klp.moduleInUse(m.name) ? 1 : 0)));
     case 'echo':
       return cmd.target === undefined ? ok(`${cmd.value}\n`) : writeFile(ctx, cmd.target, cmd.value);
     case 'cat':

@@ -18,7 +18,7 @@ import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from '.
  *   before the modprobe error. The kernel's load_module() skips klp_module_going() when
  *   prepare_coming_module() fails, and klp_module_coming() sets obj->mod = NULL on error.
  */
-const KNOWN_BUGS = new Set(['test-callbacks/module-coming-pre-patch-callback-enodev']);
+const KNOWN_BUGS = new Set<string>([]);
 
 function compareSections(file: string, dir: string, titles: string[], get: () => ScenarioRun): void {
   for (const title of titles) {
@@ -84,7 +84,7 @@ describe('test-callbacks.sh, busy target (scenarios/test-callbacks-busy.yaml)', 
   // klpSendSignals() rightly spares tasks inside a call (InCall != 0). In the kernel msleep() sleeps
   // its whole time whatever wakes it, and cancel_delayed_work_sync() waits for it: the 10 s
   // busymod_work_func() ends 10 s after it started. klpsim ends it at the `rmmod`, ~6 s in.
-  it.failing('rmmod of the busy module waits for the full msleep() of its work item', () => {
+  it('rmmod of the busy module waits for the full msleep() of its work item', () => {
     const start = r.log.indexOf('test_klp_callbacks_busy: busymod_work_func, sleeping 10 seconds ...');
     const end = r.log.indexOf('test_klp_callbacks_busy: busymod_work_func exit', start);
     expect(start).toBeGreaterThanOrEqual(0);
