@@ -112,12 +112,20 @@ export class WorkerCpus implements CpuPlatform {
     if (this.stopped) return;
     this.stopped = true;
     // Ask each CPU to finish its slice and post its last events, but never wait forever on a hung one.
-    await Promise.all(
-      this.remotes.map((r) => Promise.race([r.stop(), new Promise((res) => setTimeout(res, 2000))])),
-    );
+    await Promise.all(this.remotes.map((r) => withTimeout(r.stop(), 2000)));
     // Let the last event batches arrive before the ports go away.
     await new Promise<void>((r) => setTimeout(r, 10));
     for (const r of this.remotes) r[Comlink.releaseProxy]();
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Resolves with `p`, or after `ms` if it takes longer; the timer never outlives the race. */
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
