@@ -14,6 +14,7 @@
  */
 import { PERCPU_SIZE } from './layout';
 import type { KernelMemory } from './kernel-memory';
+import { AtomicWords } from './atomic-words';
 
 export const enum PcpuField {
   CpuId = 0,
@@ -73,77 +74,28 @@ export const enum GlobalField {
 }
 export const POKE_BYTES_OFFSET = 64;
 
-export class PercpuView {
-  readonly base: number;
-  private readonly base32: number;
-  private readonly base64: number;
-
-  constructor(private readonly km: KernelMemory, readonly cpu: number) {
-    this.base = km.layout.percpuBase + PERCPU_SIZE * (cpu + 1);
-    this.base32 = this.base >>> 2;
-    this.base64 = this.base >>> 3;
+export class PercpuView extends AtomicWords {
+  constructor(km: KernelMemory, readonly cpu: number) {
+    super(km, km.layout.percpuBase + PERCPU_SIZE * (cpu + 1));
   }
 
-  get(f: PcpuField): number {
-    return Atomics.load(this.km.i32, this.base32 + f);
-  }
-
-  set(f: PcpuField, v: number): void {
-    Atomics.store(this.km.i32, this.base32 + f, v);
-  }
-
-  add(f: PcpuField, v: number): number {
-    return Atomics.add(this.km.i32, this.base32 + f, v);
-  }
-
-  index(f: PcpuField): number {
-    return this.base32 + f;
-  }
-
-  get64(f: PcpuField): bigint {
-    return Atomics.load(this.km.i64, this.base64 + (f >>> 1));
-  }
-
-  set64(f: PcpuField, v: bigint): void {
-    Atomics.store(this.km.i64, this.base64 + (f >>> 1), v);
-  }
-
+  /** Wakes the CPU if it waits for work. */
   kick(): void {
-    Atomics.add(this.km.i32, this.base32 + PcpuField.Kick, 1);
-    Atomics.notify(this.km.i32, this.base32 + PcpuField.Kick);
+    this.add(PcpuField.Kick, 1);
+    Atomics.notify(this.km.i32, this.index(PcpuField.Kick));
   }
 }
 
-export class GlobalView {
-  readonly base: number;
-  private readonly base32: number;
-
-  constructor(private readonly km: KernelMemory) {
-    this.base = km.layout.percpuBase;
-    this.base32 = this.base >>> 2;
-  }
-
-  get(f: GlobalField): number {
-    return Atomics.load(this.km.i32, this.base32 + f);
-  }
-
-  set(f: GlobalField, v: number): void {
-    Atomics.store(this.km.i32, this.base32 + f, v);
-  }
-
-  add(f: GlobalField, v: number): number {
-    return Atomics.add(this.km.i32, this.base32 + f, v);
-  }
-
-  index(f: GlobalField): number {
-    return this.base32 + f;
+export class GlobalView extends AtomicWords {
+  constructor(km: KernelMemory) {
+    super(km, km.layout.percpuBase);
   }
 
   get coordHorizon(): bigint {
-    return Atomics.load(this.km.i64, (this.base >>> 3) + (GlobalField.CoordHorizon >>> 1));
+    return this.get64(GlobalField.CoordHorizon);
   }
 
   set coordHorizon(v: bigint) {
-    Atomics.store(this.km.i64, (this.base >>> 3) + (GlobalField.CoordHorizon >>> 1), v);
+    this.set64(GlobalField.CoordHorizon, v);
   }
 }

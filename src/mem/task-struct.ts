@@ -16,6 +16,7 @@
  */
 import { TASK_STRUCT_SIZE } from './layout';
 import type { KernelMemory } from './kernel-memory';
+import { AtomicWords } from './atomic-words';
 
 /** Word indices (Int32) inside a task struct. */
 export const enum TaskField {
@@ -64,22 +65,9 @@ export const KLP_PATCHED = 1;
 export const TASK_COMM_OFFSET = 128;
 export const TASK_COMM_LEN = 64;
 
-export class TaskView {
-  private readonly base32: number;
-
-  constructor(private readonly km: KernelMemory, readonly slot: number) {
-    this.base = km.layout.tasksBase + slot * TASK_STRUCT_SIZE;
-    this.base32 = this.base >>> 2;
-  }
-
-  readonly base: number;
-
-  get(f: TaskField): number {
-    return Atomics.load(this.km.i32, this.base32 + f);
-  }
-
-  set(f: TaskField, v: number): void {
-    Atomics.store(this.km.i32, this.base32 + f, v);
+export class TaskView extends AtomicWords {
+  constructor(km: KernelMemory, readonly slot: number) {
+    super(km, km.layout.tasksBase + slot * TASK_STRUCT_SIZE);
   }
 
   orFlags(bits: number): number {
@@ -92,11 +80,11 @@ export class TaskView {
   }
 
   get wakeNs(): bigint {
-    return Atomics.load(this.km.i64, (this.base >>> 3) + (TaskField.WakeNs >>> 1));
+    return this.get64(TaskField.WakeNs);
   }
 
   set wakeNs(v: bigint) {
-    Atomics.store(this.km.i64, (this.base >>> 3) + (TaskField.WakeNs >>> 1), v);
+    this.set64(TaskField.WakeNs, v);
   }
 
   /** Spin until the task lock is ours. Critical sections are a few hundred ns, so spinning is right. */
