@@ -2,8 +2,9 @@
  * Interpreter throughput benchmark.
  *
  * measureInterpreter(): emulated x86-64 instructions per second on a realistic loop of calls: a caller that
- * loops forever calling a function with an ftrace-site nop, a frame-pointer prologue, lea/and/cmp/jcc/sub/xor
- * arithmetic, a store and load through rbp, and an epilogue with ret.
+ * loops forever calling a kernel-style function which itself calls a small helper twice (see LOOP_BYTES: ftrace
+ * nops, prologues/epilogues, callee-saved pushes/pops, lea, ALU, cmp/test + jcc, a memory counter and struct
+ * field accesses). About 50 instructions per iteration, 3 calls and 3 returns: the mix of call-heavy kernel code.
  *
  * measureToyCeiling(): a minimal typed-array bytecode interpreter (fetch an opcode byte from a Uint8Array over a
  * SharedArrayBuffer, switch, a few Int32Array register ops, a loop branch): about the fastest any interpreter
@@ -22,23 +23,80 @@ export interface BenchResult {
 
 const CODE = 0x1000;
 const STACK_TOP = 0x20000;
+/** the struct the workload's rdx points at (inside the R|W region, far below the stack) */
+export const BENCH_DATA = 0x18000;
 
 /*
- * 0x00 caller:  xor ecx,ecx ; xor ebx,ebx
- * 0x04 loop:    mov edi,ecx ; call func ; add rbx,rax ; add ecx,1 ; cmp ecx,1000 ; jne loop ; xor ecx,ecx ; jmp loop
- * 0x1d func:    nop DWORD PTR [rax+rax*1+0]   (the 5-byte ftrace site nop)
- *               push rbp ; mov rbp,rsp ; push rbx ; lea rax,[rdi+rdi*2+5] ; mov rbx,rax ; and eax,0xff
- *               cmp eax,0x80 ; jl skip ; sub eax,0x10
- *       skip:   xor eax,edi ; mov [rbp-0x18],rax ; mov rax,[rbp-0x18] ; add rax,rbx ; pop rbx ; pop rbp ; ret
+ * The workload, as GNU as assembles it and objdump -d -M intel prints it. It is shaped like compiled kernel code
+ * (not like the interpreter's fast paths): ftrace-site nops, frame-pointer prologues/epilogues, callee-saved
+ * registers, nested calls, lea arithmetic, cmp/test + jcc, a per-call counter bump in memory (add [mem], imm),
+ * a field load and store through a struct pointer (rdx -> BENCH_DATA). Every iteration: caller -> outer -> helper
+ * (twice, almost always).
+ *
+ * 0000000000000000 <caller>:
+ *    0:	31 c9                	xor    ecx,ecx
+ *    2:	31 db                	xor    ebx,ebx
+ *    4:	ba 00 80 01 00       	mov    edx,0x18000
+ *    9:	89 cf                	mov    edi,ecx
+ *    b:	48 89 de             	mov    rsi,rbx
+ *    e:	e8 12 00 00 00       	call   25 <outer>
+ *   13:	48 01 c3             	add    rbx,rax
+ *   16:	83 c1 01             	add    ecx,0x1
+ *   19:	81 f9 e8 03 00 00    	cmp    ecx,0x3e8
+ *   1f:	75 e8                	jne    9 <caller+0x9>
+ *   21:	31 c9                	xor    ecx,ecx
+ *   23:	eb e4                	jmp    9 <caller+0x9>
+ *
+ * 0000000000000025 <outer>:
+ *   25:	0f 1f 44 00 00       	nop    DWORD PTR [rax+rax*1+0x0]
+ *   2a:	55                   	push   rbp
+ *   2b:	48 89 e5             	mov    rbp,rsp
+ *   2e:	41 54                	push   r12
+ *   30:	53                   	push   rbx
+ *   31:	48 89 d3             	mov    rbx,rdx
+ *   34:	41 89 fc             	mov    r12d,edi
+ *   37:	83 03 01             	add    DWORD PTR [rbx],0x1
+ *   3a:	4b 8d 7c 64 05       	lea    rdi,[r12+r12*2+0x5]
+ *   3f:	e8 1f 00 00 00       	call   63 <helper>
+ *   44:	85 c0                	test   eax,eax
+ *   46:	74 10                	je     58 <outer+0x33>
+ *   48:	48 8b 7b 08          	mov    rdi,QWORD PTR [rbx+0x8]
+ *   4c:	48 31 c7             	xor    rdi,rax
+ *   4f:	e8 0f 00 00 00       	call   63 <helper>
+ *   54:	48 89 43 08          	mov    QWORD PTR [rbx+0x8],rax
+ *   58:	44 01 e0             	add    eax,r12d
+ *   5b:	48 89 da             	mov    rdx,rbx
+ *   5e:	5b                   	pop    rbx
+ *   5f:	41 5c                	pop    r12
+ *   61:	5d                   	pop    rbp
+ *   62:	c3                   	ret
+ *
+ * 0000000000000063 <helper>:
+ *   63:	0f 1f 44 00 00       	nop    DWORD PTR [rax+rax*1+0x0]
+ *   68:	55                   	push   rbp
+ *   69:	48 89 e5             	mov    rbp,rsp
+ *   6c:	89 f8                	mov    eax,edi
+ *   6e:	25 ff 00 00 00       	and    eax,0xff
+ *   73:	3d 80 00 00 00       	cmp    eax,0x80
+ *   78:	72 03                	jb     7d <helper+0x1a>
+ *   7a:	83 e8 10             	sub    eax,0x10
+ *   7d:	8d 04 b8             	lea    eax,[rax+rdi*4]
+ *   80:	5d                   	pop    rbp
+ *   81:	c3                   	ret
  */
 const LOOP_BYTES = [
-  0x31, 0xc9, 0x31, 0xdb,
-  0x89, 0xcf, 0xe8, 0x12, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc3, 0x83, 0xc1, 0x01, 0x81, 0xf9, 0xe8, 0x03, 0x00, 0x00,
-  0x75, 0xeb, 0x31, 0xc9, 0xeb, 0xe7,
-  0x0f, 0x1f, 0x44, 0x00, 0x00,
-  0x55, 0x48, 0x89, 0xe5, 0x53, 0x48, 0x8d, 0x44, 0x7f, 0x05, 0x48, 0x89, 0xc3, 0x25, 0xff, 0x00, 0x00, 0x00,
-  0x3d, 0x80, 0x00, 0x00, 0x00, 0x7c, 0x03, 0x83, 0xe8, 0x10,
-  0x31, 0xf8, 0x48, 0x89, 0x45, 0xe8, 0x48, 0x8b, 0x45, 0xe8, 0x48, 0x01, 0xd8, 0x5b, 0x5d, 0xc3,
+  // caller
+  0x31, 0xc9, 0x31, 0xdb, 0xba, 0x00, 0x80, 0x01, 0x00, 0x89, 0xcf, 0x48, 0x89, 0xde, 0xe8, 0x12,
+  0x00, 0x00, 0x00, 0x48, 0x01, 0xc3, 0x83, 0xc1, 0x01, 0x81, 0xf9, 0xe8, 0x03, 0x00, 0x00, 0x75,
+  0xe8, 0x31, 0xc9, 0xeb, 0xe4,
+  // outer
+  0x0f, 0x1f, 0x44, 0x00, 0x00, 0x55, 0x48, 0x89, 0xe5, 0x41, 0x54, 0x53, 0x48, 0x89, 0xd3, 0x41,
+  0x89, 0xfc, 0x83, 0x03, 0x01, 0x4b, 0x8d, 0x7c, 0x64, 0x05, 0xe8, 0x1f, 0x00, 0x00, 0x00, 0x85,
+  0xc0, 0x74, 0x10, 0x48, 0x8b, 0x7b, 0x08, 0x48, 0x31, 0xc7, 0xe8, 0x0f, 0x00, 0x00, 0x00, 0x48,
+  0x89, 0x43, 0x08, 0x44, 0x01, 0xe0, 0x48, 0x89, 0xda, 0x5b, 0x41, 0x5c, 0x5d, 0xc3,
+  // helper
+  0x0f, 0x1f, 0x44, 0x00, 0x00, 0x55, 0x48, 0x89, 0xe5, 0x89, 0xf8, 0x25, 0xff, 0x00, 0x00, 0x00,
+  0x3d, 0x80, 0x00, 0x00, 0x00, 0x72, 0x03, 0x83, 0xe8, 0x10, 0x8d, 0x04, 0xb8, 0x5d, 0xc3,
 ];
 
 /** Build the benchmark machine: 1 MiB of shared memory, code page R|X at 0x1000, stack R|W below 0x20000. */

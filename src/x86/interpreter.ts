@@ -17,6 +17,14 @@
  *  - No allocation in the loop; faults unwind with a preallocated sentinel thrown to a single try/catch
  *    (rare, and V8 optimizes functions containing try/catch normally).
  *
+ * Tried and NOT kept (measured on bench/interpreter.ts's call-heavy workload, compiled build, no gain beyond the
+ * noise of a 2-core VM, ratio to the toy ceiling stayed ~0.25-0.28): keeping the lazy-flags state in locals of
+ * run() (spilled around helpers and on exit) instead of stores into F; a 64-entry return-address stack so a
+ * helper called from two sites returns without a page-table lookup; fusing push r + mov r64,r64 and runs of pops
+ * into one dispatch. The switch does compile to a jump table (checked with --print-opt-code), so the remaining
+ * cost is spread over dispatch, map checks on each record and the memory fast-path checks; the next real step
+ * is probably compiling hot straight-line blocks rather than shaving the per-instruction switch.
+ *
  * Coherence: the cache is deliberately NOT coherent with writes to memory. Code only changes through the
  * text_poke protocol, which calls flushICache() (the sync-core IPI). int3 bytes are never cached.
  */
