@@ -6,6 +6,7 @@ import { measureInterpreter, measureToyCeiling } from './interpreter';
 import { measureMachine, ThroughputResult } from './machine-throughput';
 import { CallCost, measureCallCost } from './call-cost';
 import { LatencyResult, measureTransition } from './transition-latency';
+import { EventsBench, measureEvents } from './events';
 
 export interface BenchOptions {
   json: boolean;
@@ -21,6 +22,7 @@ export interface BenchReport {
   scaling2: number;
   callCost: CallCost;
   transition: LatencyResult[];
+  events: EventsBench;
 }
 
 const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
@@ -33,6 +35,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const callCost = await measureCallCost(o.ms);
   const transition: LatencyResult[] = [];
   for (const n of [8, 64, 512]) transition.push(await measureTransition(n));
+  const events = await measureEvents(o.ms);
   const report: BenchReport = {
     toyCeiling: toy.instrPerSec,
     interpreter: interp.instrPerSec,
@@ -41,6 +44,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     scaling2: machine[1].instrPerSec / machine[0].instrPerSec,
     callCost,
     transition,
+    events,
   };
   if (o.json) {
     o.out(JSON.stringify(report, null, 2) + '\n');
@@ -59,5 +63,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   o.out(`  after NOP removal (the seed)  ${cc.nsPerCall.removed.toFixed(0).padStart(6)} ns  ${cc.ratio.removed.toFixed(2)}x\n`);
   o.out(`transition latency, enable -> "patching complete" (4 CPU workers)\n`);
   for (const t of transition) o.out(`  ${String(t.tasks).padStart(4)} tasks: ${t.simMs.toFixed(0).padStart(6)} ms simulated, ${t.realMs.toFixed(0).padStart(6)} ms real\n`);
+  o.out(`events through events$ (flagship, deterministic; events / wall time of the run)\n`);
+  for (const r of events.stream) o.out(`  ${r.subscribers} subscriber(s)  ${(r.eventsPerSec / 1e3).toFixed(1).padStart(8)} k/s  (${r.events} events in ${r.wallMs.toFixed(0)} ms)\n`);
+  for (const r of events.rawSubject) o.out(`  bare Subject, ${r.subscribers} subscriber(s)  ${M(r.eventsPerSec)}\n`);
+  const w = events.watch;
+  o.out(`  watch attached (10 Hz, discarded output): ${w.watchMs.toFixed(0)} ms vs ${w.plainMs.toFixed(0)} ms, ${w.slowdown.toFixed(2)}x (${w.frames} frames)\n`);
   return report;
 }

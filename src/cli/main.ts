@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
+import { watchScenario } from './watch';
 import { runBench } from '../../bench/run';
 
 const int = (name: string) => (v: string): number => {
@@ -42,6 +43,20 @@ export async function main(argv: string[]): Promise<number> {
       if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
       if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
       code = await runScenario(file, { ...o, format: o.format as OutputFormat });
+    });
+
+  program
+    .command('watch')
+    .description('run a scenario with a live terminal view (plain event lines when stdout is not a terminal)')
+    .argument('<file>', 'scenario file (YAML)')
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
+    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
+    .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
+    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; deterministic: boolean; verbose: boolean }) => {
+      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
+      code = await watchScenario(file, o);
     });
 
   program
