@@ -4,7 +4,7 @@
  */
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
-import { Simulation } from '../scenario/simulation';
+import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { writeFileSync } from 'node:fs';
 import { TraceBuilder } from './trace';
@@ -36,10 +36,10 @@ export function checkScenario(file: string): number {
   }
 }
 
-export async function runScenario(file: string, o: RunCliOptions): Promise<number> {
-  let sim: Simulation;
+/** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
+export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
   try {
-    sim = await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose });
+    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(e.message + '\n');
@@ -47,6 +47,11 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
     }
     throw e;
   }
+}
+
+export async function runScenario(file: string, o: RunCliOptions): Promise<number> {
+  const sim = await openSimulation(file, o);
+  if (sim === 2) return 2;
   const trace = o.trace ? new TraceBuilder() : null;
   sim.events$.subscribe((ev) => {
     trace?.add(ev);
@@ -55,11 +60,16 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
   });
   const r = await sim.run();
   if (trace && o.trace) writeFileSync(o.trace, JSON.stringify(trace.build()));
+  reportFailures(r);
+  return r.exitCode;
+}
+
+/** Failed steps with the events leading to each, and violations, on stderr (for `run` and `watch`). */
+export function reportFailures(r: RunResult): void {
   for (const f of r.failures) {
     err(`${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}\n`);
     err(`  events leading to it:\n`);
     for (const ev of f.recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
   }
   if (r.violations > 0) err(`klpsim: ${r.violations} invariant violation(s); see the 'violation' and 'fault' events\n`);
-  return r.exitCode;
 }

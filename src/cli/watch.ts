@@ -13,10 +13,9 @@
 import type { Subscription } from 'rxjs';
 import { CpuMode, PcpuField } from '../mem/percpu';
 import { KLP_PATCHED, TaskField, TaskState } from '../mem/task-struct';
-import { ScenarioError } from '../scenario/scenario-error';
 import { Simulation } from '../scenario/simulation';
 import { formatEvent } from './format-event';
-import { runScenario } from './run-command';
+import { openSimulation, reportFailures, runScenario } from './run-command';
 import { ansiFrame, renderWatch, WatchCpu, WatchFuncStack, WatchPatch, WatchSnapshot, WatchTransition } from './watch-view';
 
 export interface WatchCliOptions {
@@ -154,22 +153,13 @@ export class WatchRenderer {
 }
 
 const out = (s: string): boolean => process.stdout.write(s);
-const err = (s: string): boolean => process.stderr.write(s);
 
 export async function watchScenario(file: string, o: WatchCliOptions): Promise<number> {
   // Not a terminal (a pipe, a file, CI): escape sequences would be garbage there, so print what `run` does.
   if (!process.stdout.isTTY) return runScenario(file, { ...o, format: 'pretty' });
 
-  let sim: Simulation;
-  try {
-    sim = await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose });
-  } catch (e) {
-    if (e instanceof ScenarioError) {
-      err(e.message + '\n');
-      return 2;
-    }
-    throw e;
-  }
+  const sim = await openSimulation(file, o);
+  if (sim === 2) return 2;
   const w = new WatchRenderer(sim, {
     title: `${sim.scenario.name} (${file})`,
     write: out,
@@ -183,12 +173,7 @@ export async function watchScenario(file: string, o: WatchCliOptions): Promise<n
     const r = await sim.run();
     exitCode = r.exitCode;
     w.stop({ exitCode });
-    for (const f of r.failures) {
-      err(`${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}\n`);
-      err(`  events leading to it:\n`);
-      for (const ev of f.recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
-    }
-    if (r.violations > 0) err(`klpsim: ${r.violations} invariant violation(s); see the 'violation' and 'fault' events\n`);
+    reportFailures(r);
   } finally {
     w.stop();
   }
