@@ -14,7 +14,6 @@ import type { Subscription } from 'rxjs';
 import { CpuMode, PcpuField } from '../mem/percpu';
 import { KLP_PATCHED, TaskField, TaskState } from '../mem/task-struct';
 import { Simulation } from '../scenario/simulation';
-import { formatEvent } from './format-event';
 import { openSimulation, reportFailures, runScenario } from './run-command';
 import { ansiFrame, renderWatch, WatchCpu, WatchFuncStack, WatchPatch, WatchSnapshot, WatchTransition } from './watch-view';
 

@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, LineCounter, Node, Scalar, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Document, LineCounter, Node, Scalar, isMap, isPair, isScalar } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
