@@ -42,18 +42,9 @@ export class SimClock {
     return m;
   }
 
-  /** The global simulated time: how far every actor has got. */
-  now(): bigint {
-    return this.minHorizon(-1);
-  }
-
   bumpEpoch(): void {
     Atomics.add(this.km.i32, this.global.index(GlobalField.ClockEpoch), 1);
     Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
-  }
-
-  epoch(): number {
-    return this.global.get(GlobalField.ClockEpoch);
   }
 
   epochIndex(): number {

@@ -111,7 +111,8 @@ export class Kallsyms {
    */
   lookup(name: string, object?: string, sympos = 0): Ksym | undefined {
     const matches = this.all().filter((s) => s.live && s.name === name && (object === undefined || s.object === object));
-    if (sympos === 0) return matches.length === 1 ? matches[0] : matches.length > 1 ? undefined : undefined;
+    // sympos 0: the name must be unique (an ambiguous name resolves to nothing, as in the kernel).
+    if (sympos === 0) return matches.length === 1 ? matches[0] : undefined;
     return matches[sympos - 1];
   }
 

@@ -3,11 +3,14 @@
  *
  * Every word here is accessed with Atomics, because each is a synchronisation point between threads:
  * - `syncReq`/`syncAck`: the sync-core IPI. The poker (coordinator) does Atomics.add on the target's
- *   `syncReq` and notifies its `kick`; the CPU, at an instruction boundary, flushes its decoded-instruction
- *   cache and then Atomics.store's `syncAck = syncReq`. The store-after-flush is what lets the poker know
+ *   `syncReq` and bumps + notifies GlobalField.ClockEpoch (the one word every waiting CPU sleeps on); the
+ *   CPU, at an instruction boundary, flushes its decoded-instruction cache and then Atomics.store's
+ *   `syncAck = syncReq`, and bumps the epoch in turn to wake the poker. The store-after-flush is what lets the poker know
  *   no stale decode of the patched bytes survives on that CPU (the "serialising instruction" of x86).
  * - `rcuQs`: incremented (Atomics.add) by the CPU at each quiescent state (context switch, idle, leaving
- *   the ftrace handler's preempt-disabled section); synchronize_rcu() snapshots it and waits for change.
+ *   the ftrace handler's preempt-disabled section); synchronize_rcu() snapshots it and waits for a change
+ *   or for `preemptCount` to be seen 0 (src/kernel/rcu.ts).
+ * - `eventsPosted`: event batches the CPU has posted; counted before the horizon they belong to moves.
  * - `clock`/`horizon` (Int64): the CPU's simulated time and how far it has committed not to go below; see
  *   src/kernel/sim-clock.ts.
  * - `heartbeat`/`lastRip`: written by the CPU between slices, read by whoever watches for hangs.
@@ -28,9 +31,9 @@ export const enum PcpuField {
   RcuQs = 7,
   /** preempt_count: non-zero while inside the ftrace handler's RCU-sched read side. */
   PreemptCount = 8,
-  /** Futex-like word a CPU waits on when it has nothing to do; bumped to wake it. */
-  Kick = 9,
-  StopReq = 10,
+  /** (Reserved: CPUs wait on GlobalField.ClockEpoch, which every waker bumps.) */
+  Reserved9 = 9,
+  Reserved10 = 10,
   /** The idle task's (swapper/N) patch_state and TIF flags: it switches in the idle loop. */
   IdlePatchState = 11,
   IdleFlags = 12,
@@ -79,11 +82,6 @@ export class PercpuView extends AtomicWords {
     super(km, km.layout.percpuBase + PERCPU_SIZE * (cpu + 1));
   }
 
-  /** Wakes the CPU if it waits for work. */
-  kick(): void {
-    this.add(PcpuField.Kick, 1);
-    Atomics.notify(this.km.i32, this.index(PcpuField.Kick));
-  }
 }
 
 export class GlobalView extends AtomicWords {
