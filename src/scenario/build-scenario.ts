@@ -259,6 +259,7 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     name: parsed(top.name, r['name']) ?? '',
     cpus: parsed(top.cpus, r['cpus']) ?? DEFAULT_CPUS,
     seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
+    nopRemoval: r['nop_removal'] !== false,
     functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
     proc,
     modules,

@@ -128,6 +128,8 @@ export interface Scenario {
   name: string;
   cpus: number;
   seed: number;
+  /** `nop_removal: false` asks for the kernel before the seed, as `--no-nop-removal` does. */
+  nopRemoval: boolean;
   /** vmlinux: functions and data symbols. */
   functions: CodeBlock[];
   /** /proc file name -> the function `cat` calls. */

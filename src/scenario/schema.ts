@@ -113,6 +113,8 @@ export const ScenarioSchema = z
     name: z.string().min(1),
     cpus: int().min(1).max(64).default(4),
     seed: int().min(0).default(1),
+    /** false: the scenario needs the kernel before "livepatch: Remove Nop structures when unused". */
+    nop_removal: z.boolean().default(true),
     kernel: KernelSchema.optional(),
     modules: z.record(moduleName, ModuleSchema).optional(),
     tasks: z.array(TaskSchema).optional(),

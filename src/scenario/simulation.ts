@@ -84,7 +84,8 @@ export class Simulation {
       throw e;
     }
     const klp = new Livepatch(m, {
-      nopRemoval: options.nopRemoval ?? true,
+      // The CLI flag can only turn NOP removal off; a scenario may ask for the pre-seed kernel itself.
+      nopRemoval: (options.nopRemoval ?? true) && scenario.nopRemoval,
       verbose: options.verbose ?? false,
       retryMs: options.retryMs ?? 1000,
       faults: new Set(options.faults ?? []),
