@@ -17,6 +17,7 @@
  */
 
 import { FaultVector, PAGE_SHIFT, PERM_X } from './cpu-types';
+import type { Block } from './block-compiler';
 
 /** Operation ids (the interpreter's switch). Keep small and dense: V8 compiles a dense switch to a jump table. */
 export const enum Op {
@@ -138,6 +139,10 @@ export class Insn {
   faddr: number;
   /** coarse mnemonic (as objdump -M intel prints it), for tests and traces */
   mnem: string;
+  /** executions counted towards compiling a block that starts here (interpreter.ts) */
+  hot: number;
+  /** the compiled block starting here (block-compiler.ts), or null */
+  blk: Block | null;
 
   constructor(addr: number) {
     this.op = Op.Nop;
@@ -164,6 +169,8 @@ export class Insn {
     this.fmsg = '';
     this.faddr = 0;
     this.mnem = '';
+    this.hot = 0;
+    this.blk = null;
   }
 }
 
