@@ -27,3 +27,12 @@ test.each([
   expect(a.size).toBeGreaterThan(5);
   expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
 });
+
+// block-compiler.ts keeps a partial copy of Op (the ops it compiles): every member it has must have the
+// original's value, or a block would run a different instruction than the interpreter decoded.
+test('block-compiler.ts partial mirror of Op agrees with decoder.ts', () => {
+  const a = members('decoder.ts', /export const enum Op \{([\s\S]*?)\n\}/);
+  const b = members('block-compiler.ts', /\nconst enum Op \{([\s\S]*?)\n\}/);
+  expect(b.size).toBeGreaterThan(5);
+  for (const [k, v] of b) expect([k, a.get(k)]).toEqual([k, v]);
+});
