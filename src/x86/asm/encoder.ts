@@ -107,6 +107,26 @@ function fullImm(insn: Insn, op: ImmOperand, size: OpSize): ImmField {
   return { size: fieldSize, value: immValue(insn, op, size) };
 }
 
+/**
+ * The two ModRM forms `op r/m, r` and `op r, r/m` shared by mov, test and the ALU group: `toRm` is the
+ * byte-sized opcode of the first form (the word/dword/qword one follows it), `toReg` of the second.
+ * Returns null when the operands are neither form.
+ */
+function regRmForms(insn: Insn, toRm: number, toReg: number): Item | null {
+  const [d, s] = insn.ops as [Operand, Operand];
+  const line = insn.line;
+  const br = byteRegs(insn.ops);
+  if (isRm(d) && isReg(s)) {
+    const size = agreeSize(insn, d, s);
+    return encode({ line, ...sizeBits(size), opcode: [toRm + (size === 1 ? 0 : 1)], reg: s.reg.num, rm: d, byteRegs: br });
+  }
+  if (isReg(d) && isMem(s)) {
+    const size = agreeSize(insn, d, s);
+    return encode({ line, ...sizeBits(size), opcode: [toReg + (size === 1 ? 0 : 1)], reg: d.reg.num, rm: s, byteRegs: br });
+  }
+  return null;
+}
+
 const ALU_EXT: Record<string, number> = { add: 0, or: 1, adc: 2, sbb: 3, and: 4, sub: 5, xor: 6, cmp: 7 };
 
 function alu(insn: Insn, ext: number): Item {
@@ -114,14 +134,8 @@ function alu(insn: Insn, ext: number): Item {
   const [d, s] = insn.ops as [Operand, Operand];
   const line = insn.line;
   const br = byteRegs(insn.ops);
-  if (isRm(d) && isReg(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [ext * 8 + (size === 1 ? 0 : 1)], reg: s.reg.num, rm: d, byteRegs: br });
-  }
-  if (isReg(d) && isMem(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [ext * 8 + (size === 1 ? 2 : 3)], reg: d.reg.num, rm: s, byteRegs: br });
-  }
+  const modrm = regRmForms(insn, ext * 8, ext * 8 + 2);
+  if (modrm) return modrm;
   if (isRm(d) && isImm(s)) {
     const size = requireSize(insn, d);
     if (size === 1) {
@@ -144,14 +158,9 @@ function test(insn: Insn): Item {
   const [d, s] = insn.ops as [Operand, Operand];
   const line = insn.line;
   const br = byteRegs(insn.ops);
-  if (isRm(d) && isReg(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [size === 1 ? 0x84 : 0x85], reg: s.reg.num, rm: d, byteRegs: br });
-  }
-  if (isReg(d) && isMem(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [size === 1 ? 0x84 : 0x85], reg: d.reg.num, rm: s, byteRegs: br });
-  }
+  // test is symmetric: `test r, r/m` is encoded as `test r/m, r`.
+  const modrm = regRmForms(insn, 0x84, 0x84);
+  if (modrm) return modrm;
   if (isRm(d) && isImm(s)) {
     const size = requireSize(insn, d);
     const imm = fullImm(insn, s, size);
@@ -166,14 +175,8 @@ function mov(insn: Insn): Item {
   const [d, s] = insn.ops as [Operand, Operand];
   const line = insn.line;
   const br = byteRegs(insn.ops);
-  if (isRm(d) && isReg(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [size === 1 ? 0x88 : 0x89], reg: s.reg.num, rm: d, byteRegs: br });
-  }
-  if (isReg(d) && isMem(s)) {
-    const size = agreeSize(insn, d, s);
-    return encode({ line, ...sizeBits(size), opcode: [size === 1 ? 0x8a : 0x8b], reg: d.reg.num, rm: s, byteRegs: br });
-  }
+  const modrm = regRmForms(insn, 0x88, 0x8a);
+  if (modrm) return modrm;
   if (isReg(d) && isImm(s)) {
     const size = d.reg.size;
     if (size !== 8) {
