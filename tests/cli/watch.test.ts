@@ -3,28 +3,12 @@
  * codes of `run`; and the screen itself (watch-view.ts) rendered from a constructed snapshot.
  */
 import { resolve } from 'node:path';
-import { main } from '../../src/cli/main';
+import { runCli } from './run-cli';
 import { ansiFrame, renderWatch, WatchSnapshot } from '../../src/cli/watch-view';
 
 const BASIC = resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml');
 
-async function cli(args: string[], isTTY: boolean): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const had = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
-  Object.defineProperty(process.stdout, 'isTTY', { value: isTTY, configurable: true, writable: true });
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    if (had) Object.defineProperty(process.stdout, 'isTTY', had);
-    else delete (process.stdout as { isTTY?: boolean }).isTTY;
-  }
-}
+const cli = (args: string[], isTTY: boolean) => runCli(args, isTTY);
 
 describe('klpsim watch', () => {
   it('on a non-TTY prints the plain event lines of `run` and exits 0', async () => {
