@@ -23,10 +23,12 @@ import {
 } from '../mem/task-struct';
 import { CpuContext, X86Cpu } from '../x86/interpreter';
 import { EntryKind, Exit } from '../x86/cpu-types';
+import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { Reg } from '../x86/registers';
 import { EventBody, RawEvent, hex } from './events';
 import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
+import { walkStack } from './stack-walk';
 import { NEVER, NS_PER_INSN } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
@@ -104,6 +106,8 @@ export class CpuHost {
   private syncSeen = 0;
   /** How many times this CPU has entered the ftrace handler (a statistic, and a sequence for tests). */
   handlerEntries = 0;
+  /** Invariant checks run on this CPU, published at slice boundaries (PcpuField.Checks*). */
+  readonly checks = { site: 0, record: 0, consistency: 0 };
   /** Inside the ftrace handler across a slice boundary (preemption disabled, no quiescent state). */
   private handlerPending = false;
   private endSlice = false;
@@ -220,6 +224,9 @@ export class CpuHost {
     this.pcpu.set64(PcpuField.Clock, BigInt(this.clock));
     this.pcpu.set64(PcpuField.Retired, BigInt(this.x86.retired));
     this.pcpu.set(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
+    this.pcpu.set(PcpuField.ChecksSite, this.checks.site);
+    this.pcpu.set(PcpuField.ChecksRecord, this.checks.record);
+    this.pcpu.set(PcpuField.ChecksConsistency, this.checks.consistency);
   }
 
   /** Moves this idle CPU's clock forward (time skipped while everyone slept). */
@@ -487,6 +494,25 @@ export class CpuHost {
   /** One pass of the idle loop (do_idle()): the idle task may switch its patch state here. */
   idleLoop(): void {
     this.opts.hooks?.idle?.(this);
+  }
+
+  /**
+   * The current task's call chain at the entry of a traced function (inside the ftrace handler): the
+   * return addresses into its callers, innermost first, by the same frame-pointer walk the coordinator
+   * uses on sleeping tasks. Empty when no task runs here.
+   */
+  callChain(tracedIp: number): number[] {
+    const t = this.current;
+    if (!t) return [];
+    const w = walkStack(this.km, {
+      rip: tracedIp,
+      rsp: this.x86.getRegNum(Reg.RSP),
+      rbp: this.x86.getRegNum(Reg.RBP),
+      stackBase: t.view.get(TaskField.StackBase),
+      stackTop: t.view.get(TaskField.StackTop),
+      funcOffset: FTRACE_SITE_SIZE,
+    });
+    return w.frames.slice(1);
   }
 
   /** Is this CPU inside the ftrace handler (between its two halves)? */

@@ -28,6 +28,7 @@ export interface SiteCpu {
   readonly kallsyms: Kallsyms;
   readonly global: GlobalView;
   readonly x86: X86Cpu;
+  readonly checks: { site: number };
   push(v: number): boolean;
   oopsCurrent(): void;
   violation(check: string, message: string, addr?: number): void;
@@ -68,6 +69,7 @@ export class FtraceSites {
   execute(addr: number): void {
     const cached = this.cache.get(addr);
     const mem = pack(this.c.km.u8, addr);
+    this.c.checks.site++;
     if ((mem & 0xff) === INT3_OPCODE && cached === undefined) return this.int3(addr);
     let bytes = cached ?? mem;
     if (cached !== undefined && cached !== mem && !this.pokeActiveAt(addr)) {

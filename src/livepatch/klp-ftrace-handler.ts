@@ -12,6 +12,9 @@
  * before this CPU leaves the read side. Every link is checked (generation + poison) before it is
  * followed, so an early free is reported as `violation: use-after-free`, never silently tolerated.
  *
+ * Every decision is also checked against the consistency model (consistency-check.ts), and every record
+ * read is counted as a use-after-free check (CpuHost.checks).
+ *
  * Memory read here: the ftrace filter table and klp records (Atomics.load, written by the coordinator),
  * the current task's patch_state (written by the coordinator under the task lock or by this CPU), and
  * GlobalField.KlpTargetState.
@@ -21,6 +24,7 @@ import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
 import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_PATCH_PENDING } from '../mem/task-struct';
+import { ConsistencyCheck } from './consistency-check';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
 /** Simulated instructions each half of the handler costs (save regs, lookups, restore). */
@@ -40,6 +44,16 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   const slab = recs.slab;
   let pending: Pending | null = null;
   const redirects = new Map<number, number>();
+  const consistency = new ConsistencyCheck(host);
+  const checked = (link: Link, magic: number): string | null => {
+    host.checks.record++;
+    return slab.check(link, magic);
+  };
+  /** The handler's decision: the current task enters `target` for this call of `ip`. */
+  const enter = (ip: number, target: number): number => {
+    consistency.check(ip, target);
+    return target;
+  };
 
   const uaf = (what: string, link: Link, ip: number, why: string): void => {
     host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, ip);
@@ -54,7 +68,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     ftrace(h: CpuHost, ip: number, parentIp: number): number {
       const ops = recs.filterLookup(ip);
       if (ops === NULL_LINK) return ip + 5; // an ftrace site enabled without klp ops (ftrace_stub)
-      const bad = slab.check(ops, OPS_MAGIC);
+      const bad = checked(ops, OPS_MAGIC);
       if (bad) {
         uaf('klp_ops', ops, ip, bad);
         return ip + 5;
@@ -76,7 +90,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
         h.violation('func-stack-empty', `CPU ${h.cpu}: klp_ftrace_handler found an empty func_stack for ${h.kallsyms.format(p.ip)}`, p.ip);
         return p.ip + 5;
       }
-      let bad = slab.check(func, FUNC_MAGIC);
+      let bad = checked(func, FUNC_MAGIC);
       if (bad) {
         uaf('klp_func', func, p.ip, bad);
         return p.ip + 5;
@@ -88,8 +102,8 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
         }
         if (state === KLP_UNPATCHED) {
           func = slab.get(func, FuncWord.Next);
-          if (func === NULL_LINK) return p.ip + 5; // no previous patch: the original function
-          bad = slab.check(func, FUNC_MAGIC);
+          if (func === NULL_LINK) return enter(p.ip, p.ip + 5); // no previous patch: the original function
+          bad = checked(func, FUNC_MAGIC);
           if (bad) {
             uaf('klp_func', func, p.ip, bad);
             return p.ip + 5;
@@ -97,7 +111,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
         }
       }
       // A NOP means the original code ("setting pc would cause an infinite loop").
-      if (slab.get(func, FuncWord.Flags) & FUNC_NOP) return p.ip + 5;
+      if (slab.get(func, FuncWord.Flags) & FUNC_NOP) return enter(p.ip, p.ip + 5);
       const target = slab.get(func, FuncWord.NewAddr);
       const n = (redirects.get(p.ip) ?? 0) + 1;
       redirects.set(p.ip, n);
@@ -114,7 +128,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
           sampled: n,
         });
       }
-      return target;
+      return enter(p.ip, target);
     },
 
     kernelExit(h: CpuHost, task: TaskView): void {

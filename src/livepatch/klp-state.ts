@@ -7,6 +7,7 @@ import type { Machine } from '../coordinator/machine';
 import type { Link } from '../kernel/slab';
 import { GlobalField } from '../mem/percpu';
 import { KLP_UNDEFINED } from '../mem/task-struct';
+import { ConsistencyTable } from './consistency-table';
 import { KlpRecords } from './klp-records';
 import type { KlpFunc, KlpPatch } from './klp-types';
 
@@ -32,6 +33,8 @@ export interface KlpOps {
 
 export class KlpState {
   readonly records: KlpRecords;
+  /** The two versions of each function of the latest transition, for the CPUs' consistency check. */
+  readonly consistency: ConsistencyTable;
   /** klp_patches: enabled patches and the one in transition, oldest first. */
   readonly patches: KlpPatch[] = [];
   /** Every patch ever registered and not yet freed (for sysfs), by module name. */
@@ -57,6 +60,7 @@ export class KlpState {
 
   constructor(readonly m: Machine, readonly options: KlpOptions) {
     this.records = new KlpRecords(m.km);
+    this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);
   }
 

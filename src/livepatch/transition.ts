@@ -24,6 +24,7 @@ import {
 import type { TaskHandle } from '../coordinator/machine';
 import type { KlpState } from './klp-state';
 import { klpPostPatchCallback, klpPostUnpatchCallback } from './callbacks';
+import { klpPublishConsistency } from './consistency-table';
 import { klpFindOps, klpUnpatchObjects, setTransition } from './patch';
 import { klpDiscardNops, klpDiscardReplacedPatches, klpFreePatchFinish, klpFreePatchStart, klpFreeReplacedPatches } from './core-free';
 import type { KlpFunc, KlpPatch } from './klp-types';
@@ -57,6 +58,8 @@ export function klpStartTransition(s: KlpState): void {
   const patch = s.transitionPatch as KlpPatch;
   log(s, `'${patch.mod}': starting ${verb(s.targetState)} transition`);
   s.m.emit({ type: 'transition.start', patch: patch.mod, target: verb(s.targetState), tasks: liveTasks(s).length });
+  // Before any task may switch: the CPUs judge every call against this transition's two versions.
+  klpPublishConsistency(s);
   for (const t of liveTasks(s)) if (t.view.get(TaskField.PatchState) !== s.targetState) t.view.orFlags(TIF_PATCH_PENDING);
   for (const p of s.m.pcpus) if (p.get(PcpuField.IdlePatchState) !== s.targetState) Atomics.or(s.m.km.i32, p.index(PcpuField.IdleFlags), TIF_PATCH_PENDING);
   s.signalsCnt = 0;

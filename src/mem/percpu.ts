@@ -14,6 +14,7 @@
  * - `clock`/`horizon` (Int64): the CPU's simulated time and how far it has committed not to go below; see
  *   src/kernel/sim-clock.ts.
  * - `heartbeat`/`lastRip`: written by the CPU between slices, read by whoever watches for hangs.
+ * - `checks*`: invariant-check counters, written by the CPU between slices, summed by the stress runner.
  */
 import { PERCPU_SIZE } from './layout';
 import type { KernelMemory } from './kernel-memory';
@@ -45,6 +46,14 @@ export const enum PcpuField {
   Horizon = 18,
   /** Int64 at words 20-21: instructions retired. */
   Retired = 20,
+  /**
+   * How many times this CPU ran each invariant check (the stress summary's "checks run"): ftrace site
+   * fetches checked for torn/stale bytes, klp records checked for use-after-free, calls checked for
+   * consistency. Plain counters of the CPU, published with Atomics.store at slice boundaries.
+   */
+  ChecksSite = 22,
+  ChecksRecord = 23,
+  ChecksConsistency = 24,
 }
 
 export const enum CpuMode {
