@@ -32,6 +32,11 @@ export interface SimulationOptions {
   faults?: KlpFault[];
   /** Transition retry period, ms of simulated time (the kernel's 1 s). */
   retryMs?: number;
+  /**
+   * Awaited before each scenario step: the run holds while the promise is pending (`klpsim serve`'s
+   * pause and single-step). With --deterministic nothing runs meanwhile; worker CPUs run on up to the clock window.
+   */
+  gate?: (next: { index: number; step: Step }) => Promise<void>;
 }
 
 export interface StepFailure {
@@ -55,7 +60,13 @@ export class Simulation {
   private readonly recent: SimEvent[] = [];
   private count = 0;
 
-  private constructor(readonly scenario: Scenario, readonly machine: Machine, readonly klp: Livepatch, private readonly ctx: SimContext) {
+  private constructor(
+    readonly scenario: Scenario,
+    readonly machine: Machine,
+    readonly klp: Livepatch,
+    private readonly ctx: SimContext,
+    private readonly gate?: SimulationOptions['gate'],
+  ) {
     machine.events$.subscribe((e) => {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
@@ -91,7 +102,7 @@ export class Simulation {
       faults: new Set(options.faults ?? []),
     });
     const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
-    return new Simulation(scenario, m, klp, ctx);
+    return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
   get events$(): Observable<SimEvent> {
@@ -107,7 +118,8 @@ export class Simulation {
         this.ctx.taskPids.set(name, h.pid);
       }
     }
-    for (const step of this.scenario.steps) {
+    for (const [index, step] of this.scenario.steps.entries()) {
+      if (this.gate) await this.gate({ index, step });
       const problems = await this.step(step);
       for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
     }
