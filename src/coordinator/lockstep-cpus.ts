@@ -28,10 +28,17 @@ const WINDOW = Number(WINDOW_NS);
 const NEVER_NUM = Number(NEVER);
 /** Steps between yields to the event loop (keeps output flowing; does not affect the simulation). */
 const STEPS_PER_YIELD = 2_000;
+/**
+ * Also yield when this much real time has passed since the last yield, whatever the step count: a run
+ * made of many short waits (CPUs mostly idle) would otherwise never return to the event loop, and its
+ * timers, sockets and signals (`klpsim serve`, Ctrl-C) would wait for the whole run.
+ */
+const YIELD_MS = 20;
 
 export class LockstepCpus implements CpuPlatform {
   readonly hosts: CpuHost[];
   private readonly prng: Prng;
+  private lastYield = performance.now();
 
   constructor(private readonly opts: LockstepCpusOptions) {
     this.prng = new Prng(opts.seed);
@@ -61,6 +68,10 @@ export class LockstepCpus implements CpuPlatform {
   async waitUntil(pred: () => boolean, timeoutMs: number, _relaxed?: boolean, onPoll?: () => void): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     let steps = 0;
+    if (performance.now() - this.lastYield >= YIELD_MS) {
+      await new Promise<void>((r) => setImmediate(r));
+      this.lastYield = performance.now();
+    }
     for (;;) {
       for (const h of this.hosts) {
         h.handleIpis();
@@ -73,6 +84,7 @@ export class LockstepCpus implements CpuPlatform {
       if (++steps % STEPS_PER_YIELD === 0) {
         if (performance.now() > deadline) return false;
         await new Promise<void>((r) => setImmediate(r));
+        this.lastYield = performance.now();
       }
     }
   }
