@@ -8,6 +8,7 @@ import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
 import { watchScenario } from './watch';
+import { serveCommand } from '../serve/serve-command';
 import { runBench } from '../../bench/run';
 
 const int = (name: string) => (v: string): number => {
@@ -57,6 +58,32 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; deterministic: boolean; verbose: boolean }) => {
       if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
       code = await watchScenario(file, o);
+    });
+
+  program
+    .command('serve')
+    .description('run a scenario (or replay a recorded ndjson stream) and show it live in the browser')
+    .argument('[file]', 'scenario file (YAML)')
+    .option('--replay <run.ndjson>', 'show a recorded stream (`klpsim run FILE --format ndjson`) instead of running a scenario')
+    .option('--port <n>', 'TCP port (0: any free port)', int('--port'), 8080)
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
+    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
+    .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
+    .option('--verbose', 'also log klp_try_switch_task\'s per-task debug lines', false)
+    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
+      if ((file === undefined) === (o.replay === undefined)) throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
+      if (o.port > 65535) throw new UsageError('--port must be between 0 and 65535');
+      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
+      if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
+      if (o.replay !== undefined) {
+        // Options that shape a run mean nothing for a recording: say so rather than ignore them.
+        const runOnly = ['cpus', 'seed', 'nopRemoval', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+        if (runOnly.length > 0) throw new UsageError(`--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`);
+      }
+      code = await serveCommand(file, o);
     });
 
   program
