@@ -14,7 +14,7 @@ import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
-import { KLP_UNDEFINED, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
+import { TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
@@ -81,6 +81,8 @@ export class Machine {
   private readonly timers: { at: number; fn: () => Promise<void> }[] = [];
   private disposed = false;
   readonly errors: Error[] = [];
+  /** Set by abort(): every wait of the coordinator ends at once and rethrows it. */
+  private aborted: Error | null = null;
 
   private constructor(readonly config: MachineConfig, readonly options: MachineOptions) {
     this.km = KernelMemory.create(config);
@@ -111,7 +113,11 @@ export class Machine {
         onEvents,
         onError: (cpu, err) => {
           m.errors.push(err);
-          m.emit({ type: 'violation', check: 'cpu-thread', message: `CPU ${cpu} thread died: ${err.message}` });
+          const rip = m.pcpus[cpu].get(PcpuField.LastRip) >>> 0;
+          const message = `CPU ${cpu} thread died: ${err.message} (last RIP ${m.kallsyms.format(rip)})`;
+          m.violation('cpu-thread', message);
+          // Its tasks and acknowledgements are gone: whatever the coordinator waits for, it waits in vain.
+          m.abort(new SimError(message));
         },
         hooksModule: options.hooksModule,
         timeslice: options.timeslice,
@@ -141,6 +147,29 @@ export class Machine {
 
   log(text: string): void {
     this.emit({ type: 'log', text });
+  }
+
+  /** An invariant found broken by the coordinator (a checker) rather than by a CPU. */
+  violation(check: string, message: string): void {
+    this.global.add(GlobalField.Violations, 1);
+    this.emit({ type: 'violation', check, message });
+  }
+
+  /**
+   * Ends every wait of the coordinator now, with `err` (first one wins): a CPU thread died or stopped
+   * answering, so no acknowledgement or horizon it owes will come.
+   */
+  abort(err: Error): void {
+    if (!this.aborted) this.aborted = err;
+    this.clock.bumpEpoch();
+  }
+
+  get abortedWith(): Error | null {
+    return this.aborted;
+  }
+
+  private throwIfAborted(): void {
+    if (this.aborted) throw this.aborted;
   }
 
   // --- time ---------------------------------------------------------------------------------------------
@@ -178,7 +207,8 @@ export class Machine {
     const target = BigInt(ns);
     this.global.coordHorizon = target;
     this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(() => this.clock.minHorizon(-1, false) >= target, realTimeoutMs, true);
+    const ok = await this.platform.waitUntil(() => this.aborted !== null || this.clock.minHorizon(-1, false) >= target, realTimeoutMs, true);
+    this.throwIfAborted();
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
     }
@@ -195,12 +225,13 @@ export class Machine {
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
     let ok: boolean;
     try {
-      ok = await this.platform.waitUntil(pred, timeoutMs, false, () => this.followCpus());
+      ok = await this.platform.waitUntil(() => this.aborted !== null || pred(), timeoutMs, false, () => this.followCpus());
     } finally {
       this.now = Math.max(this.now, Number(this.global.coordHorizon));
       this.global.coordHorizon = BigInt(this.now);
       await this.platform.drainEvents();
     }
+    this.throwIfAborted();
     if (!ok) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 
@@ -242,7 +273,11 @@ export class Machine {
     view.set(TaskField.Pid, pid);
     view.set(TaskField.Cpu, cpu);
     view.set(TaskField.Flags, 0);
-    view.set(TaskField.PatchState, KLP_UNDEFINED);
+    // klp_copy_process(): a new task takes its parent's patch_state. Its parent here is kthreadd (or the
+    // shell), which sleeps outside any patched function and so is switched at the transition's first
+    // try: the new task starts in klp_target_state — KLP_UNDEFINED when no transition runs. (Found by
+    // `klpsim stress --seed 2 --deterministic`: a module's kthread started mid-transition had no state.)
+    view.set(TaskField.PatchState, this.global.get(GlobalField.KlpTargetState));
     view.set(TaskField.StackBase, base);
     view.set(TaskField.StackTop, top);
     view.set(TaskField.SavedRsp, top);

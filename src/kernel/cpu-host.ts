@@ -163,8 +163,11 @@ export class CpuHost {
     return w;
   }
 
-  /** Serves pending sync-core IPIs: drop every decoded instruction, then acknowledge (see percpu.ts). */
-  handleIpis(): void {
+  /**
+   * Serves pending sync-core IPIs: drop every decoded instruction, then acknowledge (see percpu.ts).
+   * Returns whether there was one.
+   */
+  handleIpis(): boolean {
     const req = this.pcpu.get(PcpuField.SyncReq);
     if (req !== this.syncSeen) {
       this.x86.flushICache();
@@ -174,7 +177,9 @@ export class CpuHost {
       // Wake whoever waits for acknowledgements (they sleep on the clock epoch word).
       this.global.add(GlobalField.ClockEpoch, 1);
       Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
+      return true;
     }
+    return false;
   }
 
   /**

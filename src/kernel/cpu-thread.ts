@@ -11,7 +11,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { KernelMemoryBuffers } from '../mem/kernel-memory';
-import { CpuMode, GlobalField, PcpuField } from '../mem/percpu';
+import { CpuMode, DEBUG_CPU_CRASH, DEBUG_CPU_HANG, GlobalField, PcpuField } from '../mem/percpu';
 import { CpuHooks, CpuHost } from './cpu-host';
 import type { RawEvent } from './events';
 import { NEVER, SimClock, WINDOW_NS } from './sim-clock';
@@ -30,6 +30,13 @@ export interface CpuThreadInit {
 const SLICE = 20_000;
 /** Real time between yields to the event loop. */
 const YIELD_MS = 4;
+/**
+ * How long an ftrace handler interrupted by a sync-core IPI stays interrupted, waiting for the rest of the
+ * IPI burst (text_poke_bp() sends three in a row). The handler runs with interrupts enabled, so in the
+ * kernel a CPU can take all three IPIs of one poke while it is inside it — which is why unregistering
+ * ftrace ops must wait for an RCU grace period before the handler's data is freed.
+ */
+const IRQ_HOLD_MS = 1;
 const WINDOW = Number(WINDOW_NS);
 const NEVER_NUM = Number(NEVER);
 
@@ -94,16 +101,31 @@ export class CpuThread {
     this.host.pcpu.add(PcpuField.EventsPosted, 1);
   }
 
+  /** The debug switch of GlobalField.DebugCpuFault: a host-level bug, to prove it is detected. */
+  private debugFault(kind: number): void {
+    if (kind === DEBUG_CPU_CRASH) throw new Error('injected crash (DebugCpuFault)');
+    if (kind === DEBUG_CPU_HANG) for (;;) Atomics.load(this.host.km.i32, 0);
+  }
+
   private async run(): Promise<void> {
     const h = this.host;
     const i32 = h.km.i32;
     const epochIdx = this.clock.epochIndex();
     const stopAll = h.global.index(GlobalField.StopAll);
+    const debugIdx = h.global.index(GlobalField.DebugCpuFault);
+    let irqUntil = 0;
     while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
       const deadline = performance.now() + YIELD_MS;
       while (performance.now() < deadline && !this.stopping && Atomics.load(i32, stopAll) === 0) {
         const epoch = Atomics.load(i32, epochIdx);
-        h.handleIpis();
+        const debug = Atomics.load(i32, debugIdx);
+        if (debug !== 0 && (debug & 0xff) === h.cpu + 1) this.debugFault(debug >> 8);
+        if (h.handleIpis() && h.inHandler()) irqUntil = performance.now() + IRQ_HOLD_MS;
+        if (h.inHandler() && performance.now() < irqUntil) {
+          h.pcpu.add(PcpuField.Heartbeat, 1);
+          Atomics.wait(i32, epochIdx, epoch, 0.2);
+          continue;
+        }
         const others = Number(this.clock.minHorizon(h.cpu));
         if (h.hasRunnable()) {
           const limit = others + WINDOW;
@@ -111,6 +133,7 @@ export class CpuThread {
             // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
             // grace period never waits on a CPU that waits on time).
             h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
+            h.pcpu.add(PcpuField.Heartbeat, 1);
             Atomics.wait(i32, epochIdx, epoch, 1);
             continue;
           }

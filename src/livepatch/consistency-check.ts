@@ -7,10 +7,11 @@
  *
  * The versions come from the table the coordinator publishes when a transition starts
  * (consistency-table.ts). A violation is reported once per task and table, so a task stuck in a loop of
- * mixed calls does not flood the stream.
+ * mixed calls does not flood the stream. Tasks that `force` switched are exempt until their next kernel
+ * exit (TIF_FORCED_SWITCH): forcing is the one documented way to break the model.
  */
 import type { CpuHost } from '../kernel/cpu-host';
-import { TaskField } from '../mem/task-struct';
+import { TaskField, TIF_FORCED_SWITCH } from '../mem/task-struct';
 import { ConsistencyTable, Side, sideOf } from './consistency-table';
 
 const SIDE_NAME = { [Side.Patch]: "the transition patch's version", [Side.Without]: 'the version without the transition patch' };
@@ -32,12 +33,14 @@ export class ConsistencyCheck {
     const side = sideOf(entry, target);
     if (!side) return;
     const h = this.host;
+    const current = h.currentTask();
+    if (current && current.get(TaskField.Flags) & TIF_FORCED_SWITCH) return;
     h.checks.consistency++;
     for (const ret of h.callChain(ip)) {
       for (const e of snap.entries) {
         const other = sideOf(e, ret);
         if (!other || other === side) continue;
-        const task = h.currentTask();
+        const task = current;
         const pid = task ? task.get(TaskField.Pid) : 0;
         const key = `${pid}:${snap.seq}`;
         if (this.reported.has(key)) return;

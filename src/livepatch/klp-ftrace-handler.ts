@@ -23,7 +23,7 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
-import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_PATCH_PENDING } from '../mem/task-struct';
+import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING } from '../mem/task-struct';
 import { ConsistencyCheck } from './consistency-check';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
@@ -152,6 +152,8 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
  * klp_init_transition()/klp_start_transition() on the coordinator).
  */
 export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
+  // Kernel exit: the stack is empty, so a forced task is consistent again (see TIF_FORCED_SWITCH).
+  if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
   if (task.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
     const state = h.global.get(GlobalField.KlpTargetState);
     task.set(TaskField.PatchState, state);

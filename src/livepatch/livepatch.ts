@@ -7,7 +7,7 @@ import { synchronizeRcu } from '../kernel/rcu';
 import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { KlpOptions, KlpState } from './klp-state';
-import { klpBlockingTasks } from './transition';
+import { klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef } from './klp-types';
 import { sysfsList, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
@@ -66,6 +66,13 @@ export class Livepatch {
 
   transitionPatch(): KlpPatch | null {
     return this.state.transitionPatch;
+  }
+
+  /** klp_send_signals() now (what the sysfs `signal` attribute did before 5.1; 5.1 does it every 15 s). */
+  signal(): Promise<void> {
+    return this.state.withMutex(async () => {
+      if (this.state.transitionPatch) klpSendSignals(this.state);
+    });
   }
 
   blockingTasks(): { pid: number; comm: string; frames: string[] }[] {

@@ -19,6 +19,7 @@ import {
   KLP_UNPATCHED,
   TaskField,
   TaskState,
+  TIF_FORCED_SWITCH,
   TIF_PATCH_PENDING,
 } from '../mem/task-struct';
 import type { TaskHandle } from '../coordinator/machine';
@@ -143,7 +144,8 @@ function trySwitchIdle(s: KlpState, cpu: number): boolean {
   return true;
 }
 
-function klpSendSignals(s: KlpState): void {
+/** klp_send_signals(): wake the tasks still blocking the transition (every 15 retries, or on request). */
+export function klpSendSignals(s: KlpState): void {
   if (s.signalsCnt === SIGNALS_TIMEOUT) log(s, 'signaling remaining tasks');
   for (const t of liveTasks(s)) {
     if (!(t.view.get(TaskField.Flags) & TIF_PATCH_PENDING)) continue;
@@ -246,6 +248,7 @@ export function klpForceTransition(s: KlpState): void {
   log(s, 'forcing remaining tasks to the patched state');
   for (const t of liveTasks(s)) {
     if (t.view.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
+      t.view.orFlags(TIF_FORCED_SWITCH);
       t.view.set(TaskField.PatchState, s.targetState);
       s.m.emit({ type: 'transition.task_switch', pid: t.pid, comm: t.comm, state: s.targetState, how: 'force' });
     }

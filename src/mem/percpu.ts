@@ -77,14 +77,19 @@ export const enum GlobalField {
   CoordHorizon = 8,
   /** Count of violations detected anywhere (Atomics.add). */
   Violations = 10,
-  /** Slices per second cap for watch mode etc. (unused = 0). */
-  Reserved = 11,
+  /**
+   * A debug switch for testing hang and crash detection (never set in normal runs): (cpu + 1) | kind << 8,
+   * kind 1 = that CPU's thread spins forever in JS, kind 2 = it throws. Read by the CPU between slices.
+   */
+  DebugCpuFault = 11,
   /** Bumped whenever any horizon moves forward a lot (waiters watch it). */
   ClockEpoch = 12,
   /** klp_target_state: written by the coordinator before TIF_PATCH_PENDING is set (see transition.ts). */
   KlpTargetState = 13,
 }
 export const POKE_BYTES_OFFSET = 64;
+export const DEBUG_CPU_HANG = 1;
+export const DEBUG_CPU_CRASH = 2;
 
 export class PercpuView extends AtomicWords {
   constructor(km: KernelMemory, readonly cpu: number) {

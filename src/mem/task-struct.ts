@@ -56,6 +56,12 @@ export const TIF_PATCH_PENDING = 1 << 0;
 export const TIF_SIGPENDING = 1 << 1;
 /** The stop_task request (kthread_should_stop): the task ends after the pass it is in. */
 export const TIF_SHOULD_STOP = 1 << 2;
+/**
+ * klpsim's own bit, not the kernel's: the task was switched by `force` without its stack being checked.
+ * Forcing voids the consistency model for exactly those tasks (the kernel's documentation warns of it),
+ * so the consistency check ignores the task until its next kernel exit, where its stack is empty.
+ */
+export const TIF_FORCED_SWITCH = 1 << 3;
 
 /** klp patch_state values. */
 export const KLP_UNDEFINED = -1;
