@@ -30,7 +30,14 @@ function connect(): void {
   const es = new EventSource('/events');
   es.addEventListener('items', (e) => {
     const items = JSON.parse((e as MessageEvent<string>).data) as ServeItem[];
-    for (const item of items) model.apply(item);
+    for (const item of items) {
+      try {
+        model.apply(item);
+      } catch (err) {
+        // One odd item (a recording from another version) must not stop the rest.
+        console.error('cannot apply', item, err);
+      }
+    }
     logDirty = true;
   });
   es.addEventListener('status', (e) => {
@@ -120,12 +127,17 @@ function draw(): void {
 }
 
 function frame(now: number): void {
-  if (model.rev !== drawnRev && now - drawnAt >= REDRAW_MS) {
-    drawnRev = model.rev;
-    drawnAt = now;
-    draw();
-  }
+  // Schedule the next frame first: a view that throws must not stop the page from following the stream.
   requestAnimationFrame(frame);
+  if (model.rev === drawnRev || now - drawnAt < REDRAW_MS) return;
+  drawnRev = model.rev;
+  drawnAt = now;
+  try {
+    draw();
+  } catch (e) {
+    byId('control-msg').textContent = `page error: ${(e as Error).message}`;
+    console.error(e);
+  }
 }
 
 byId('btn-pause').addEventListener('click', () => void control('pause'));
