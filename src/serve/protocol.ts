@@ -50,6 +50,8 @@ export interface FinishedInfo {
 }
 
 export interface ServeStatus {
+  /** Differs for every `klpsim serve` process: a page that reconnects to a new one starts over. */
+  session: string;
   mode: 'live' | 'replay';
   /** The scenario's name, or the replayed file's name. */
   title: string;

@@ -5,6 +5,7 @@
  * the server keeps serving the final state until close(). Replay: the recording is the whole stream from
  * the start. Either way a browser that connects at any time gets the full history, then the live tail.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
@@ -74,9 +75,11 @@ export class ServeSession {
     const gate = new StepGate(o.paused && o.deterministic, () => liveHub.statusChanged());
     const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose, gate: gate.pass });
     const steps = sim.scenario.steps.length;
+    const session = randomUUID();
     const status = (): ServeStatus => {
       const s = gate.step;
       return {
+        session,
         mode: 'live',
         title: sim.scenario.name,
         source: o.file,
@@ -142,7 +145,9 @@ export class ServeSession {
     const rec = readRecording(o.replay);
     const violations = rec.events.filter((e) => e.type === 'violation' || e.type === 'fault').length;
     const info: FinishedInfo = { exitCode: null, failures: [], violations };
+    const session = randomUUID();
     const status = (): ServeStatus => ({
+      session,
       mode: 'replay',
       title: basename(o.replay),
       source: o.replay,

@@ -62,8 +62,16 @@ describe('klpsim serve over HTTP', () => {
   });
 
   it('/status, /trace.json (the Chrome trace of the stream) and /events.ndjson (the stream itself)', async () => {
-    const st = JSON.parse((await http(`${base}status`)).body) as { title: string; items: number };
+    const st = JSON.parse((await http(`${base}status`)).body) as { title: string; items: number; session: string };
     expect(st).toMatchObject({ title: 'run.ndjson', items: N });
+    // A page that reconnects to another server process sees another session and starts over.
+    expect(st.session).toMatch(/^[0-9a-f-]{36}$/);
+    const other = await ServeSession.replay({ replay: recording, host: '127.0.0.1', port: 0, assets: FAKE_ASSETS });
+    try {
+      expect((JSON.parse((await http(`${other.url}status`)).body) as { session: string }).session).not.toBe(st.session);
+    } finally {
+      await other.close();
+    }
     const trace = await http(`${base}trace.json`);
     expect(trace.headers['content-disposition']).toBe('attachment; filename="run.trace.json"');
     const parsed = JSON.parse(trace.body) as { traceEvents: { ph: string; name: string }[]; displayTimeUnit: string };

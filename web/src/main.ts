@@ -41,7 +41,13 @@ function connect(): void {
     logDirty = true;
   });
   es.addEventListener('status', (e) => {
-    status = JSON.parse((e as MessageEvent<string>).data) as ServeStatus;
+    const next = JSON.parse((e as MessageEvent<string>).data) as ServeStatus;
+    // Reconnected to another `klpsim serve` (restarted on the same port): its stream is not ours to resume.
+    if (status && next.session !== status.session) {
+      location.reload();
+      return;
+    }
+    status = next;
     model.ensureCpus(status.cpus);
     model.rev++;
     renderStatus();
