@@ -4,6 +4,7 @@
  * serving the final state after the run; without --deterministic, pause is refused.
  */
 import { resolve } from 'node:path';
+import { TraceBuilder } from '../../src/cli/trace';
 import type { SimEvent } from '../../src/kernel/events';
 import { Simulation } from '../../src/scenario/simulation';
 import type { ServeStatus } from '../../src/serve/protocol';
@@ -51,6 +52,10 @@ describe('klpsim serve, live', () => {
       await sim.run();
       const served = (await http(`${s.url}events.ndjson`)).body;
       expect(served).toBe(direct.map((e) => JSON.stringify(e) + '\n').join(''));
+      // The download link gives what `klpsim run --trace` writes for the same run.
+      const trace = new TraceBuilder();
+      direct.forEach((e) => trace.add(e));
+      expect((await http(`${s.url}trace.json`)).body).toBe(JSON.stringify(trace.build()));
     } finally {
       await s.close();
     }
