@@ -8,6 +8,7 @@ import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
 import { watchScenario } from './watch';
+import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
 import { serveCommand } from '../serve/serve-command';
 import { runBench } from '../../bench/run';
 
@@ -116,6 +117,31 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
       code = r.violations > 0 ? 1 : 0;
+    });
+
+  program
+    .command('stress')
+    .description('random patch / replace / disable / force / module load-unload sequences under load, with invariant checks')
+    .option('--cpus <n>', 'simulated CPUs per run', int('--cpus'), 4)
+    .option('--tasks <m>', 'tasks per run', int('--tasks'), 16)
+    .option('--ops <k>', 'operations per run (default 100 unless --duration)', int('--ops'))
+    .option('--duration <time>', 'run each seed for this long (real time: 30s, 2m, 500ms)')
+    .option('--seed <s>', 'first seed', int('--seed'), 1)
+    .option('--jobs <j>', 'runs side by side (piscina threads)', int('--jobs'), 1)
+    .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', int('--runs'))
+    .option('--inject <fault>', 'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
+    .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
+    .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)
+    .option('--replay-ops <ops>', "perform exactly these ops ('op; op; …', as a report prints them)")
+    .option('--json', 'print the results as JSON', false)
+    .action(async (o: StressCliOptions) => {
+      try {
+        code = await stressCommand(o);
+      } catch (e) {
+        if (e instanceof StressUsageError) throw new UsageError(e.message);
+        throw e;
+      }
     });
 
   program

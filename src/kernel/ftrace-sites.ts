@@ -45,6 +45,8 @@ export class FtraceSites {
   /** Decoded sites: address -> the 5 bytes this CPU fetched. */
   private readonly cache = new Map<number, number>();
   private addrs = new Set<number>();
+  /** Sites already reported since the last sync-core IPI: one report per site, not one per fetch. */
+  private readonly reported = new Set<number>();
   private addrsKey = '';
 
   constructor(private readonly c: SiteCpu) {}
@@ -63,6 +65,13 @@ export class FtraceSites {
   /** The sync-core IPI: forget every decoded site. */
   flush(): void {
     this.cache.clear();
+    this.reported.clear();
+  }
+
+  private report(check: string, addr: number, message: () => string): void {
+    if (this.reported.has(addr)) return;
+    this.reported.add(addr);
+    this.c.violation(check, message(), addr);
   }
 
   /** Executes the site at `addr` for the current task. */
@@ -73,7 +82,7 @@ export class FtraceSites {
     if ((mem & 0xff) === INT3_OPCODE && cached === undefined) return this.int3(addr);
     let bytes = cached ?? mem;
     if (cached !== undefined && cached !== mem && !this.pokeActiveAt(addr)) {
-      this.c.violation('stale-fetch', `CPU ${this.c.cpu} executed a stale ftrace site at ${this.c.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`, addr);
+      this.report('stale-fetch', addr, () => `CPU ${this.c.cpu} executed a stale ftrace site at ${this.c.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`);
       bytes = cached;
     }
     if (cached === undefined) this.cache.set(addr, mem);
@@ -100,7 +109,7 @@ export class FtraceSites {
       if (this.c.push(addr + 5)) x86.rip = FTRACE_CALLER;
       return;
     }
-    this.c.violation('torn-fetch', `CPU ${this.c.cpu} fetched a torn instruction at ftrace site ${this.c.kallsyms.format(addr)}: ${hexOf(bytes)}`, addr);
+    this.report('torn-fetch', addr, () => `CPU ${this.c.cpu} fetched a torn instruction at ftrace site ${this.c.kallsyms.format(addr)}: ${hexOf(bytes)}`);
     x86.fault = { vector: '#UD', rip: addr, bytes: unpack(bytes), message: `torn instruction ${hexOf(bytes)}` };
     this.c.oopsCurrent();
   }

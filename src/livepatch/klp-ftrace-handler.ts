@@ -55,7 +55,11 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     return target;
   };
 
+  // One report per freed record and CPU: a CPU that keeps reading it would otherwise flood the stream.
+  const reportedLinks = new Set<Link>();
   const uaf = (what: string, link: Link, ip: number, why: string): void => {
+    if (reportedLinks.has(link)) return;
+    reportedLinks.add(link);
     host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, ip);
   };
 

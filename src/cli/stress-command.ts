@@ -1,0 +1,108 @@
+/**
+ * `klpsim stress` (SPEC section 1): runs seeded random livepatch operations under load with invariant
+ * checks, one run per seed (--runs, default --jobs), --jobs at a time; prints a progress line on a TTY,
+ * then the summary table (or --json), and for each failing seed its violations and a replay command.
+ * --shrink reduces the first failing seed's ops to a short failing sequence. Exit: 0 no violation,
+ * 1 a violation (or a CPU thread that hung or crashed), 2 bad input.
+ */
+import type { KlpFault } from '../livepatch/klp-state';
+import { parseOp, StressOp } from '../stress/ops';
+import { runSeeds } from '../stress/pool';
+import { shrink } from '../stress/shrink';
+import { StressOptions } from '../stress/stress-run';
+import { renderFailure, renderSummary, replayCommand, totals } from '../stress/summary';
+import { LIVEPATCHES, patchName } from '../stress/workload';
+
+export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear'];
+
+export interface StressCliOptions {
+  cpus: number;
+  tasks: number;
+  ops?: number;
+  duration?: string;
+  seed: number;
+  jobs: number;
+  runs?: number;
+  inject: string[];
+  deterministic: boolean;
+  nopRemoval: boolean;
+  json: boolean;
+  shrink: boolean;
+  replayOps?: string;
+}
+
+export class StressUsageError extends Error {}
+
+/** "60s", "2m", "500ms", or a plain number of seconds. */
+export function parseDuration(v: string): number {
+  const m = v.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$/);
+  if (!m) throw new StressUsageError(`--duration: '${v}' is not a duration (e.g. 30s, 2m, 500ms)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+}
+
+export async function stressCommand(o: StressCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
+  if (o.cpus < 1 || o.cpus > 64) throw new StressUsageError('--cpus must be between 1 and 64');
+  if (o.tasks < 1 || o.tasks > 200) throw new StressUsageError('--tasks must be between 1 and 200');
+  if (o.jobs < 1) throw new StressUsageError('--jobs must be at least 1');
+  if (o.ops !== undefined && o.duration !== undefined) throw new StressUsageError('give --ops or --duration, not both');
+  const bad = o.inject.filter((f) => !FAULTS.includes(f as KlpFault));
+  if (bad.length) throw new StressUsageError(`--inject: unknown fault '${bad[0]}' (one of ${FAULTS.join(', ')})`);
+  let replay: StressOp[] | undefined;
+  if (o.replayOps !== undefined) {
+    const isPatch = (m: string): boolean => Array.from({ length: LIVEPATCHES }, (_, k) => patchName(k)).includes(m);
+    replay = [];
+    for (const [i, text] of o.replayOps.split(';').map((x) => x.trim()).filter(Boolean).entries()) {
+      const p = parseOp(text, isPatch);
+      if (typeof p === 'string') throw new StressUsageError(`--replay-ops: op ${i + 1}: ${p}`);
+      replay.push(p);
+    }
+  }
+  const durationMs = o.duration !== undefined ? parseDuration(o.duration) : undefined;
+  const base: Omit<StressOptions, 'onProgress' | 'seed'> = {
+    cpus: o.cpus,
+    tasks: o.tasks,
+    ops: durationMs === undefined && !replay ? o.ops ?? 100 : o.ops,
+    durationMs,
+    deterministic: o.deterministic,
+    nopRemoval: o.nopRemoval,
+    faults: o.inject as KlpFault[],
+    replay,
+  };
+  const runs = o.runs ?? o.jobs;
+  const seeds = Array.from({ length: runs }, (_, i) => o.seed + i);
+  const tty = Boolean((err as NodeJS.WriteStream).isTTY) && !o.json;
+  const started = performance.now();
+  let lastDraw = 0;
+  const results = await runSeeds(base, seeds, o.jobs, (p) => {
+    if (!tty) return;
+    const now = performance.now();
+    if (now - lastDraw < 100 && p.done < p.runs) return;
+    lastDraw = now;
+    const secs = (now - started) / 1000;
+    err.write(`\r\x1b[2K[stress] runs ${p.done}/${p.runs} · ops ${p.ops} · violations ${p.violations} · ${(p.ops / Math.max(secs, 0.001)).toFixed(1)} ops/s · ${secs.toFixed(0)} s`);
+  });
+  if (tty) err.write('\r\x1b[2K');
+  const t = totals(results, Math.round(performance.now() - started));
+  const failing = results.filter((r) => r.violations > 0);
+  let shrunk: { seed: number; ops: string[]; check: string; runs: number; command: string } | null = null;
+  if (o.shrink && failing.length > 0) {
+    const f = failing[0];
+    if (tty) err.write(`[stress] shrinking seed ${f.seed}…\n`);
+    const s = await shrink(f, { ...base, seed: f.seed, ops: undefined, durationMs: undefined });
+    shrunk = { seed: f.seed, ops: s.ops.map((x) => x.text), check: s.check, runs: s.runs, command: replayCommand(f, s.ops.length, s.ops.map((x) => x.text)) };
+  }
+  if (o.json) {
+    out.write(JSON.stringify({ totals: t, results: results.map((r) => ({ ...r, ops: r.ops.map((x) => x.text), replay: r.violations ? replayCommand(r, (r.firstViolations[0]?.op ?? r.ops.length - 1) + 1) : null })), shrunk }, null, 2) + '\n');
+  } else {
+    out.write(renderSummary(results, t));
+    for (const r of failing) out.write('\n' + renderFailure(r));
+    if (shrunk) {
+      out.write(`\nshrunk seed ${shrunk.seed} to ${shrunk.ops.length} op(s) still failing '${shrunk.check}' (${shrunk.runs} candidate runs):\n`);
+      shrunk.ops.forEach((x, i) => out.write(`  ${i + 1}. ${x}\n`));
+      out.write(`  replay: ${shrunk.command}\n`);
+    }
+  }
+  return t.violations > 0 || results.some((r) => r.hang || r.error) ? 1 : 0;
+}
