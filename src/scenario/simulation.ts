@@ -19,7 +19,8 @@ import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
 import { ScenarioError } from './scenario-error';
 import type { CodeBlock, Pos, Scenario, Step } from './scenario-types';
-import { runShell } from './shell';
+import { runShell, ShellResult } from './shell';
+import { parseShellCommand } from './shell-command';
 import type { SimContext } from './sim-context';
 
 export interface SimulationOptions {
@@ -59,6 +60,7 @@ const WAIT_STEP_MS = 10;
 export class Simulation {
   private readonly recent: SimEvent[] = [];
   private count = 0;
+  private tasksStarted = false;
 
   private constructor(
     readonly scenario: Scenario,
@@ -105,12 +107,19 @@ export class Simulation {
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
+  /** The scenario's loadable modules and their state (lsmod). */
+  get modules(): Modules {
+    return this.ctx.modules;
+  }
+
   get events$(): Observable<SimEvent> {
     return this.machine.events$;
   }
 
-  async run(): Promise<RunResult> {
-    const failures: StepFailure[] = [];
+  /** Starts the scenario's tasks (run() does this first). Idempotent. */
+  async startTasks(): Promise<void> {
+    if (this.tasksStarted) return;
+    this.tasksStarted = true;
     for (const t of this.scenario.tasks) {
       const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
       for (const name of names) {
@@ -118,6 +127,24 @@ export class Simulation {
         this.ctx.taskPids.set(name, h.pid);
       }
     }
+  }
+
+  /**
+   * Runs one shell command as an `sh:` step does (SPEC section 4): logged as `% COMMAND` unless quiet, a
+   * failure's error line logged after it. Throws ShellParseError for a command that does not parse.
+   */
+  async shell(command: string, quiet = false): Promise<ShellResult> {
+    const parsed = parseShellCommand(command);
+    if (!quiet) this.machine.log(`% ${command}`);
+    const r = await runShell(this.ctx, parsed);
+    for (const line of r.stderr.split('\n').filter(Boolean)) this.machine.log(line);
+    this.machine.emit({ type: 'sh', command, stdout: r.stdout, stderr: r.stderr, exit: r.exit });
+    return r;
+  }
+
+  async run(): Promise<RunResult> {
+    const failures: StepFailure[] = [];
+    await this.startTasks();
     for (const [index, step] of this.scenario.steps.entries()) {
       if (this.gate) await this.gate({ index, step });
       const problems = await this.step(step);
