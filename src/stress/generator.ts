@@ -15,7 +15,16 @@ import { LIVEPATCHES, patchName, TARGET_MODULE } from './workload';
 export interface GeneratorView {
   klp: Livepatch;
   modules: Modules;
+  /** How long the running transition has run, simulated ms. */
+  transitionAgeMs: number;
 }
+
+/**
+ * `force` marks every patch forced (v5.1), and a forced patch's module can never be removed: forcing
+ * early and often would soon leave every livepatch module stuck. So, as an administrator would, the
+ * generator forces only a transition that has been blocked for a while.
+ */
+const FORCE_AFTER_MS = 100;
 
 type Choice = [weight: number, make: () => StressOp | null];
 
@@ -37,13 +46,14 @@ export class OpGenerator {
     const enabled = loaded.filter((p) => v.klp.patch(p)?.enabled);
     // A livepatch module whose patch is gone (disabled and freed, or replaced) can be removed; a forced
     // one never can, and trying is part of the test.
-    const removable = loaded.filter((p) => !v.klp.patch(p) || v.klp.state.forcedModules.has(p));
+    const removable = loaded.filter((p) => !v.klp.patch(p) && !v.klp.state.forcedModules.has(p));
+    const forced = loaded.filter((p) => v.klp.state.forcedModules.has(p));
     const tp = v.klp.transitionPatch();
     const modLoaded = v.modules.isLoaded(TARGET_MODULE);
     const choices: Choice[] = tp
       ? [
           [12, () => op.reverse(tp.mod, tp.enabled ? 0 : 1)],
-          [5, () => op.force(tp.mod)],
+          [v.transitionAgeMs > FORCE_AFTER_MS ? 8 : 0, () => op.force(tp.mod)],
           [6, () => op.signal()],
           [30, () => op.sleep(this.rng.int(1, 10))],
           [30, () => op.wait()],
@@ -55,6 +65,7 @@ export class OpGenerator {
           [24, () => (notLoaded.length ? op.replace(this.pick(notLoaded) as string) : null)],
           [16, () => (enabled.length ? op.disable(this.pick(enabled) as string) : null)],
           [12, () => (removable.length ? op.rmmodPatch(this.pick(removable) as string) : null)],
+          [2, () => (forced.length ? op.rmmodPatch(this.pick(forced) as string) : null)],
           [10, () => (modLoaded ? op.moduleUnload(TARGET_MODULE) : op.moduleLoad(TARGET_MODULE))],
           [12, () => op.sleep(this.rng.int(1, 10))],
         ];

@@ -55,6 +55,11 @@ export class Invariants {
 
   constructor(private readonly m: Machine, private readonly klp: Livepatch, private readonly nopRemoval: boolean) {}
 
+  /** How long the running transition has run (simulated ms), 0 if none runs. */
+  transitionAgeMs(): number {
+    return this.klp.inTransition() ? (this.m.now - this.transitionSince) / 1e6 : 0;
+  }
+
   /** Feeds the checks that follow events (synchronously, inside the coordinator's emit). */
   onEvent(ev: SimEvent): void {
     if (ev.type === 'transition.start') {

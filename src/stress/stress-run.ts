@@ -52,6 +52,8 @@ export interface ViolationRecord {
   op: number;
   t: number;
   cpu: number | null;
+  /** Real time since the run started, ms. */
+  wallMs: number;
 }
 
 export interface StressResult {
@@ -102,7 +104,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     violationsByCheck[check] = (violationsByCheck[check] ?? 0) + 1;
     if (firstViolations.length < KEEP_VIOLATIONS) {
       const message = ev.type === 'violation' ? ev.message : ev.type === 'fault' ? `${ev.vector} in ${ev.comm}:${ev.pid}: ${ev.message}` : '';
-      firstViolations.push({ check, message, op: done.length - 1, t: ev.t, cpu: ev.cpu });
+      firstViolations.push({ check, message, op: done.length - 1, t: ev.t, cpu: ev.cpu, wallMs: Math.round(performance.now() - started) });
     }
   });
   const heartbeat = new HeartbeatMonitor(m).start();
@@ -138,7 +140,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     // Let the tasks get going before the first change.
     await m.sleep(5);
     for (let i = 0; i < limit && performance.now() < deadline; i++) {
-      const op = o.replay ? o.replay[i] : gen.next({ klp, modules: sim.modules });
+      const op = o.replay ? o.replay[i] : gen.next({ klp, modules: sim.modules, transitionAgeMs: inv.transitionAgeMs() });
       done.push(op);
       opsByKind[op.kind]++;
       if (o.debugCpuFault && i === o.debugCpuFault.afterOps) m.global.set(GlobalField.DebugCpuFault, o.debugCpuFault.value);
@@ -171,7 +173,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   if (error && !heartbeat.hang && violations === 0) {
     violations++;
     violationsByCheck.liveness = (violationsByCheck.liveness ?? 0) + 1;
-    firstViolations.push({ check: 'liveness', message: `the run stopped: ${error}`, op: done.length - 1, t: m.now, cpu: null });
+    firstViolations.push({ check: 'liveness', message: `the run stopped: ${error}`, op: done.length - 1, t: m.now, cpu: null, wallMs: Math.round(performance.now() - started) });
   }
   const { onProgress: _p, replay: _r, ...options } = o;
   return {

@@ -100,7 +100,7 @@ export function renderFailure(r: StressResult): string {
   const out: string[] = [];
   const first = r.firstViolations[0];
   const upTo = Math.max(1, first ? first.op + 1 : r.ops.length);
-  out.push(`seed ${r.seed}: ${r.violations} violation(s)`);
+  out.push(`seed ${r.seed}: ${r.violations} violation(s), the first after ${((first?.wallMs ?? 0) / 1000).toFixed(1)} s`);
   for (const v of r.firstViolations.slice(0, 5)) out.push(`  violation: ${v.check}: ${v.message} (after op ${v.op + 1}${v.op >= 0 ? `: ${r.ops[v.op]?.text}` : ''})`);
   const lead = r.ops.slice(Math.max(0, upTo - 5), upTo);
   if (lead.length) out.push(`  the ops leading to it: ${lead.map((x, i) => `${upTo - lead.length + i + 1}. ${x.text}`).join(' | ')}`);
