@@ -19,6 +19,13 @@ export type { KlpOptions, KlpFault } from './livepatch/klp-state';
 export type { KlpPatchDef, KlpObjectDef, KlpFuncDef } from './livepatch/klp-types';
 export type { TaskAction } from './kernel/task-program';
 
+// Stress runs (`klpsim stress`): one seed, or many side by side.
+export { runStress } from './stress/stress-run';
+export type { StressOptions, StressResult, StressProgress, ViolationRecord } from './stress/stress-run';
+export { runSeeds } from './stress/pool';
+export { shrink } from './stress/shrink';
+export type { StressOp, OpKind } from './stress/ops';
+
 // The x86 layer.
 export { assemble, AsmError } from './x86/assembler';
 export type { AsmResult, AsmOptions, AsmDiagnostic, AsmReloc } from './x86/assembler';
