@@ -60,6 +60,8 @@ export interface StressResult {
   seed: number;
   options: Omit<StressOptions, 'onProgress' | 'replay'>;
   ops: StressOp[];
+  /** The ops were given (--replay-ops), not generated from the seed. */
+  replayed: boolean;
   opsByKind: Record<OpKind, number>;
   checks: Record<string, number>;
   violations: number;
@@ -180,6 +182,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     seed: o.seed,
     options,
     ops: done,
+    replayed: o.replay !== undefined,
     opsByKind,
     checks,
     violations,

@@ -104,8 +104,8 @@ export function renderFailure(r: StressResult): string {
   for (const v of r.firstViolations.slice(0, 5)) out.push(`  violation: ${v.check}: ${v.message} (after op ${v.op + 1}${v.op >= 0 ? `: ${r.ops[v.op]?.text}` : ''})`);
   const lead = r.ops.slice(Math.max(0, upTo - 5), upTo);
   if (lead.length) out.push(`  the ops leading to it: ${lead.map((x, i) => `${upTo - lead.length + i + 1}. ${x.text}`).join(' | ')}`);
-  out.push(`  replay: ${replayCommand(r, upTo)}`);
-  if (!r.options.deterministic) {
+  out.push(`  replay: ${replayCommand(r, upTo, r.replayed ? r.ops.slice(0, upTo).map((x) => x.text) : undefined)}`);
+  if (!r.options.deterministic && !r.replayed) {
     out.push('  (worker threads interleave differently on every run: the ops are seeded, but which tasks are where is not;');
     out.push(`   the exact ops: ${replayCommand(r, upTo, r.ops.slice(0, upTo).map((x) => x.text))})`);
   }
