@@ -35,6 +35,8 @@ export interface StressOptions {
   stopOnViolation?: boolean;
   /** Called after every op. */
   onProgress?(p: StressProgress): void;
+  /** Fold every event into `eventsDigest` (costs a JSON.stringify per event): for replay checks. */
+  digest?: boolean;
   /** A debug switch for the hang/crash tests: GlobalField.DebugCpuFault, set after this many ops. */
   debugCpuFault?: { afterOps: number; value: number };
 }
@@ -71,6 +73,9 @@ export interface StressResult {
   blocked: BlockedReport[];
   hang: string | null;
   error: string | null;
+  /** With `digest`: events seen and an FNV-1a hash of their JSON, in order (else 0 / ''). */
+  events: number;
+  eventsDigest: string;
   wallMs: number;
   simNs: number;
 }
@@ -98,8 +103,15 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const violationsByCheck: Record<string, number> = {};
   const firstViolations: ViolationRecord[] = [];
   let violations = 0;
+  let events = 0;
+  let hash = 0x811c9dc5;
   const sub = m.events$.subscribe((ev: SimEvent) => {
     inv.onEvent(ev);
+    events++;
+    if (o.digest) {
+      const text = JSON.stringify(ev);
+      for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    }
     const check = checkOf(ev);
     if (!check) return;
     violations++;
@@ -191,6 +203,8 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     blocked: inv.blocked,
     hang: heartbeat.hang ? `CPU ${heartbeat.hang.cpu}, last RIP ${heartbeat.hang.where}` : null,
     error,
+    events,
+    eventsDigest: o.digest ? (hash >>> 0).toString(16).padStart(8, '0') : '',
     wallMs: Math.round(performance.now() - started),
     simNs: m.now,
   };

@@ -49,3 +49,17 @@ describe('regressions found by stress runs', () => {
     expect(r.firstViolations).toEqual([]);
   }, 60_000);
 });
+
+describe('replay', () => {
+  it('--deterministic: the same seed reproduces the same event stream, event for event', async () => {
+    const run = () => runStress({ ...base, ops: 6, seed: 4, faults: [], digest: true });
+    const a = await run();
+    const b = await run();
+    expect(a.events).toBeGreaterThan(500);
+    expect(b.events).toBe(a.events);
+    expect(b.eventsDigest).toBe(a.eventsDigest);
+    expect(b.ops.map((o) => o.text)).toEqual(a.ops.map((o) => o.text));
+    const other = await runStress({ ...base, ops: 6, seed: 6, faults: [], digest: true });
+    expect(other.eventsDigest).not.toBe(a.eventsDigest);
+  }, 90_000);
+});
