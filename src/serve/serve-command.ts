@@ -7,20 +7,11 @@
 import { reportFailures } from '../cli/run-command';
 import { ScenarioError } from '../scenario/scenario-error';
 import { ReplayError } from './replay-reader';
-import { ListenError, ServeSession } from './session';
+import { ListenError, LiveServeOptions, ServeSession } from './session';
 import { WebAssetsError } from './web-assets';
 
-export interface ServeCliOptions {
-  replay?: string;
-  host: string;
-  port: number;
-  cpus?: number;
-  seed?: number;
-  nopRemoval: boolean;
-  deterministic: boolean;
-  verbose: boolean;
-  paused: boolean;
-}
+/** The command line's options: a live run's (without its file, given apart) or a recording to replay. */
+export type ServeCliOptions = Omit<LiveServeOptions, 'file' | 'assets' | 'hub'> & { replay?: string };
 
 const out = (s: string): boolean => process.stdout.write(s);
 const err = (s: string): boolean => process.stderr.write(s);
