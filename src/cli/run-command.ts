@@ -6,6 +6,7 @@ import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
 import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
+import { PrettyStream } from './pretty-stream';
 import { writeFileSync } from 'node:fs';
 import { TraceBuilder } from './trace';
 
@@ -53,12 +54,15 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
   const sim = await openSimulation(file, o);
   if (sim === 2) return 2;
   const trace = o.trace ? new TraceBuilder() : null;
+  const pretty = o.format === 'pretty' ? new PrettyStream((line) => out(line + '\n')) : null;
   sim.events$.subscribe((ev) => {
     trace?.add(ev);
+    if (pretty) return pretty.push(ev);
     const line = formatEvent(ev, o.format);
     if (line !== null) out(line + '\n');
   });
   const r = await sim.run();
+  pretty?.flush();
   if (trace && o.trace) writeFileSync(o.trace, JSON.stringify(trace.build()));
   reportFailures(r);
   return r.exitCode;

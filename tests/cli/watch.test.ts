@@ -17,8 +17,8 @@ describe('klpsim watch', () => {
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('\x1b[');
     const lines = r.out.trim().split('\n');
-    expect(lines.length).toBeGreaterThan(1000);
-    for (const l of lines.slice(0, 50)) expect(l).toMatch(/^\[\s*\d+\.\d{6}\] (cpu\d+|coord)\s+\S+/);
+    expect(lines.length).toBeGreaterThan(50);
+    for (const l of lines.slice(0, 50)) expect(l).toMatch(/^\[\s*\d+\.\d{6}\] (cpu\d+|cpu\*|coord)\s+\S+/);
     expect(lines).toContainEqual(expect.stringMatching(/coord log +livepatch: 'test_klp_livepatch': patching complete$/));
   }, 60_000);
 
