@@ -8,8 +8,16 @@
  * Each object's text starts on a fresh page, so its pages' permissions are its own (text R+X, data R+W),
  * like module_alloc() + set_memory_ro()/set_memory_x(). Addresses are never reused after an unload, so a
  * stale pointer into an unloaded module faults instead of running someone else's code.
+ *
+ * Two kinds of link between objects, as the kernel has them:
+ * - an ordinary reference to another module's symbol makes the module *use* that one (use_module():
+ *   `uses`, a reference the used module's rmmod must respect);
+ * - a livepatch module's code for a patched *module* refers to that module's symbols through klp
+ *   relocations (`.klp.rela.<object>`): the target may not be loaded yet, and may come and go, so they are
+ *   kept aside and written by klp_init_object_loaded() each time the target loads (writeKlpRelocs()).
  */
 import { AsmError, AsmResult, assemble } from '../x86/assembler';
+import type { RelocKind } from '../x86/asm/reloc';
 import { PAGE_SIZE, PERM_R, PERM_W, PERM_X } from '../x86/cpu-types';
 import type { KernelMemory } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
@@ -18,6 +26,11 @@ import { CALLABLE_SERVICES, SERVICE_NAMES, serviceAddr } from './services';
 export interface SymbolSource {
   name: string;
   source: string;
+  /**
+   * Set on a livepatch module's code for a patched object other than vmlinux: its references to symbols
+   * that are neither its module's own nor vmlinux's become klp relocations against this object.
+   */
+  klpObject?: string;
   /** Where the source text starts in its file, to map assembler positions back (1-based). */
   line?: number;
   col?: number;
@@ -28,6 +41,8 @@ export interface LoadDiagnostic {
   line: number;
   col: number;
   message: string;
+  /** Set when the problem is a reference no loaded object can satisfy (the module loader's -ENOENT). */
+  unknownSymbol?: string;
 }
 
 export class LoadError extends Error {
@@ -44,6 +59,16 @@ export interface LoadedSymbol {
   kind: 'func' | 'data';
 }
 
+/** A klp relocation: a field of a livepatch module's code that holds an address in `object`. */
+export interface KlpReloc {
+  object: string;
+  symbol: string;
+  kind: RelocKind;
+  addend: number;
+  /** Address of the field. */
+  field: number;
+}
+
 export interface LoadedObject {
   name: string;
   symbols: Map<string, LoadedSymbol>;
@@ -51,6 +76,9 @@ export interface LoadedObject {
   textEnd: number;
   dataStart: number;
   dataEnd: number;
+  /** Other modules this one links against (use_module()): they cannot be removed while it is loaded. */
+  uses: Set<string>;
+  klpRelocs: KlpReloc[];
 }
 
 /** Functions are 16-byte aligned as with -falign-functions=16; data 8-byte aligned. */
@@ -121,24 +149,26 @@ export class KernelLoader {
     if (dataPos > this.km.layout.dataEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of data memory' }]);
 
     // Resolve relocations and write the bytes.
+    const uses = new Set<string>();
+    const klpRelocs: KlpReloc[] = [];
     for (const s of symbols) {
       const r = assembled.get(s.name) as AsmResult;
       const at = (placed.get(s.name) as LoadedSymbol).addr;
       const bytes = Uint8Array.from(r.bytes);
-      const dv = new DataView(bytes.buffer);
       for (const rel of r.relocs) {
-        const target = this.resolve(object, rel.symbol, placed);
-        if (target === undefined) {
-          diags.push(this.mapPos(s, rel.line, rel.col, `unknown symbol '${rel.symbol}'`));
+        const target = this.resolve(object, rel.symbol, placed, s.klpObject);
+        if (target === 'klp') {
+          // Written when the patched object loads; until then nothing can run this code (its klp_func is
+          // not on any func_stack), so the field may hold anything.
+          klpRelocs.push({ object: s.klpObject as string, symbol: rel.symbol, kind: rel.kind, addend: rel.addend, field: at + rel.offset });
           continue;
         }
-        const value = rel.kind === 'rel32' ? target + rel.addend - (at + rel.offset) : target + rel.addend;
-        if (rel.kind === 'abs64') {
-          dv.setUint32(rel.offset, value >>> 0, true);
-          dv.setUint32(rel.offset + 4, Math.floor(value / 2 ** 32) >>> 0, true);
-        } else {
-          dv.setInt32(rel.offset, value | 0, true);
+        if (target === undefined) {
+          diags.push({ ...this.mapPos(s, rel.line, rel.col, `unknown symbol '${rel.symbol}'`), unknownSymbol: rel.symbol });
+          continue;
         }
+        if (target.object !== object && target.object !== 'vmlinux') uses.add(target.object);
+        encodeReloc(bytes, rel.offset, rel.kind, rel.kind === 'rel32' ? target.addr + rel.addend - (at + rel.offset) : target.addr + rel.addend);
       }
       this.km.writeBytes(at, bytes);
     }
@@ -155,7 +185,7 @@ export class KernelLoader {
     for (const p of placed.values()) {
       this.kallsyms.add({ name: p.name, addr: p.addr, size: p.size, kind: p.kind === 'func' ? KsymKind.Func : KsymKind.Data, object });
     }
-    const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd };
+    const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd, uses, klpRelocs };
     this.objects.set(object, loaded);
     return loaded;
   }
@@ -174,14 +204,38 @@ export class KernelLoader {
     this.objects.delete(object);
   }
 
-  private resolve(object: string, name: string, placed: Map<string, LoadedSymbol>): number | undefined {
+  /**
+   * Writes the klp relocations `mod` holds against `object`, which has just been loaded (the kernel's
+   * klp_write_object_relocations(), from klp_init_object_loaded()); each load of the object rewrites them,
+   * since it lands at new addresses. The code they patch cannot be running or cached: it became unreachable
+   * when the object's previous copy went (free_module()'s sync-core IPI dropped every decoded copy), and
+   * stays so until the object is patched again, after this. Returns the first symbol `object` lacks.
+   */
+  writeKlpRelocs(mod: string, object: string): string | null {
+    for (const r of this.objects.get(mod)?.klpRelocs ?? []) {
+      if (r.object !== object) continue;
+      const sym = this.kallsyms.lookupAll(r.symbol, object).find((k) => k.kind !== KsymKind.Service);
+      if (!sym) return r.symbol;
+      const field = new Uint8Array(r.kind === 'abs64' ? 8 : 4);
+      encodeReloc(field, 0, r.kind, r.kind === 'rel32' ? sym.addr + r.addend - r.field : sym.addr + r.addend);
+      this.km.writeBytes(r.field, field);
+    }
+    return null;
+  }
+
+  /**
+   * Own object first, then the kernel services, then vmlinux; then, for a livepatch's code of a patched
+   * module, a klp relocation against that module; otherwise the one other module that defines the name.
+   */
+  private resolve(object: string, name: string, placed: Map<string, LoadedSymbol>, klpObject: string | undefined): { addr: number; object: string } | 'klp' | undefined {
     const own = placed.get(name);
-    if (own) return own.addr;
-    if ((CALLABLE_SERVICES as readonly string[]).includes(name)) return serviceAddr(name as (typeof CALLABLE_SERVICES)[number]);
+    if (own) return { addr: own.addr, object };
+    if ((CALLABLE_SERVICES as readonly string[]).includes(name)) return { addr: serviceAddr(name as (typeof CALLABLE_SERVICES)[number]), object: 'vmlinux' };
     const all = this.kallsyms.lookupAll(name);
     const vmlinux = all.filter((s) => s.object === 'vmlinux');
-    if (vmlinux.length === 1) return vmlinux[0].addr;
-    if (all.length === 1 && all[0].object !== object) return all[0].addr;
+    if (vmlinux.length === 1) return { addr: vmlinux[0].addr, object: 'vmlinux' };
+    if (klpObject !== undefined && klpObject !== 'vmlinux') return 'klp';
+    if (all.length === 1 && all[0].object !== object) return { addr: all[0].addr, object: all[0].object };
     return undefined;
   }
 
@@ -189,5 +243,16 @@ export class KernelLoader {
     // Positions inside a block map to the file: the block's first line is `s.line`.
     const baseLine = s.line ?? 1;
     return { symbol: s.name, line: baseLine + line - 1, col: line === 1 ? (s.col ?? 1) + col - 1 : col, message };
+  }
+}
+
+/** Writes a relocated value into its little-endian field: 64-bit for abs64, else 32-bit. */
+function encodeReloc(bytes: Uint8Array, offset: number, kind: RelocKind, value: number): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (kind === 'abs64') {
+    dv.setUint32(offset, value >>> 0, true);
+    dv.setUint32(offset + 4, Math.floor(value / 2 ** 32) >>> 0, true);
+  } else {
+    dv.setInt32(offset, value | 0, true);
   }
 }

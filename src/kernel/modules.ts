@@ -1,6 +1,6 @@
 /**
- * Loaded modules (struct module, as far as livepatch and the shell see it): state, reference count,
- * parameters. The code itself is loaded by KernelLoader; parameters are 64-bit data symbols of the module
+ * Loaded modules (struct module, as far as livepatch and the shell see it): state, the modules that use
+ * it, parameters. The code itself is loaded by KernelLoader; parameters are 64-bit data symbols of the module
  * that its code reads (`mov rax, [rip + param]`) and that /sys/module/M/parameters/K writes.
  */
 import type { KernelMemory } from '../mem/kernel-memory';
@@ -17,8 +17,12 @@ export const MODULE_STATE_TEXT: Record<ModuleState, string> = {
 export interface Module {
   name: string;
   state: ModuleState;
-  /** References held on the module (a livepatch holds its own module until its patch is freed). */
-  refcnt: number;
+  /**
+   * Modules linked against this one (the kernel's source_list, filled by use_module()): each holds a
+   * reference, so rmmod refuses this module while any is loaded. (A livepatch module's reference to
+   * itself, taken by klp_enable_patch(), is the livepatch core's: see lsmod's `extraRefs`.)
+   */
+  holders: Set<string>;
   params: Map<string, string>;
   livepatch: boolean;
   size: number;
@@ -57,11 +61,15 @@ export class Modules {
   }
 
   /**
-   * `lsmod`, newest first as the kernel lists modules, in kmod's format ("%-19s %8ld  %d"). `extraRefs`
-   * adds references held outside this registry (a livepatch module's own, taken by klp_enable_patch()).
+   * `lsmod`, newest first as the kernel lists modules, in kmod's format ("%-19s %8ld  %d", then the holders
+   * comma-separated). `extraRefs` adds references held outside this registry (a livepatch module's own,
+   * taken by klp_enable_patch()).
    */
   lsmod(extraRefs: (m: Module) => number = () => 0): string {
-    const rows = [...this.mods.values()].reverse().map((m) => `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  ${m.refcnt + extraRefs(m)}`);
+    const rows = [...this.mods.values()].reverse().map((m) => {
+      const row = `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  ${m.holders.size + extraRefs(m)}`;
+      return m.holders.size > 0 ? `${row} ${[...m.holders].join(',')}` : row;
+    });
     return ['Module                  Size  Used by', ...rows].join('\n') + '\n';
   }
 }

@@ -75,8 +75,18 @@ function findObjectSymbol(s: KlpState, objname: string | null, name: string, sym
   return null;
 }
 
-/** klp_init_object_loaded(): resolve old and new addresses once the target object is in memory. */
+/**
+ * klp_init_object_loaded(): once the target object is in memory, write the patch module's klp relocations
+ * against it (its new functions' references into the object), then resolve old and new addresses.
+ */
 function klpInitObjectLoaded(s: KlpState, patch: KlpPatch, obj: KlpObject): number {
+  if (obj.name !== null) {
+    const missing = s.m.loader.writeKlpRelocs(patch.mod, obj.name);
+    if (missing !== null) {
+      log(s, `symbol '${missing}' not found in symbol table`);
+      return EINVAL;
+    }
+  }
   for (const func of obj.funcs) {
     const old = findObjectSymbol(s, obj.name, func.old_name, func.old_sympos);
     if (!old) return EINVAL;

@@ -18,3 +18,13 @@ export function strerror(errno: number): string {
   const e = Math.abs(errno);
   return MESSAGES[e] ?? `Unknown error ${e}`;
 }
+
+/** kmod's modprobe: an -ENOENT from init_module() is most often a symbol the module could not link. */
+export function modprobeStrerror(errno: number): string {
+  return Math.abs(errno) === 2 ? 'Unknown symbol in module, or unknown parameter (see dmesg)' : strerror(errno);
+}
+
+/** kmod's insmod says the same more briefly. */
+export function insmodStrerror(errno: number): string {
+  return Math.abs(errno) === 2 ? 'Unknown symbol in module' : strerror(errno);
+}

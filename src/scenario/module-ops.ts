@@ -1,13 +1,15 @@
 /**
  * modprobe / insmod / rmmod of the scenario's modules, in the kernel's order (kernel/module.c):
- * load: code and parameters in memory, state COMING, klp_module_coming() (patches that target the module
- * are applied before its init can call anything), the module's init, which for a livepatch module ends
- * with klp_enable_patch(); any failure unwinds through GOING and klp_module_going().
+ * load: code and parameters in memory (a symbol no loaded object defines fails it with -ENOENT, as
+ * simplify_symbols() does; linking against another module takes a reference on it, use_module()), state
+ * COMING, klp_module_coming() (patches that target the module are applied before its init can call
+ * anything), the module's init, which for a livepatch module ends with klp_enable_patch(); any failure
+ * unwinds through GOING and klp_module_going().
  * unload: refused while in use; state GOING, the module's exit, klp_module_going(), then free_module()
- * after a grace period.
+ * after a grace period, which also drops the references this module held on others.
  */
 import type { KlpObjectDef, KlpPatchDef } from '../livepatch/klp-types';
-import type { SymbolSource } from '../kernel/loader';
+import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
@@ -18,12 +20,29 @@ export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName
 
 const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
 
+const ENOENT = -2;
+const ENOMEM = -12;
+
+/** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
 function moduleSymbols(def: ModuleDef): SymbolSource[] {
   const syms = def.functions.map((b) => source(b));
   for (const obj of def.livepatch?.objects ?? []) {
-    for (const b of obj.funcs) syms.push(b.kind === 'func' ? source(b, livepatchSymbol(b.name)) : source(b));
+    const klpObject = obj.name === 'vmlinux' ? undefined : obj.name;
+    for (const b of obj.funcs) syms.push({ ...(b.kind === 'func' ? source(b, livepatchSymbol(b.name)) : source(b)), klpObject });
   }
   return syms;
+}
+
+/** load_module()'s failures: each unresolved symbol logged as simplify_symbols() does, then its errno. */
+function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>): LoadedObject | number {
+  try {
+    return ctx.m.loader.load(def.name, moduleSymbols(def), Object.fromEntries([...params.keys()].map((k) => [k, 0])));
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    const unknown = [...new Set(e.diagnostics.flatMap((d) => (d.unknownSymbol ? [d.unknownSymbol] : [])))];
+    for (const name of unknown) ctx.m.log(`${def.name}: Unknown symbol ${name} (err ${ENOENT})`);
+    return unknown.length > 0 ? ENOENT : ENOMEM;
+  }
 }
 
 function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
@@ -49,10 +68,12 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
   const params = new Map(Object.entries({ ...def.params, ...args }));
   for (const k of Object.keys(args)) if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
-  const loaded = ctx.m.loader.load(def.name, moduleSymbols(def), Object.fromEntries([...params.keys()].map((k) => [k, 0])));
+  const loaded = loadCode(ctx, def, params);
+  if (typeof loaded === 'number') return loaded;
   const size = loaded.textEnd - loaded.textStart + loaded.dataEnd - loaded.dataStart;
-  const mod: Module = { name: def.name, state: 'COMING', refcnt: 0, params: new Map<string, string>(), livepatch: !!def.livepatch, size };
+  const mod: Module = { name: def.name, state: 'COMING', holders: new Set(), params: new Map<string, string>(), livepatch: !!def.livepatch, size };
   ctx.modules.add(mod);
+  for (const used of loaded.uses) ctx.modules.get(used)?.holders.add(def.name);
   for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);
   // prepare_coming_module(): if klp_module_coming() refuses the module, it has already cleaned up after
   // itself, and load_module() frees the module without calling klp_module_going().
@@ -78,7 +99,7 @@ export type UnloadResult = 'ok' | 'not-loaded' | 'in-use';
 export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, name: string): Promise<UnloadResult> {
   const mod = ctx.modules.get(name);
   if (!mod || !def) return 'not-loaded';
-  if (mod.refcnt > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
+  if (mod.holders.size > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
   mod.state = 'GOING';
   await runActions(ctx, def.exit, { module: name });
   await ctx.klp.moduleGoing(name);
@@ -88,6 +109,8 @@ export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, 
 
 async function freeModule(ctx: SimContext, name: string): Promise<void> {
   await ctx.klp.releaseModule(name);
+  // module_unload_free(): the references this module took with use_module() go with it.
+  for (const used of ctx.m.loader.objects.get(name)?.uses ?? []) ctx.modules.get(used)?.holders.delete(name);
   ctx.m.loader.unload(name);
   // Drop decoded copies of the module's code on every CPU before its addresses could mean anything else.
   await ctx.m.syncCore();

@@ -4,7 +4,7 @@
  * errors, GNU grep).
  */
 import { LIVEPATCH_ROOT } from '../livepatch/sysfs';
-import { strerror } from './errno';
+import { insmodStrerror, modprobeStrerror, strerror } from './errno';
 import { callOnCpu } from './actions';
 import { loadModule, unloadModule } from './module-ops';
 import type { ShellCommand } from './scenario-types';
@@ -94,14 +94,18 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       const ret = await loadModule(ctx, def, cmd.params);
       if (ret === 0) return ok();
       return cmd.cmd === 'modprobe'
-        ? fail(`modprobe: ERROR: could not insert '${def.name}': ${strerror(ret)}`)
-        : fail(`insmod: ERROR: could not insert module ${def.name}.ko: ${strerror(ret)}`);
+        ? fail(`modprobe: ERROR: could not insert '${def.name}': ${modprobeStrerror(ret)}`)
+        : fail(`insmod: ERROR: could not insert module ${def.name}.ko: ${insmodStrerror(ret)}`);
     }
     case 'rmmod': {
       const def = ctx.scenario.modules.find((m) => m.name === cmd.module);
       const r = await unloadModule(ctx, def, cmd.module);
       if (r === 'not-loaded') return fail(`rmmod: ERROR: Module ${cmd.module} is not currently loaded`);
-      if (r === 'in-use') return fail(`rmmod: ERROR: Module ${cmd.module} is in use`);
+      if (r === 'in-use') {
+        // kmod names the holders when there are any, else only the reference count stands in the way.
+        const holders = [...(ctx.modules.get(cmd.module)?.holders ?? [])];
+        return fail(holders.length > 0 ? `rmmod: ERROR: Module ${cmd.module} is in use by: ${holders.join(' ')}` : `rmmod: ERROR: Module ${cmd.module} is in use`);
+      }
       return ok();
     }
     case 'lsmod':

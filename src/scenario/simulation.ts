@@ -144,15 +144,19 @@ export class Simulation {
 
   async run(): Promise<RunResult> {
     const failures: StepFailure[] = [];
-    await this.startTasks();
-    for (const [index, step] of this.scenario.steps.entries()) {
-      if (this.gate) await this.gate({ index, step });
-      const problems = await this.step(step);
-      for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
+    try {
+      await this.startTasks();
+      for (const [index, step] of this.scenario.steps.entries()) {
+        if (this.gate) await this.gate({ index, step });
+        const problems = await this.step(step);
+        for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
+      }
+      const violations = this.machine.violations();
+      return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, events: this.count };
+    } finally {
+      // Also when a step throws (a klpsim bug): live CPU threads would keep the process from exiting.
+      await this.dispose();
     }
-    const violations = this.machine.violations();
-    await this.dispose();
-    return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, events: this.count };
   }
 
   private async step(step: Step): Promise<string[]> {
