@@ -70,6 +70,8 @@ describe('klpsim serve in the browser', () => {
     await page.locator('#run-state[data-state="held"]').waitFor(WAIT);
     await expect(page.locator('#step-line').textContent()).resolves.toContain('step 1/');
     expect(await page.locator('#btn-step').isEnabled()).toBe(true);
+    // The timeline redraws on the next animation frame after the status that gave the CPU count.
+    await page.locator('#timeline .lane[data-kind="cpu"]').nth(cpus - 1).waitFor(WAIT);
     expect(await page.locator('#timeline .lane[data-kind="cpu"]').count()).toBe(cpus);
 
     // One scenario step per click, until `modprobe klp_patch_c` has added its NOPs.
