@@ -225,7 +225,7 @@ export class Machine {
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
     let ok: boolean;
     try {
-      ok = await this.platform.waitUntil(() => this.aborted !== null || pred(), timeoutMs, false, () => this.followCpus());
+      ok = await this.platform.waitUntil(() => this.aborted !== null || pred(), timeoutMs, false, () => this.followCpus(pred));
     } finally {
       this.now = Math.max(this.now, Number(this.global.coordHorizon));
       this.global.coordHorizon = BigInt(this.now);
@@ -238,20 +238,27 @@ export class Machine {
   /**
    * While the coordinator waits, its horizon follows the CPUs that are running, so they are not held
    * back; only when none is running (and the condition still does not hold) may time skip ahead to the
-   * next wake-up, as it would while the whole machine idles.
+   * next wake-up, as it would while the whole machine idles. A CPU with an IPI not yet acknowledged is
+   * not idle: it has work now, so time must not skip past it (else an idle machine's text_poke_bp()
+   * would wait, in simulated time, until the next task wakes: found with a task in a 60 s msleep). The
+   * acknowledgements may all arrive between the waiter's check of `pred` and this poll; so a skip first
+   * checks `pred` again, after reading the acknowledgement words: the last one it saw is also seen there.
    */
-  private followCpus(): void {
+  private followCpus(pred: () => boolean): void {
     let running = NEVER;
     let all = NEVER;
+    let ipiPending = false;
     for (const p of this.pcpus) {
       const h = p.get64(PcpuField.Horizon);
-      if (p.get(PcpuField.Mode) === CpuMode.Running) {
+      const mode = p.get(PcpuField.Mode);
+      if (mode === CpuMode.Running) {
         const c = p.get64(PcpuField.Clock);
         if (c < running) running = c;
       }
       if (h < all) all = h;
+      if (mode !== CpuMode.Stopped && mode !== CpuMode.Crashed && p.get(PcpuField.SyncAck) < p.get(PcpuField.SyncReq)) ipiPending = true;
     }
-    const target = running < NEVER ? running : all;
+    const target = running < NEVER ? running : ipiPending || pred() ? NEVER : all;
     if (target < NEVER && target > this.global.coordHorizon) {
       this.global.coordHorizon = target;
       this.clock.bumpEpoch();

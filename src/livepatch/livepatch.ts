@@ -7,7 +7,7 @@ import { synchronizeRcu } from '../kernel/rcu';
 import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { KlpOptions, KlpState } from './klp-state';
-import { klpBlockingTasks, klpSendSignals } from './transition';
+import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef } from './klp-types';
 import { sysfsList, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
@@ -75,7 +75,7 @@ export class Livepatch {
     });
   }
 
-  blockingTasks(): { pid: number; comm: string; frames: string[] }[] {
+  blockingTasks(): BlockingTask[] {
     return klpBlockingTasks(this.state);
   }
 

@@ -259,8 +259,22 @@ export function klpForceTransition(s: KlpState): void {
   for (const patch of s.patches) patch.forced = true;
 }
 
+export interface BlockingTask {
+  pid: number;
+  comm: string;
+  /** Innermost first, symbolised; or one pseudo-frame, `(running)` (on a CPU) or `(locked)` (being switched). */
+  frames: string[];
+}
+
+/** `comm:pid (where it is)`, as a timed-out `wait` and the stress summary report a blocking task. */
+export function describeBlockingTask(t: BlockingTask): string {
+  const pseudo = t.frames.length === 1 && t.frames[0].startsWith('(');
+  const where = pseudo ? t.frames[0].slice(1, -1) : t.frames.join(' <- ') || 'no frames';
+  return `${t.comm}:${t.pid} (${where})`;
+}
+
 /** The tasks still blocking the transition, with where they sleep — for timeouts and `watch`. */
-export function klpBlockingTasks(s: KlpState): { pid: number; comm: string; frames: string[] }[] {
+export function klpBlockingTasks(s: KlpState): BlockingTask[] {
   if (!s.transitionPatch) return [];
   return liveTasks(s)
     .filter((t) => t.view.get(TaskField.PatchState) !== s.targetState)

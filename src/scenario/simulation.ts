@@ -14,6 +14,7 @@ import { LoadError } from '../kernel/loader';
 import { Modules } from '../kernel/modules';
 import type { KlpFault } from '../livepatch/klp-state';
 import { Livepatch } from '../livepatch/livepatch';
+import { describeBlockingTask } from '../livepatch/transition';
 import { toTaskActions } from './actions';
 import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
@@ -176,7 +177,7 @@ export class Simulation {
         const deadline = this.machine.now + step.timeoutMs * 1_000_000;
         while (this.klp.inTransition() && this.machine.now < deadline) await this.machine.sleep(WAIT_STEP_MS);
         if (!this.klp.inTransition()) return [];
-        const blocking = this.klp.blockingTasks().map((t) => `${t.comm}:${t.pid} (${t.frames.join(' <- ') || 'no frames'})`);
+        const blocking = this.klp.blockingTasks().map(describeBlockingTask);
         return [`timed out after ${step.timeoutMs} ms waiting for the transition of '${this.klp.transitionPatch()?.mod}' to complete; tasks still blocking it: ${blocking.join(', ') || 'none (idle tasks)'}`];
       }
       case 'expect':

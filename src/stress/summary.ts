@@ -3,6 +3,7 @@
  * run and violations per invariant, wall time, ops/s — as a table for people or JSON for machines, and
  * for a failing seed the command that replays it.
  */
+import { describeBlockingTask } from '../livepatch/transition';
 import { CHECK_NAMES } from './invariants';
 import { OP_KINDS, OpKind } from './ops';
 import type { StressResult } from './stress-run';
@@ -83,7 +84,7 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
   if (blocked.length > 0) {
     out.push('', `transitions reported blocked (then signalled, forced or finished): ${blocked.length}`);
     for (const b of blocked.slice(0, 3)) {
-      out.push(`  seed ${b.seed}: '${b.patch}' after ${b.forMs} ms, blocked by ${b.tasks.map((x) => `${x.comm}:${x.pid} (${x.frames.join(' <- ') || 'no frames'})`).join(', ')}`);
+      out.push(`  seed ${b.seed}: '${b.patch}' after ${b.forMs} ms, blocked by ${b.tasks.map(describeBlockingTask).join(', ')}`);
     }
   }
   out.push('', `wall time ${(t.wallMs / 1000).toFixed(1)} s, simulated ${(t.simNs / 1e9).toFixed(3)} s, ${t.ops} ops, ${t.opsPerSec.toFixed(1)} ops/s`);
