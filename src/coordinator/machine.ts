@@ -207,7 +207,7 @@ export class Machine {
     const target = BigInt(ns);
     this.global.coordHorizon = target;
     this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(() => this.aborted !== null || this.clock.minHorizon(-1, false) >= target, realTimeoutMs, true);
+    const ok = await this.platform.waitUntil(() => this.aborted !== null || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()), realTimeoutMs, true);
     this.throwIfAborted();
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
@@ -247,18 +247,15 @@ export class Machine {
   private followCpus(pred: () => boolean): void {
     let running = NEVER;
     let all = NEVER;
-    let ipiPending = false;
     for (const p of this.pcpus) {
       const h = p.get64(PcpuField.Horizon);
-      const mode = p.get(PcpuField.Mode);
-      if (mode === CpuMode.Running) {
+      if (p.get(PcpuField.Mode) === CpuMode.Running) {
         const c = p.get64(PcpuField.Clock);
         if (c < running) running = c;
       }
       if (h < all) all = h;
-      if (mode !== CpuMode.Stopped && mode !== CpuMode.Crashed && p.get(PcpuField.SyncAck) < p.get(PcpuField.SyncReq)) ipiPending = true;
     }
-    const target = running < NEVER ? running : ipiPending || pred() ? NEVER : all;
+    const target = running < NEVER ? running : this.ipiPending() || pred() ? NEVER : all;
     if (target < NEVER && target > this.global.coordHorizon) {
       this.global.coordHorizon = target;
       this.clock.bumpEpoch();
@@ -329,6 +326,26 @@ export class Machine {
       `sync-core IPI acknowledgements from CPUs ${targets.map((p) => p.cpu).join(',')}`,
     );
     this.emit({ type: 'ipi.sync_core', cpus: targets.length, waitedNs: this.now - started });
+  }
+
+  /**
+   * wake_up_if_idle(): a reschedule IPI to `cpu` if it idles, so it goes once around its idle loop. Not
+   * waited for here; simulated time cannot pass it (ipiPending()).
+   */
+  wakeUpIfIdle(cpu: number): void {
+    const p = this.pcpus[cpu];
+    if (p.get(PcpuField.Mode) !== CpuMode.Idle) return;
+    p.add(PcpuField.ReschedReq, 1);
+    this.clock.bumpEpoch();
+  }
+
+  /** Some live CPU has an IPI it has not acknowledged yet: it has work at the current time. */
+  private ipiPending(): boolean {
+    return this.pcpus.some((p) => {
+      const mode = p.get(PcpuField.Mode);
+      if (mode === CpuMode.Stopped || mode === CpuMode.Crashed) return false;
+      return p.get(PcpuField.SyncAck) < p.get(PcpuField.SyncReq) || p.get(PcpuField.ReschedAck) < p.get(PcpuField.ReschedReq);
+    });
   }
 
   /** text_poke_bp() of `bytes` at `addr`; serialised like text_mutex. */

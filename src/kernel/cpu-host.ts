@@ -104,6 +104,7 @@ export class CpuHost {
   private logLine = '';
   private oopsCount = 0;
   private syncSeen = 0;
+  private reschedSeen = 0;
   /** How many times this CPU has entered the ftrace handler (a statistic, and a sequence for tests). */
   handlerEntries = 0;
   /** Invariant checks run on this CPU, published at slice boundaries (PcpuField.Checks*). */
@@ -164,22 +165,35 @@ export class CpuHost {
   }
 
   /**
-   * Serves pending sync-core IPIs: drop every decoded instruction, then acknowledge (see percpu.ts).
-   * Returns whether there was one.
+   * Serves pending IPIs (see percpu.ts): a reschedule IPI; a sync-core IPI: drop every decoded
+   * instruction, then acknowledge. Returns whether there was a sync-core IPI.
    */
   handleIpis(): boolean {
+    const resched = this.pcpu.get(PcpuField.ReschedReq);
+    if (resched !== this.reschedSeen) {
+      // The interrupt pulls an idle CPU out of its idle wait, around the loop once, and back: the idle
+      // loop's work (the idle task's klp_update_patch_state()) is done before the sender sees the ack.
+      if (this.current === null) this.idleLoop();
+      this.reschedSeen = resched;
+      this.pcpu.set(PcpuField.ReschedAck, resched);
+      this.notifyAck();
+    }
     const req = this.pcpu.get(PcpuField.SyncReq);
     if (req !== this.syncSeen) {
       this.x86.flushICache();
       this.sites.flush();
       this.syncSeen = req;
       this.pcpu.set(PcpuField.SyncAck, req);
-      // Wake whoever waits for acknowledgements (they sleep on the clock epoch word).
-      this.global.add(GlobalField.ClockEpoch, 1);
-      Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
+      this.notifyAck();
       return true;
     }
     return false;
+  }
+
+  /** Wakes whoever waits for acknowledgements (they sleep on the clock epoch word). */
+  private notifyAck(): void {
+    this.global.add(GlobalField.ClockEpoch, 1);
+    Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
   }
 
   /**

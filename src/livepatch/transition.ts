@@ -163,7 +163,12 @@ export function klpSendSignals(s: KlpState): void {
 export async function klpTryCompleteTransition(s: KlpState): Promise<void> {
   let complete = true;
   for (const t of liveTasks(s)) if (!trySwitchTask(s, t)) complete = false;
-  for (let cpu = 0; cpu < s.m.cpus; cpu++) if (!trySwitchIdle(s, cpu)) complete = false;
+  for (let cpu = 0; cpu < s.m.cpus; cpu++) {
+    if (trySwitchIdle(s, cpu)) continue;
+    complete = false;
+    // Make the idle task go through its main loop, where it switches (klp_update_patch_state()).
+    s.m.wakeUpIfIdle(cpu);
+  }
   if (!complete) {
     if (s.signalsCnt && s.signalsCnt % SIGNALS_TIMEOUT === 0) klpSendSignals(s);
     s.signalsCnt++;

@@ -7,6 +7,7 @@
  *   CPU, at an instruction boundary, flushes its decoded-instruction cache and then Atomics.store's
  *   `syncAck = syncReq`, and bumps the epoch in turn to wake the poker. The store-after-flush is what lets the poker know
  *   no stale decode of the patched bytes survives on that CPU (the "serialising instruction" of x86).
+ * - `reschedReq`/`reschedAck`: the reschedule IPI, the same handshake without the flush (see the fields).
  * - `rcuQs`: incremented (Atomics.add) by the CPU at each quiescent state (context switch, idle, leaving
  *   the ftrace handler's preempt-disabled section); synchronize_rcu() snapshots it and waits for a change
  *   or for `preemptCount` to be seen 0 (src/kernel/rcu.ts).
@@ -32,9 +33,13 @@ export const enum PcpuField {
   RcuQs = 7,
   /** preempt_count: non-zero while inside the ftrace handler's RCU-sched read side. */
   PreemptCount = 8,
-  /** (Reserved: CPUs wait on GlobalField.ClockEpoch, which every waker bumps.) */
-  Reserved9 = 9,
-  Reserved10 = 10,
+  /**
+   * The reschedule IPI (smp_send_reschedule(), as wake_up_if_idle() sends it): the same handshake as
+   * `syncReq`/`syncAck`, without the cache flush. An idle CPU answers by going once around its idle loop
+   * (where the idle task takes its new patch_state) before it acknowledges.
+   */
+  ReschedReq = 9,
+  ReschedAck = 10,
   /** The idle task's (swapper/N) patch_state and TIF flags: it switches in the idle loop. */
   IdlePatchState = 11,
   IdleFlags = 12,
