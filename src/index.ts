@@ -14,6 +14,7 @@ export type { SimEvent, SimEventType, RawEvent } from './kernel/events';
 // The machine and the livepatch core, for programs that drive them directly.
 export { Machine, SimError } from './coordinator/machine';
 export type { MachineOptions, SpawnRequest, TaskHandle } from './coordinator/machine';
+export { taskEnded } from './mem/task-struct';
 export { Livepatch, DEFAULT_KLP_OPTIONS } from './livepatch/livepatch';
 export type { KlpOptions, KlpFault } from './livepatch/klp-state';
 export type { KlpPatchDef, KlpObjectDef, KlpFuncDef } from './livepatch/klp-types';

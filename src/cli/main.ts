@@ -11,6 +11,7 @@ import { watchScenario } from './watch';
 import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
 import { serveCommand } from '../serve/serve-command';
 import { runBench } from '../../bench/run';
+import { SimError } from '../coordinator/machine';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -164,6 +165,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     // commander has already printed its own usage errors.
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
+    // The simulation could not go on (a limit of the machine, a CPU thread that died): the run failed.
+    if (e instanceof SimError) {
+      process.stderr.write(`klpsim: ${e.message}\n`);
+      return 1;
+    }
     process.stderr.write(`klpsim: internal error: ${err.message ?? String(e)}\n`);
     return 1;
   }

@@ -14,7 +14,7 @@ import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
-import { TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
+import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
@@ -40,6 +40,10 @@ export interface TaskHandle {
   slot: number;
   cpu: number;
   comm: string;
+  /**
+   * The task's slot. Once the task has ended the slot may be given to a newer task, so ask
+   * `taskEnded(view, pid)` rather than reading its State.
+   */
   view: TaskView;
 }
 
@@ -264,13 +268,28 @@ export class Machine {
 
   // --- tasks --------------------------------------------------------------------------------------------
 
+  /**
+   * A task_struct and stack for a new task: a dead task's, as the kernel's allocators hand freed ones out
+   * again, else a never-used slot. A dead slot is free once its State word reads Dead: the CPU that ran
+   * the task stores Dead as its last write to the slot, after dropping the task from its run queue
+   * (cpu-host.ts switchOut()), so nothing on that CPU touches the slot again.
+   */
+  private freeSlot(name: string): number {
+    const dead = this.tasks.findIndex((t) => t.view.get(TaskField.State) === TaskState.Dead);
+    if (dead >= 0) return dead;
+    if (this.tasks.length < this.config.maxTasks) return this.tasks.length;
+    throw new SimError(`cannot create task ${name}: ${this.config.maxTasks} tasks are alive, the most this machine holds`);
+  }
+
   async spawn(req: SpawnRequest): Promise<TaskHandle> {
-    const slot = this.tasks.length;
-    if (slot >= this.config.maxTasks) throw new SimError(`too many tasks (max ${this.config.maxTasks})`);
-    const cpu = req.cpu ?? this.nextCpu++ % this.cpus;
+    const cpu = req.cpu ?? this.nextCpu % this.cpus;
     if (cpu < 0 || cpu >= this.cpus) throw new SimError(`task ${req.name}: no CPU ${cpu} (the machine has ${this.cpus})`);
+    const slot = this.freeSlot(req.name);
+    if (req.cpu === undefined) this.nextCpu++;
     const pid = this.nextPid++;
     const view = new TaskView(this.km, slot);
+    // Nothing reads a free slot (see freeSlot()); the CPU gets the task by message (addTask), after this.
+    view.clear();
     const { base, top } = stackOf(this.km.layout, slot);
     // The stack is mapped read-write; the page below it stays unmapped (the guard page).
     this.km.setPerms(base, top - base, PERM_R | PERM_W);
@@ -289,7 +308,7 @@ export class Machine {
     view.comm = req.name;
     view.set(TaskField.State, TaskState.Runnable);
     const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
-    this.tasks.push(handle);
+    this.tasks[slot] = handle;
     const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, capture: req.capture };
     await this.platform.addTask(cpu, spec, this.now);
     this.clock.bumpEpoch();
@@ -299,7 +318,7 @@ export class Machine {
   /** kthread_stop(): the task finishes the pass it is in, then ends. */
   async stopTask(pid: number): Promise<void> {
     const t = this.tasks.find((x) => x.pid === pid);
-    if (!t || t.view.get(TaskField.State) === TaskState.Dead) return;
+    if (!t || taskEnded(t.view, t.pid)) return;
     t.view.orFlags(TIF_SHOULD_STOP);
     // wake_up_process(): a thread sleeping between passes wakes now to notice; one inside msleep() keeps
     // sleeping its whole time (msleep loops until its timeout has passed), and kthread_stop() waits.
@@ -307,7 +326,7 @@ export class Machine {
       t.view.wakeNs = BigInt(this.now);
     }
     this.clock.bumpEpoch();
-    await this.waitFor(() => t.view.get(TaskField.State) === TaskState.Dead, `task ${t.comm} (pid ${pid}) to stop`, 30_000);
+    await this.waitFor(() => taskEnded(t.view, t.pid), `task ${t.comm} (pid ${pid}) to stop`, 30_000);
   }
 
   // --- code patching ------------------------------------------------------------------------------------

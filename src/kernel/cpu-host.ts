@@ -312,12 +312,25 @@ export class CpuHost {
     }
     t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
     if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
-    t.view.set(TaskField.State, state);
+    if (state !== TaskState.Dead) t.view.set(TaskField.State, state);
     t.view.unlock();
     this.pcpu.set(PcpuField.Current, 0);
     this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
     this.current = null;
+    if (state === TaskState.Dead) this.release(t);
     this.emitTaskState(t, TASK_STATE_NAMES[state]);
+  }
+
+  /**
+   * A dead task leaves the run queue, and then its slot: the Atomics.store of Dead is this CPU's last
+   * access to it, so the coordinator, which reuses a slot once it reads Dead there, never shares it with
+   * us. (Until that store, a stack check finds the task "running" and just tries again later.)
+   */
+  private release(t: LocalTask): void {
+    const i = this.tasks.indexOf(t);
+    if (i >= 0) this.tasks.splice(i, 1);
+    if (this.rr > i && this.rr > 0) this.rr--;
+    t.view.set(TaskField.State, TaskState.Dead);
   }
 
   private preempt(): void {

@@ -17,6 +17,7 @@ import {
   KLP_PATCHED,
   KLP_UNDEFINED,
   KLP_UNPATCHED,
+  taskEnded,
   TaskField,
   TaskState,
   TIF_FORCED_SWITCH,
@@ -38,7 +39,7 @@ const log = (s: KlpState, text: string): void => s.m.log(`livepatch: ${text}`);
 const mod = (s: KlpState): string => (s.transitionPatch as KlpPatch).mod;
 
 /** Tasks the kernel's for_each_process_thread() visits: every task that has not exited. */
-const liveTasks = (s: KlpState): TaskHandle[] => s.m.tasks.filter((t) => t.view.get(TaskField.State) !== TaskState.Dead);
+const liveTasks = (s: KlpState): TaskHandle[] => s.m.tasks.filter((t) => !taskEnded(t.view, t.pid));
 
 export async function klpSynchronizeTransition(s: KlpState): Promise<void> {
   await synchronizeRcu(s.m, 'klp_synchronize_transition');

@@ -68,12 +68,25 @@ export const KLP_UNDEFINED = -1;
 export const KLP_UNPATCHED = 0;
 export const KLP_PATCHED = 1;
 
+/**
+ * The task with `pid` has ended: its slot reads Dead, or already holds a newer task (slots are reused,
+ * and a slot is only reused once Dead; see Machine.spawn()).
+ */
+export function taskEnded(view: TaskView, pid: number): boolean {
+  return view.get(TaskField.Pid) !== pid || view.get(TaskField.State) === TaskState.Dead;
+}
+
 export const TASK_COMM_OFFSET = 128;
 export const TASK_COMM_LEN = 64;
 
 export class TaskView extends AtomicWords {
   constructor(km: KernelMemory, readonly slot: number) {
     super(km, km.layout.tasksBase + slot * TASK_STRUCT_SIZE);
+  }
+
+  /** Zeroes the whole task_struct: only for a slot no thread uses (a new task's, before it is published). */
+  clear(): void {
+    this.km.u8.fill(0, this.base, this.base + TASK_STRUCT_SIZE);
   }
 
   orFlags(bits: number): number {

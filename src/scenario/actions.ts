@@ -6,6 +6,7 @@
  */
 import type { TaskAction } from '../kernel/task-program';
 import { MODULE_STATE_TEXT } from '../kernel/modules';
+import { taskEnded } from '../mem/task-struct';
 import type { Action } from './scenario-types';
 import type { SimContext } from './sim-context';
 
@@ -41,7 +42,7 @@ export function toTaskActions(actions: Action[]): TaskAction[] {
 /** Runs a function once on a CPU and waits for it (bounded); returns its result register. */
 export async function callOnCpu(ctx: SimContext, func: string, args: number[], comm: string): Promise<{ text: string; ret: number }> {
   const t = await ctx.m.spawn({ name: comm, run: [{ kind: 'call', func, args }], once: true, capture: true });
-  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || t.view.get(2 /* State */) === 4 /* Dead */, `${comm} to finish ${func}()`, 30_000);
+  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || taskEnded(t.view, t.pid), `${comm} to finish ${func}()`, 30_000);
   // A fault kills the task before it reports: no output.
   await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || ctx.m.violations() > 0, `the output of ${comm}`, 2_000).catch(() => undefined);
   const out = ctx.outputs.get(t.pid) ?? { text: '', ret: 0 };

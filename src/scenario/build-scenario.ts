@@ -175,6 +175,7 @@ class Builder {
     if (t.cpu !== undefined) task.cpu = t.cpu;
     this.field(task, 'name', [...path, 'name']);
     this.field(task, 'cpu', [...path, 'cpu']);
+    this.field(task, 'count', [...path, 'count']);
     return task;
   }
 

@@ -10,6 +10,7 @@ import type { Locator } from './positions';
 import type { ScenarioDiagnostic } from './scenario-error';
 import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
 import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
+import { DEFAULT_MACHINE } from '../mem/layout';
 
 /** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
 const SPECIAL_REFS = ['object', 'module_state'];
@@ -94,8 +95,15 @@ class Validator {
 
   private checkTasks(): void {
     const seen = new Set<string>();
+    let alive = 0;
     for (const t of this.s.tasks) {
       const namePos = this.fields.pos(t, 'name');
+      const before = alive;
+      alive += t.count ?? 1;
+      if (before <= DEFAULT_MACHINE.maxTasks && alive > DEFAULT_MACHINE.maxTasks) {
+        const where = t.count !== undefined ? this.fields.pos(t, 'count') : namePos;
+        this.error(where, `too many tasks: the machine holds at most ${DEFAULT_MACHINE.maxTasks} tasks at once, and these make ${alive}`);
+      }
       if (seen.has(t.name)) this.error(namePos, `duplicate task name '${t.name}'`);
       seen.add(t.name);
       this.taskNames.add(t.name);

@@ -1,5 +1,5 @@
 /** The checks that need the whole scenario, and the alternatives (actions, steps) the schema offers. */
-import { fixtureErrors } from './helpers';
+import { errorsOf, fixtureErrors } from './helpers';
 
 describe('semantic checks', () => {
   it('reports each problem of semantic-errors.yaml at the field that names it', () => {
@@ -36,5 +36,10 @@ describe('semantic checks', () => {
       "semantic-errors.yaml:41:5: expected a mapping, got the number 5",
       "semantic-errors.yaml:42:7: unknown key 'frob' (expected one of: sh, wait, sleep_ms, expect)",
     ]);
+  });
+
+  it('refuses more tasks than the machine holds at once, at the count that crosses the limit', () => {
+    const text = 'name: x\nkernel:\n  functions:\n    f: |\n      ret\ntasks:\n  - { name: a, count: 200, run: [ { call: f } ] }\n  - name: b\n    count: 100\n    run: [ { call: f } ]\n  - { name: c, run: [ { call: f } ] }\n';
+    expect(errorsOf(text)).toEqual(['test.yaml:9:12: too many tasks: the machine holds at most 256 tasks at once, and these make 300']);
   });
 });
