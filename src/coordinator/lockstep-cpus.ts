@@ -73,11 +73,8 @@ export class LockstepCpus implements CpuPlatform {
       this.lastYield = performance.now();
     }
     for (;;) {
-      for (const h of this.hosts) {
-        h.handleIpis();
-        // An idle CPU spins in its idle loop all the time; in lockstep it gets one pass per step.
-        if (!h.hasRunnable()) h.idleLoop();
-      }
+      // An idle CPU goes around its idle loop on entering idle (runSlice()) and at a reschedule IPI.
+      for (const h of this.hosts) h.handleIpis();
       if (pred()) return true;
       onPoll?.();
       if (!this.step()) return pred();

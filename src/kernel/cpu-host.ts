@@ -524,6 +524,11 @@ export class CpuHost {
   }
 
   /** One pass of the idle loop (do_idle()): the idle task may switch its patch state here. */
+  /**
+   * One pass of the idle task's loop, up to where do_idle() ends: the CPU has just run out of work, or a
+   * reschedule IPI pulled it out of its idle wait. (Not on every wake-up of the CPU thread: in the kernel
+   * an interrupt that sets no need_resched returns to the inner idle loop, before klp_update_patch_state.)
+   */
   idleLoop(): void {
     this.opts.hooks?.idle?.(this);
   }

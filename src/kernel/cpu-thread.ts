@@ -144,8 +144,8 @@ export class CpuThread {
           this.clock.bumpEpoch();
           continue;
         }
-        // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it.
-        h.idleLoop();
+        // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it. (The
+        // idle loop's pass was made on entering idle, in runSlice(); only a reschedule IPI makes another.)
         const wake = h.nextWake();
         h.pcpu.set64(PcpuField.Horizon, BigInt(wake));
         h.pcpu.set(PcpuField.Mode, CpuMode.Idle);

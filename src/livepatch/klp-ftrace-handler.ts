@@ -140,12 +140,10 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     },
 
     idle(h: CpuHost): void {
-      // do_idle() calls klp_update_patch_state(current) for swapper/N.
-      const flags = h.pcpu.get(PcpuField.IdleFlags);
-      if (flags & TIF_PATCH_PENDING) {
-        h.pcpu.set(PcpuField.IdleFlags, flags & ~TIF_PATCH_PENDING);
-        h.pcpu.set(PcpuField.IdlePatchState, h.global.get(GlobalField.KlpTargetState));
-      }
+      // The end of do_idle(): klp_update_patch_state(current) for swapper/N. The test-and-clear is one
+      // Atomics RMW, as the coordinator's sets and clears of the same word are.
+      const flags = Atomics.and(h.km.i32, h.pcpu.index(PcpuField.IdleFlags), ~TIF_PATCH_PENDING);
+      if (flags & TIF_PATCH_PENDING) h.pcpu.set(PcpuField.IdlePatchState, h.global.get(GlobalField.KlpTargetState));
     },
   };
 }

@@ -131,12 +131,17 @@ function forceSwitch(s: KlpState, t: TaskHandle): 'ok' {
   return 'ok';
 }
 
-/** The idle task swapper/N: running while its CPU idles; otherwise its stack holds nothing patched. */
+/**
+ * The idle task swapper/N: running while its CPU has no task on it — idling, or between two tasks (the
+ * kernel has no such gap: there, `prev` stays current through __schedule(), so a busy CPU always has a
+ * running task, and the first try of a transition never finds every CPU switchable). Otherwise its stack
+ * holds nothing patched and it switches at once, as an offline CPU's does.
+ */
 function trySwitchIdle(s: KlpState, cpu: number): boolean {
   const p = s.m.pcpus[cpu];
   if (p.get(PcpuField.IdlePatchState) === s.targetState) return true;
   const mode = p.get(PcpuField.Mode);
-  if (mode === CpuMode.Idle) {
+  if ((mode === CpuMode.Idle || mode === CpuMode.Running) && p.get(PcpuField.Current) === 0) {
     if (s.options.verbose) log(s, `klp_try_switch_task: swapper/${cpu}:0 is running`);
     return false;
   }
