@@ -523,7 +523,6 @@ export class CpuHost {
     this.pcpu.add(PcpuField.RcuQs, 1);
   }
 
-  /** One pass of the idle loop (do_idle()): the idle task may switch its patch state here. */
   /**
    * One pass of the idle task's loop, up to where do_idle() ends: the CPU has just run out of work, or a
    * reschedule IPI pulled it out of its idle wait. (Not on every wake-up of the CPU thread: in the kernel
