@@ -328,8 +328,11 @@ export class CpuHost {
    */
   private release(t: LocalTask): void {
     const i = this.tasks.indexOf(t);
-    if (i >= 0) this.tasks.splice(i, 1);
-    if (this.rr > i && this.rr > 0) this.rr--;
+    if (i >= 0) {
+      this.tasks.splice(i, 1);
+      // Keep the round-robin cursor on the task it pointed at.
+      if (this.rr > i) this.rr--;
+    }
     t.view.set(TaskField.State, TaskState.Dead);
   }
 
