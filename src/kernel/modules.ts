@@ -5,6 +5,7 @@
  */
 import type { KernelMemory } from '../mem/kernel-memory';
 import type { Kallsyms } from '../mem/kallsyms';
+import { ParamType, parseParam } from './module-params';
 
 export type ModuleState = 'COMING' | 'LIVE' | 'GOING';
 
@@ -24,6 +25,7 @@ export interface Module {
    */
   holders: Set<string>;
   params: Map<string, string>;
+  paramTypes: Map<string, ParamType>;
   livepatch: boolean;
   size: number;
 }
@@ -53,11 +55,18 @@ export class Modules {
     return [...this.mods.values()];
   }
 
-  /** Parameter values as module code sees them: the 64-bit word behind the parameter's symbol. */
-  setParam(mod: Module, key: string, value: string): void {
+  /**
+   * Sets a parameter as its type parses `text` (module-params.ts), and the 64-bit word behind the
+   * parameter's symbol, which module code reads. Returns false, changing nothing, where the kernel's
+   * parser would say -EINVAL.
+   */
+  setParam(mod: Module, key: string, text: string): boolean {
+    const value = parseParam(mod.paramTypes.get(key) ?? 'charp', text);
+    if (value === null) return false;
     mod.params.set(key, value);
     const sym = this.kallsyms.lookup(key, mod.name);
     if (sym) this.km.dv.setBigUint64(sym.addr, paramWord(value), true);
+    return true;
   }
 
   /**

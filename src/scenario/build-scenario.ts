@@ -4,6 +4,7 @@
  * the schema is left out rather than stopping the build. The whole-file schema check reports those parts;
  * the semantic checks then still run over everything else, so one `check` lists every problem.
  */
+import { paramTypeOf, parseParam } from '../kernel/module-params';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
 import { FieldLocations } from './field-locations';
@@ -127,6 +128,7 @@ class Builder {
     const mod: ModuleDef = {
       name,
       params: {},
+      paramTypes: {},
       functions: this.blocksOf(r['functions'], [...path, 'functions']),
       init: this.actions(r['init'], [...path, 'init']),
       exit: this.actions(r['exit'], [...path, 'exit']),
@@ -135,7 +137,9 @@ class Builder {
     if (isObject(r['params'])) {
       for (const [k, v] of Object.entries(r['params'])) {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
-        mod.params[k] = String(v);
+        const type = paramTypeOf(v);
+        mod.paramTypes[k] = type;
+        mod.params[k] = parseParam(type, String(v)) ?? String(v);
         this.fields.set(mod, `param:${k}`, () => this.positions.keyPos([...path, 'params', k]));
       }
     }

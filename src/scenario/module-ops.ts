@@ -13,6 +13,7 @@ import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
+import { parseParam } from '../kernel/module-params';
 import type { SimContext } from './sim-context';
 
 /** The name of a replacement function in its livepatch module, as the kernel selftests name them. */
@@ -22,6 +23,7 @@ const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b
 
 const ENOENT = -2;
 const ENOMEM = -12;
+const EINVAL = -22;
 
 /** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
 function moduleSymbols(def: ModuleDef): SymbolSource[] {
@@ -67,11 +69,26 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 /** Loads a module; returns 0 or a negative errno (init's or klp_enable_patch()'s). */
 export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
   const params = new Map(Object.entries({ ...def.params, ...args }));
-  for (const k of Object.keys(args)) if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
+  // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
+  for (const [k, v] of Object.entries(args)) {
+    if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
+    else if (parseParam(def.paramTypes[k], v) === null) {
+      ctx.m.log(`${def.name}: \`${v}' invalid for parameter \`${k}'`);
+      return EINVAL;
+    }
+  }
   const loaded = loadCode(ctx, def, params);
   if (typeof loaded === 'number') return loaded;
   const size = loaded.textEnd - loaded.textStart + loaded.dataEnd - loaded.dataStart;
-  const mod: Module = { name: def.name, state: 'COMING', holders: new Set(), params: new Map<string, string>(), livepatch: !!def.livepatch, size };
+  const mod: Module = {
+    name: def.name,
+    state: 'COMING',
+    holders: new Set(),
+    params: new Map<string, string>(),
+    paramTypes: new Map(Object.entries(def.paramTypes)),
+    livepatch: !!def.livepatch,
+    size,
+  };
   ctx.modules.add(mod);
   for (const used of loaded.uses) ctx.modules.get(used)?.holders.add(def.name);
   for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);

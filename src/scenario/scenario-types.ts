@@ -3,6 +3,7 @@
  * Every object carries the file position it came from, so a runtime failure can point at its YAML line
  * the same way `klpsim check` does.
  */
+import type { ParamType } from '../kernel/module-params';
 
 /** A place in a scenario file, 1-based. */
 export interface Pos {
@@ -65,8 +66,10 @@ export interface LivepatchDef {
 
 export interface ModuleDef {
   name: string;
-  /** Parameter defaults, as strings (YAML numbers and booleans are stringified: 0 -> '0', true -> 'true'). */
+  /** Parameter defaults, as the parameter's sysfs file shows them (0 -> '0', true -> 'Y'). */
   params: Record<string, string>;
+  /** Each parameter's type, from its default's YAML type (module-params.ts). */
+  paramTypes: Record<string, ParamType>;
   functions: CodeBlock[];
   init: Action[];
   exit: Action[];

@@ -54,8 +54,8 @@ async function writeFile(ctx: SimContext, file: string, value: string): Promise<
   const pm = PARAMS_RE.exec(file);
   const mod = pm ? ctx.modules.get(pm[1]) : undefined;
   if (pm && mod && mod.params.has(pm[2])) {
-    ctx.modules.setParam(mod, pm[2], value);
-    return ok();
+    // param_attr_store(): the parameter's own parser, -EINVAL for a value it rejects.
+    return ctx.modules.setParam(mod, pm[2], value) ? ok() : fail(`-bash: echo: write error: ${strerror(-22)}`);
   }
   return fail(`-bash: ${file}: No such file or directory`);
 }

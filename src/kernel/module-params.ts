@@ -1,0 +1,43 @@
+/**
+ * Module parameters as kernel/params.c parses them. A scenario gives each parameter a default, and its
+ * YAML type is the parameter's type, as `module_param(name, type, perm)` declares it: a number is an
+ * `int`, a boolean a `bool`, a string a `charp`. A value that does not parse fails the load (or the sysfs
+ * write) with -EINVAL; one that does is kept as the kernel would print it back (param_get_*()).
+ */
+export type ParamType = 'int' | 'bool' | 'charp';
+
+export function paramTypeOf(defaultValue: number | boolean | string): ParamType {
+  return typeof defaultValue === 'number' ? 'int' : typeof defaultValue === 'boolean' ? 'bool' : 'charp';
+}
+
+/** The value as the parameter's sysfs file shows it, or null where the kernel's parser says -EINVAL. */
+export function parseParam(type: ParamType, text: string): string | null {
+  // sysfs writes and modprobe arguments may end in a newline (echo adds one); the parsers allow it.
+  const v = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (type === 'charp') return v;
+  if (type === 'bool') return parseBool(v);
+  return parseInt32(v);
+}
+
+/** kstrtoint(s, 0): optional sign, then decimal, 0x hex or 0 octal; the whole string; fits in an int. */
+function parseInt32(s: string): string | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return null;
+  const digits = m[2];
+  const magnitude = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const n = m[1] === '-' ? -magnitude : magnitude;
+  if (n < -(2n ** 31n) || n > 2n ** 31n - 1n) return null;
+  return n.toString();
+}
+
+/** strtobool(): y/Y/1 and n/N/0 by their first character, on/off by the first two; shown as Y or N. */
+function parseBool(s: string): string | null {
+  const c = s[0];
+  if (c === 'y' || c === 'Y' || c === '1') return 'Y';
+  if (c === 'n' || c === 'N' || c === '0') return 'N';
+  if ((c === 'o' || c === 'O') && s.length > 1) {
+    if (s[1] === 'n' || s[1] === 'N') return 'Y';
+    if (s[1] === 'f' || s[1] === 'F') return 'N';
+  }
+  return null;
+}

@@ -1,0 +1,8 @@
+/** Typed module parameters: bad values fail the load or the sysfs write as the kernel's parsers make them. */
+import { resolve } from 'path';
+import { runScenario } from './helpers';
+
+it('module parameters parse by type, at modprobe and at sysfs writes', async () => {
+  const r = await runScenario(resolve(__dirname, 'fixtures', 'module-params.yaml'));
+  expect(r.result.failures.map((f) => f.message)).toEqual([]);
+});
