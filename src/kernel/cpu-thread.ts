@@ -114,6 +114,9 @@ export class CpuThread {
     const stopAll = h.global.index(GlobalField.StopAll);
     const debugIdx = h.global.index(GlobalField.DebugCpuFault);
     let irqUntil = 0;
+    // What this CPU last published while idle (NaN: not idle since), to bump the epoch only on a change.
+    let idleWake = NaN;
+    let idleClock = NaN;
     while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
       const deadline = performance.now() + YIELD_MS;
       while (performance.now() < deadline && !this.stopping && Atomics.load(i32, stopAll) === 0) {
@@ -137,6 +140,7 @@ export class CpuThread {
             Atomics.wait(i32, epochIdx, epoch, 1);
             continue;
           }
+          idleWake = NaN;
           h.runSlice(Math.min(SLICE, Math.max(1, limit - h.clock)));
           this.flush();
           const wake = h.nextWake();
@@ -155,8 +159,19 @@ export class CpuThread {
         }
         h.publish();
         this.flush();
-        this.clock.bumpEpoch();
-        Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);
+        // Wake the others only when what they wait on has moved: our horizon or clock, or we just went
+        // idle. An idle CPU that woke for nothing and bumped anyway would wake every other idle CPU, which
+        // would bump in turn: a storm that, with many more CPUs than cores, ate most of the machine.
+        if (wake !== idleWake || h.clock !== idleClock) {
+          idleWake = wake;
+          idleClock = h.clock;
+          this.clock.bumpEpoch();
+          Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);
+        } else {
+          // Nothing of ours changed: sleep until the epoch moves from what it was when this pass began,
+          // so a change made during the pass is not slept through.
+          Atomics.wait(i32, epochIdx, epoch, 1);
+        }
       }
       this.flush();
       await new Promise<void>((r) => setImmediate(r));
