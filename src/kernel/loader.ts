@@ -168,7 +168,7 @@ export class KernelLoader {
           continue;
         }
         if (target.object !== object && target.object !== 'vmlinux') uses.add(target.object);
-        encodeReloc(bytes, rel.offset, rel.kind, rel.kind === 'rel32' ? target.addr + rel.addend - (at + rel.offset) : target.addr + rel.addend);
+        encodeReloc(bytes, rel.offset, rel, target.addr, at + rel.offset);
       }
       this.km.writeBytes(at, bytes);
     }
@@ -217,7 +217,7 @@ export class KernelLoader {
       const sym = this.kallsyms.lookupAll(r.symbol, object).find((k) => k.kind !== KsymKind.Service);
       if (!sym) return r.symbol;
       const field = new Uint8Array(r.kind === 'abs64' ? 8 : 4);
-      encodeReloc(field, 0, r.kind, r.kind === 'rel32' ? sym.addr + r.addend - r.field : sym.addr + r.addend);
+      encodeReloc(field, 0, r, sym.addr, r.field);
       this.km.writeBytes(r.field, field);
     }
     return null;
@@ -246,10 +246,15 @@ export class KernelLoader {
   }
 }
 
-/** Writes a relocated value into its little-endian field: 64-bit for abs64, else 32-bit. */
-function encodeReloc(bytes: Uint8Array, offset: number, kind: RelocKind, value: number): void {
+/**
+ * Writes a relocation's value for symbol address `target` into its little-endian field at `bytes[offset]`,
+ * the field living at address `fieldAddr`: rel32 is S + A - P, abs32/abs64 are S + A; 64-bit for abs64,
+ * else 32-bit.
+ */
+function encodeReloc(bytes: Uint8Array, offset: number, rel: { kind: RelocKind; addend: number }, target: number, fieldAddr: number): void {
+  const value = rel.kind === 'rel32' ? target + rel.addend - fieldAddr : target + rel.addend;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (kind === 'abs64') {
+  if (rel.kind === 'abs64') {
     dv.setUint32(offset, value >>> 0, true);
     dv.setUint32(offset + 4, Math.floor(value / 2 ** 32) >>> 0, true);
   } else {
