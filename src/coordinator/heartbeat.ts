@@ -8,7 +8,7 @@
  * Reads PcpuField.Heartbeat / Mode / LastRip with Atomics.load (written by each CPU's thread). Worker mode
  * only: lockstep CPUs run on the coordinator's own thread and cannot hang apart from it.
  */
-import { CpuMode, PcpuField } from '../mem/percpu';
+import { cpuGone, PcpuField } from '../mem/percpu';
 import { Machine, SimError } from './machine';
 
 export interface Hang {
@@ -46,7 +46,7 @@ export class HeartbeatMonitor {
       const beat = p.get(PcpuField.Heartbeat);
       const mode = p.get(PcpuField.Mode);
       const l = this.last[cpu];
-      if (beat !== l.beat || mode === CpuMode.Stopped || mode === CpuMode.Crashed) {
+      if (beat !== l.beat || cpuGone(mode)) {
         l.beat = beat;
         l.since = now;
         return;

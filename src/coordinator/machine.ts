@@ -13,7 +13,7 @@ import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
@@ -334,10 +334,7 @@ export class Machine {
   /** Sends a sync-core IPI to every running CPU and waits (bounded) until each has acknowledged. */
   async syncCore(): Promise<void> {
     const started = this.now;
-    const targets = this.pcpus.filter((p) => {
-      const mode = p.get(PcpuField.Mode);
-      return mode !== CpuMode.Stopped && mode !== CpuMode.Crashed;
-    });
+    const targets = this.pcpus.filter((p) => !cpuGone(p.get(PcpuField.Mode)));
     const gens = targets.map((p) => p.add(PcpuField.SyncReq, 1) + 1);
     this.clock.bumpEpoch();
     await this.waitFor(
@@ -361,8 +358,7 @@ export class Machine {
   /** Some live CPU has an IPI it has not acknowledged yet: it has work at the current time. */
   private ipiPending(): boolean {
     return this.pcpus.some((p) => {
-      const mode = p.get(PcpuField.Mode);
-      if (mode === CpuMode.Stopped || mode === CpuMode.Crashed) return false;
+      if (cpuGone(p.get(PcpuField.Mode))) return false;
       return p.get(PcpuField.SyncAck) < p.get(PcpuField.SyncReq) || p.get(PcpuField.ReschedAck) < p.get(PcpuField.ReschedReq);
     });
   }

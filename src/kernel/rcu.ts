@@ -13,7 +13,7 @@
  * klp_synchronize_transition() (schedule_on_each_cpu()) is the same wait here: a CPU outside the handler
  * is at an instruction boundary of ordinary kernel code, where the work item could have run.
  */
-import { CpuMode, PcpuField } from '../mem/percpu';
+import { cpuGone, PcpuField } from '../mem/percpu';
 import type { Machine } from '../coordinator/machine';
 
 export async function synchronizeRcu(m: Machine, reason: string): Promise<void> {
@@ -26,7 +26,7 @@ export async function synchronizeRcu(m: Machine, reason: string): Promise<void> 
     m.pcpus.forEach((p, i) => {
       if (done[i]) return;
       const mode = p.get(PcpuField.Mode);
-      if (p.get(PcpuField.PreemptCount) === 0 || p.get(PcpuField.RcuQs) !== qs0[i] || mode === CpuMode.Stopped || mode === CpuMode.Crashed) done[i] = true;
+      if (p.get(PcpuField.PreemptCount) === 0 || p.get(PcpuField.RcuQs) !== qs0[i] || cpuGone(mode)) done[i] = true;
       else all = false;
     });
     return all;

@@ -69,6 +69,9 @@ export const enum CpuMode {
   Crashed = 4,
 }
 
+/** The CPU's thread has stopped or died: it acknowledges nothing and holds up nobody any more. */
+export const cpuGone = (mode: number): boolean => mode === CpuMode.Stopped || mode === CpuMode.Crashed;
+
 /** Word indices in the global control block (the slot before CPU 0). */
 export const enum GlobalField {
   /** Set to 1 to stop every CPU (simulation end). */
