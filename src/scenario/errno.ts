@@ -14,6 +14,10 @@ const MESSAGES: Record<number, string> = {
   95: 'Operation not supported',
 };
 
+export const ENOENT = -2;
+export const ENOMEM = -12;
+export const EINVAL = -22;
+
 export function strerror(errno: number): string {
   const e = Math.abs(errno);
   return MESSAGES[e] ?? `Unknown error ${e}`;
@@ -21,10 +25,10 @@ export function strerror(errno: number): string {
 
 /** kmod's modprobe: an -ENOENT from init_module() is most often a symbol the module could not link. */
 export function modprobeStrerror(errno: number): string {
-  return Math.abs(errno) === 2 ? 'Unknown symbol in module, or unknown parameter (see dmesg)' : strerror(errno);
+  return Math.abs(errno) === -ENOENT ? 'Unknown symbol in module, or unknown parameter (see dmesg)' : strerror(errno);
 }
 
 /** kmod's insmod says the same more briefly. */
 export function insmodStrerror(errno: number): string {
-  return Math.abs(errno) === 2 ? 'Unknown symbol in module' : strerror(errno);
+  return Math.abs(errno) === -ENOENT ? 'Unknown symbol in module' : strerror(errno);
 }

@@ -14,6 +14,7 @@ import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
 import { parseParam } from '../kernel/module-params';
+import { EINVAL, ENOENT, ENOMEM } from './errno';
 import type { SimContext } from './sim-context';
 
 /** The name of a replacement function in its livepatch module, as the kernel selftests name them. */
@@ -21,9 +22,6 @@ export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName
 
 const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
 
-const ENOENT = -2;
-const ENOMEM = -12;
-const EINVAL = -22;
 
 /** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
 function moduleSymbols(def: ModuleDef): SymbolSource[] {

@@ -4,7 +4,7 @@
  * errors, GNU grep).
  */
 import { LIVEPATCH_ROOT } from '../livepatch/sysfs';
-import { insmodStrerror, modprobeStrerror, strerror } from './errno';
+import { EINVAL, insmodStrerror, modprobeStrerror, strerror } from './errno';
 import { callOnCpu } from './actions';
 import { loadModule, unloadModule } from './module-ops';
 import type { ShellCommand } from './scenario-types';
@@ -55,7 +55,7 @@ async function writeFile(ctx: SimContext, file: string, value: string): Promise<
   const mod = pm ? ctx.modules.get(pm[1]) : undefined;
   if (pm && mod && mod.params.has(pm[2])) {
     // param_attr_store(): the parameter's own parser, -EINVAL for a value it rejects.
-    return ctx.modules.setParam(mod, pm[2], value) ? ok() : fail(`-bash: echo: write error: ${strerror(-22)}`);
+    return ctx.modules.setParam(mod, pm[2], value) ? ok() : fail(`-bash: echo: write error: ${strerror(EINVAL)}`);
   }
   return fail(`-bash: ${file}: No such file or directory`);
 }
