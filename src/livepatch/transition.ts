@@ -95,7 +95,7 @@ function klpCheckStack(s: KlpState, frames: number[]): string | null {
 
 function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (t.view.get(TaskField.PatchState) === s.targetState) return true;
-  let result: 'ok' | 'running' | 'unreliable' | 'busy' | string = 'busy';
+  let result = 'busy'; // 'ok', 'running', 'unreliable', 'busy', or the function the task sleeps in
   const walk = walkTaskStack(s.m.km, s.m.kallsyms, t.view, (w) => {
     if (!w.reliable && !s.fault('skip-stack-check')) {
       result = 'unreliable';
