@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import process from 'node:process';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { importGraphConfigs } from './import-graph.mjs';
