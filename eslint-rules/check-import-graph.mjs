@@ -25,7 +25,9 @@ const eslint = new ESLint({
     ...importGraphConfigs(cwd, project.length > 0 ? project : undefined),
   ],
 });
-const results = await eslint.lintFiles(patterns.length > 0 ? patterns : ['src', 'workers', 'tests', 'scripts'].filter((d) => existsSync(join(cwd, d))));
+const results = await eslint.lintFiles(
+  patterns.length > 0 ? patterns : ['src', 'workers', 'tests', 'scripts'].filter((d) => existsSync(join(cwd, d))),
+);
 let problems = 0;
 for (const r of results) {
   for (const m of r.messages) {

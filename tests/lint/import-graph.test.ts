@@ -44,7 +44,10 @@ describe('the import graph', () => {
   let fixture: string;
   beforeAll(() => {
     fixture = writeTree({
-      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true }, include: ['src', 'tests'] }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true },
+        include: ['src', 'tests'],
+      }),
       // A circle of type-only imports: import-x/no-cycle would let it pass.
       'src/x86/insn.ts': "import type { Block } from './block';\nexport interface Insn { blk: Block | null }\n",
       'src/x86/block.ts': "import type { Insn } from './insn';\nexport interface Block { insns: Insn[] }\n",
@@ -87,7 +90,9 @@ describe('the import graph', () => {
     const cycle = r.problems.find((p) => p.file === 'src/x86/insn.ts');
     expect(cycle?.message).toBe('import cycle: src/x86/insn.ts -> src/x86/block.ts -> src/x86/insn.ts');
     const up = r.problems.find((p) => p.file === 'src/kernel/rcu.ts');
-    expect(up?.message).toContain('src/kernel is below it: imports point down the layers (util < x86 < mem < kernel < livepatch < coordinator');
+    expect(up?.message).toContain(
+      'src/kernel is below it: imports point down the layers (util < x86 < mem < kernel < livepatch < coordinator',
+    );
     expect(r.code).toBe(1);
   });
 });

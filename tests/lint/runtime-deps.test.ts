@@ -24,7 +24,11 @@ function sources(dir: string): string[] {
 }
 
 /** The package a bare specifier names (`rxjs/operators` -> rxjs, `@scope/x/y` -> @scope/x). */
-const packageOf = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec: string): string =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 const builtin = (spec: string): boolean => spec.startsWith('node:') || builtinModules.includes(packageOf(spec));
 
 describe('runtime dependencies', () => {
