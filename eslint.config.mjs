@@ -54,6 +54,11 @@ export default defineConfig(
     rules: { 'no-console': 'error' },
   },
   {
+    // What dist/ runs must be a runtime dependency: an installed klpsim has no devDependencies (tsx among them).
+    files: ['src/**', 'workers/**'],
+    rules: { 'import-x/no-extraneous-dependencies': ['error', { devDependencies: false, includeTypes: true }] },
+  },
+  {
     // Tests read JSON (ndjson streams, HTTP bodies) whose shape the assertions themselves check.
     files: ['tests/**'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' },
