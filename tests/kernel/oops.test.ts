@@ -1,0 +1,66 @@
+/**
+ * Oopses as v5.1 prints them: show_fault_oops()'s decoded page-fault error code, __die_header()'s
+ * `Oops: ERR [#N]` with the oops number counted across CPUs, and print_tainted(): nothing before the first
+ * oops, D after it, K only once a livepatch module has been loaded (check_modinfo_livepatch()).
+ */
+import { resolve } from 'path';
+import { runScenario } from '../scenarios/helpers';
+import { printTainted, Taint } from '../../src/kernel/taint';
+
+/** The lines an oops prints before its `CPU:` line (show_fault_oops() and __die_header()). */
+const OOPS_HEAD = /^(BUG: |#PF: |kernel tried to execute|[a-z][a-z ]*: [0-9a-f]{4} \[#|Oops: )/i;
+
+/** The oops that a task's fault printed, up to its `CPU:` line (without the CPU and PID). */
+function oopsOf(log: string[], comm: string): string[] {
+  const cpuLine = log.findIndex((l) => new RegExp(`^CPU: \\d+ PID: \\d+ Comm: ${comm} `).test(l));
+  expect(cpuLine).toBeGreaterThan(0);
+  let start = cpuLine;
+  while (start > 0 && OOPS_HEAD.test(log[start - 1])) start--;
+  return log.slice(start, cpuLine + 1).map((l) => l.replace(/^CPU: \d+ PID: \d+ /, ''));
+}
+
+describe('oopses', () => {
+  let log: string[];
+  beforeAll(async () => {
+    log = (await runScenario(resolve(__dirname, '../scenarios/fixtures/oops.yaml'))).log;
+  });
+
+  it('decode the error code of a read of a page that is not present', () => {
+    expect(oopsOf(log, 'a')).toEqual([
+      'BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      '#PF: supervisor read access in kernel mode',
+      '#PF: error_code(0x0000) - not-present page',
+      'Oops: 0000 [#1] SMP',
+      'Comm: a Not tainted 5.1.0 #1',
+    ]);
+  });
+
+  it('decode a write, a write to read-only text and a fetch from a no-execute page, each numbered, tainted D after the first', () => {
+    const rest = [oopsOf(log, 'b'), oopsOf(log, 'c'), oopsOf(log, 'd')];
+    expect(rest.map((o) => o.slice(0, 3))).toEqual([
+      ['BUG: kernel NULL pointer dereference, address: 0000000000000010', '#PF: supervisor write access in kernel mode', '#PF: error_code(0x0002) - not-present page'],
+      [expect.stringMatching(/^BUG: unable to handle page fault for address: 0{8}[0-9a-f]{8}$/), '#PF: supervisor write access in kernel mode', '#PF: error_code(0x0003) - permissions violation'],
+      ['kernel tried to execute NX-protected page - exploit attempt? (uid: 0)', expect.stringMatching(/^BUG: unable to handle page fault for address: /), '#PF: supervisor instruction fetch in kernel mode'],
+    ]);
+    expect(rest.map((o) => o[o.length - 2].replace(/\[#\d\]/, '[#N]'))).toEqual(['Oops: 0002 [#N] SMP', 'Oops: 0003 [#N] SMP', 'Oops: 0011 [#N] SMP']);
+    expect(new Set(rest.map((o) => /\[#(\d)\]/.exec(o[o.length - 2])?.[1]))).toEqual(new Set(['2', '3', '4']));
+    for (const o of rest) expect(o[o.length - 1]).toMatch(/ Tainted: G {6}D {11}5\.1\.0 #1$/);
+  });
+
+  it('taint K only once a livepatch module has been loaded, with the notice printed once', () => {
+    expect(log.filter((l) => l.includes('tainting'))).toEqual(['lp: tainting kernel with TAINT_LIVEPATCH']);
+    expect(oopsOf(log, 'late')).toEqual([
+      'BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      '#PF: supervisor read access in kernel mode',
+      '#PF: error_code(0x0000) - not-present page',
+      'Oops: 0000 [#5] SMP',
+      'Comm: late Tainted: G      D       K   5.1.0 #1',
+    ]);
+  });
+
+  it('print_tainted() shows one column per v5.1 taint flag', () => {
+    expect(printTainted(0)).toBe('Not tainted');
+    expect(printTainted(1 << Taint.Livepatch)).toBe('Tainted: G              K  ');
+    expect(printTainted(1 << Taint.Livepatch).length).toBe('Tainted: '.length + 18);
+  });
+});
