@@ -43,6 +43,29 @@ function resolve(s: KlpState, path: string): Node | null {
 
 export type SysfsResult = { ok: true; text: string } | { ok: false; errno: number };
 
+/**
+ * The attributes' modes, as core.c declares them (`__ATTR_RW(enabled)`, `__ATTR_RO(transition)`,
+ * `__ATTR_WO(force)`, `__ATTR_RO(replace)`, `__ATTR_RO(patched)`): kernfs_fop_open() refuses to open an
+ * attribute for a kind of access its mode lacks, even for root.
+ */
+const ATTR_MODE: Record<'enabled' | 'transition' | 'force' | 'replace' | 'patched', number> = {
+  enabled: 0o644,
+  transition: 0o444,
+  force: 0o200,
+  replace: 0o444,
+  patched: 0o444,
+};
+
+export type SysfsNode = { kind: 'dir'; entries: string[] } | { kind: 'attr'; mode: number };
+
+/** What a path names under /sys/kernel/livepatch: a directory, an attribute with its mode, or nothing. */
+export function sysfsLookup(s: KlpState, path: string): SysfsNode | null {
+  const node = resolve(s, path);
+  if (!node) return null;
+  if (node.kind === 'dir') return node;
+  return { kind: 'attr', mode: ATTR_MODE[node.kind === 'patched' ? 'patched' : node.name] };
+}
+
 export function sysfsRead(s: KlpState, path: string): SysfsResult {
   const node = resolve(s, path);
   if (!node) return { ok: false, errno: ENOENT };
