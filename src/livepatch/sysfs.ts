@@ -7,7 +7,7 @@
  * errnos, turned into the shell's messages by the caller.
  */
 import type { KlpState } from './klp-state';
-import { EINVAL, ENOENT, klpEnabledStore, klpForceStore } from './core';
+import { EINVAL, ENOENT, funcSysfsName, klpEnabledStore, klpForceStore } from './core';
 import { KlpObject, KlpPatch, objName } from './klp-types';
 
 export const EACCES = -13;
@@ -35,9 +35,9 @@ function resolve(s: KlpState, path: string): Node | null {
   }
   const obj = patch.objs.find((o) => objName(o) === oname);
   if (!obj) return null;
-  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map((f) => `${f.old_name},${f.old_sympos || 1}`)].sort() };
+  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map(funcSysfsName)].sort() };
   if (third === 'patched' && rest.length === 0) return { kind: 'patched', obj };
-  if (rest.length === 0 && obj.funcs.some((f) => `${f.old_name},${f.old_sympos || 1}` === third)) return { kind: 'dir', entries: [] };
+  if (rest.length === 0 && obj.funcs.some((f) => funcSysfsName(f) === third)) return { kind: 'dir', entries: [] };
   return null;
 }
 

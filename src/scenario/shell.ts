@@ -3,7 +3,7 @@
  * messages the real tools print (kmod's modprobe/insmod/rmmod, coreutils' cat/ls, bash's redirection
  * errors, GNU grep).
  */
-import { EACCES, EINVAL, EIO, EISDIR, ENOENT, insmodStrerror, modprobeStrerror, strerror } from './errno';
+import { EACCES, EEXIST, EINVAL, EIO, EISDIR, ENOENT, insmodStrerror, modprobeStrerror, strerror } from './errno';
 import { lookupFile, normalizePath } from './shell-files';
 import { callOnCpu } from './actions';
 import { loadModule, unloadModule } from './module-ops';
@@ -93,7 +93,10 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
         return cmd.cmd === 'modprobe' ? ok() : fail(`insmod: ERROR: could not insert module ${def.name}.ko: File exists`);
       }
       const ret = await loadModule(ctx, def, cmd.params);
-      if (ret === 0) return ok();
+      // kmod's modprobe takes -EEXIST from init_module() for a module that raced it into the kernel and
+      // says nothing (kmod_module_probe_insert_module() without --first-time), even when it was the init
+      // that failed; insmod reports it.
+      if (ret === 0 || (cmd.cmd === 'modprobe' && ret === EEXIST)) return ok();
       return cmd.cmd === 'modprobe'
         ? fail(`modprobe: ERROR: could not insert '${def.name}': ${modprobeStrerror(ret)}`)
         : fail(`insmod: ERROR: could not insert module ${def.name}.ko: ${insmodStrerror(ret)}`);
