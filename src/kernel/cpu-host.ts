@@ -14,6 +14,7 @@
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { stackOf } from '../mem/layout';
 import {
   TASK_STATE_NAMES,
   TaskField,
@@ -611,7 +612,7 @@ export class CpuHost {
     if (!f) return;
     const dieCounter = this.global.add(GlobalField.DieCounter, 1) + 1;
     const tainted = printTainted(taintMask(this.global));
-    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted })) this.log(line);
+    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
     // oops_end(): the kernel is tainted D only after the oops has been printed
     addTaint(this.global, Taint.Die);
     this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });

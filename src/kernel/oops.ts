@@ -33,6 +33,8 @@ export interface OopsContext {
   dieCounter: number;
   /** print_tainted() at the time of the oops (TAINT_DIE is added only after it) */
   tainted: string;
+  /** The task's stack, [base, top): a fault on the guard page next to it is a stack overflow. */
+  stack: { base: number; top: number };
 }
 
 /** show_fault_oops(): every fault klpsim takes is in kernel mode (a user task's pass is its system call). */
@@ -46,15 +48,41 @@ function pageFaultLines(addr: number, err: number): string[] {
   ];
 }
 
+const ptr = (a: number): string => a.toString(16).padStart(16, '0');
+
+/**
+ * no_context() with CONFIG_VMAP_STACK: a fault within a page below or above the task's stack is an
+ * overflow onto a guard page, reported by handle_stack_overflow() and died of with error code 0.
+ * (The kernel prints these %p values hashed; klpsim prints them as they are.)
+ */
+function stackOverflowLines(f: CpuFault, o: OopsContext): string[] | null {
+  const a = f.addr ?? 0;
+  const below = a < o.stack.base && o.stack.base - a <= PAGE_SIZE;
+  const above = a >= o.stack.top && a - o.stack.top < PAGE_SIZE;
+  if (f.vector !== '#PF' || !(below || above)) return null;
+  return [
+    `BUG: stack guard page was hit at ${ptr(a)} (stack is ${ptr(o.stack.base)}..${ptr(o.stack.top - 1)})`,
+    `kernel stack overflow (page fault): 0000 [#${o.dieCounter}] SMP`,
+  ];
+}
+
 export function oopsLines(f: CpuFault, o: OopsContext): string[] {
+  const overflow = stackOverflowLines(f, o);
+  if (overflow) return [...overflow, ...regsLines(f, o)];
   const err = f.vector === '#PF' ? (f.errorCode ?? 0) : 0;
   const lines = f.vector === '#PF' ? pageFaultLines(f.addr ?? 0, err) : [];
   if (f.vector === '#PF' && err & PF_INSTR && err & PF_PROT) {
     lines.splice(0, 0, 'kernel tried to execute NX-protected page - exploit attempt? (uid: 0)');
   }
   lines.push(`${DIE_STR[f.vector]}: ${(err & 0xffff).toString(16).padStart(4, '0')} [#${o.dieCounter}] SMP`);
-  lines.push(`CPU: ${o.cpu} PID: ${o.pid} Comm: ${o.comm.slice(0, 20)} ${o.tainted} ${UTS_RELEASE} ${UTS_VERSION}`);
-  lines.push(`RIP: 0010:${o.where}`);
-  lines.push(`Code: ${hex(f.bytes)}`);
-  return lines;
+  return [...lines, ...regsLines(f, o)];
+}
+
+/** show_regs()'s first lines, as far as klpsim has them. */
+function regsLines(f: CpuFault, o: OopsContext): string[] {
+  return [
+    `CPU: ${o.cpu} PID: ${o.pid} Comm: ${o.comm.slice(0, 20)} ${o.tainted} ${UTS_RELEASE} ${UTS_VERSION}`,
+    `RIP: 0010:${o.where}`,
+    `Code: ${hex(f.bytes)}`,
+  ];
 }

@@ -8,7 +8,7 @@ import { runScenario } from '../scenarios/helpers';
 import { printTainted, Taint } from '../../src/kernel/taint';
 
 /** The lines an oops prints before its `CPU:` line (show_fault_oops() and __die_header()). */
-const OOPS_HEAD = /^(BUG: |#PF: |kernel tried to execute|[a-z][a-z ]*: [0-9a-f]{4} \[#|Oops: )/i;
+const OOPS_HEAD = /^(BUG: |#PF: |kernel tried to execute|[a-z][a-z ()]*: [0-9a-f]{4} \[#|Oops: )/i;
 
 /** The oops that a task's fault printed, up to its `CPU:` line (without the CPU and PID). */
 function oopsOf(log: string[], comm: string): string[] {
@@ -43,8 +43,18 @@ describe('oopses', () => {
       ['kernel tried to execute NX-protected page - exploit attempt? (uid: 0)', expect.stringMatching(/^BUG: unable to handle page fault for address: /), '#PF: supervisor instruction fetch in kernel mode'],
     ]);
     expect(rest.map((o) => o[o.length - 2].replace(/\[#\d\]/, '[#N]'))).toEqual(['Oops: 0002 [#N] SMP', 'Oops: 0003 [#N] SMP', 'Oops: 0011 [#N] SMP']);
-    expect(new Set(rest.map((o) => /\[#(\d)\]/.exec(o[o.length - 2])?.[1]))).toEqual(new Set(['2', '3', '4']));
+    expect(new Set([...rest, oopsOf(log, 'e')].map((o) => /\[#(\d)\]/.exec(o[o.length - 2])?.[1]))).toEqual(new Set(['2', '3', '4', '5']));
     for (const o of rest) expect(o[o.length - 1]).toMatch(/ Tainted: G {6}D {11}5\.1\.0 #1$/);
+  });
+
+  it('report a fault on the guard page next to a stack as a stack overflow', () => {
+    const o = oopsOf(log, 'e');
+    expect(o[0]).toMatch(/^BUG: stack guard page was hit at ([0-9a-f]{16}) \(stack is ([0-9a-f]{16})\.\.([0-9a-f]{16})\)$/);
+    const [, hit, lo, hi] = /at (\w+) \(stack is (\w+)\.\.(\w+)\)/.exec(o[0]) ?? [];
+    expect(parseInt(hi, 16) - parseInt(lo, 16)).toBe(16 * 1024 - 1);
+    expect(parseInt(lo, 16) - parseInt(hit, 16)).toBeGreaterThan(0);
+    expect(parseInt(lo, 16) - parseInt(hit, 16)).toBeLessThanOrEqual(4096);
+    expect(o[1]).toMatch(/^kernel stack overflow \(page fault\): 0000 \[#\d\] SMP$/);
   });
 
   it('taint K only once a livepatch module has been loaded, with the notice printed once', () => {
@@ -53,7 +63,7 @@ describe('oopses', () => {
       'BUG: kernel NULL pointer dereference, address: 0000000000000008',
       '#PF: supervisor read access in kernel mode',
       '#PF: error_code(0x0000) - not-present page',
-      'Oops: 0000 [#5] SMP',
+      'Oops: 0000 [#6] SMP',
       'Comm: late Tainted: G      D       K   5.1.0 #1',
     ]);
   });

@@ -34,7 +34,7 @@ it('the CLI says when only task state changes came before a failure', async () =
 it('a fault is reported with the events leading to it too', async () => {
   const r = await runCli(['run', resolve(__dirname, 'fixtures', 'oops.yaml'), '--deterministic', '--format', 'dmesg']);
   expect(r.code).toBe(1);
-  const report = r.err.slice(r.err.indexOf('klpsim: 5 invariant violation(s)'));
+  const report = r.err.slice(r.err.indexOf('klpsim: 6 invariant violation(s)'));
   expect(report).toMatch(/^ {2}\[ *[\d.]+\] cpu0 +fault +vector=#PF .*comm=a$/m);
   expect(report).toMatch(/^ {4}\[ *[\d.]+\] cpu0 +log +Oops: 0000 \[#1\] SMP$/m);
   expect(report.match(/events leading to it/g)).toHaveLength(3);
