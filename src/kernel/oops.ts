@@ -3,12 +3,12 @@
  * (arch/x86/mm/fault.c) first — what was accessed, by what kind of access, and the error code decoded —
  * then __die_header() (arch/x86/kernel/dumpstack.c): the exception's name and its error code, the oops
  * number across all CPUs, the configuration; then show_regs()'s first lines: the CPU, the task and the
- * taint (dump_stack_print_info(), lib/dump_stack.c), RIP symbolised and the code bytes at RIP.
+ * taint (dump_stack_print_info(), lib/dump_stack.c), RIP symbolised and the code bytes around RIP.
  * klpsim has no page tables, no DMI and no register dump beyond these, so dump_pagetable()'s `PGD …` line,
  * `Hardware name:` and the `RSP:`/`RAX:` lines are not printed.
  */
 import { PAGE_SIZE, PF_INSTR, PF_PROT, PF_USER, PF_WRITE, type CpuFault, type FaultVector } from '../x86/cpu-types';
-import { hex } from './events';
+import type { KernelMemory } from '../mem/kernel-memory';
 
 /** The kernel klpsim models, as `uname -r` and the first word of `uname -v` print it. */
 export const UTS_RELEASE = '5.1.0';
@@ -23,6 +23,24 @@ const DIE_STR: Record<FaultVector, string> = {
   '#DE': 'divide error',
 };
 
+/** show_opcodes(): the bytes before RIP and after it, RIP's own byte in angle brackets. */
+const PROLOGUE_SIZE = 42;
+const EPILOGUE_SIZE = 21;
+
+/**
+ * The `Code:` line: 42 bytes before RIP, `<RIP's byte>`, 21 after; `Bad RIP value.` when any of them
+ * cannot be read (probe_kernel_read() of the whole range fails: here, a page that is not mapped).
+ */
+export function showOpcodes(km: KernelMemory, rip: number): string {
+  const start = rip - PROLOGUE_SIZE;
+  const end = rip + 1 + EPILOGUE_SIZE;
+  if (start < 0 || end > km.u8.length) return 'Code: Bad RIP value.';
+  for (let page = start & ~(PAGE_SIZE - 1); page < end; page += PAGE_SIZE) if (km.permsAt(page) === 0) return 'Code: Bad RIP value.';
+  const b = (a: number): string => km.u8[a].toString(16).padStart(2, '0');
+  const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => b(from + i));
+  return `Code: ${[...range(start, rip), `<${b(rip)}>`, ...range(rip + 1, end)].join(' ')}`;
+}
+
 export interface OopsContext {
   cpu: number;
   pid: number;
@@ -33,6 +51,8 @@ export interface OopsContext {
   dieCounter: number;
   /** print_tainted() at the time of the oops (TAINT_DIE is added only after it) */
   tainted: string;
+  /** show_opcodes()'s line */
+  code: string;
   /** The task's stack, [base, top): a fault on the guard page next to it is a stack overflow. */
   stack: { base: number; top: number };
 }
@@ -68,21 +88,21 @@ function stackOverflowLines(f: CpuFault, o: OopsContext): string[] | null {
 
 export function oopsLines(f: CpuFault, o: OopsContext): string[] {
   const overflow = stackOverflowLines(f, o);
-  if (overflow) return [...overflow, ...regsLines(f, o)];
+  if (overflow) return [...overflow, ...regsLines(o)];
   const err = f.vector === '#PF' ? (f.errorCode ?? 0) : 0;
   const lines = f.vector === '#PF' ? pageFaultLines(f.addr ?? 0, err) : [];
   if (f.vector === '#PF' && err & PF_INSTR && err & PF_PROT) {
     lines.splice(0, 0, 'kernel tried to execute NX-protected page - exploit attempt? (uid: 0)');
   }
   lines.push(`${DIE_STR[f.vector]}: ${(err & 0xffff).toString(16).padStart(4, '0')} [#${o.dieCounter}] SMP`);
-  return [...lines, ...regsLines(f, o)];
+  return [...lines, ...regsLines(o)];
 }
 
 /** show_regs()'s first lines, as far as klpsim has them. */
-function regsLines(f: CpuFault, o: OopsContext): string[] {
+function regsLines(o: OopsContext): string[] {
   return [
     `CPU: ${o.cpu} PID: ${o.pid} Comm: ${o.comm.slice(0, 20)} ${o.tainted} ${UTS_RELEASE} ${UTS_VERSION}`,
     `RIP: 0010:${o.where}`,
-    `Code: ${hex(f.bytes)}`,
+    o.code,
   ];
 }

@@ -47,6 +47,14 @@ describe('oopses', () => {
     for (const o of rest) expect(o[o.length - 1]).toMatch(/ Tainted: G {6}D {11}5\.1\.0 #1$/);
   });
 
+  it("print show_opcodes()'s 42 bytes before RIP, <RIP's byte>, 21 after, or 'Bad RIP value.' where they cannot all be read", () => {
+    const codeAfter = (where: RegExp): string => log[log.findIndex((l) => where.test(l)) + 1];
+    // text_write: `lea rax, [rip + text_write]` (7 bytes after the 5-byte ftrace site), then `mov [rax], rax`
+    expect(codeAfter(/^RIP: 0010:text_write\+0xc\//)).toMatch(/^Code: ([0-9a-f]{2} ){30}0f 1f 44 00 00 48 8d 05 f4 ff ff ff <48> 89 00 c3( [0-9a-f]{2}){18}$/);
+    // null_read is the first function of the text: the page below it is not mapped
+    expect(codeAfter(/^RIP: 0010:null_read\+0x7\//)).toBe('Code: Bad RIP value.');
+  });
+
   it('report a fault on the guard page next to a stack as a stack overflow', () => {
     const o = oopsOf(log, 'e');
     expect(o[0]).toMatch(/^BUG: stack guard page was hit at ([0-9a-f]{16}) \(stack is ([0-9a-f]{16})\.\.([0-9a-f]{16})\)$/);
