@@ -4,6 +4,7 @@
  */
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
+import type { SimEvent } from '../kernel/events';
 import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { PrettyStream } from './pretty-stream';
@@ -70,10 +71,18 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
 
 /** Failed steps with the events leading to each, and violations, on stderr (for `run` and `watch`). */
 export function reportFailures(r: RunResult): void {
+  const leadingEvents = (recent: readonly SimEvent[]): void => {
+    if (recent.length === 0) err(`  events leading to it: none since the run started, besides task state changes (--format ndjson shows them)\n`);
+    else err(`  events leading to it (task state changes left out):\n`);
+    for (const ev of recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
+  };
   for (const f of r.failures) {
     err(`${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}\n`);
-    err(`  events leading to it:\n`);
-    for (const ev of f.recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
+    leadingEvents(f.recent);
   }
   if (r.violations > 0) err(`klpsim: ${r.violations} invariant violation(s); see the 'violation' and 'fault' events\n`);
+  for (const v of r.violationReports) {
+    err(`  ${formatEvent(v.event, 'pretty')}\n`);
+    leadingEvents(v.recent);
+  }
 }

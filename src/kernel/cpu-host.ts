@@ -14,6 +14,7 @@
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { stackOf } from '../mem/layout';
 import {
   TASK_STATE_NAMES,
   TaskField,
@@ -32,7 +33,8 @@ import { walkStack } from './stack-walk';
 import { NEVER, NS_PER_INSN } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
-import { oopsLines } from './oops';
+import { oopsLines, showOpcodes } from './oops';
+import { addTaint, printTainted, Taint, taintMask } from './taint';
 
 /** Returned by CpuHooks.ftrace when the handler is not done yet: it continues in ftraceResume(). */
 export const HANDLER_PENDING = -1;
@@ -102,7 +104,6 @@ export class CpuHost {
   private readonly timeslice: number;
   private readonly sites: FtraceSites;
   private logLine = '';
-  private oopsCount = 0;
   private syncSeen = 0;
   private reschedSeen = 0;
   /** How many times this CPU has entered the ftrace handler (a statistic, and a sequence for tests). */
@@ -609,8 +610,11 @@ export class CpuHost {
   private oops(t: LocalTask): void {
     const f = this.x86.fault;
     if (!f) return;
-    this.oopsCount++;
-    for (const line of oopsLines(f, this.cpu, t.spec.pid, t.spec.comm, this.kallsyms.format(f.rip), this.oopsCount)) this.log(line);
+    const dieCounter = this.global.add(GlobalField.DieCounter, 1) + 1;
+    const tainted = printTainted(taintMask(this.global));
+    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, code: showOpcodes(this.km, f.rip), stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
+    // oops_end(): the kernel is tainted D only after the oops has been printed
+    addTaint(this.global, Taint.Die);
     this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });
     this.global.add(GlobalField.Violations, 1);
     this.x86.fault = null;

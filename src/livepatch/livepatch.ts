@@ -9,7 +9,7 @@ import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './
 import { KlpOptions, KlpState } from './klp-state';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef } from './klp-types';
-import { sysfsList, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
+import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
 
@@ -81,6 +81,10 @@ export class Livepatch {
 
   read(path: string): SysfsResult {
     return sysfsRead(this.state, path);
+  }
+
+  lookup(path: string): SysfsNode | null {
+    return sysfsLookup(this.state, path);
   }
 
   list(path: string): ReturnType<typeof sysfsList> {

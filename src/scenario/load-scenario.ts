@@ -21,7 +21,8 @@ function yamlMessage(message: string): string {
 
 export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  // merge: YAML 1.1's `<<` merge keys, which YAML users expect (positions.ts finds merged entries)
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true });
   const positions = new SourcePositions(file, text, doc, lineCounter);
   if (doc.errors.length > 0) {
     throw new ScenarioError(

@@ -14,6 +14,7 @@ import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
 import { parseParam } from '../kernel/module-params';
+import { addTaint, Taint } from '../kernel/taint';
 import { EINVAL, ENOENT, ENOMEM } from './errno';
 import type { SimContext } from './sim-context';
 
@@ -66,6 +67,9 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 
 /** Loads a module; returns 0 or a negative errno (init's or klp_enable_patch()'s). */
 export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
+  // check_modinfo_livepatch(), in layout_and_allocate(): before anything can fail the load, so even a
+  // livepatch module that is then refused leaves the kernel tainted.
+  if (def.livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
   const params = new Map(Object.entries({ ...def.params, ...args }));
   // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
   for (const [k, v] of Object.entries(args)) {

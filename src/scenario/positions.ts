@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, LineCounter, Node, Scalar, isMap, isPair, isScalar } from 'yaml';
+import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
@@ -14,6 +14,18 @@ export type Locator = (line: number, col: number) => Pos;
 function hasRange(n: unknown): n is Node & { range: [number, number, number] } {
   return typeof n === 'object' && n !== null && Array.isArray((n as { range?: unknown }).range);
 }
+
+/** YAML 1.1's merge key `<<` (yaml parses it to a symbol when `merge` is on). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const v: unknown = key.value;
+  return v === '<<' || (typeof v === 'symbol' && v.description === '<<');
+}
+
+const keyName = (key: unknown): unknown => (isScalar(key) ? String(key.value) : key);
+
+/** Merges nested deeper than this are not followed (YAML cannot make a cycle, but a bomb can be deep). */
+const MAX_MERGE_DEPTH = 64;
 
 const leadingSpaces = (s: string): number => s.length - s.replace(/^ +/, '').length;
 
@@ -53,9 +65,41 @@ export class SourcePositions {
     return { file: this.file, line, col };
   }
 
+  /** Follows aliases to the node they name: the data the schema checked has them resolved. */
+  private deref(n: unknown): unknown {
+    for (let i = 0; i < MAX_MERGE_DEPTH && isAlias(n); i++) n = n.resolve(this.doc);
+    return n;
+  }
+
+  /**
+   * The entry for `key` in a mapping as the loaded data has it: its own key first, then the mappings it
+   * merges (`<<: *a`, `<<: [*a, *b]`, earlier ones first), so a value that came from a merge is found
+   * where it is written.
+   */
+  private pairOf(map: YAMLMap, key: string, depth = 0): Pair | undefined {
+    for (const pair of map.items) if (isPair(pair) && !isMergeKey(pair.key) && keyName(pair.key) === key) return pair;
+    if (depth >= MAX_MERGE_DEPTH) return undefined;
+    for (const pair of map.items) {
+      if (!isPair(pair) || !isMergeKey(pair.key)) continue;
+      const from = this.deref(pair.value);
+      for (const src of isSeq(from) ? from.items.map((x) => this.deref(x)) : [from]) {
+        const found = isMap(src) ? this.pairOf(src, key, depth + 1) : undefined;
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
   /** The node at `path`, or undefined (missing key, or a path through a scalar). */
   node(path: Path): Node | undefined {
-    const n: unknown = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    let n: unknown = this.doc.contents;
+    for (const seg of path) {
+      n = this.deref(n);
+      if (isMap(n)) n = this.pairOf(n, String(seg))?.value;
+      else if (isSeq(n) && typeof seg === 'number') n = n.items[seg];
+      else return undefined;
+    }
+    n = this.deref(n);
     return hasRange(n) ? n : undefined;
   }
 
@@ -73,12 +117,8 @@ export class SourcePositions {
     const last = path[path.length - 1];
     const parent = this.node(path.slice(0, -1));
     if (last !== undefined && isMap(parent)) {
-      for (const pair of parent.items) {
-        if (!isPair(pair)) continue;
-        const key: unknown = pair.key;
-        const name = isScalar(key) ? String(key.value) : key;
-        if (name === String(last) && hasRange(key)) return this.at(key.range[0]);
-      }
+      const key: unknown = this.pairOf(parent, String(last))?.key;
+      if (hasRange(key)) return this.at(key.range[0]);
     }
     return this.nodePos(path);
   }

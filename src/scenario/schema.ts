@@ -14,7 +14,9 @@ export const MODULE_NAME = /^[A-Za-z0-9_]+$/;
 export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const PROC_NAME = /^[A-Za-z0-9_.-]+$/;
 
-const symbolName = z.string().regex(SYMBOL_NAME, { error: 'a symbol name has letters, digits, _ and . and does not start with a digit' });
+// `.` may follow the first character, as in the compiler's `f.cold` / `f.isra.0`, but not start the name:
+// that is an assembler local label (`.loop`), not a symbol kallsyms would list.
+const symbolName = z.string().regex(SYMBOL_NAME, { error: 'a symbol name has letters, digits, _ and ., and starts with a letter or _' });
 const moduleName = z.string().regex(MODULE_NAME, { error: "a module name has only letters, digits and _ (modprobe turns '-' into '_')" });
 const paramName = z.string().regex(PARAM_NAME, { error: 'a parameter name is a C identifier' });
 const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no / and no spaces' });
@@ -52,7 +54,8 @@ export const ActionSchema = z
 
 const actions = z.array(ActionSchema);
 
-const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0), code: asmSource })]);
+// sympos is optional: 0, the kernel's default, means the symbol is unique in its object.
+const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0).optional(), code: asmSource })]);
 
 export const LivepatchObjectSchema = z.strictObject({
   funcs: z.record(symbolName, funcEntry).optional(),
