@@ -13,7 +13,7 @@ import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
-import { parseParam } from '../kernel/module-params';
+import { paramTruth, parseParam } from '../kernel/module-params';
 import { EINVAL, ENOENT, ENOMEM } from './errno';
 import type { SimContext } from './sim-context';
 
@@ -47,7 +47,10 @@ function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>):
 
 function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
   const lp = def.livepatch as NonNullable<ModuleDef['livepatch']>;
-  const replace = ['1', 'true', 'y', 'Y'].includes(substituteParam(ctx, def.name, lp.replace).trim());
+  // `replace:` is a literal (0, 1, true, false) or one ${param}, read as C reads the variable into
+  // klp_patch.replace; a bool parameter's value is Y/N, as param_get_bool() shows it.
+  const text = substituteParam(ctx, def.name, lp.replace).trim();
+  const replace = text === 'true' || (text !== 'false' && paramTruth(text) === true);
   const objs: KlpObjectDef[] = lp.objects.map((o) => {
     const scope = { module: def.name, object: o.name };
     const cb = (actions: typeof o.callbacks.pre_patch) => (actions ? async () => runActions(ctx, actions, scope) : undefined);

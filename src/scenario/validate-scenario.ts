@@ -11,6 +11,7 @@ import type { ScenarioDiagnostic } from './scenario-error';
 import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
 import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
 import { DEFAULT_MACHINE } from '../mem/layout';
+import { parseParam } from '../kernel/module-params';
 
 /** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
 const SPECIAL_REFS = ['object', 'module_state'];
@@ -180,6 +181,10 @@ class Validator {
       const pos = this.fields.pos(m, `param:${p}`);
       if (SPECIAL_REFS.includes(p)) this.error(pos, `parameter name '${p}' is reserved for \${${p}}`);
       if (m.functions.some((f) => f.name === p)) this.error(pos, `parameter '${p}' clashes with symbol '${p}' of module ${m.name}`);
+      const type = m.paramTypes[p];
+      if (parseParam(type, m.params[p]) === null) {
+        this.error(this.fields.pos(m, `paramValue:${p}`), `default ${m.params[p]} does not fit parameter '${p}' of type ${type} (a 32-bit int: -2147483648 to 2147483647)`);
+      }
     }
     for (const f of m.functions) {
       if (SERVICES.has(f.name)) this.error(f.pos, `'${f.name}' is a kernel service and cannot be redefined`);
@@ -192,6 +197,9 @@ class Validator {
     if (/\$\{/.test(lp.replace)) {
       if (!/^\$\{[^}]*\}$/.test(lp.replace)) this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or one \${param}, got '${lp.replace}'`);
       this.checkRefs(lp.replace, replaceLoc, { module: m, place: 'init' }, false);
+      const ref = /^\$\{([^}]*)\}$/.exec(lp.replace);
+      const type = ref && Object.prototype.hasOwnProperty.call(m.params, ref[1]) ? m.paramTypes[ref[1]] : undefined;
+      if (type === 'charp') this.error(replaceLoc(1, 1), `replace needs an int or bool parameter, and '${lp.replace}' is a string (charp)`);
     } else if (!REPLACE_VALUES.includes(lp.replace)) {
       this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or \${param}, got '${lp.replace}'`);
     }
