@@ -18,7 +18,7 @@ import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../m
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
-import { NEVER, SimClock } from '../kernel/sim-clock';
+import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
 import { textPokeBp } from '../kernel/text-poke';
 import type { TaskAction, TaskSpec } from '../kernel/task-program';
 import type { CpuPlatform } from './cpu-platform';
@@ -188,6 +188,12 @@ export class Machine {
    * kernel's delayed work, e.g. the transition retry), each at its own time.
    */
   async sleepUntil(ns: number, realTimeoutMs = 600_000): Promise<void> {
+    // Past the end of simulated time the clocks would stop (sim-clock.ts): the run cannot go on. A
+    // scenario's steps are checked against it; sleeps in callbacks and module init/exit, which run as
+    // often as the steps make them, are caught here, on both platforms alike.
+    if (ns > END_OF_TIME_NS) {
+      throw new SimError(`simulated time cannot pass ${END_OF_TIME_NS} ns (2^53 - 1, about 104 days), where klpsim's clocks end: a sleep from ${this.now} ns would end at ${ns} ns`);
+    }
     for (;;) {
       const next = this.timers[0];
       if (!next || next.at > ns) break;

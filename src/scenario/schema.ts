@@ -8,6 +8,7 @@
  * from the key they wrote.
  */
 import { z } from 'zod';
+import { MAX_SLEEP_MS } from '../kernel/sim-clock';
 
 export const SYMBOL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 export const MODULE_NAME = /^[A-Za-z0-9_]+$/;
@@ -21,6 +22,8 @@ const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no 
 
 const int = () => z.number().int();
 const cpuIndex = int().min(0).max(63);
+/** Sleeps and timeouts are msleep()'s `unsigned int msecs`, so a huge one is refused, not wrapped. */
+const sleepMs = () => int().min(0).max(MAX_SLEEP_MS);
 
 /** Intel-syntax assembly of one symbol; the assembler decides whether it is a function or data. */
 const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly of one function or data symbol (SPEC section 3)' });
@@ -29,7 +32,7 @@ export const ActionSchema = z
   .union([
     z.strictObject({ printk: z.string().meta({ description: 'one kernel log line; may use ${param}, ${object}, ${module_state}' }) }),
     z.strictObject({ return: z.union([int(), z.string()]).meta({ description: 'an integer, e.g. -19, or ${param}; the last action only' }) }),
-    z.strictObject({ sleep_ms: int().min(0) }),
+    z.strictObject({ sleep_ms: sleepMs() }),
     z.strictObject({
       call: z.union([
         z.string(),
@@ -103,8 +106,8 @@ export const ExpectSchema = z.strictObject({
 
 export const StepSchema = z.union([
   z.strictObject({ sh: z.string(), quiet: z.boolean().optional() }),
-  z.strictObject({ wait: z.literal('transition'), timeout_ms: int().min(1).optional() }),
-  z.strictObject({ sleep_ms: int().min(0) }),
+  z.strictObject({ wait: z.literal('transition'), timeout_ms: sleepMs().min(1).optional() }),
+  z.strictObject({ sleep_ms: sleepMs() }),
   z.strictObject({ expect: ExpectSchema }),
 ]);
 

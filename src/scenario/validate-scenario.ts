@@ -11,6 +11,7 @@ import type { ScenarioDiagnostic } from './scenario-error';
 import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
 import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
 import { DEFAULT_MACHINE } from '../mem/layout';
+import { END_OF_TIME_NS } from '../kernel/sim-clock';
 import { parseParam } from '../kernel/module-params';
 
 /** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
@@ -246,7 +247,18 @@ class Validator {
   }
 
   private checkSteps(): void {
+    // The steps' sleeps alone must end before simulated time does (sim-clock.ts); what else passes time
+    // (waits, sleeps in callbacks) depends on the run, and Machine.sleepUntil() refuses it there.
+    let sleptMs = 0;
+    let sleptPastEnd = false;
     for (const step of this.s.steps) {
+      if (step.kind === 'sleep_ms') {
+        sleptMs += step.ms;
+        if (!sleptPastEnd && sleptMs * 1_000_000 > END_OF_TIME_NS) {
+          sleptPastEnd = true;
+          this.error(step.pos, `the steps sleep ${sleptMs} ms by here, past the end of simulated time (${Math.floor(END_OF_TIME_NS / 1_000_000)} ms, about 104 days)`);
+        }
+      }
       if (step.kind === 'sh') this.checkShell(step.parsed, this.fields.get(step, 'command'));
       if (step.kind !== 'expect') continue;
       if (step.sh) this.checkShell(step.sh.parsed, this.fields.get(step, 'command'));
