@@ -11,7 +11,7 @@
  */
 import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
-import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
+import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
@@ -102,6 +102,8 @@ export class Machine {
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
     const config: MachineConfig = { ...DEFAULT_MACHINE, cpus: options.cpus ?? DEFAULT_MACHINE.cpus, maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks };
+    // Refused before anything is allocated: 100 000 CPUs would exhaust the host rather than fail.
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) throw new RangeError(`cpus must be between 1 and ${MAX_CPUS}, got ${config.cpus}`);
     const m = new Machine(config, options);
     const onEvents = (batch: RawEvent[]): void => m.ingest(batch);
     if (options.deterministic) {

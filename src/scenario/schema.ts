@@ -9,6 +9,8 @@
  */
 import { z } from 'zod';
 import { MAX_SLEEP_MS } from '../kernel/sim-clock';
+import { MAX_CPUS } from '../mem/layout';
+import { MAX_SEED } from '../util/prng';
 
 export const SYMBOL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 export const MODULE_NAME = /^[A-Za-z0-9_]+$/;
@@ -21,7 +23,7 @@ const paramName = z.string().regex(PARAM_NAME, { error: 'a parameter name is a C
 const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no / and no spaces' });
 
 const int = () => z.number().int();
-const cpuIndex = int().min(0).max(63);
+const cpuIndex = int().min(0).max(MAX_CPUS - 1);
 /** Sleeps and timeouts are msleep()'s `unsigned int msecs`, so a huge one is refused, not wrapped. */
 const sleepMs = () => int().min(0).max(MAX_SLEEP_MS);
 
@@ -114,8 +116,8 @@ export const StepSchema = z.union([
 export const ScenarioSchema = z
   .strictObject({
     name: z.string().min(1),
-    cpus: int().min(1).max(64).default(4),
-    seed: int().min(0).default(1),
+    cpus: int().min(1).max(MAX_CPUS).default(4),
+    seed: int().min(0).max(MAX_SEED).default(1),
     /** false: the scenario needs the kernel before "livepatch: Remove Nop structures when unused". */
     nop_removal: z.boolean().default(true),
     kernel: KernelSchema.optional(),
