@@ -47,6 +47,8 @@ class Validator {
     private readonly s: Scenario,
     private readonly blocks: Map<CodeBlock, AssembledBlock>,
     private readonly fields: FieldLocations,
+    /** The run's CPUs: the scenario's, or what `--cpus` makes them. */
+    private readonly cpus: number = s.cpus,
   ) {
     this.symbols = collectSymbols(s, blocks);
   }
@@ -90,8 +92,11 @@ class Validator {
   }
 
   private checkCpu(cpu: number | undefined, pos: Pos): void {
-    if (cpu !== undefined && cpu >= this.s.cpus) {
-      this.error(pos, `cpu ${cpu} is out of range: the scenario has ${this.s.cpus} CPU${this.s.cpus === 1 ? '' : 's'} (0-${this.s.cpus - 1})`);
+    if (cpu !== undefined && cpu >= this.cpus) {
+      const cpus = `${this.cpus} CPU${this.cpus === 1 ? '' : 's'}`;
+      const range = this.cpus === 1 ? '0' : `0-${this.cpus - 1}`;
+      const has = this.cpus === this.s.cpus ? `the scenario has ${cpus} (${range})` : `the run has ${cpus} (${range}, --cpus ${this.cpus})`;
+      this.error(pos, `cpu ${cpu} is out of range: ${has}`);
     }
   }
 
@@ -267,8 +272,8 @@ class Validator {
   }
 }
 
-export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations): ScenarioDiagnostic[] {
-  const v = new Validator(s, blocks, fields);
+export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations, cpus = s.cpus): ScenarioDiagnostic[] {
+  const v = new Validator(s, blocks, fields, cpus);
   v.run();
   return v.diagnostics;
 }
