@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('klpsim')
     .description('a multi-CPU simulator of Linux kernel live patching on emulated x86-64')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // commander's own usage errors (a bad option value, an unknown option) read like klpsim's other ones.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'klpsim: ')) });
 
   program
     .command('run')
