@@ -68,16 +68,23 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 }
 
 /** Loads a module; returns 0 or a negative errno (init's or klp_enable_patch()'s). */
-export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
-  const params = new Map(Object.entries({ ...def.params, ...args }));
+export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string | null>): Promise<number> {
+  const given: Record<string, string> = {};
   // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
   for (const [k, v] of Object.entries(args)) {
-    if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
-    else if (parseParam(def.paramTypes[k], v) === null) {
-      ctx.m.log(`${def.name}: \`${v}' invalid for parameter \`${k}'`);
+    if (!(k in def.params)) {
+      ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
+      continue;
+    }
+    // No equals: param_set_bool() reads it as "1"; every other setter refuses a NULL value.
+    const text = v ?? (def.paramTypes[k] === 'bool' ? '1' : null);
+    if (text === null || parseParam(def.paramTypes[k], text) === null) {
+      ctx.m.log(`${def.name}: \`${v ?? ''}' invalid for parameter \`${k}'`);
       return EINVAL;
     }
+    given[k] = text;
   }
+  const params = new Map(Object.entries({ ...def.params, ...given }));
   const loaded = loadCode(ctx, def, params);
   if (typeof loaded === 'number') return loaded;
   const size = loaded.textEnd - loaded.textStart + loaded.dataEnd - loaded.dataStart;
