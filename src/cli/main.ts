@@ -15,7 +15,6 @@ import { SimError } from '../coordinator/machine';
 import { countOption, cpusOption, intOption, jobsOption, portOption, seedOption } from './options';
 import { MAX_STRESS_TASKS } from './stress-command';
 
-
 const FORMATS: OutputFormat[] = ['pretty', 'dmesg', 'ndjson'];
 
 /** A usage error found in an action (after commander's own parsing): printed here, exit 2. */

@@ -187,8 +187,9 @@ class Validator {
       const pos = this.fields.pos(m, `param:${p}`);
       if (SPECIAL_REFS.includes(p)) this.error(pos, `parameter name '${p}' is reserved for \${${p}}`);
       if (m.functions.some((f) => f.name === p)) this.error(pos, `parameter '${p}' clashes with symbol '${p}' of module ${m.name}`);
+      // An integer the schema took (a non-integer or an unsafe one it reports itself) that an int cannot hold.
       const type = m.paramTypes[p];
-      if (parseParam(type, m.params[p]) === null) {
+      if (type === 'int' && Number.isSafeInteger(Number(m.params[p])) && parseParam(type, m.params[p]) === null) {
         this.error(this.fields.pos(m, `paramValue:${p}`), `default ${m.params[p]} does not fit parameter '${p}' of type ${type} (a 32-bit int: -2147483648 to 2147483647)`);
       }
     }
