@@ -8,7 +8,8 @@ import type { SimEvent } from '../kernel/events';
 import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { PrettyStream } from './pretty-stream';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { strerror } from '../scenario/errno';
 import { TraceBuilder } from '../scenario/chrome-trace';
 
 export interface RunCliOptions {
@@ -51,10 +52,41 @@ export async function openSimulation(file: string, o: Omit<RunCliOptions, 'forma
   }
 }
 
+/**
+ * Creates (or truncates) an output file before the run, as a shell redirection does, so a path that
+ * cannot be written is bad input found at once rather than after the whole run; null after printing why.
+ */
+function openOutput(option: string, path: string): number | null {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    const errno = typeof e === 'object' && e !== null && 'errno' in e && typeof e.errno === 'number' ? e.errno : undefined;
+    const why = errno !== undefined ? strerror(errno) : typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
+    err(`klpsim: ${option} ${path}: cannot create file: ${why}\n`);
+    return null;
+  }
+}
+
 export async function runScenario(file: string, o: RunCliOptions): Promise<number> {
   const sim = await openSimulation(file, o);
   if (sim === 2) return 2;
-  const trace = o.trace ? new TraceBuilder() : null;
+  let traceFd: number | null = null;
+  if (o.trace !== undefined) {
+    traceFd = openOutput('--trace', o.trace);
+    if (traceFd === null) {
+      await sim.dispose();
+      return 2;
+    }
+  }
+  try {
+    return await runOpened(sim, o, traceFd);
+  } finally {
+    if (traceFd !== null) closeSync(traceFd);
+  }
+}
+
+async function runOpened(sim: Simulation, o: RunCliOptions, traceFd: number | null): Promise<number> {
+  const trace = traceFd !== null ? new TraceBuilder() : null;
   const pretty = o.format === 'pretty' ? new PrettyStream((line) => out(line + '\n')) : null;
   sim.events$.subscribe((ev) => {
     trace?.add(ev);
@@ -64,7 +96,7 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
   });
   const r = await sim.run();
   pretty?.flush();
-  if (trace && o.trace) writeFileSync(o.trace, JSON.stringify(trace.build()));
+  if (trace && traceFd !== null) writeFileSync(traceFd, JSON.stringify(trace.build()));
   reportFailures(r);
   return r.exitCode;
 }

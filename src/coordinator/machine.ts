@@ -11,14 +11,14 @@
  */
 import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
-import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
+import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
-import { NEVER, SimClock } from '../kernel/sim-clock';
+import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
 import { textPokeBp } from '../kernel/text-poke';
 import type { TaskAction, TaskSpec } from '../kernel/task-program';
 import type { KernelCore } from '../kernel/kernel-core';
@@ -94,6 +94,8 @@ export class Machine implements KernelCore {
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
     const config: MachineConfig = { ...DEFAULT_MACHINE, cpus: options.cpus ?? DEFAULT_MACHINE.cpus, maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks };
+    // Refused before anything is allocated: 100 000 CPUs would exhaust the host rather than fail.
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) throw new RangeError(`cpus must be between 1 and ${MAX_CPUS}, got ${config.cpus}`);
     const m = new Machine(config, options);
     const onEvents = (batch: RawEvent[]): void => m.ingest(batch);
     if (options.deterministic) {
@@ -180,6 +182,12 @@ export class Machine implements KernelCore {
    * kernel's delayed work, e.g. the transition retry), each at its own time.
    */
   async sleepUntil(ns: number, realTimeoutMs = 600_000): Promise<void> {
+    // Past the end of simulated time the clocks would stop (sim-clock.ts): the run cannot go on. A
+    // scenario's steps are checked against it; sleeps in callbacks and module init/exit, which run as
+    // often as the steps make them, are caught here, on both platforms alike.
+    if (ns > END_OF_TIME_NS) {
+      throw new SimError(`simulated time cannot pass ${END_OF_TIME_NS} ns (2^53 - 1, about 104 days), where klpsim's clocks end: a sleep from ${this.now} ns would end at ${ns} ns`);
+    }
     for (;;) {
       const next = this.timers[0];
       if (!next || next.at > ns) break;

@@ -30,7 +30,7 @@ import { EventBody, RawEvent, hex } from './events';
 import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
 import { walkStack } from './stack-walk';
-import { NEVER, NS_PER_INSN } from './sim-clock';
+import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
@@ -362,7 +362,7 @@ export class CpuHost {
     }
     const a = t.spec.run[t.action++];
     if (a.kind === 'sleep') {
-      this.switchOut(TaskState.Sleeping, this.clock + a.ms * 1_000_000);
+      this.switchOut(TaskState.Sleeping, wakeTime(this.clock, a.ms * 1_000_000));
       return;
     }
     const sym = this.kallsyms.lookup(a.func);
@@ -402,7 +402,7 @@ export class CpuHost {
         this.sites.int3(this.x86.rip);
         return;
       case Exit.Halt:
-        this.switchOut(TaskState.Sleeping, this.clock + TICK_NS);
+        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, TICK_NS));
         return;
       case Exit.Fault:
         this.oops(t);
@@ -456,7 +456,7 @@ export class CpuHost {
         t.inService = true;
         // The task sleeps *inside* msleep: its return address stays on the stack, so a stack walk sees
         // the caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel.
-        this.switchOut(TaskState.Sleeping, this.clock + ms * 1_000_000);
+        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms * 1_000_000));
         return;
       }
       case 'schedule':

@@ -30,6 +30,13 @@ export interface MachineConfig {
   ftraceSize: number;
 }
 
+/**
+ * The most CPUs a machine has (its NR_CPUS). Each CPU is a worker thread with its own per-CPU area, so
+ * the bound keeps a run's threads and memory within what one host process can hold; every command and
+ * the scenario schema use this one value.
+ */
+export const MAX_CPUS = 64;
+
 export const DEFAULT_MACHINE: MachineConfig = {
   cpus: 4,
   maxTasks: 256,

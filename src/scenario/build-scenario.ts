@@ -4,7 +4,7 @@
  * the schema is left out rather than stopping the build. The whole-file schema check reports those parts;
  * the semantic checks then still run over everything else, so one `check` lists every problem.
  */
-import { paramTypeOf, parseParam } from '../kernel/module-params';
+import { paramDefaultText, paramTypeOf } from '../kernel/module-params';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
 import { FieldLocations } from './field-locations';
@@ -139,8 +139,9 @@ class Builder {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
         const type = paramTypeOf(v);
         mod.paramTypes[k] = type;
-        mod.params[k] = parseParam(type, String(v)) ?? String(v);
+        mod.params[k] = paramDefaultText(v) ?? String(v);
         this.fields.set(mod, `param:${k}`, () => this.positions.keyPos([...path, 'params', k]));
+        this.fields.set(mod, `paramValue:${k}`, () => this.positions.nodePos([...path, 'params', k]));
       }
     }
     const lp = r['livepatch'];

@@ -19,7 +19,13 @@ function yamlMessage(message: string): string {
   return (message.split(/ at line \d+, column \d+/)[0] ?? message).trim();
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** What a run changes of the scenario that its checks depend on. */
+export interface ParseOptions {
+  /** The run's CPU count where it overrides the scenario's (`--cpus`): pinned tasks are checked against it. */
+  cpus?: number;
+}
+
+export function parseScenario(text: string, file: string, options: ParseOptions = {}): Scenario {
   const lineCounter = new LineCounter();
   // merge: YAML 1.1's `<<` merge keys, which YAML users expect (positions.ts finds merged entries)
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true });
@@ -42,12 +48,12 @@ export function parseScenario(text: string, file: string): Scenario {
     diagnostics.push(...mapper.diagnostics);
   }
   const built = buildScenario(raw, file, positions);
-  diagnostics.push(...built.diagnostics, ...validateScenario(built.scenario, built.blocks, built.fields));
+  diagnostics.push(...built.diagnostics, ...validateScenario(built.scenario, built.blocks, built.fields, options.cpus));
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);
   return built.scenario;
 }
 
-export function loadScenarioFile(path: string): Scenario {
+export function loadScenarioFile(path: string, options: ParseOptions = {}): Scenario {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -56,5 +62,5 @@ export function loadScenarioFile(path: string): Scenario {
     const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
     throw new ScenarioError([{ pos: { file: path, line: 1, col: 1 }, message: `cannot read file: ${message}` }]);
   }
-  return parseScenario(text, path);
+  return parseScenario(text, path, options);
 }

@@ -92,7 +92,8 @@ export interface TaskDef {
  * command string, for errors found later (e.g. an unknown module).
  */
 export type ShellCommand =
-  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string>; moduleCol: number }
+  /** params: PARAM=VALUE, or null for a bare PARAM (no equals: "set" for a bool, EINVAL for others). */
+  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number }
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */

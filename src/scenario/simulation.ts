@@ -18,6 +18,7 @@ import { describeBlockingTask } from '../livepatch/transition';
 import { toTaskActions } from './actions';
 import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
+import { checkCpuPins } from './pinned-cpus';
 import { ScenarioError } from './scenario-error';
 import type { CodeBlock, Pos, Scenario, Step } from './scenario-types';
 import { runShell, ShellResult } from './shell';
@@ -102,10 +103,12 @@ export class Simulation {
 
   /** Loads, validates and prepares a scenario file; throws ScenarioError for bad input. */
   static async fromFile(path: string, options: SimulationOptions = {}): Promise<Simulation> {
-    return Simulation.create(loadScenarioFile(path), options);
+    // Checked against the run's CPUs, so a pin that --cpus leaves without its CPU is refused at its `cpu:`.
+    return Simulation.create(loadScenarioFile(path, { cpus: options.cpus }), options);
   }
 
   static async create(scenario: Scenario, options: SimulationOptions = {}): Promise<Simulation> {
+    if (options.cpus !== undefined && options.cpus !== scenario.cpus) checkCpuPins(scenario, options.cpus);
     const m = await Machine.create({
       cpus: options.cpus ?? scenario.cpus,
       seed: options.seed ?? scenario.seed,
