@@ -4,7 +4,7 @@
  * fewer CPUs than the scenario (`cpus:` overridden) must refuse a pin it cannot honour before it starts,
  * as `check` would, rather than when the task is created.
  */
-import type { Action, Scenario, Pos } from './scenario-types';
+import type { Action, CallbackName, Scenario, Pos } from './scenario-types';
 import { ScenarioError } from './scenario-error';
 
 export interface CpuPin {
@@ -29,7 +29,9 @@ export function cpuPins(s: Scenario): CpuPin[] {
   for (const m of s.modules) {
     pinsIn(m.init, out);
     pinsIn(m.exit, out);
-    for (const o of m.livepatch?.objects ?? []) for (const list of Object.values(o.callbacks)) pinsIn(list ?? [], out);
+    for (const o of m.livepatch?.objects ?? []) {
+      for (const name of Object.keys(o.callbacks) as CallbackName[]) pinsIn(o.callbacks[name] ?? [], out);
+    }
   }
   return out;
 }
