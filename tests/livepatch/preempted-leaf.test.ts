@@ -62,7 +62,9 @@ tasks:
 steps:
   - sleep_ms: 1
   - sh: modprobe lp
-  - wait: transition
+  # Long enough for every pass to end (each busy task switches at its kernel exit); a wait step would poll
+  # in 10 ms steps of busy emulation.
+  - sleep_ms: 1
 `;
 
 const file = join(mkdtempSync(join(tmpdir(), 'klpsim-preempt-')), 'preempted-leaf.yaml');
@@ -90,7 +92,7 @@ const timeslices = (seed: number, n: number): number[] => {
 };
 
 describe.each([
-  ['--deterministic', true, 6],
+  ['--deterministic', true, 8],
   ['worker threads', false, 3],
 ])('a task preempted in a frameless leaf called by a patched function (%s)', (_name, deterministic, n) => {
   it.each<[Unwinder]>([['orc'], ['frame-pointer']])('is never switched while the old caller is on its stack (%s)', async (unwinder) => {
