@@ -9,8 +9,8 @@ import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
 import { watchScenario } from './watch';
 import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
-import { serveCommand } from '../serve/serve-command';
-import { runBench } from '../../bench/run';
+import { serveCommand } from './serve-command';
+import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
 import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
 

@@ -9,7 +9,7 @@ import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { PrettyStream } from './pretty-stream';
 import { writeFileSync } from 'node:fs';
-import { TraceBuilder } from './trace';
+import { TraceBuilder } from '../scenario/chrome-trace';
 
 export interface RunCliOptions {
   cpus?: number;

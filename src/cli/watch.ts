@@ -169,7 +169,7 @@ export async function watchScenario(file: string, o: WatchCliOptions): Promise<n
   });
   out('\x1b[2J');
   w.start();
-  let exitCode = 1;
+  let exitCode: number;
   try {
     const r = await sim.run();
     exitCode = r.exitCode;

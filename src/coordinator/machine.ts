@@ -22,9 +22,13 @@ import { NEVER, SimClock } from '../kernel/sim-clock';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
 import type { TaskAction, TaskSpec } from '../kernel/task-program';
+import type { KernelCore } from '../kernel/kernel-core';
+import type { TaskHandle } from '../kernel/task-handle';
 import type { CpuPlatform } from './cpu-platform';
 import { LockstepCpus } from './lockstep-cpus';
 import { WorkerCpus } from './worker-cpus';
+
+export type { TaskHandle } from '../kernel/task-handle';
 
 export interface MachineOptions {
   cpus?: number;
@@ -36,18 +40,6 @@ export interface MachineOptions {
   unwinder?: Unwinder;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
-}
-
-export interface TaskHandle {
-  pid: number;
-  slot: number;
-  cpu: number;
-  comm: string;
-  /**
-   * The task's slot. Once the task has ended the slot may be given to a newer task, so ask
-   * `taskEnded(view, pid)` rather than reading its State.
-   */
-  view: TaskView;
 }
 
 export interface SpawnRequest {
@@ -68,7 +60,7 @@ export class SimError extends Error {
 /** Real-time bound on any single wait of the coordinator (IPI acks, task stops). */
 const WAIT_MS = 5_000;
 
-export class Machine {
+export class Machine implements KernelCore {
   readonly km: KernelMemory;
   readonly kallsyms: Kallsyms;
   readonly loader: KernelLoader;

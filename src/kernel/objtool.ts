@@ -58,8 +58,14 @@ interface Cfi {
   bpSaved: number | null;
 }
 
-class Unanalysable {
-  constructor(readonly at: number, readonly reason: string) {}
+class Unanalysable extends Error {
+  constructor(
+    readonly at: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'Unanalysable';
+  }
 }
 
 const ENTRY: Cfi = { base: CfaBase.Sp, sp: 8, bp: null, bpSaved: null };
@@ -70,12 +76,26 @@ const cfaText = (c: Cfi): string => (c.base === CfaBase.Sp ? `rsp+${c.sp}` : `rb
 /** Registers an instruction writes (enough to tell when rsp or rbp change). */
 function writes(ins: Insn, reg: number): boolean {
   switch (ins.op) {
-    case Op.MovRR64: case Op.MovRR32: case Op.MovRI: case Op.MovRIN: case Op.MovX: case Op.Load: case Op.Lea:
-    case Op.UnR: case Op.ShR: case Op.ImulR: case Op.ImulM: case Op.CmovR: case Op.CmovM: case Op.XchgRM:
+    case Op.MovRR64:
+    case Op.MovRR32:
+    case Op.MovRI:
+    case Op.MovRIN:
+    case Op.MovX:
+    case Op.Load:
+    case Op.Lea:
+    case Op.UnR:
+    case Op.ShR:
+    case Op.ImulR:
+    case Op.ImulM:
+    case Op.CmovR:
+    case Op.CmovM:
+    case Op.XchgRM:
       return ins.r === reg;
     case Op.SetccR:
       return ins.r === reg; // spl / bpl with a REX prefix (16..19 are ah..bh)
-    case Op.AluRR: case Op.AluRI: case Op.AluRM:
+    case Op.AluRR:
+    case Op.AluRI:
+    case Op.AluRM:
       return ins.r === reg && ins.alu !== 7 && ins.alu !== 8; // cmp and test write only flags
     case Op.XchgRR:
       return ins.r === reg || ins.rm === reg;
@@ -85,7 +105,8 @@ function writes(ins: Insn, reg: number): boolean {
       return reg === Reg.RAX;
     case Op.Cqo:
       return reg === Reg.RDX;
-    case Op.MulDivR: case Op.MulDivM:
+    case Op.MulDivR:
+    case Op.MulDivM:
       return reg === Reg.RAX || reg === Reg.RDX;
     default:
       return false;
@@ -116,7 +137,9 @@ function step(c: Cfi, ins: Insn): Cfi {
     }
   };
   switch (ins.op) {
-    case Op.PushR: case Op.PushI: case Op.PushM:
+    case Op.PushR:
+    case Op.PushI:
+    case Op.PushM:
       spDelta(8);
       if (ins.op === Op.PushR && ins.r === Reg.RBP && n.bpSaved === null && c.bp === null && n.sp !== null) n.bpSaved = -n.sp;
       return n;

@@ -17,7 +17,10 @@ export type OrcLookup = { entry: OrcEntry; fn: OrcFunction } | { entry: null; re
 export class OrcTables {
   private readonly byAddr = new Map<number, OrcFunction>();
 
-  constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {}
+  constructor(
+    private readonly km: KernelMemory,
+    private readonly kallsyms: Kallsyms,
+  ) {}
 
   /** objtool's result for the function at `addr` (which kallsyms names `name`, `size` bytes long). */
   function(addr: number, size: number, name: string): OrcFunction {

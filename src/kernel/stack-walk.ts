@@ -14,28 +14,13 @@ import { TaskField, TaskState, TaskView } from '../mem/task-struct';
 import { OrcTables } from './orc-tables';
 import { unwindFrame } from './unwind-frame';
 import { unwindOrc } from './unwind-orc';
+import type { StackWalk, UnwindStart } from './unwind-types';
 
 export type Unwinder = 'orc' | 'frame-pointer';
 export const UNWINDERS: readonly Unwinder[] = ['orc', 'frame-pointer'];
 export const DEFAULT_UNWINDER: Unwinder = 'orc';
 
-export interface StackWalk {
-  /** The current pc and the return addresses, innermost first. */
-  frames: number[];
-  reliable: boolean;
-  reason?: string;
-}
-
-/** Where a walk starts: a task's saved frame, or a running CPU's registers. */
-export interface UnwindStart {
-  rip: number;
-  rsp: number;
-  rbp: number;
-  stackBase: number;
-  stackTop: number;
-  /** The frame is kernel-mode pt_regs: the task was interrupted there, not switched out voluntarily. */
-  regs: boolean;
-}
+export type { StackWalk, UnwindStart } from './unwind-types';
 
 export interface WalkOptions {
   /** The injected fault trust-unreliable-stack (frame-pointer only): ignore an interrupt frame. */
@@ -45,7 +30,11 @@ export interface WalkOptions {
 export class ReliableUnwinder {
   readonly orc: OrcTables;
 
-  constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms, readonly kind: Unwinder = DEFAULT_UNWINDER) {
+  constructor(
+    private readonly km: KernelMemory,
+    private readonly kallsyms: Kallsyms,
+    readonly kind: Unwinder = DEFAULT_UNWINDER,
+  ) {
     this.orc = new OrcTables(km, kallsyms);
   }
 
@@ -61,7 +50,12 @@ export type TaskWalk = { running: true } | ({ running: false } & StackWalk);
  * task_call_func() gives klp_check_and_switch_task()). `then` runs under the same lock — e.g. to switch
  * the task's patch_state when the stack is clean. Never blocks: returns null if the lock is busy.
  */
-export function walkTaskStack(unwinder: ReliableUnwinder, task: TaskView, then?: (w: StackWalk) => void, opts: WalkOptions = {}): TaskWalk | null {
+export function walkTaskStack(
+  unwinder: ReliableUnwinder,
+  task: TaskView,
+  then?: (w: StackWalk) => void,
+  opts: WalkOptions = {},
+): TaskWalk | null {
   if (!task.tryLock()) return null;
   try {
     if (task.get(TaskField.State) === TaskState.Running) return { running: true };

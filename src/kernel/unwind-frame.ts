@@ -17,7 +17,7 @@ import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { CfaBase } from './objtool';
 import type { OrcTables } from './orc-tables';
 import { RET_FROM_CALL, isServiceAddr } from './services';
-import type { StackWalk, UnwindStart } from './stack-walk';
+import type { StackWalk, UnwindStart } from './unwind-types';
 
 const MAX_FRAMES = 64;
 
@@ -26,9 +26,16 @@ export interface FrameUnwindOptions {
   trustRegs?: boolean;
 }
 
-export function unwindFrame(km: KernelMemory, kallsyms: Kallsyms, orc: OrcTables, r: UnwindStart, opts: FrameUnwindOptions = {}): StackWalk {
+export function unwindFrame(
+  km: KernelMemory,
+  kallsyms: Kallsyms,
+  orc: OrcTables,
+  r: UnwindStart,
+  opts: FrameUnwindOptions = {},
+): StackWalk {
   const w = walkChain(km, kallsyms, orc, r);
-  if (w.reliable && r.regs && !opts.trustRegs) return { ...w, reliable: false, reason: 'kernel-mode pt_regs on the stack (the task was interrupted)' };
+  if (w.reliable && r.regs && !opts.trustRegs)
+    return { ...w, reliable: false, reason: 'kernel-mode pt_regs on the stack (the task was interrupted)' };
   return w;
 }
 

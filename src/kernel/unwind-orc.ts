@@ -14,7 +14,7 @@ import type { KernelMemory } from '../mem/kernel-memory';
 import { CfaBase } from './objtool';
 import type { OrcTables } from './orc-tables';
 import { RET_FROM_CALL, isServiceAddr } from './services';
-import type { StackWalk, UnwindStart } from './stack-walk';
+import type { StackWalk, UnwindStart } from './unwind-types';
 
 const MAX_FRAMES = 64;
 
@@ -39,7 +39,8 @@ export function unwindOrc(km: KernelMemory, orc: OrcTables, r: UnwindStart): Sta
       const e = l.entry;
       cfa = (e.base === CfaBase.Sp ? sp : bp) + e.cfa;
       if (e.bpSaved !== null) {
-        if (!inStack(cfa + e.bpSaved, 8)) return { frames, reliable: false, reason: `saved rbp outside the stack at 0x${(cfa + e.bpSaved).toString(16)}` };
+        if (!inStack(cfa + e.bpSaved, 8))
+          return { frames, reliable: false, reason: `saved rbp outside the stack at 0x${(cfa + e.bpSaved).toString(16)}` };
         callerBp = km.readU64(cfa + e.bpSaved);
       }
     }

@@ -3,7 +3,7 @@
  * transition.c (klp_patches, klp_ops, klp_transition_patch, klp_target_state, klp_signals_cnt,
  * klp_mutex) — gathered in one object that the functions of those files take as their first argument.
  */
-import type { Machine } from '../coordinator/machine';
+import type { KernelCore } from '../kernel/kernel-core';
 import type { Link } from '../kernel/slab';
 import { GlobalField } from '../mem/percpu';
 import { KLP_UNDEFINED } from '../mem/task-struct';
@@ -65,7 +65,7 @@ export class KlpState {
   private mutexTail: Promise<void> = Promise.resolve();
   mutexHeld = false;
 
-  constructor(readonly m: Machine, readonly options: KlpOptions) {
+  constructor(readonly m: KernelCore, readonly options: KlpOptions) {
     this.records = new KlpRecords(m.km);
     this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);

@@ -2,7 +2,7 @@
  * The livepatch subsystem of one simulated machine: the state of core.c/patch.c/transition.c and the
  * operations the rest of klpsim (module loader, shell, CLI, checks) needs from it.
  */
-import type { Machine } from '../coordinator/machine';
+import type { KernelCore } from '../kernel/kernel-core';
 import { synchronizeRcu } from '../kernel/rcu';
 import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
@@ -24,7 +24,7 @@ export interface KlpStats {
 export class Livepatch {
   readonly state: KlpState;
 
-  constructor(readonly machine: Machine, options: Partial<KlpOptions> = {}) {
+  constructor(readonly machine: KernelCore, options: Partial<KlpOptions> = {}) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
   }
 

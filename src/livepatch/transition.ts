@@ -23,7 +23,7 @@ import {
   TIF_FORCED_SWITCH,
   TIF_PATCH_PENDING,
 } from '../mem/task-struct';
-import type { TaskHandle } from '../coordinator/machine';
+import type { TaskHandle } from '../kernel/task-handle';
 import type { KlpState } from './klp-state';
 import { klpPostPatchCallback, klpPostUnpatchCallback } from './callbacks';
 import { klpPublishConsistency } from './consistency-table';
@@ -61,7 +61,7 @@ export function klpStartTransition(s: KlpState): void {
   log(s, `'${patch.mod}': starting ${verb(s.targetState)} transition`);
   s.m.emit({ type: 'transition.start', patch: patch.mod, target: verb(s.targetState), tasks: liveTasks(s).length });
   // Before any task may switch: the CPUs judge every call against this transition's two versions.
-  klpPublishConsistency(s);
+  klpPublishConsistency(s.consistency, s.transitionPatch, s.ops);
   for (const t of liveTasks(s)) if (t.view.get(TaskField.PatchState) !== s.targetState) t.view.orFlags(TIF_PATCH_PENDING);
   for (const p of s.m.pcpus) if (p.get(PcpuField.IdlePatchState) !== s.targetState) Atomics.or(s.m.km.i32, p.index(PcpuField.IdleFlags), TIF_PATCH_PENDING);
   s.signalsCnt = 0;
@@ -95,7 +95,7 @@ function klpCheckStack(s: KlpState, frames: number[]): string | null {
 
 function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (t.view.get(TaskField.PatchState) === s.targetState) return true;
-  let result: 'ok' | 'running' | 'unreliable' | 'busy' | string = 'busy';
+  let result = 'busy'; // 'ok', 'running', 'unreliable', 'busy', or the function the task sleeps in
   const trustRegs = s.fault('trust-unreliable-stack');
   const walk = walkTaskStack(s.m.unwinder, t.view, (w) => {
     if (!w.reliable && !s.fault('skip-stack-check')) {

@@ -17,7 +17,6 @@
  */
 
 import { FaultVector, PAGE_SHIFT, PERM_X } from './cpu-types';
-import type { Block } from './block-compiler';
 
 /** Operation ids (the interpreter's switch). Keep small and dense: V8 compiles a dense switch to a jump table. */
 export const enum Op {
@@ -100,6 +99,17 @@ export const enum Alu {
 const ALU_NAMES = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test'];
 const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const SHIFT_NAMES = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
+
+/**
+ * A compiled block (block-compiler.ts) of the straight-line run starting at an instruction. It hangs off
+ * that instruction's cached record, so it is declared here, with the record: block-compiler.ts only fills it.
+ */
+export interface Block {
+  fn: () => number;
+  len: number;
+  insns: Insn[];
+  last: Insn;
+}
 
 export class Insn {
   op: number;

@@ -17,7 +17,7 @@
  *  - No allocation in the loop; faults unwind with a preallocated sentinel thrown to a single try/catch
  *    (rare, and V8 optimizes functions containing try/catch normally).
  *
- * Tried and NOT kept (measured on bench/interpreter.ts's call-heavy workload, compiled build, no gain beyond the
+ * Tried and NOT kept (measured on src/bench/interpreter.ts's call-heavy workload, compiled build, no gain beyond the
  * noise of a 2-core VM, ratio to the toy ceiling stayed ~0.25-0.28): keeping the lazy-flags state in locals of
  * run() (spilled around helpers and on exit) instead of stores into F; a 64-entry return-address stack so a
  * helper called from two sites returns without a page-table lookup; fusing push r + mov r64,r64 and runs of pops
@@ -37,8 +37,8 @@
 
 import { CpuFault, EntryKind, Exit, FaultVector, X86Host } from './cpu-types';
 import { Reg } from './registers';
-import { Insn, decode } from './decoder';
-import { Block, BlockEnv, compilable, compileBlock } from './block-compiler';
+import { Block, Insn, decode } from './decoder';
+import { BlockEnv, compilable, compileBlock } from './block-compiler';
 import { CF, FLAGS_SLOTS, OF, STATUS_FLAGS, alu, cond, imul, joinBig, shift, splitBig, statusFlags, sx, unary } from './flags';
 
 /*

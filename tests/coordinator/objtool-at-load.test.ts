@@ -28,7 +28,9 @@ async function walkOf(m: Parameters<Parameters<typeof withMachine>[2]>[0], func:
 describe('objtool at load', () => {
   it('warns once at load, and an ORC walk through the function is unreliable', async () => {
     await withMachine({ cpus: 1, deterministic: true }, KERNEL, async (m, events) => {
-      expect(logs(events).filter((l) => l.includes('objtool'))).toEqual(['vmlinux.o: warning: objtool: mismatched+0x9: stack state mismatch: cfa1=rsp+8 cfa2=rsp+16']);
+      expect(logs(events).filter((l) => l.includes('objtool'))).toEqual([
+        'vmlinux.o: warning: objtool: mismatched+0x9: stack state mismatch: cfa1=rsp+8 cfa2=rsp+16',
+      ]);
       const bad = await walkOf(m, 'caller');
       expect(bad.reliable).toBe(false);
       expect(bad.reason).toMatch(/no ORC data for mismatched\+0x.* \(objtool: mismatched\+0x9: stack state mismatch/);

@@ -43,7 +43,20 @@ describe('objtool: the CFA at every instruction', () => {
   });
 
   it('frameless stack locals and a callee-saved register, with an early return', () => {
-    const src = ['push rbx', 'sub rsp, 24', 'test edi, edi', 'je out', 'mov [rsp], rdi', 'add rsp, 24', 'pop rbx', 'ret', 'out:', 'add rsp, 24', 'pop rbx', 'ret'].join('\n');
+    const src = [
+      'push rbx',
+      'sub rsp, 24',
+      'test edi, edi',
+      'je out',
+      'mov [rsp], rdi',
+      'add rsp, 24',
+      'pop rbx',
+      'ret',
+      'out:',
+      'add rsp, 24',
+      'pop rbx',
+      'ret',
+    ].join('\n');
     const { fn, at } = analyse(src);
     expect(fn.warning).toBeNull();
     expect(at(6)).toEqual(sp(16));

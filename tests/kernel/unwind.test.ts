@@ -31,8 +31,16 @@ describe('reliable unwinders, interrupted at every instruction of a call chain',
   const kallsyms = new Kallsyms(km);
   const loader = new KernelLoader(km, kallsyms);
   loader.registerServices();
-  loader.load('vmlinux', Object.entries(KERNEL).map(([name, source]) => ({ name, source })));
-  const funcs = new Set(kallsyms.all().filter((s) => s.kind === KsymKind.Func).map((s) => s.addr));
+  loader.load(
+    'vmlinux',
+    Object.entries(KERNEL).map(([name, source]) => ({ name, source })),
+  );
+  const funcs = new Set(
+    kallsyms
+      .all()
+      .filter((s) => s.kind === KsymKind.Func)
+      .map((s) => s.addr),
+  );
   const name = (a: number): string => kallsyms.symbolAt(a)?.name ?? `0x${a.toString(16)}`;
   const orc = new ReliableUnwinder(km, kallsyms, 'orc');
   const fp = new ReliableUnwinder(km, kallsyms, 'frame-pointer');
@@ -40,7 +48,9 @@ describe('reliable unwinders, interrupted at every instruction of a call chain',
   km.setPerms(base, top - base, PERM_R | PERM_W);
 
   it.each([0, 1])('with rdi = %d (the leaf returns early or not)', (rdi) => {
-    const cpu = new X86Cpu(km.u8, km.perms, { entryKind: (a) => (isServiceAddr(a) ? EntryKind.Native : funcs.has(a) ? EntryKind.Site : EntryKind.Normal) });
+    const cpu = new X86Cpu(km.u8, km.perms, {
+      entryKind: (a) => (isServiceAddr(a) ? EntryKind.Native : funcs.has(a) ? EntryKind.Site : EntryKind.Normal),
+    });
     cpu.setRegNum(Reg.RSP, top);
     cpu.setRegNum(Reg.RBP, 0);
     cpu.setRegNum(Reg.RDI, rdi);
@@ -51,10 +61,22 @@ describe('reliable unwinders, interrupted at every instruction of a call chain',
     let hidden = 0;
     for (let steps = 0; steps < 10_000; steps++) {
       if (cpu.rip === RET_FROM_CALL) break; // the call chain is over: the task returns to user space
-      const at: UnwindStart = { rip: cpu.rip, rsp: cpu.getRegNum(Reg.RSP), rbp: cpu.getRegNum(Reg.RBP), stackBase: base, stackTop: top, regs: true };
+      const at: UnwindStart = {
+        rip: cpu.rip,
+        rsp: cpu.getRegNum(Reg.RSP),
+        rbp: cpu.getRegNum(Reg.RBP),
+        stackBase: base,
+        stackTop: top,
+        regs: true,
+      };
       const truth = [cpu.rip, ...[...shadow].reverse()].map(name);
       const o = orc.walk(at);
-      expect({ at: name(cpu.rip), off: cpu.rip, reliable: o.reliable, frames: o.frames.map(name) }).toEqual({ at: name(cpu.rip), off: cpu.rip, reliable: true, frames: truth });
+      expect({ at: name(cpu.rip), off: cpu.rip, reliable: o.reliable, frames: o.frames.map(name) }).toEqual({
+        at: name(cpu.rip),
+        off: cpu.rip,
+        reliable: true,
+        frames: truth,
+      });
       expect(fp.walk(at).reliable).toBe(false);
       const trusted = fp.walk(at, { trustRegs: true });
       if (trusted.reliable && trusted.frames.map(name).join() !== truth.join()) hidden++;

@@ -95,25 +95,36 @@ describe.each([
   ['--deterministic', true, 8],
   ['worker threads', false, 3],
 ])('a task preempted in a frameless leaf called by a patched function (%s)', (_name, deterministic, n) => {
-  it.each<[Unwinder]>([['orc'], ['frame-pointer']])('is never switched while the old caller is on its stack (%s)', async (unwinder) => {
-    const seen = new Set<string>();
-    for (const ts of timeslices(7, n)) {
-      const r = await run(deterministic, unwinder, ts);
-      expect(r.violations).toEqual([]);
-      for (const l of r.log) {
-        const m = /^livepatch: klp_try_switch_task: busy\/\d+:\d+ (has an unreliable stack|is sleeping on function caller)$/.exec(l);
-        if (m) seen.add(m[1]);
+  it.each<[Unwinder]>([['orc'], ['frame-pointer']])(
+    'is never switched while the old caller is on its stack (%s)',
+    async (unwinder) => {
+      const seen = new Set<string>();
+      for (const ts of timeslices(7, n)) {
+        const r = await run(deterministic, unwinder, ts);
+        expect(r.violations).toEqual([]);
+        for (const l of r.log) {
+          const m = /^livepatch: klp_try_switch_task: busy\/\d+:\d+ (has an unreliable stack|is sleeping on function caller)$/.exec(l);
+          if (m) seen.add(m[1]);
+        }
       }
-    }
-    // The frame-pointer unwinder refuses the interrupted stack; ORC sees the caller on it.
-    if (deterministic) expect([...seen]).toEqual([unwinder === 'orc' ? 'is sleeping on function caller' : 'has an unreliable stack']);
-  }, 120_000);
+      // The frame-pointer unwinder refuses the interrupted stack; ORC sees the caller on it.
+      if (deterministic) expect([...seen]).toEqual([unwinder === 'orc' ? 'is sleeping on function caller' : 'has an unreliable stack']);
+    },
+    120_000,
+  );
 
   it('trusting a frame-pointer walk through the interrupt frame (trust-unreliable-stack) is caught', async () => {
     let caught = 0;
     for (const ts of timeslices(7, n)) {
       const r = await run(deterministic, 'frame-pointer', ts, ['trust-unreliable-stack']);
-      if (r.violations.some((v) => /entered the transition patch's version of leaf2.* while its call chain holds the version without the transition patch of caller/.test(v))) caught++;
+      if (
+        r.violations.some((v) =>
+          /entered the transition patch's version of leaf2.* while its call chain holds the version without the transition patch of caller/.test(
+            v,
+          ),
+        )
+      )
+        caught++;
     }
     expect(caught).toBeGreaterThan(0);
   }, 120_000);

@@ -5,9 +5,9 @@
  * kernel has both); one retry walks all 64 stacks under their task locks (walkTaskStack, as
  * klp_try_switch_task() does). The ORC tables are filled before timing, as the kernel builds them at load.
  */
-import { Machine, TaskHandle } from '../src/coordinator/machine';
-import { TaskField, TaskState } from '../src/mem/task-struct';
-import { ReliableUnwinder, UNWINDERS, Unwinder, walkTaskStack } from '../src/kernel/stack-walk';
+import { Machine, TaskHandle } from '../coordinator/machine';
+import { TaskField, TaskState } from '../mem/task-struct';
+import { ReliableUnwinder, UNWINDERS, Unwinder, walkTaskStack } from '../kernel/stack-walk';
 
 const TASKS = 64;
 const KERNEL: Record<string, string> = {
@@ -30,10 +30,16 @@ export interface StackCheckCost {
 export async function measureStackCheck(ms: number): Promise<StackCheckCost[]> {
   const m = await Machine.create({ cpus: 1, deterministic: true, maxTasks: TASKS + 8 });
   try {
-    m.loader.load('vmlinux', Object.entries(KERNEL).map(([name, source]) => ({ name, source })));
+    m.loader.load(
+      'vmlinux',
+      Object.entries(KERNEL).map(([name, source]) => ({ name, source })),
+    );
     const tasks: TaskHandle[] = [];
     for (let i = 0; i < TASKS; i++) tasks.push(await m.spawn({ name: `sleeper/${i}`, run: [{ kind: 'call', func: 'outer', args: [] }] }));
-    await m.waitFor(() => tasks.every((t) => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1), 'every task asleep in msleep');
+    await m.waitFor(
+      () => tasks.every((t) => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1),
+      'every task asleep in msleep',
+    );
     const out: StackCheckCost[] = [];
     for (const kind of UNWINDERS) {
       const u = new ReliableUnwinder(m.km, m.kallsyms, kind);
