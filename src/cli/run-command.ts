@@ -2,6 +2,7 @@
  * `klpsim run` and `klpsim check`: bad input is `FILE:LINE:COL: message` on stderr and exit 2; a failed
  * expectation or an invariant violation is reported with the events leading to it, exit 1.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
 import type { SimEvent } from '../kernel/events';
@@ -18,6 +19,7 @@ export interface RunCliOptions {
   format: OutputFormat;
   trace?: string;
   nopRemoval: boolean;
+  unwinder?: Unwinder;
   deterministic: boolean;
   verbose: boolean;
 }
@@ -42,7 +44,7 @@ export function checkScenario(file: string): number {
 /** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
 export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
   try {
-    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose });
+    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, verbose: o.verbose });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(e.message + '\n');

@@ -5,6 +5,7 @@
  * --shrink reduces the first failing seed's ops to a short failing sequence. Exit: 0 no violation,
  * 1 a violation (or a CPU thread that hung or crashed), 2 bad input.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import type { KlpFault } from '../livepatch/klp-state';
 import { parseOp, StressOp } from '../stress/ops';
 import { runSeeds } from '../stress/pool';
@@ -15,7 +16,7 @@ import { LIVEPATCHES, patchName } from '../stress/workload';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
 
-export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear'];
+export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'trust-unreliable-stack'];
 
 export interface StressCliOptions {
   cpus: number;
@@ -28,6 +29,7 @@ export interface StressCliOptions {
   inject: string[];
   deterministic: boolean;
   nopRemoval: boolean;
+  unwinder: Unwinder;
   json: boolean;
   shrink: boolean;
   replayOps?: string;
@@ -74,6 +76,7 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     durationMs,
     deterministic: o.deterministic,
     nopRemoval: o.nopRemoval,
+    unwinder: o.unwinder,
     faults: o.inject as KlpFault[],
     replay,
   };

@@ -19,6 +19,7 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
 import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
+import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
 import type { TaskAction, TaskSpec } from '../kernel/task-program';
 import type { KernelCore } from '../kernel/kernel-core';
@@ -35,6 +36,8 @@ export interface MachineOptions {
   deterministic?: boolean;
   maxTasks?: number;
   timeslice?: number;
+  /** The reliable stack unwinder the livepatch stack check uses (CONFIG_UNWINDER_*). Default orc. */
+  unwinder?: Unwinder;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
 }
@@ -61,6 +64,8 @@ export class Machine implements KernelCore {
   readonly km: KernelMemory;
   readonly kallsyms: Kallsyms;
   readonly loader: KernelLoader;
+  /** The machine's reliable unwinder (the coordinator's copy of the ORC tables lives in it). */
+  readonly unwinder: ReliableUnwinder;
   readonly clock: SimClock;
   readonly global: GlobalView;
   readonly pcpus: PercpuView[];
@@ -85,6 +90,15 @@ export class Machine implements KernelCore {
     this.kallsyms = new Kallsyms(this.km);
     this.loader = new KernelLoader(this.km, this.kallsyms);
     this.loader.registerServices();
+    this.unwinder = new ReliableUnwinder(this.km, this.kallsyms, options.unwinder);
+    // objtool runs on every object as it is built: its warnings are the build's, once per object.
+    this.loader.onLoad = (obj) => {
+      for (const sym of obj.symbols.values()) {
+        if (sym.kind !== 'func') continue;
+        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name).warning;
+        if (w) this.log(`${obj.name}.o: warning: objtool: ${w}`);
+      }
+    };
     this.clock = new SimClock(this.km);
     this.global = new GlobalView(this.km);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));

@@ -29,7 +29,8 @@ import { Reg } from '../x86/registers';
 import { EventBody, RawEvent, hex } from './events';
 import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
-import { walkStack } from './stack-walk';
+import { OrcTables } from './orc-tables';
+import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
@@ -95,6 +96,8 @@ export class CpuHost {
   readonly pcpu: PercpuView;
   readonly global: GlobalView;
   readonly kallsyms: Kallsyms;
+  /** This CPU's copy of the ORC tables, for the consistency check's exact call chains. */
+  readonly orc: OrcTables;
   /** This CPU's simulated time, ns. Published to the per-CPU area at slice boundaries. */
   clock = 0;
   private readonly tasks: LocalTask[] = [];
@@ -119,6 +122,7 @@ export class CpuHost {
     this.pcpu = new PercpuView(this.km, opts.cpu);
     this.global = new GlobalView(this.km);
     this.kallsyms = new Kallsyms(this.km);
+    this.orc = new OrcTables(this.km, this.kallsyms);
     this.timeslice = opts.timeslice ?? 100_000;
     this.sites = new FtraceSites(this);
     this.x86 = new X86Cpu(this.km.u8, this.km.perms, {
@@ -294,8 +298,11 @@ export class CpuHost {
     this.emitTaskState(t, 'running');
   }
 
-  /** Takes the current task off the CPU, saving its frame where the stack walker can read it. */
-  private switchOut(state: TaskState, wakeNs = 0): void {
+  /**
+   * Takes the current task off the CPU, saving its frame where the stack walker can read it. `interrupted`:
+   * the switch comes from an interrupt (preemption), so the frame is pt_regs at an arbitrary instruction.
+   */
+  private switchOut(state: TaskState, wakeNs = 0, interrupted = false): void {
     const t = this.current;
     if (!t) return;
     if (t.ctx) {
@@ -306,10 +313,12 @@ export class CpuHost {
       t.view.set(TaskField.SavedRip, t.ctx.rip);
       t.view.set(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
       t.view.set(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
+      t.view.set(TaskField.PtRegs, interrupted ? 1 : 0);
     } else {
       t.view.set(TaskField.SavedRip, 0);
       t.view.set(TaskField.SavedRsp, t.view.get(TaskField.StackTop));
       t.view.set(TaskField.SavedRbp, 0);
+      t.view.set(TaskField.PtRegs, 0);
     }
     t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
     if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
@@ -340,7 +349,8 @@ export class CpuHost {
   private preempt(): void {
     this.sliceUsed = 0;
     const others = this.tasks.some((t) => t !== this.current && this.runnableAt(t, this.clock));
-    if (others) this.switchOut(TaskState.Runnable);
+    // The timer interrupt preempts the task wherever it is: its frame is pt_regs.
+    if (others) this.switchOut(TaskState.Runnable, 0, true);
   }
 
   private emitTaskState(t: LocalTask, state: string): void {
@@ -402,7 +412,8 @@ export class CpuHost {
         this.sites.int3(this.x86.rip);
         return;
       case Exit.Halt:
-        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, TICK_NS));
+        // The task waits for the next timer interrupt, which is where it will be switched in again.
+        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, TICK_NS), true);
         return;
       case Exit.Fault:
         this.oops(t);
@@ -538,19 +549,22 @@ export class CpuHost {
 
   /**
    * The current task's call chain at the entry of a traced function (inside the ftrace handler): the
-   * return addresses into its callers, innermost first, by the same frame-pointer walk the coordinator
-   * uses on sleeping tasks. Empty when no task runs here.
+   * return addresses into its callers, innermost first. The ground truth of the consistency check, so it
+   * is the ORC walk whatever the machine's reliable unwinder is: exact through frameless functions. (A
+   * function objtool could not follow ends the chain there: what is above it is not seen.) Empty when no
+   * task runs here.
    */
   callChain(tracedIp: number): number[] {
     const t = this.current;
     if (!t) return [];
-    const w = walkStack(this.km, {
-      rip: tracedIp,
+    const w = unwindOrc(this.km, this.orc, {
+      // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
+      rip: tracedIp + FTRACE_SITE_SIZE,
       rsp: this.x86.getRegNum(Reg.RSP),
       rbp: this.x86.getRegNum(Reg.RBP),
       stackBase: t.view.get(TaskField.StackBase),
       stackTop: t.view.get(TaskField.StackTop),
-      funcOffset: FTRACE_SITE_SIZE,
+      regs: false,
     });
     return w.frames.slice(1);
   }

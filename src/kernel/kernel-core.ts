@@ -13,12 +13,15 @@ import type { GlobalView, PercpuView } from '../mem/percpu';
 import type { EventBody } from './events';
 import type { KernelLoader } from './loader';
 import type { SimClock } from './sim-clock';
+import type { ReliableUnwinder } from './stack-walk';
 import type { TaskHandle } from './task-handle';
 
 export interface KernelCore {
   readonly km: KernelMemory;
   readonly kallsyms: Kallsyms;
   readonly loader: KernelLoader;
+  /** The machine's reliable stack unwinder (stack_trace_save_tsk_reliable()). */
+  readonly unwinder: ReliableUnwinder;
   readonly clock: SimClock;
   readonly global: GlobalView;
   readonly pcpus: readonly PercpuView[];

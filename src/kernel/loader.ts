@@ -91,6 +91,8 @@ export class KernelLoader {
   private textCursor: number;
   private dataCursor: number;
   readonly objects = new Map<string, LoadedObject>();
+  /** Called after an object is loaded and published (the machine runs objtool's checks there). */
+  onLoad?: (obj: LoadedObject) => void;
 
   constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {
     this.textCursor = km.layout.textBase;
@@ -187,6 +189,7 @@ export class KernelLoader {
     }
     const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd, uses, klpRelocs };
     this.objects.set(object, loaded);
+    this.onLoad?.(loaded);
     return loaded;
   }
 

@@ -12,7 +12,14 @@ import { KlpRecords } from './klp-records';
 import type { KlpFunc, KlpPatch } from './klp-types';
 
 /** Faults the stress tests inject (SPEC section 1). Each breaks one ordering rule of the kernel. */
-export type KlpFault = 'skip-rcu-sync' | 'skip-text-poke-bp' | 'early-free' | 'skip-stack-check' | 'early-transition-clear';
+export type KlpFault =
+  | 'skip-rcu-sync'
+  | 'skip-text-poke-bp'
+  | 'early-free'
+  | 'skip-stack-check'
+  | 'early-transition-clear'
+  /** The frame-pointer unwinder accepts a walk through an interrupt frame (the bug of issue 12). */
+  | 'trust-unreliable-stack';
 
 export interface KlpOptions {
   /** "livepatch: Remove Nop structures when unused" (the default); false gives the behaviour before it. */

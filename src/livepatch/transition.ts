@@ -96,7 +96,8 @@ function klpCheckStack(s: KlpState, frames: number[]): string | null {
 function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (t.view.get(TaskField.PatchState) === s.targetState) return true;
   let result = 'busy'; // 'ok', 'running', 'unreliable', 'busy', or the function the task sleeps in
-  const walk = walkTaskStack(s.m.km, s.m.kallsyms, t.view, (w) => {
+  const trustRegs = s.fault('trust-unreliable-stack');
+  const walk = walkTaskStack(s.m.unwinder, t.view, (w) => {
     if (!w.reliable && !s.fault('skip-stack-check')) {
       result = 'unreliable';
       return;
@@ -109,7 +110,7 @@ function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
     t.view.andNotFlags(TIF_PATCH_PENDING);
     t.view.set(TaskField.PatchState, s.targetState);
     result = 'ok';
-  });
+  }, { trustRegs });
   if (walk?.running) result = s.fault('skip-stack-check') ? forceSwitch(s, t) : 'running';
   const who = `${t.comm}:${t.pid}`;
   if (result === 'ok') {
@@ -290,7 +291,7 @@ export function klpBlockingTasks(s: KlpState): BlockingTask[] {
   return liveTasks(s)
     .filter((t) => t.view.get(TaskField.PatchState) !== s.targetState)
     .map((t) => {
-      const w = walkTaskStack(s.m.km, s.m.kallsyms, t.view);
+      const w = walkTaskStack(s.m.unwinder, t.view);
       const frames = !w ? ['(locked)'] : w.running ? ['(running)'] : w.frames.map((a) => s.m.kallsyms.format(a));
       return { pid: t.pid, comm: t.comm, frames };
     });

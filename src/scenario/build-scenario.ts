@@ -5,6 +5,7 @@
  * the semantic checks then still run over everything else, so one `check` lists every problem.
  */
 import { paramDefaultText, paramTypeOf } from '../kernel/module-params';
+import { DEFAULT_UNWINDER } from '../kernel/stack-walk';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
 import { FieldLocations } from './field-locations';
@@ -266,6 +267,7 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     cpus: parsed(top.cpus, r['cpus']) ?? DEFAULT_CPUS,
     seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
     nopRemoval: r['nop_removal'] !== false,
+    unwinder: r['unwinder'] === 'frame-pointer' ? 'frame-pointer' : DEFAULT_UNWINDER,
     functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
     proc,
     modules,

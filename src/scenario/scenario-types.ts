@@ -3,6 +3,7 @@
  * Every object carries the file position it came from, so a runtime failure can point at its YAML line
  * the same way `klpsim check` does.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import type { ParamType } from '../kernel/module-params';
 
 /** A place in a scenario file, 1-based. */
@@ -134,6 +135,8 @@ export interface Scenario {
   seed: number;
   /** `nop_removal: false` asks for the kernel before the seed, as `--no-nop-removal` does. */
   nopRemoval: boolean;
+  /** `unwinder:` the reliable stack unwinder the machine is built with. */
+  unwinder: Unwinder;
   /** vmlinux: functions and data symbols. */
   functions: CodeBlock[];
   /** /proc file name -> the function `cat` calls. */

@@ -123,6 +123,8 @@ export const ScenarioSchema = z
     seed: int().min(0).max(MAX_SEED).default(1),
     /** false: the scenario needs the kernel before "livepatch: Remove Nop structures when unused". */
     nop_removal: z.boolean().default(true),
+    /** The reliable stack unwinder (CONFIG_UNWINDER_ORC / CONFIG_UNWINDER_FRAME_POINTER), SPEC section 8. */
+    unwinder: z.enum(['orc', 'frame-pointer']).default('orc'),
     kernel: KernelSchema.optional(),
     modules: z.record(moduleName, ModuleSchema).optional(),
     tasks: z.array(TaskSchema).optional(),

@@ -10,6 +10,7 @@ import type { Observable } from 'rxjs';
 import { Machine } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
 import { isSchedulerChurn, type FaultEvent, type SimEvent, type ViolationEvent } from '../kernel/events';
+import type { Unwinder } from '../kernel/stack-walk';
 import { LoadError } from '../kernel/loader';
 import { Modules } from '../kernel/modules';
 import type { KlpFault } from '../livepatch/klp-state';
@@ -32,6 +33,10 @@ export interface SimulationOptions {
   /** false: the kernel before "livepatch: Remove Nop structures when unused". */
   nopRemoval?: boolean;
   verbose?: boolean;
+  /** Overrides the scenario's `unwinder:` (`--unwinder`). */
+  unwinder?: Unwinder;
+  /** Instructions a task runs before it is preempted (tests vary it to preempt at many points). */
+  timeslice?: number;
   faults?: KlpFault[];
   /** Transition retry period, ms of simulated time (the kernel's 1 s). */
   retryMs?: number;
@@ -113,6 +118,8 @@ export class Simulation {
       cpus: options.cpus ?? scenario.cpus,
       seed: options.seed ?? scenario.seed,
       deterministic: options.deterministic ?? false,
+      unwinder: options.unwinder ?? scenario.unwinder,
+      timeslice: options.timeslice,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {

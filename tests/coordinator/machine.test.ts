@@ -65,8 +65,8 @@ describe.each([
     await withMachine({ cpus: 2, deterministic }, KERNEL, async (m) => {
       const t = await m.spawn({ name: 'sleeper', cpu: 1, run: [{ kind: 'call', func: 'outer', args: [] }] });
       await m.waitFor(() => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1, 'the task to sleep in msleep');
-      let walk = walkTaskStack(m.km, m.kallsyms, t.view);
-      while (walk === null) walk = walkTaskStack(m.km, m.kallsyms, t.view);
+      let walk = walkTaskStack(m.unwinder, t.view);
+      while (walk === null) walk = walkTaskStack(m.unwinder, t.view);
       expect(walk.running).toBe(false);
       if (walk.running) return;
       expect(walk.reliable).toBe(true);
