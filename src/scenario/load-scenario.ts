@@ -4,8 +4,8 @@
  * message`, exit 2). A file with YAML syntax errors stops there: its data is not what the author wrote,
  * so further checks would only add noise.
  */
-import { readFileSync } from 'fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { formatBytes, ReadCappedError, readTextCapped } from '../util/read-capped';
+import { MAX_SCENARIO_BYTES } from './input-limits';
 import { buildScenario } from './build-scenario';
 import { SourcePositions } from './positions';
 import { ScenarioDiagnostic, ScenarioError } from './scenario-error';
@@ -13,6 +13,7 @@ import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
 import { IssueMapper } from './zod-issues';
+import { parseYaml } from './yaml-document';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
 function yamlMessage(message: string): string {
@@ -20,9 +21,13 @@ function yamlMessage(message: string): string {
 }
 
 export function parseScenario(text: string, file: string): Scenario {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (text.length > MAX_SCENARIO_BYTES) {
+    // A string from a library caller: counted in UTF-16 units, a file in bytes; either way far too large.
+    throw new ScenarioError([{ pos: { file, line: 1, col: 1 }, message: `scenario too large: more than ${formatBytes(MAX_SCENARIO_BYTES)} (the most klpsim reads)` }]);
+  }
+  const { doc, lineCounter, problems } = parseYaml(text);
   const positions = new SourcePositions(file, text, doc, lineCounter);
+  if (problems.length > 0) throw new ScenarioError(problems.map((p) => ({ pos: positions.at(p.offset), message: p.message })));
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({
@@ -32,16 +37,19 @@ export function parseScenario(text: string, file: string): Scenario {
       })),
     );
   }
-  const raw: unknown = doc.toJS();
-  const diagnostics: ScenarioDiagnostic[] = [];
+  // Aliases are bounded by parseYaml (MAX_ALIAS_NODES); yaml's own heuristic would refuse some files
+  // that are within it, and with an error that has no position.
+  const raw: unknown = doc.toJS({ maxAliasCount: -1 });
+  // concat, not push(...): a large file can have more problems than a call can take arguments.
+  let diagnostics: ScenarioDiagnostic[] = [];
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
     const mapper = new IssueMapper(positions, raw);
     mapper.add(result.error.issues);
-    diagnostics.push(...mapper.diagnostics);
+    diagnostics = diagnostics.concat(mapper.diagnostics);
   }
   const built = buildScenario(raw, file, positions);
-  diagnostics.push(...built.diagnostics, ...validateScenario(built.scenario, built.blocks, built.fields));
+  diagnostics = diagnostics.concat(built.diagnostics, validateScenario(built.scenario, built.blocks, built.fields));
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);
   return built.scenario;
 }
@@ -49,11 +57,10 @@ export function parseScenario(text: string, file: string): Scenario {
 export function loadScenarioFile(path: string): Scenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextCapped(path, MAX_SCENARIO_BYTES, 'scenario');
   } catch (e) {
-    // Not `instanceof Error`: errors from Node's fs may come from another realm (e.g. under jest).
-    const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
-    throw new ScenarioError([{ pos: { file: path, line: 1, col: 1 }, message: `cannot read file: ${message}` }]);
+    if (!(e instanceof ReadCappedError)) throw e;
+    throw new ScenarioError([{ pos: { file: path, line: 1, col: 1 }, message: e.message }]);
   }
   return parseScenario(text, path);
 }
