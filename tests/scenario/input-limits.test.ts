@@ -6,6 +6,7 @@ import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../cli/run-cli';
+import { readRecording } from '../../src/serve/replay-reader';
 
 const dir = mkdtempSync(join(tmpdir(), 'klpsim-limits-'));
 const file = (name: string, text: string): string => {
@@ -36,6 +37,10 @@ describe('input size (item 6)', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`${p}:1:1: scenario too large: more than 16 MiB (the most klpsim reads)\n`);
   });
+
+  it('`serve --replay` reads a recording the same way', () => {
+    expect(() => readRecording('/dev/zero')).toThrow(/^\/dev\/zero:1:1: recording too large: more than 256 MiB \(the most klpsim reads\)$/);
+  }, 20_000);
 
   it('says a directory is one', async () => {
     const r = await check(dir);
