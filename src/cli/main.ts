@@ -12,6 +12,7 @@ import { stressCommand, StressCliOptions, StressUsageError } from './stress-comm
 import { serveCommand } from '../serve/serve-command';
 import { runBench } from '../../bench/run';
 import { SimError } from '../coordinator/machine';
+import { exitQuietlyOnClosedOutput } from './closed-output';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -177,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedOutput();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
