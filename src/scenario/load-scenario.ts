@@ -12,6 +12,7 @@ import { ScenarioDiagnostic, ScenarioError } from './scenario-error';
 import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
+import { checkMachineFit } from './machine-fit';
 import { IssueMapper } from './zod-issues';
 import { parseYaml } from './yaml-document';
 
@@ -49,7 +50,11 @@ export function parseScenario(text: string, file: string): Scenario {
     diagnostics = diagnostics.concat(mapper.diagnostics);
   }
   const built = buildScenario(raw, file, positions);
-  diagnostics = diagnostics.concat(built.diagnostics, validateScenario(built.scenario, built.blocks, built.fields));
+  diagnostics = diagnostics.concat(
+    built.diagnostics,
+    validateScenario(built.scenario, built.blocks, built.fields),
+    checkMachineFit(built.scenario, built.blocks, (m, k) => built.fields.pos(m, `param:${k}`, m.pos)),
+  );
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);
   return built.scenario;
 }

@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, LineCounter, Node, Scalar, isMap, isPair, isScalar } from 'yaml';
+import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
@@ -55,8 +55,35 @@ export class SourcePositions {
 
   /** The node at `path`, or undefined (missing key, or a path through a scalar). */
   node(path: Path): Node | undefined {
-    const n: unknown = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    let n: unknown = this.doc.contents;
+    for (const seg of path) {
+      if (isMap(n)) n = this.pairOf(n, seg)?.value;
+      else if (isSeq(n)) n = typeof seg === 'number' || /^\d+$/.test(seg) ? n.items[Number(seg)] : undefined;
+      else return undefined;
+    }
     return hasRange(n) ? n : undefined;
+  }
+
+  /**
+   * Each map's pairs by key, made on first use: doc.getIn() and a scan of the items are linear per
+   * lookup, and the checks look up every key of a map (quadratic: 100 000 functions took minutes).
+   * The first pair of a key wins, as in yaml's own lookups.
+   */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pairOf(map: YAMLMap, seg: PathSegment): Pair | undefined {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isPair(pair)) continue;
+        const key: unknown = pair.key;
+        const name = isScalar(key) ? String(key.value) : undefined;
+        if (name !== undefined && !index.has(name)) index.set(name, pair);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index.get(String(seg));
   }
 
   /** Where the node at `path` starts, or its nearest existing ancestor (a missing key: its parent). */
@@ -73,12 +100,8 @@ export class SourcePositions {
     const last = path[path.length - 1];
     const parent = this.node(path.slice(0, -1));
     if (last !== undefined && isMap(parent)) {
-      for (const pair of parent.items) {
-        if (!isPair(pair)) continue;
-        const key: unknown = pair.key;
-        const name = isScalar(key) ? String(key.value) : key;
-        if (name === String(last) && hasRange(key)) return this.at(key.range[0]);
-      }
+      const key: unknown = this.pairOf(parent, last)?.key;
+      if (hasRange(key)) return this.at(key.range[0]);
     }
     return this.nodePos(path);
   }
