@@ -15,6 +15,7 @@ import { SimError } from '../coordinator/machine';
 import { countOption, cpusOption, intOption, jobsOption, portOption, seedOption } from './options';
 import { MAX_STRESS_TASKS } from './stress-command';
 import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
+import { exitQuietlyOnClosedOutput } from './closed-output';
 
 /** `--unwinder`: one of the machine's reliable unwinders (SPEC section 8). */
 const unwinderArg = (v: string): Unwinder => {
@@ -181,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedOutput();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

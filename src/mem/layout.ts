@@ -37,11 +37,16 @@ export interface MachineConfig {
  */
 export const MAX_CPUS = 64;
 
+/**
+ * Text and data are sized for a scenario of about 100 000 small functions (a vmlinux's worth of
+ * symbols): sizes are address space, not memory, until the loader writes there (a SharedArrayBuffer's
+ * pages are zero-filled on first touch).
+ */
 export const DEFAULT_MACHINE: MachineConfig = {
   cpus: 4,
   maxTasks: 256,
-  textSize: 4 << 20,
-  dataSize: 2 << 20,
+  textSize: 16 << 20,
+  dataSize: 8 << 20,
   ftraceSize: 1 << 20,
 };
 
@@ -56,7 +61,8 @@ export const THREAD_SIZE = 16 * 1024;
 export const STACK_SLOT = THREAD_SIZE + PAGE_SIZE;
 
 export const KSYM_RECORD = 128;
-export const MAX_KSYMS = 8192;
+/** Records of the kallsyms table (record 0 is its header): a vmlinux has about 100 000 symbols. */
+export const MAX_KSYMS = 131072;
 export const TASK_STRUCT_SIZE = 256;
 export const PERCPU_SIZE = 256;
 

@@ -4,15 +4,17 @@
  * message`, exit 2). A file with YAML syntax errors stops there: its data is not what the author wrote,
  * so further checks would only add noise.
  */
-import { readFileSync } from 'fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { formatBytes, ReadCappedError, readTextCapped } from '../util/read-capped';
+import { MAX_SCENARIO_BYTES } from './input-limits';
 import { buildScenario } from './build-scenario';
 import { SourcePositions } from './positions';
 import { ScenarioDiagnostic, ScenarioError } from './scenario-error';
 import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
+import { checkMachineFit } from './machine-fit';
 import { IssueMapper } from './zod-issues';
+import { parseYaml } from './yaml-document';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
 function yamlMessage(message: string): string {
@@ -26,10 +28,13 @@ export interface ParseOptions {
 }
 
 export function parseScenario(text: string, file: string, options: ParseOptions = {}): Scenario {
-  const lineCounter = new LineCounter();
-  // merge: YAML 1.1's `<<` merge keys, which YAML users expect (positions.ts finds merged entries)
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true });
+  if (text.length > MAX_SCENARIO_BYTES) {
+    // A string from a library caller: counted in UTF-16 units, a file in bytes; either way far too large.
+    throw new ScenarioError([{ pos: { file, line: 1, col: 1 }, message: `scenario too large: more than ${formatBytes(MAX_SCENARIO_BYTES)} (the most klpsim reads)` }]);
+  }
+  const { doc, lineCounter, problems } = parseYaml(text);
   const positions = new SourcePositions(file, text, doc, lineCounter);
+  if (problems.length > 0) throw new ScenarioError(problems.map((p) => ({ pos: positions.at(p.offset), message: p.message })));
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({
@@ -39,16 +44,23 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
       })),
     );
   }
-  const raw: unknown = doc.toJS();
-  const diagnostics: ScenarioDiagnostic[] = [];
+  // Aliases are bounded by parseYaml (MAX_ALIAS_NODES); yaml's own heuristic would refuse some files
+  // that are within it, and with an error that has no position.
+  const raw: unknown = doc.toJS({ maxAliasCount: -1 });
+  // concat, not push(...): a large file can have more problems than a call can take arguments.
+  let diagnostics: ScenarioDiagnostic[] = [];
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
     const mapper = new IssueMapper(positions, raw);
     mapper.add(result.error.issues);
-    diagnostics.push(...mapper.diagnostics);
+    diagnostics = diagnostics.concat(mapper.diagnostics);
   }
   const built = buildScenario(raw, file, positions);
-  diagnostics.push(...built.diagnostics, ...validateScenario(built.scenario, built.blocks, built.fields, options.cpus));
+  diagnostics = diagnostics.concat(
+    built.diagnostics,
+    validateScenario(built.scenario, built.blocks, built.fields, options.cpus),
+    checkMachineFit(built.scenario, built.blocks, (m, k) => built.fields.pos(m, `param:${k}`, m.pos)),
+  );
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);
   return built.scenario;
 }
@@ -56,11 +68,10 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
 export function loadScenarioFile(path: string, options: ParseOptions = {}): Scenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextCapped(path, MAX_SCENARIO_BYTES, 'scenario');
   } catch (e) {
-    // Not `instanceof Error`: errors from Node's fs may come from another realm (e.g. under jest).
-    const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
-    throw new ScenarioError([{ pos: { file: path, line: 1, col: 1 }, message: `cannot read file: ${message}` }]);
+    if (!(e instanceof ReadCappedError)) throw e;
+    throw new ScenarioError([{ pos: { file: path, line: 1, col: 1 }, message: e.message }]);
   }
   return parseScenario(text, path, options);
 }

@@ -72,13 +72,34 @@ export class SourcePositions {
   }
 
   /**
+   * Each map's own pairs by key (merge keys aside), made on first use: doc.getIn() and a scan of the items
+   * are linear per lookup, and the checks look up every key of a map (quadratic: 100 000 functions took
+   * minutes). The first pair of a key wins, as in yaml's own lookups.
+   */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private ownPair(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isPair(pair) || isMergeKey(pair.key)) continue;
+        const name = keyName(pair.key);
+        if (typeof name === 'string' && !index.has(name)) index.set(name, pair);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index.get(key);
+  }
+
+  /**
    * The entry for `key` in a mapping as the loaded data has it: its own key first, then the mappings it
    * merges (`<<: *a`, `<<: [*a, *b]`, earlier ones first), so a value that came from a merge is found
    * where it is written.
    */
-  private pairOf(map: YAMLMap, key: string, depth = 0): Pair | undefined {
-    for (const pair of map.items) if (isPair(pair) && !isMergeKey(pair.key) && keyName(pair.key) === key) return pair;
-    if (depth >= MAX_MERGE_DEPTH) return undefined;
+  private pairOf(map: YAMLMap, key: PathSegment, depth = 0): Pair | undefined {
+    const own = this.ownPair(map, String(key));
+    if (own || depth >= MAX_MERGE_DEPTH) return own;
     for (const pair of map.items) {
       if (!isPair(pair) || !isMergeKey(pair.key)) continue;
       const from = this.deref(pair.value);
@@ -95,8 +116,8 @@ export class SourcePositions {
     let n: unknown = this.doc.contents;
     for (const seg of path) {
       n = this.deref(n);
-      if (isMap(n)) n = this.pairOf(n, String(seg))?.value;
-      else if (isSeq(n) && typeof seg === 'number') n = n.items[seg];
+      if (isMap(n)) n = this.pairOf(n, seg)?.value;
+      else if (isSeq(n)) n = typeof seg === 'number' || /^\d+$/.test(seg) ? n.items[Number(seg)] : undefined;
       else return undefined;
     }
     n = this.deref(n);
@@ -117,7 +138,7 @@ export class SourcePositions {
     const last = path[path.length - 1];
     const parent = this.node(path.slice(0, -1));
     if (last !== undefined && isMap(parent)) {
-      const key: unknown = this.pairOf(parent, String(last))?.key;
+      const key: unknown = this.pairOf(parent, last)?.key;
       if (hasRange(key)) return this.at(key.range[0]);
     }
     return this.nodePos(path);
