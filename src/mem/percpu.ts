@@ -94,6 +94,11 @@ export const enum GlobalField {
   ClockEpoch = 12,
   /** klp_target_state: written by the coordinator before TIF_PATCH_PENDING is set (see transition.ts). */
   KlpTargetState = 13,
+  /**
+   * Task requests posted (Atomics.add by a CPU after it stored REQ_POSTED in the task struct): the
+   * coordinator scans the task structs only when this moved since its last look.
+   */
+  TaskRequests = 14,
 }
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;

@@ -38,7 +38,26 @@ export const enum TaskField {
   Passes = 14,
   /** Non-zero while the task is inside a `call:` action (its stack holds kernel frames). */
   InCall = 15,
+  /**
+   * A request of the task to the coordinator (start_task / stop_task, or a charp `${param}`), see
+   * src/kernel/task-request.ts: ReqState is stored last by the CPU (REQ_POSTED) and by the coordinator
+   * when it takes the request (REQ_TAKEN); ReqAction and ReqClock are written by the CPU before it.
+   */
+  ReqState = 16,
+  /** The index in the task's run list of the action that made the request. */
+  ReqAction = 17,
+  /** Int64 at words 18-19: the requesting CPU's clock when it posted (the time the request is served at). */
+  ReqClock = 18,
+  /**
+   * Int64 at words 20-21: when the task ended. Written by its CPU before the store of Dead, so whoever
+   * sees Dead (a task waiting in stop_task on another CPU) reads the time it has to wake at.
+   */
+  ExitNs = 20,
 }
+
+export const REQ_NONE = 0;
+export const REQ_POSTED = 1;
+export const REQ_TAKEN = 2;
 
 export const enum TaskState {
   Unused = 0,
