@@ -16,6 +16,7 @@ import type { KlpFault } from '../livepatch/klp-state';
 import { Livepatch } from '../livepatch/livepatch';
 import { describeBlockingTask } from '../livepatch/transition';
 import { toTaskActions } from './actions';
+import { taskRequestHandler } from './task-requests';
 import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
 import { ScenarioError } from './scenario-error';
@@ -60,6 +61,8 @@ const WAIT_STEP_MS = 10;
 
 export class Simulation {
   private readonly recent: SimEvent[] = [];
+  /** Actions that failed at run time (a value that does not fit, a function not loaded), at their place. */
+  private readonly actionFailures: StepFailure[] = [];
   private count = 0;
   private tasksStarted = false;
 
@@ -74,6 +77,11 @@ export class Simulation {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
       else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
+      else if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) {
+        const prefix = `${e.pos.file}:${e.pos.line}:${e.pos.col}: `;
+        const message = String(e.message);
+        this.actionFailures.push({ pos: e.pos, message: message.startsWith(prefix) ? message.slice(prefix.length) : message, recent: [...this.recent] });
+      }
       this.recent.push(e);
       if (this.recent.length > RECENT) this.recent.shift();
     });
@@ -105,6 +113,7 @@ export class Simulation {
       faults: new Set(options.faults ?? []),
     });
     const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    m.taskRequests = taskRequestHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
@@ -124,7 +133,7 @@ export class Simulation {
     for (const t of this.scenario.tasks) {
       const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
       for (const name of names) {
-        const h = await this.machine.spawn({ name, run: toTaskActions(t.run), cpu: t.cpu });
+        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu });
         this.ctx.taskPids.set(name, h.pid);
       }
     }
@@ -152,6 +161,7 @@ export class Simulation {
         const problems = await this.step(step);
         for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
       }
+      failures.push(...this.actionFailures);
       const violations = this.machine.violations();
       return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, events: this.count };
     } finally {
@@ -189,6 +199,9 @@ export class Simulation {
     await this.machine.dispose();
   }
 }
+
+const isPos = (p: unknown): p is Pos =>
+  typeof p === 'object' && p !== null && typeof (p as Pos).file === 'string' && typeof (p as Pos).line === 'number' && typeof (p as Pos).col === 'number';
 
 /** Loads an object's code; a link error becomes a ScenarioError at the offending line of the file. */
 function loadObject(m: Machine, object: string, blocks: CodeBlock[]): void {
