@@ -51,6 +51,8 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
       '10.00 parent: child stopped',
       '10.00 grandchild: once',
     ]);
+    // napper sleeps in msleep(500) from 0 ms; stop_task at 20 ms waits for it to return and end.
+    expect(lines.filter((l) => /stopper|late/.test(l))).toEqual(['500.00 stopper: napper stopped', '900.00 late: tick', '1800.00 late: tick']);
     // test_klp_callbacks_busy's work item, its work function as a run list: it logs from the list.
     expect(lines.filter((l) => l.includes('test_klp_callbacks_busy'))).toEqual([
       '50.00 test_klp_callbacks_busy: test_klp_callbacks_busy_init',
