@@ -17,6 +17,7 @@ import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/
 import {
   REQ_NONE,
   REQ_POSTED,
+  REQ_WAIT_EXIT,
   TASK_STATE_NAMES,
   TaskField,
   TaskState,
@@ -198,7 +199,9 @@ export class CpuHost {
         continue;
       }
       const cpu = b.view.get(TaskField.Cpu);
-      const other = cpu !== this.cpu && cpu >= 0 && cpu < this.km.layout.config.cpus ? Number(this.pcpuOf(cpu).get64(PcpuField.Horizon)) : NEVER_NUM;
+      // Not behind a task that itself waits in stop_task: a cycle of them would hold time for ever.
+      const follow = cpu !== this.cpu && cpu >= 0 && cpu < this.km.layout.config.cpus && b.view.get(TaskField.ReqState) !== REQ_WAIT_EXIT;
+      const other = follow ? Number(this.pcpuOf(cpu).get64(PcpuField.Horizon)) : NEVER_NUM;
       if (!this.settle(t)) bound = Math.min(bound, other);
     }
     return Math.min(this.nextWake(), bound);
@@ -228,6 +231,7 @@ export class CpuHost {
     if (b.kind === 'request' || !taskEnded(b.view, b.pid)) return false;
     const at = b.view.get(TaskField.Pid) === b.pid ? Number(b.view.get64(TaskField.ExitNs)) : this.clock;
     t.block = null;
+    t.view.set(TaskField.ReqState, REQ_NONE);
     t.view.lock();
     t.view.wakeNs = BigInt(at);
     t.view.unlock();
@@ -593,6 +597,7 @@ export class CpuHost {
         const view = new TaskView(this.km, w.slot);
         if (taskEnded(view, w.pid)) return;
         t.block = { kind: 'exit', view, pid: w.pid };
+        t.view.set(TaskField.ReqState, REQ_WAIT_EXIT);
         this.switchOut(TaskState.Sleeping, NEVER_NUM);
         return;
       }

@@ -41,7 +41,8 @@ export const enum TaskField {
   /**
    * A request of the task to the coordinator (start_task / stop_task, or a charp `${param}`), see
    * src/kernel/task-request.ts: ReqState is stored last by the CPU (REQ_POSTED) and by the coordinator
-   * when it takes the request (REQ_TAKEN); ReqAction and ReqClock are written by the CPU before it.
+   * when it takes the request (REQ_TAKEN); ReqAction and ReqClock are written by the CPU before it. The
+   * CPU stores REQ_WAIT_EXIT while the task waits in stop_task, and REQ_NONE when it runs again.
    */
   ReqState = 16,
   /** The index in the task's run list of the action that made the request. */
@@ -58,6 +59,12 @@ export const enum TaskField {
 export const REQ_NONE = 0;
 export const REQ_POSTED = 1;
 export const REQ_TAKEN = 2;
+/**
+ * Not a request: the task waits in stop_task for another task to end (stored by its own CPU). A task that
+ * waits for a waiting task does not follow that task's CPU (cpu-host.ts horizon()), so two tasks stopping
+ * each other hang as they would in the kernel, without holding simulated time back.
+ */
+export const REQ_WAIT_EXIT = 3;
 
 export const enum TaskState {
   Unused = 0,

@@ -97,6 +97,12 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
     expect(result.events).toBeGreaterThan(1_000);
     expect(result.events).toBeLessThan(10_000);
   }, 60_000);
+
+  it('two tasks stopping each other hang as in the kernel, but simulated time goes on and the run ends', async () => {
+    const { result, log } = await runScenario(fixture('mutual-stop.yaml'), { deterministic });
+    expect(result.exitCode).toBe(0);
+    expect(log).toEqual(['% echo done > /dev/kmsg', 'done']);
+  }, 30_000);
 });
 
 describe('klpsim check and task actions', () => {
