@@ -34,7 +34,7 @@ import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services
 import { FtraceSites } from './ftrace-sites';
 import { walkStack } from './stack-walk';
 import { NEVER, NS_PER_INSN } from './sim-clock';
-import { ActionPos, formatPos, ParamRef, TASK_PASS_NS, TaskAction, TaskSpec, TaskValue } from './task-program';
+import { ActionPos, ParamRef, TASK_PASS_NS, TaskAction, TaskSpec, TaskValue } from './task-program';
 import { needsCoordinator, TaskReply } from './task-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines } from './oops';
@@ -615,7 +615,7 @@ export class CpuHost {
     const text = `task ${t.spec.comm} (pid ${t.spec.pid}): ${message}; the task is ended`;
     this.log(`klpsim: ${text}`);
     this.global.add(GlobalField.Violations, 1);
-    this.emit({ type: 'violation', check: 'action', message: `${formatPos(pos)}${text}`, pid: t.spec.pid, ...(pos ? { pos } : {}) });
+    this.emit({ type: 'violation', check: 'action', message: text, pid: t.spec.pid, ...(pos ? { pos } : {}) });
     t.ctx = null;
     this.switchOut(TaskState.Dead);
   }

@@ -30,8 +30,6 @@ export interface ActionPos {
   col: number;
 }
 
-export const formatPos = (p: ActionPos | undefined): string => (p ? `${p.file}:${p.line}:${p.col}: ` : '');
-
 /** An integer, or a parameter read when the action runs. */
 export type TaskValue = number | ParamRef;
 

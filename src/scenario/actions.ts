@@ -98,7 +98,7 @@ export async function callOnCpu(ctx: SimContext, func: string, args: number[], c
 
 /** A run-time error of an action, at `pos`: the run fails (exit 1), the action is skipped. */
 function actionError(ctx: SimContext, message: string, pos: Pos): void {
-  ctx.m.violation('action', `${pos.file}:${pos.line}:${pos.col}: ${message}`, pos);
+  ctx.m.violation('action', message, pos);
 }
 
 function actionNumber(ctx: SimContext, v: ActionValue, scope: ActionScope, pos: Pos): number | null {

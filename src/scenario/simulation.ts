@@ -77,11 +77,7 @@ export class Simulation {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
       else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
-      else if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) {
-        const prefix = `${e.pos.file}:${e.pos.line}:${e.pos.col}: `;
-        const message = String(e.message);
-        this.actionFailures.push({ pos: e.pos, message: message.startsWith(prefix) ? message.slice(prefix.length) : message, recent: [...this.recent] });
-      }
+      else if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) this.actionFailures.push({ pos: e.pos, message: e.message, recent: [...this.recent] });
       this.recent.push(e);
       if (this.recent.length > RECENT) this.recent.shift();
     });
