@@ -82,7 +82,8 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
     ]);
     expect(result.exitCode).toBe(1);
     expect(result.failures.map((f) => `${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}`)).toEqual([
-      `${posOf('param-values.yaml', '${label}')}: task bad_worker (pid 3): \${label} is 'soon', not an integer; the task is ended`,
+      `${posOf('param-values.yaml', '${label}" ]')}: \${label} is 'soon', not an integer`,
+      `${posOf('param-values.yaml', '${label}" }')}: task bad_worker (pid 3): \${label} is 'soon', not an integer; the task is ended`,
     ]);
   }, 60_000);
 
