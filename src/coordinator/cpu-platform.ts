@@ -7,11 +7,14 @@
  * worker CPUs are polled.
  */
 import type { TaskSpec } from '../kernel/task-program';
+import type { TaskReply } from '../kernel/task-request';
 
 export interface CpuPlatform {
   readonly cpus: number;
   start(): Promise<void>;
   addTask(cpu: number, spec: TaskSpec, startNs: number): Promise<void>;
+  /** Hands a task its request's answer (src/kernel/task-request.ts); synchronous in lockstep. */
+  replyTask(cpu: number, pid: number, reply: TaskReply): void;
   /**
    * Resolves true once `pred()` holds, false when `timeoutMs` of real time passed first (or, in lockstep
    * mode, when no CPU can make progress any more). `relaxed` waits (simulated time passing) may notice

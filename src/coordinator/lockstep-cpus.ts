@@ -10,6 +10,7 @@ import { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { RawEvent } from '../kernel/events';
 import { NEVER, WINDOW_NS } from '../kernel/sim-clock';
 import type { TaskSpec } from '../kernel/task-program';
+import type { TaskReply } from '../kernel/task-request';
 import { Prng } from '../util/prng';
 import type { CpuPlatform } from './cpu-platform';
 
@@ -107,8 +108,16 @@ export class LockstepCpus implements CpuPlatform {
     h.advanceTo(best);
     const room = Math.max(1, coord + WINDOW - h.clock);
     h.runSlice(Math.min(room, this.prng.int(MIN_SLICE, MAX_SLICE)));
-    h.pcpu.set64(PcpuField.Horizon, BigInt(h.hasRunnable() ? h.clock : Math.min(h.nextWake(), NEVER_NUM)));
+    h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
+    // A CPU whose task waits for a task on this one follows this one's horizon (cpu-host.ts horizon()).
+    for (const o of this.hosts) if (o !== h && o.hasBlocked()) o.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(o.horizon(), NEVER_NUM)));
     return true;
+  }
+
+  replyTask(cpu: number, pid: number, reply: TaskReply): void {
+    const h = this.hosts[cpu];
+    h.replyTask(pid, reply);
+    h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
   }
 
   async stop(): Promise<void> {

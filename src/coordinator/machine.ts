@@ -14,14 +14,15 @@ import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
-import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
+import { REQ_POSTED, REQ_TAKEN, taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
 import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
-import type { TaskAction, TaskSpec } from '../kernel/task-program';
+import type { ActionPos, TaskAction, TaskSpec } from '../kernel/task-program';
+import type { TaskReply } from '../kernel/task-request';
 import type { KernelCore } from '../kernel/kernel-core';
 import type { TaskHandle } from '../kernel/task-handle';
 import type { CpuPlatform } from './cpu-platform';
@@ -49,6 +50,13 @@ export interface SpawnRequest {
   once?: boolean;
   capture?: boolean;
 }
+
+/**
+ * Serves a task's request (src/kernel/task-request.ts): `from` asks for `action` at simulated time `atNs`.
+ * Synchronous, so a lockstep run stays a function of its seed; `ready`, if given, is awaited (on worker
+ * threads) before the task gets its answer — e.g. until a new task has reached its CPU.
+ */
+export type TaskRequestHandler = (from: TaskHandle, action: TaskAction, atNs: number) => { reply: TaskReply; ready?: Promise<void> };
 
 export class SimError extends Error {
   constructor(message: string) {
@@ -84,6 +92,11 @@ export class Machine implements KernelCore {
   readonly errors: Error[] = [];
   /** Set by abort(): every wait of the coordinator ends at once and rethrows it. */
   private aborted: Error | null = null;
+  /** Who serves tasks' requests (the scenario runner); without one, a request is answered with an error. */
+  taskRequests: TaskRequestHandler | null = null;
+  private requestsSeen = 0;
+  /** The run list of every task whose slot is still its own, by pid (requests name an action in it). */
+  private readonly specs = new Map<number, TaskSpec>();
 
   private constructor(readonly config: MachineConfig, readonly options: MachineOptions) {
     this.km = KernelMemory.create(config);
@@ -161,10 +174,10 @@ export class Machine implements KernelCore {
     this.emit({ type: 'log', text });
   }
 
-  /** An invariant found broken by the coordinator (a checker) rather than by a CPU. */
-  violation(check: string, message: string): void {
+  /** An invariant found broken by the coordinator (a checker) rather than by a CPU; `pos`: the scenario's place. */
+  violation(check: string, message: string, pos?: ActionPos): void {
     this.global.add(GlobalField.Violations, 1);
-    this.emit({ type: 'violation', check, message });
+    this.emit({ type: 'violation', check, message, ...(pos ? { pos } : {}) });
   }
 
   /**
@@ -225,7 +238,7 @@ export class Machine implements KernelCore {
     const target = BigInt(ns);
     this.global.coordHorizon = target;
     this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(() => this.aborted !== null || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()), realTimeoutMs, true);
+    const ok = await this.platform.waitUntil(() => this.pollRequests() || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()), realTimeoutMs, true);
     this.throwIfAborted();
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
@@ -243,7 +256,7 @@ export class Machine implements KernelCore {
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
     let ok: boolean;
     try {
-      ok = await this.platform.waitUntil(() => this.aborted !== null || pred(), timeoutMs, false, () => this.followCpus(pred));
+      ok = await this.platform.waitUntil(() => this.pollRequests() || pred(), timeoutMs, false, () => this.followCpus(pred));
     } finally {
       this.now = Math.max(this.now, Number(this.global.coordHorizon));
       this.global.coordHorizon = BigInt(this.now);
@@ -251,6 +264,40 @@ export class Machine implements KernelCore {
     }
     this.throwIfAborted();
     if (!ok) throw new SimError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /**
+   * Serves the tasks' requests (src/kernel/task-request.ts) from inside every wait: waits are where
+   * simulated time moves, and a task with an open request holds it, so each is served at its time.
+   * Returns whether the machine was aborted (the waits' own first condition).
+   */
+  private pollRequests(): boolean {
+    if (this.aborted) return true;
+    const n = this.global.get(GlobalField.TaskRequests);
+    if (n === this.requestsSeen) return false;
+    this.requestsSeen = n;
+    for (const h of this.tasks) {
+      if (!h || h.view.get(TaskField.Pid) !== h.pid || h.view.get(TaskField.ReqState) !== REQ_POSTED) continue;
+      h.view.set(TaskField.ReqState, REQ_TAKEN);
+      this.serveRequest(h);
+    }
+    return this.aborted !== null;
+  }
+
+  private serveRequest(h: TaskHandle): void {
+    const action = this.specs.get(h.pid)?.run[h.view.get(TaskField.ReqAction)];
+    const at = Number(h.view.get64(TaskField.ReqClock));
+    let out: ReturnType<TaskRequestHandler>;
+    try {
+      out = action && this.taskRequests ? this.taskRequests(h, action, at) : { reply: { error: 'nothing serves task requests on this machine' } };
+    } catch (e) {
+      // A request the machine cannot grant (no free task slot) ends the run, as it does from a step.
+      this.abort(e instanceof Error ? e : new SimError(String(e)));
+      return;
+    }
+    const deliver = (): void => this.platform.replyTask(h.cpu, h.pid, out.reply);
+    if (out.ready && !this.lockstep) out.ready.then(deliver, (e: unknown) => this.abort(e instanceof Error ? e : new SimError(String(e))));
+    else deliver();
   }
 
   /**
@@ -296,6 +343,17 @@ export class Machine implements KernelCore {
   }
 
   async spawn(req: SpawnRequest): Promise<TaskHandle> {
+    const { handle, added } = this.createTask(req, this.now);
+    await added;
+    this.clock.bumpEpoch();
+    return handle;
+  }
+
+  /**
+   * spawn()'s synchronous part: the task exists when this returns; `added` resolves once its CPU has it
+   * (at once in lockstep, where the CPUs are on this thread). `startNs`: the simulated time it starts at.
+   */
+  createTask(req: SpawnRequest, startNs: number): { handle: TaskHandle; added: Promise<void> } {
     const cpu = req.cpu ?? this.nextCpu % this.cpus;
     if (cpu < 0 || cpu >= this.cpus) throw new SimError(`task ${req.name}: no CPU ${cpu} (the machine has ${this.cpus})`);
     const slot = this.freeSlot(req.name);
@@ -322,25 +380,38 @@ export class Machine implements KernelCore {
     view.comm = req.name;
     view.set(TaskField.State, TaskState.Runnable);
     const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
+    const previous = this.tasks[slot];
+    if (previous) this.specs.delete(previous.pid);
     this.tasks[slot] = handle;
     const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, capture: req.capture };
-    await this.platform.addTask(cpu, spec, this.now);
+    this.specs.set(pid, spec);
+    const added = this.platform.addTask(cpu, spec, startNs);
     this.clock.bumpEpoch();
-    return handle;
+    return { handle, added };
   }
 
   /** kthread_stop(): the task finishes the pass it is in, then ends. */
   async stopTask(pid: number): Promise<void> {
+    const t = this.requestStop(pid, this.now);
+    if (!t) return;
+    await this.waitFor(() => taskEnded(t.view, t.pid), `task ${t.comm} (pid ${pid}) to stop`, 30_000);
+  }
+
+  /**
+   * kthread_stop()'s first half: asks the task to stop (at simulated time `atNs`) and returns it, or null
+   * when it has ended already. The caller waits for its end.
+   */
+  requestStop(pid: number, atNs: number): TaskHandle | null {
     const t = this.tasks.find((x) => x.pid === pid);
-    if (!t || taskEnded(t.view, t.pid)) return;
+    if (!t || taskEnded(t.view, t.pid)) return null;
     t.view.orFlags(TIF_SHOULD_STOP);
     // wake_up_process(): a thread sleeping between passes wakes now to notice; one inside msleep() keeps
     // sleeping its whole time (msleep loops until its timeout has passed), and kthread_stop() waits.
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0 && Number(t.view.wakeNs) > this.now) {
-      t.view.wakeNs = BigInt(this.now);
+    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0 && Number(t.view.wakeNs) > atNs) {
+      t.view.wakeNs = BigInt(atNs);
     }
     this.clock.bumpEpoch();
-    await this.waitFor(() => taskEnded(t.view, t.pid), `task ${t.comm} (pid ${pid}) to stop`, 30_000);
+    return t;
   }
 
   // --- code patching ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import type { CpuThread, CpuThreadInit } from '../kernel/cpu-thread';
 import type { RawEvent } from '../kernel/events';
 import type { TaskSpec } from '../kernel/task-program';
+import type { TaskReply } from '../kernel/task-request';
 import type { CpuPlatform } from './cpu-platform';
 import { workerEntry } from './worker-entry';
 
@@ -106,6 +107,11 @@ export class WorkerCpus implements CpuPlatform {
     while (this.pcpus.some((p, i) => p.get(PcpuField.EventsPosted) > this.received[i]) && performance.now() < deadline) {
       await new Promise<void>((r) => setImmediate(r));
     }
+  }
+
+  replyTask(cpu: number, pid: number, reply: TaskReply): void {
+    // Not awaited: the coordinator goes on; the CPU takes the answer at its next turn of its event loop.
+    this.remotes[cpu].replyTask(pid, reply).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

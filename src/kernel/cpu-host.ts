@@ -16,11 +16,15 @@ import { Kallsyms, KsymKind } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
+  REQ_NONE,
+  REQ_POSTED,
+  REQ_WAIT_EXIT,
   TASK_STATE_NAMES,
   TaskField,
   TaskState,
   TaskView,
   TIF_SHOULD_STOP,
+  taskEnded,
 } from '../mem/task-struct';
 import { CpuContext, X86Cpu } from '../x86/interpreter';
 import { EntryKind, Exit } from '../x86/cpu-types';
@@ -32,7 +36,8 @@ import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
-import type { TaskSpec } from './task-program';
+import { ActionPos, ParamRef, TASK_PASS_NS, TaskAction, TaskSpec, TaskValue } from './task-program';
+import { needsCoordinator, TaskReply } from './task-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
 import { addTaint, printTainted, Taint, taintMask } from './taint';
@@ -67,8 +72,17 @@ export interface CpuHostOptions {
   timeslice?: number;
 }
 
+/**
+ * Why a task sleeps without a wake-up time of its own: it waits for the coordinator to answer a request
+ * (task-request.ts), or, in stop_task, for another task to end (kthread_stop()).
+ */
+type Block = { kind: 'request' } | { kind: 'exit'; view: TaskView; pid: number };
+
 interface LocalTask {
   spec: TaskSpec;
+  block: Block | null;
+  /** The coordinator's answer, taken up when the task runs again. */
+  reply: TaskReply | null;
   view: TaskView;
   /** Register state while the task is inside a `call:` action; null between actions. */
   ctx: CpuContext | null;
@@ -151,7 +165,7 @@ export class CpuHost {
 
   addTask(spec: TaskSpec): void {
     const view = new TaskView(this.km, spec.slot);
-    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, seq: '' });
+    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, seq: '', block: null, reply: null });
     view.wakeNs = BigInt(this.clock);
   }
 
@@ -162,11 +176,86 @@ export class CpuHost {
   nextWake(): number {
     let w = NEVER_NUM;
     for (const t of this.tasks) {
+      if (t.block && !this.settle(t)) continue;
       const s = t.view.get(TaskField.State);
       if (s === TaskState.Runnable || s === TaskState.Running) return this.clock;
       if (s === TaskState.Sleeping) w = Math.min(w, Number(t.view.wakeNs));
     }
     return w;
+  }
+
+  /**
+   * The horizon this CPU may publish (sim-clock.ts): its clock while it has work; else its next wake-up,
+   * held lower by its blocked tasks. A task waiting for the coordinator holds it at this CPU's clock (its
+   * request is served at that time). A task waiting in stop_task for a task on another CPU holds it at
+   * that CPU's horizon: the other task may die at any time from there on, and its waiter must wake at
+   * that time, so nobody may pass it before this CPU has seen the death. The other CPU's horizon is read
+   * *before* the task's state (both Atomics loads): a horizon from after the death implies the Dead
+   * store (made before it) is seen too, and the waiter then has its wake-up time (ExitNs).
+   */
+  horizon(): number {
+    if (this.hasRunnable()) return this.clock;
+    let bound = NEVER_NUM;
+    for (const t of this.tasks) {
+      const b = t.block;
+      if (!b) continue;
+      if (b.kind === 'request') {
+        bound = Math.min(bound, this.clock);
+        continue;
+      }
+      const cpu = b.view.get(TaskField.Cpu);
+      // Not behind a task that itself waits in stop_task: a cycle of them would hold time for ever.
+      const follow = cpu !== this.cpu && cpu >= 0 && cpu < this.km.layout.config.cpus && b.view.get(TaskField.ReqState) !== REQ_WAIT_EXIT;
+      const other = follow ? Number(this.pcpuOf(cpu).get64(PcpuField.Horizon)) : NEVER_NUM;
+      if (!this.settle(t)) bound = Math.min(bound, other);
+    }
+    return Math.min(this.nextWake(), bound);
+  }
+
+  /** Does a task here wait for the coordinator or for another task? */
+  hasBlocked(): boolean {
+    return this.tasks.some((t) => t.block !== null);
+  }
+
+  private readonly otherPcpus = new Map<number, PercpuView>();
+
+  private pcpuOf(cpu: number): PercpuView {
+    let p = this.otherPcpus.get(cpu);
+    if (!p) this.otherPcpus.set(cpu, (p = new PercpuView(this.km, cpu)));
+    return p;
+  }
+
+  /**
+   * Ends a stop_task wait whose task has ended: the waiter becomes an ordinary sleeper that wakes when the
+   * task died (complete() in do_exit() wakes kthread_stop()'s caller). A slot already reused by a newer
+   * task has lost that time; the waiter then wakes now. Returns whether the task is unblocked.
+   */
+  private settle(t: LocalTask): boolean {
+    const b = t.block;
+    if (!b) return true;
+    if (b.kind === 'request' || !taskEnded(b.view, b.pid)) return false;
+    const at = b.view.get(TaskField.Pid) === b.pid ? Number(b.view.get64(TaskField.ExitNs)) : this.clock;
+    t.block = null;
+    t.view.set(TaskField.ReqState, REQ_NONE);
+    t.view.lock();
+    t.view.wakeNs = BigInt(at);
+    t.view.unlock();
+    return true;
+  }
+
+  /**
+   * The coordinator's answer to the request of task `pid` (task-request.ts). The task runs again at this
+   * CPU's clock, where it takes the answer up (finishRequest()).
+   */
+  replyTask(pid: number, reply: TaskReply): void {
+    const t = this.tasks.find((x) => x.spec.pid === pid);
+    if (!t || t.block?.kind !== 'request') return;
+    t.block = null;
+    t.reply = reply;
+    t.view.set(TaskField.ReqState, REQ_NONE);
+    t.view.lock();
+    t.view.wakeNs = BigInt(this.clock);
+    t.view.unlock();
   }
 
   /**
@@ -221,7 +310,13 @@ export class CpuHost {
       }
       const cur = this.current as LocalTask;
       if (cur.ctx === null) {
+        // Actions and pass ends take simulated time without retiring instructions: count it against the
+        // slice too, so a pass that executes nothing still ends the slice and lets time pass.
+        const before = this.clock;
         this.startAction(cur);
+        executed += this.clock - before;
+        this.sliceUsed += this.clock - before;
+        if (this.current === cur && this.sliceUsed >= this.timeslice) this.preempt();
         continue;
       }
       const before = this.x86.retired;
@@ -261,6 +356,7 @@ export class CpuHost {
   // --- scheduling -------------------------------------------------------------------------------------
 
   private runnableAt(t: LocalTask, now: number): boolean {
+    if (t.block && !this.settle(t)) return false;
     const s = t.view.get(TaskField.State);
     if (s === TaskState.Runnable || s === TaskState.Running) return true;
     return s === TaskState.Sleeping && Number(t.view.wakeNs) <= now;
@@ -343,6 +439,7 @@ export class CpuHost {
       // Keep the round-robin cursor on the task it pointed at.
       if (this.rr > i) this.rr--;
     }
+    t.view.set64(TaskField.ExitNs, BigInt(this.clock));
     t.view.set(TaskField.State, TaskState.Dead);
   }
 
@@ -362,22 +459,67 @@ export class CpuHost {
 
   /** Begins the task's next action, or ends its pass (and the task, if stopped or `once`). */
   private startAction(t: LocalTask): void {
+    if (t.reply) {
+      this.finishRequest(t);
+      return;
+    }
     if (t.action >= t.spec.run.length) {
       t.action = 0;
       t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
+      this.clock += TASK_PASS_NS;
       if (t.spec.once || (t.view.get(TaskField.Flags) & TIF_SHOULD_STOP) !== 0 || t.spec.run.length === 0) {
         this.switchOut(TaskState.Dead);
         return;
       }
     }
     const a = t.spec.run[t.action++];
-    if (a.kind === 'sleep') {
-      this.switchOut(TaskState.Sleeping, wakeTime(this.clock, a.ms * 1_000_000));
+    if (needsCoordinator(a)) {
+      this.postRequest(t);
       return;
     }
+    switch (a.kind) {
+      case 'sleep': {
+        const ms = this.value(t, a, a.ms);
+        if (ms !== null) this.sleepMs(t, a, ms, typeof a.ms === 'number' ? undefined : a.ms);
+        return;
+      }
+      case 'printk': {
+        const text = this.expand(t, a);
+        if (text !== null) this.log(text);
+        return;
+      }
+      case 'call': {
+        const args: number[] = [];
+        for (const v of a.args) {
+          const n = this.value(t, a, v);
+          if (n === null) return;
+          args.push(n);
+        }
+        this.beginCall(t, a, args);
+        return;
+      }
+      case 'start_task':
+      case 'stop_task':
+        return; // needsCoordinator()
+    }
+  }
+
+  /** A sleep_ms action. msleep(0) still sleeps until the next tick (msecs_to_jiffies(0) + 1 jiffy). */
+  private sleepMs(t: LocalTask, a: TaskAction, ms: number, ref?: ParamRef): void {
+    if (ms < 0) {
+      const what = ref ? `\${${ref.name}} is ${ms}` : `sleep_ms is ${ms}`;
+      this.actionError(t, a, `${what}: sleep_ms needs a number of milliseconds >= 0`, ref);
+      return;
+    }
+    this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000));
+  }
+
+  private beginCall(t: LocalTask, a: Extract<TaskAction, { kind: 'call' }>, args: number[]): void {
     const sym = this.kallsyms.lookup(a.func);
     if (!sym || sym.kind === KsymKind.Data) {
-      this.log(`${t.spec.comm}: unknown function ${a.func}`);
+      // The kernel has no such call: a reference to a symbol that is not there fails when it is resolved.
+      // Here it is resolved at the call, so the task dies at its first one, reported once.
+      this.actionError(t, a, `${a.func}() is not loaded (no such function in the running kernel or its modules)`);
       return;
     }
     const top = t.view.get(TaskField.StackTop);
@@ -389,11 +531,104 @@ export class CpuHost {
     // rdi: the task's scratch seq_file, at the bottom of its stack slot (far below any frame).
     this.x86.setRegNum(Reg.RDI, t.view.get(TaskField.StackBase));
     const argRegs = [Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
-    if (a.args.length > 0) {
-      this.x86.setRegNum(Reg.RDI, a.args[0]);
-      a.args.slice(1, 6).forEach((v, i) => this.x86.setRegNum(argRegs[i], v));
+    if (args.length > 0) {
+      this.x86.setRegNum(Reg.RDI, args[0]);
+      args.slice(1, 6).forEach((v, i) => this.x86.setRegNum(argRegs[i], v));
     }
     this.push(RET_FROM_CALL);
+  }
+
+  /**
+   * A parameter as its module's code would read it: the 64-bit word of its data symbol, an `int` (the low
+   * 32 bits, signed) or a `bool` (0 or 1). Null (and the task ended) when the module is gone.
+   */
+  private readParam(t: LocalTask, a: TaskAction, ref: ParamRef): number | null {
+    const sym = this.kallsyms.lookup(ref.name, ref.module);
+    if (!sym || sym.kind !== KsymKind.Data) {
+      this.actionError(t, a, `\${${ref.name}}: module ${ref.module} is not loaded`, ref);
+      return null;
+    }
+    const word = this.km.dv.getBigInt64(sym.addr, true);
+    return ref.type === 'bool' ? (word !== 0n ? 1 : 0) : Number(BigInt.asIntN(32, word));
+  }
+
+  private value(t: LocalTask, a: TaskAction, v: TaskValue): number | null {
+    return typeof v === 'number' ? v : this.readParam(t, a, v);
+  }
+
+  /** A printk action's text with its int and bool `${…}` read now, shown as their sysfs files show them. */
+  private expand(t: LocalTask, a: Extract<TaskAction, { kind: 'printk' }>): string | null {
+    let failed = false;
+    const text = a.text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      const ref = a.refs.find((r) => r.name === name);
+      if (!ref || failed) return whole;
+      const v = this.readParam(t, a, ref);
+      if (v === null) {
+        failed = true;
+        return whole;
+      }
+      return ref.type === 'bool' ? (v ? 'Y' : 'N') : String(v);
+    });
+    return failed ? null : text;
+  }
+
+  /** Posts the current action to the coordinator and blocks the task until it answers (task-request.ts). */
+  private postRequest(t: LocalTask): void {
+    t.view.set(TaskField.ReqAction, t.action - 1);
+    t.view.set64(TaskField.ReqClock, BigInt(this.clock));
+    t.view.set(TaskField.ReqState, REQ_POSTED);
+    this.global.add(GlobalField.TaskRequests, 1);
+    t.block = { kind: 'request' };
+    this.switchOut(TaskState.Sleeping, NEVER_NUM);
+    this.notifyAck();
+  }
+
+  /** The task runs again after its request was answered: the action it made the request for goes on. */
+  private finishRequest(t: LocalTask): void {
+    const r = t.reply as TaskReply;
+    t.reply = null;
+    const a = t.spec.run[t.action - 1];
+    if (r.error !== undefined) {
+      this.actionError(t, a, r.error, { pos: r.errorAt });
+      return;
+    }
+    switch (a.kind) {
+      case 'printk':
+        this.log(r.text ?? a.text);
+        return;
+      case 'sleep':
+        this.sleepMs(t, a, r.values?.[0] ?? 0, typeof a.ms === 'number' ? undefined : a.ms);
+        return;
+      case 'call':
+        this.beginCall(t, a, r.values ?? []);
+        return;
+      case 'stop_task': {
+        const w = r.wait;
+        if (!w) return;
+        const view = new TaskView(this.km, w.slot);
+        if (taskEnded(view, w.pid)) return;
+        t.block = { kind: 'exit', view, pid: w.pid };
+        t.view.set(TaskField.ReqState, REQ_WAIT_EXIT);
+        this.switchOut(TaskState.Sleeping, NEVER_NUM);
+        return;
+      }
+      case 'start_task':
+        return;
+    }
+  }
+
+  /**
+   * An action that cannot be done (a function or module that is not loaded, a parameter whose value does
+   * not fit): the task ends, as a task that oopses does, and the run fails with the action's position.
+   */
+  private actionError(t: LocalTask, a: TaskAction, message: string, at?: { pos?: ActionPos }): void {
+    const pos = at?.pos ?? a.pos;
+    const text = `task ${t.spec.comm} (pid ${t.spec.pid}): ${message}; the task is ended`;
+    this.log(`klpsim: ${text}`);
+    this.global.add(GlobalField.Violations, 1);
+    this.emit({ type: 'violation', check: 'action', message: text, pid: t.spec.pid, ...(pos ? { pos } : {}) });
+    t.ctx = null;
+    this.switchOut(TaskState.Dead);
   }
 
   // --- exits from the interpreter ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { CpuHooks, CpuHost } from './cpu-host';
 import type { RawEvent } from './events';
 import { NEVER, SimClock, WINDOW_NS } from './sim-clock';
 import type { TaskSpec } from './task-program';
+import type { TaskReply } from './task-request';
 
 export interface CpuThreadInit {
   cpu: number;
@@ -77,6 +78,12 @@ export class CpuThread {
     // A runnable task pulls our horizon back to our clock before the coordinator hears back from this
     // call, so it cannot let time pass the task by.
     this.host.pcpu.set64(PcpuField.Horizon, BigInt(this.host.clock));
+    this.clock.bumpEpoch();
+  }
+
+  /** The coordinator's answer to a task's request (task-request.ts), over the control plane. */
+  replyTask(pid: number, reply: TaskReply): void {
+    this.host.replyTask(pid, reply);
     this.clock.bumpEpoch();
   }
 
@@ -143,17 +150,19 @@ export class CpuThread {
           idleWake = NaN;
           h.runSlice(Math.min(SLICE, Math.max(1, limit - h.clock)));
           this.flush();
-          const wake = h.nextWake();
-          h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(wake, NEVER_NUM)));
+          h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
           this.clock.bumpEpoch();
           continue;
         }
         // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it. (The
         // idle loop's pass was made on entering idle, in runSlice(); only a reschedule IPI makes another.)
+        // A blocked task (cpu-host.ts horizon()) may hold the horizon below the next wake-up; time then
+        // does not skip to it.
+        const horizon = h.horizon();
         const wake = h.nextWake();
-        h.pcpu.set64(PcpuField.Horizon, BigInt(wake));
+        h.pcpu.set64(PcpuField.Horizon, BigInt(horizon));
         h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
-        if (wake < NEVER_NUM && wake <= others) {
+        if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
           h.advanceTo(wake);
           continue;
         }
@@ -162,8 +171,8 @@ export class CpuThread {
         // Wake the others only when what they wait on has moved: our horizon or clock, or we just went
         // idle. An idle CPU that woke for nothing and bumped anyway would wake every other idle CPU, which
         // would bump in turn: a storm that, with many more CPUs than cores, ate most of the machine.
-        if (wake !== idleWake || h.clock !== idleClock) {
-          idleWake = wake;
+        if (horizon !== idleWake || h.clock !== idleClock) {
+          idleWake = horizon;
           idleClock = h.clock;
           this.clock.bumpEpoch();
           Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);

@@ -19,7 +19,8 @@ export type LogEvent = Ev<'log', { text: string }>;
 export type TaskStateEvent = Ev<'task.state', { pid: number; comm: string; state: string; func?: string }>;
 export type TaskOutputEvent = Ev<'task.output', { pid: number; comm: string; text: string; ret: number }>;
 export type FaultEvent = Ev<'fault', { vector: string; rip: number; addr?: number; bytes: string; message: string; pid: number; comm: string }>;
-export type ViolationEvent = Ev<'violation', { check: string; message: string; pid?: number; addr?: number }>;
+/** `pos`: the scenario's place, for a run-time error of an action (check `action`). */
+export type ViolationEvent = Ev<'violation', { check: string; message: string; pid?: number; addr?: number; pos?: { file: string; line: number; col: number } }>;
 export type TextPokeEvent = Ev<'text.poke', { addr: number; symbol: string; old: string; new: string; phase: 'int3' | 'tail' | 'first' | 'direct' }>;
 export type SyncCoreEvent = Ev<'ipi.sync_core', { cpus: number; waitedNs: number }>;
 export type FtraceRegEvent = Ev<'ftrace.register' | 'ftrace.unregister', { func: string; addr: number }>;

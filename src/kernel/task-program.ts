@@ -2,10 +2,54 @@
  * What a task does (SPEC section 2, `run:`): a list of actions repeated until the task is stopped, or
  * run once (`once: true`, like a work item). This is the data a CPU needs to run a task; it is sent to the
  * CPU's thread once, when the task is created.
+ *
+ * `call`, `sleep` and `printk` are performed by the CPU alone. `start_task` and `stop_task` need the
+ * coordinator, which owns task creation and task names: the task posts a request (task-request.ts) and
+ * blocks until it is served, as a kernel thread blocks in kthread_create() until kthreadd has made the
+ * new thread, or in kthread_stop() until the thread has exited.
  */
+import type { ParamType } from './module-params';
+
+/**
+ * A `${name}` reference to a module parameter, read when the action runs: the parameter is a 64-bit data
+ * symbol of its module (an int or a bool), which the CPU reads as module code reads a module_param
+ * variable; a charp's text lives with the coordinator, which expands it on request.
+ */
+export interface ParamRef {
+  module: string;
+  name: string;
+  type: ParamType;
+  /** Where the `${` is, for a value that does not fit where it is used. */
+  pos?: ActionPos;
+}
+
+/** A place in the scenario file (the scenario layer's Pos), carried so run-time errors can name it. */
+export interface ActionPos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** An integer, or a parameter read when the action runs. */
+export type TaskValue = number | ParamRef;
+
 export type TaskAction =
-  | { kind: 'call'; func: string; args: number[] }
-  | { kind: 'sleep'; ms: number };
+  | { kind: 'call'; func: string; args: TaskValue[]; pos?: ActionPos }
+  | { kind: 'sleep'; ms: TaskValue; pos?: ActionPos }
+  /** One kernel log line; `refs` are the `${name}`s in `text`, by name. */
+  | { kind: 'printk'; text: string; refs: ParamRef[]; pos?: ActionPos }
+  | { kind: 'start_task'; name: string; run: TaskAction[]; cpu?: number; once: boolean; pos?: ActionPos }
+  | { kind: 'stop_task'; name: string; pos?: ActionPos };
+
+/**
+ * What one pass of a task's run list costs besides its actions, in simulated ns. A user task's pass is
+ * one system call, and entering and leaving the kernel is not free: lmbench's `lat_syscall null` measures
+ * about 0.1 µs on current x86-64 without mitigations and 0.2–0.5 µs with them (KPTI, retpolines); 200 ns
+ * sits in that range. Without it a pass whose actions take no time (`printk` only, a call that fails at
+ * once) would loop at one instant for ever. (One figure for every task kind for now; a kthread's loop
+ * costs less, and a later task-kind split can give it its own constant here.)
+ */
+export const TASK_PASS_NS = 200;
 
 export interface TaskSpec {
   slot: number;

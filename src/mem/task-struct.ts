@@ -43,7 +43,36 @@ export const enum TaskField {
    * ran out, wherever it was), not a voluntary schedule(). The frame-pointer unwinder refuses such a stack.
    */
   PtRegs = 16,
+  /**
+   * A request of the task to the coordinator (start_task / stop_task, or a charp `${param}`), see
+   * src/kernel/task-request.ts: ReqState is stored last by the CPU (REQ_POSTED) and by the coordinator
+   * when it takes the request (REQ_TAKEN); ReqAction and ReqClock are written by the CPU before it. The
+   * CPU stores REQ_WAIT_EXIT while the task waits in stop_task, and REQ_NONE when it runs again.
+   */
+  ReqState = 17,
+  /** The index in the task's run list of the action that made the request. */
+  ReqAction = 18,
+  /**
+   * Int64 at words 20-21 (64-bit words are even-aligned; 19 is free): the requesting CPU's clock when it
+   * posted (the time the request is served at).
+   */
+  ReqClock = 20,
+  /**
+   * Int64 at words 22-23: when the task ended. Written by its CPU before the store of Dead, so whoever
+   * sees Dead (a task waiting in stop_task on another CPU) reads the time it has to wake at.
+   */
+  ExitNs = 22,
 }
+
+export const REQ_NONE = 0;
+export const REQ_POSTED = 1;
+export const REQ_TAKEN = 2;
+/**
+ * Not a request: the task waits in stop_task for another task to end (stored by its own CPU). A task that
+ * waits for a waiting task does not follow that task's CPU (cpu-host.ts horizon()), so two tasks stopping
+ * each other hang as they would in the kernel, without holding simulated time back.
+ */
+export const REQ_WAIT_EXIT = 3;
 
 export const enum TaskState {
   Unused = 0,

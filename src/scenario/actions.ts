@@ -4,10 +4,11 @@
  * for it; `${param}`, `${object}` and `${module_state}` are substituted when the action runs, so a write
  * to /sys/module/M/parameters/K changes what later callbacks see.
  */
-import type { TaskAction } from '../kernel/task-program';
+import { parseParam } from '../kernel/module-params';
+import type { ParamRef, TaskAction, TaskValue } from '../kernel/task-program';
 import { MODULE_STATE_TEXT } from '../kernel/modules';
 import { taskEnded } from '../mem/task-struct';
-import type { Action } from './scenario-types';
+import type { Action, ActionValue, Pos, Scenario } from './scenario-types';
 import type { SimContext } from './sim-context';
 
 export interface ActionScope {
@@ -16,6 +17,9 @@ export interface ActionScope {
   /** For callbacks: the object ('vmlinux' or a module name). */
   object?: string;
 }
+
+/** A `${name}` in an action's string. */
+export const PARAM_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export function substitute(ctx: SimContext, text: string, scope: ActionScope): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
@@ -29,14 +33,56 @@ export function substitute(ctx: SimContext, text: string, scope: ActionScope): s
   });
 }
 
-/** The task-program form of actions, for kernel threads (`tasks:` and `start_task`). */
-export function toTaskActions(actions: Action[]): TaskAction[] {
+/**
+ * The task-program form of actions, for kernel threads (`tasks:` and `start_task`), run on a CPU.
+ * `module`: whose parameters their `${…}` name (the module whose init or callback started the task).
+ */
+export function toTaskActions(scenario: Scenario, actions: Action[], module?: string): TaskAction[] {
+  const types = module ? scenario.modules.find((m) => m.name === module)?.paramTypes : undefined;
+  const ref = (name: string, pos: Pos): ParamRef => ({ module: module ?? '', name, type: types?.[name] ?? 'charp', pos });
+  const value = (v: ActionValue): TaskValue => (typeof v === 'number' ? v : ref(v.ref, v.pos));
   const out: TaskAction[] = [];
   for (const a of actions) {
-    if (a.kind === 'call') out.push({ kind: 'call', func: a.func, args: a.args });
-    else if (a.kind === 'sleep_ms') out.push({ kind: 'sleep', ms: a.ms });
+    switch (a.kind) {
+      case 'call':
+        out.push({ kind: 'call', func: a.func, args: a.args.map(value), pos: a.pos });
+        break;
+      case 'sleep_ms':
+        out.push({ kind: 'sleep', ms: value(a.ms), pos: a.pos });
+        break;
+      case 'printk': {
+        const names = [...new Set([...a.text.matchAll(PARAM_REF)].map((m) => m[1] as string))];
+        out.push({ kind: 'printk', text: a.text, refs: names.map((n) => ref(n, a.pos)), pos: a.pos });
+        break;
+      }
+      case 'start_task':
+        out.push({ kind: 'start_task', name: a.name, run: toTaskActions(scenario, a.run, module), once: a.once, pos: a.pos, ...(a.cpu !== undefined ? { cpu: a.cpu } : {}) });
+        break;
+      case 'stop_task':
+        out.push({ kind: 'stop_task', name: a.name, pos: a.pos });
+        break;
+      case 'return':
+        // Only init and pre_patch may return (validate-scenario.ts); a task has no caller to return to.
+        break;
+    }
   }
   return out;
+}
+
+/**
+ * The number a `${param}` holds now, for sleep_ms and call arguments: an int as it is, a bool as 0 or 1,
+ * a charp whose text is an integer (kstrtoint's forms) as that integer; anything else is an error that
+ * names the `${…}`.
+ */
+export function paramNumber(ctx: SimContext, module: string | undefined, name: string): { value: number } | { error: string } {
+  const mod = module ? ctx.modules.get(module) : undefined;
+  const text = mod?.params.get(name);
+  if (!mod || text === undefined) return { error: `\${${name}}: module ${module ?? '?'} is not loaded` };
+  const type = mod.paramTypes.get(name) ?? 'charp';
+  if (type === 'bool') return { value: text === 'Y' ? 1 : 0 };
+  const int = parseParam('int', text);
+  if (int === null) return { error: `\${${name}} is '${text}', not an integer` };
+  return { value: Number(int) };
 }
 
 /** Runs a function once on a CPU and waits for it (bounded); returns its result register. */
@@ -50,6 +96,19 @@ export async function callOnCpu(ctx: SimContext, func: string, args: number[], c
   return out;
 }
 
+/** A run-time error of an action, at `pos`: the run fails (exit 1), the action is skipped. */
+function actionError(ctx: SimContext, message: string, pos: Pos): void {
+  ctx.m.violation('action', message, pos);
+}
+
+function actionNumber(ctx: SimContext, v: ActionValue, scope: ActionScope, pos: Pos): number | null {
+  if (typeof v === 'number') return v;
+  const r = paramNumber(ctx, scope.module, v.ref);
+  if ('value' in r) return r.value;
+  actionError(ctx, r.error, v.pos ?? pos);
+  return null;
+}
+
 /**
  * Runs actions in order. Returns the value of a `return:` action (which ends the list), else 0.
  */
@@ -61,14 +120,22 @@ export async function runActions(ctx: SimContext, actions: Action[] | undefined,
         break;
       case 'return':
         return Number.parseInt(substitute(ctx, a.value, scope), 10) || 0;
-      case 'sleep_ms':
-        await ctx.m.sleep(a.ms);
+      case 'sleep_ms': {
+        const ms = actionNumber(ctx, a.ms, scope, a.pos);
+        if (ms === null) break;
+        // Only a parameter can be negative here (the schema refuses a negative literal).
+        if (ms < 0 && typeof a.ms !== 'number') actionError(ctx, `\${${a.ms.ref}} is ${ms}: sleep_ms needs a number of milliseconds >= 0`, a.ms.pos);
+        else await ctx.m.sleep(ms);
         break;
-      case 'call':
-        await callOnCpu(ctx, a.func, a.args, scope.module ?? 'kworker');
+      }
+      case 'call': {
+        const args = a.args.map((v) => actionNumber(ctx, v, scope, a.pos));
+        if (args.some((v) => v === null)) break;
+        await callOnCpu(ctx, a.func, args as number[], scope.module ?? 'kworker');
         break;
+      }
       case 'start_task': {
-        const t = await ctx.m.spawn({ name: a.name, run: toTaskActions(a.run), cpu: a.cpu, once: a.once });
+        const t = await ctx.m.spawn({ name: a.name, run: toTaskActions(ctx.scenario, a.run, scope.module), cpu: a.cpu, once: a.once });
         ctx.taskPids.set(a.name, t.pid);
         break;
       }

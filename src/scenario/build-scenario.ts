@@ -13,6 +13,7 @@ import type { Path, SourcePositions } from './positions';
 import type { ScenarioDiagnostic } from './scenario-error';
 import {
   Action,
+  ActionValue,
   Callbacks,
   CodeBlock,
   DEFAULT_CPUS,
@@ -103,10 +104,11 @@ class Builder {
       this.field(act, 'value', [...path, 'return']);
       return act;
     }
-    if ('sleep_ms' in a) return { kind: 'sleep_ms', ms: a.sleep_ms, pos };
+    if ('sleep_ms' in a) return { kind: 'sleep_ms', ms: this.value(a.sleep_ms, [...path, 'sleep_ms']), pos };
     if ('call' in a) {
       const c = a.call;
-      const act: Action = typeof c === 'string' ? { kind: 'call', func: c, args: [], pos } : { kind: 'call', func: c.func, args: c.args ?? [], pos };
+      const args = typeof c === 'string' ? [] : (c.args ?? []).map((v, i) => this.value(v, [...path, 'call', 'args', i]));
+      const act: Action = typeof c === 'string' ? { kind: 'call', func: c, args, pos } : { kind: 'call', func: c.func, args, pos };
       this.field(act, 'func', typeof c === 'string' ? [...path, 'call'] : [...path, 'call', 'func']);
       return act;
     }
@@ -122,6 +124,12 @@ class Builder {
     const act: Action = { kind: 'stop_task', name: a.stop_task, pos };
     this.field(act, 'name', [...path, 'stop_task']);
     return act;
+  }
+
+  /** A number, or a `${name}` (the schema allowed nothing else) with the position of its `${`. */
+  private value(v: number | string, path: Path): ActionValue {
+    if (typeof v === 'number') return v;
+    return { ref: v.slice(2, -1), pos: this.positions.locator(path)(1, 1) };
   }
 
   module(name: string, raw: unknown, path: Path): ModuleDef {
@@ -182,6 +190,7 @@ class Builder {
     this.field(task, 'name', [...path, 'name']);
     this.field(task, 'cpu', [...path, 'cpu']);
     this.field(task, 'count', [...path, 'count']);
+    this.fields.set(task, 'run', () => this.positions.keyPos([...path, 'run']));
     return task;
   }
 

@@ -28,6 +28,9 @@ export interface CodeBlock {
   kind: 'func' | 'data';
 }
 
+/** An integer, or one `${param}` read when the action runs (`pos`: where its `${` is). */
+export type ActionValue = number | { ref: string; pos: Pos };
+
 /**
  * One step of a task's, init/exit's or callback's program. Strings may hold `${param}` references; the
  * runner substitutes them when the action runs (SPEC section 2), which is why `return.value` is a string.
@@ -35,8 +38,8 @@ export interface CodeBlock {
 export type Action =
   | { kind: 'printk'; text: string; pos: Pos }
   | { kind: 'return'; value: string; pos: Pos }
-  | { kind: 'sleep_ms'; ms: number; pos: Pos }
-  | { kind: 'call'; func: string; args: number[]; pos: Pos }
+  | { kind: 'sleep_ms'; ms: ActionValue; pos: Pos }
+  | { kind: 'call'; func: string; args: ActionValue[]; pos: Pos }
   | { kind: 'start_task'; name: string; run: Action[]; cpu?: number; once: boolean; pos: Pos }
   | { kind: 'stop_task'; name: string; pos: Pos };
 

@@ -17,6 +17,7 @@ import type { KlpFault } from '../livepatch/klp-state';
 import { Livepatch } from '../livepatch/livepatch';
 import { describeBlockingTask } from '../livepatch/transition';
 import { toTaskActions } from './actions';
+import { taskRequestHandler } from './task-requests';
 import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
 import { checkCpuPins } from './pinned-cpus';
@@ -79,6 +80,8 @@ const WAIT_STEP_MS = 10;
 export class Simulation {
   private readonly recent: SimEvent[] = [];
   private readonly violationReports: ViolationReport[] = [];
+  /** Actions that failed at run time (a value that does not fit, a function not loaded), at their place. */
+  private readonly actionFailures: StepFailure[] = [];
   private count = 0;
   private tasksStarted = false;
 
@@ -93,10 +96,12 @@ export class Simulation {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
       else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
+      if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) this.actionFailures.push({ pos: e.pos, message: e.message, recent: [...this.recent] });
       // A failure's report shows what happened before it, not the last few of thousands of task wake-ups;
       // and a run of sampled redirects of one function to one target is its latest sample.
       if (isSchedulerChurn(e)) return;
-      if ((e.type === 'fault' || e.type === 'violation') && this.violationReports.length < MAX_VIOLATION_REPORTS) {
+      // (An action's violation is reported as a failure at the action's place, above.)
+      if ((e.type === 'fault' || (e.type === 'violation' && e.check !== 'action')) && this.violationReports.length < MAX_VIOLATION_REPORTS) {
         this.violationReports.push({ event: e, recent: [...this.recent] });
       }
       const last = this.recent[this.recent.length - 1];
@@ -136,6 +141,7 @@ export class Simulation {
       faults: new Set(options.faults ?? []),
     });
     const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    m.taskRequests = taskRequestHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
@@ -155,7 +161,7 @@ export class Simulation {
     for (const t of this.scenario.tasks) {
       const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
       for (const name of names) {
-        const h = await this.machine.spawn({ name, run: toTaskActions(t.run), cpu: t.cpu });
+        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu });
         this.ctx.taskPids.set(name, h.pid);
       }
     }
@@ -183,6 +189,7 @@ export class Simulation {
         const problems = await this.step(step);
         for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
       }
+      failures.push(...this.actionFailures);
       const violations = this.machine.violations();
       return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, violationReports: [...this.violationReports], events: this.count };
     } finally {
@@ -220,6 +227,9 @@ export class Simulation {
     await this.machine.dispose();
   }
 }
+
+const isPos = (p: unknown): p is Pos =>
+  typeof p === 'object' && p !== null && typeof (p as Pos).file === 'string' && typeof (p as Pos).line === 'number' && typeof (p as Pos).col === 'number';
 
 /** Loads an object's code; a link error becomes a ScenarioError at the offending line of the file. */
 function loadObject(m: Machine, object: string, blocks: CodeBlock[]): void {

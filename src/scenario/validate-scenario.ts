@@ -8,7 +8,7 @@ import { describeBlock } from './code-block';
 import type { FieldLocations } from './field-locations';
 import type { Locator } from './positions';
 import type { ScenarioDiagnostic } from './scenario-error';
-import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
+import type { Action, ActionValue, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
 import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
 import { DEFAULT_MACHINE } from '../mem/layout';
 import { END_OF_TIME_NS } from '../kernel/sim-clock';
@@ -116,29 +116,52 @@ class Validator {
       this.taskNames.add(t.name);
       for (let i = 0; i < (t.count ?? 0); i++) this.taskNames.add(`${t.name}/${i}`);
       this.checkCpu(t.cpu, this.fields.pos(t, 'cpu'));
+      this.checkPassTakesTime(t.name, t.run, this.fields.pos(t, 'run', t.pos));
       this.checkActions(t.run, { place: 'task' });
     }
+  }
+
+  /**
+   * A task that repeats its run list must spend time in it: with only printk, start_task and stop_task a
+   * pass costs no more than its entry and exit (TASK_PASS_NS), so the task would loop millions of times a
+   * simulated second — a soft lockup, and a log flood. `once: true` (a work item) may do without.
+   */
+  private checkPassTakesTime(name: string, run: Action[], pos: Pos): void {
+    if (run.length === 0 || run.some((a) => a.kind === 'sleep_ms' || a.kind === 'call')) return;
+    this.error(pos, `task '${name}' repeats its run list until it is stopped, and nothing in it takes time (only printk, start_task, stop_task): add a sleep_ms or a call, or make it once: true`);
   }
 
   /** `${name}` references in a string: only inside a module, and only to its parameters (and the specials). */
   private checkRefs(text: string, loc: Locator, ctx: ActionContext, specialsOk: boolean): void {
     const open = text.lastIndexOf('${');
     if (open >= 0 && text.indexOf('}', open) < 0) this.error(loc(...lineColOf(text, open)), "unterminated '${'");
-    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) {
-      const ref = m[0];
-      const name = m[1] as string;
-      const pos = loc(...lineColOf(text, m.index));
-      const mod = ctx.module;
-      if (!mod) {
-        this.error(pos, `parameter reference '${ref}' outside a module`);
-        continue;
-      }
-      if (Object.prototype.hasOwnProperty.call(mod.params, name)) continue;
-      if (specialsOk && SPECIAL_REFS.includes(name)) continue;
-      const names = Object.keys(mod.params);
-      const has = names.length > 0 ? `has: ${names.join(', ')}` : 'has no parameters';
-      this.error(pos, `unknown parameter '${ref}' (module ${mod.name} ${has})`);
+    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) this.checkRef(m[1] as string, loc(...lineColOf(text, m.index)), ctx, specialsOk);
+  }
+
+  private checkRef(name: string, pos: Pos, ctx: ActionContext, specialsOk: boolean): void {
+    const ref = `\${${name}}`;
+    const mod = ctx.module;
+    if (!mod) {
+      this.error(pos, `parameter reference '${ref}' outside a module`);
+      return;
     }
+    if (Object.prototype.hasOwnProperty.call(mod.params, name)) return;
+    if (SPECIAL_REFS.includes(name)) {
+      // A task's actions run on their CPU, on their own: there is no object or module state to name.
+      if (specialsOk && ctx.place !== 'task') return;
+      if (specialsOk) {
+        this.error(pos, `'${ref}' is known only in a module's init, exit and callback actions, not in a task's run`);
+        return;
+      }
+    }
+    const names = Object.keys(mod.params);
+    const has = names.length > 0 ? `has: ${names.join(', ')}` : 'has no parameters';
+    this.error(pos, `unknown parameter '${ref}' (module ${mod.name} ${has})`);
+  }
+
+  /** A number an action reads when it runs: any parameter of the module (its value is checked then). */
+  private checkValue(v: ActionValue, ctx: ActionContext): void {
+    if (typeof v !== 'number') this.checkRef(v.ref, v.pos, ctx, false);
   }
 
   private checkActions(actions: Action[], ctx: ActionContext): void {
@@ -161,12 +184,14 @@ class Validator {
         }
         case 'call':
           this.checkFunction(a.func, this.fields.pos(a, 'func'), true);
+          for (const v of a.args) this.checkValue(v, ctx);
           break;
         case 'start_task': {
           const tasks = this.s.tasks.map((t) => t.name);
           if (tasks.includes(a.name)) this.error(this.fields.pos(a, 'name'), `task '${a.name}' is already defined in tasks`);
           this.taskNames.add(a.name);
           this.checkCpu(a.cpu, this.fields.pos(a, 'cpu'));
+          if (!a.once) this.checkPassTakesTime(a.name, a.run, this.fields.pos(a, 'name'));
           const inner: ActionContext = { place: 'task' };
           if (ctx.module) inner.module = ctx.module;
           this.checkActions(a.run, inner);
@@ -176,6 +201,7 @@ class Validator {
           this.stopTasks.push({ name: a.name, pos: this.fields.pos(a, 'name') });
           break;
         case 'sleep_ms':
+          this.checkValue(a.ms, ctx);
           break;
       }
     });

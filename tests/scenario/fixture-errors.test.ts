@@ -26,7 +26,7 @@ describe('scenario errors, one fixture per class', () => {
       'wrong-type.yaml:2:7: must be at most 64, got the number 65',
       "wrong-type.yaml:3:7: expected an integer, got the string 'one'",
       'wrong-type.yaml:10:12: expected an integer, got 2.5',
-      "wrong-type.yaml:11:37: expected an integer, got the string 'soon'",
+      "wrong-type.yaml:11:37: expected an integer or one ${param}, got the string 'soon'",
       "wrong-type.yaml:13:11: expected 'transition', got the string 'forever'",
       'wrong-type.yaml:14:21: must be at least 0, got the number -1',
     ]);
