@@ -251,9 +251,9 @@ export async function klpEnabledStore(s: KlpState, patch: KlpPatch, enabled: boo
     if (patch.freed) return ENOENT;
     if (patch.enabled === enabled) return EINVAL;
     if (patch === s.transitionPatch) {
+      // Only turned around: the transition's delayed work, already pending, makes the next try (the
+      // kernel's enabled_store() calls klp_reverse_transition() and nothing else).
       await klpReverseTransition(s);
-      // The kernel retries from the delayed work; the first try is immediate, as after enabling.
-      await klpTryCompleteTransition(s);
       return 0;
     }
     // SPEC: changing any other patch while one is in transition is -EBUSY.

@@ -98,6 +98,11 @@ export const enum GlobalField {
   Taint = 14,
   /** die_counter: the oops number `[#N]`, counted across CPUs as the kernel's one counter is. */
   DieCounter = 15,
+  /**
+   * The kernel release (major << 8 | minor, src/kernel/kernel-version.ts), written once before any CPU
+   * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
+   */
+  KernelVersion = 24,
 }
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;
