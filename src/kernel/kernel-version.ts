@@ -182,11 +182,6 @@ export class KernelVersion implements Release {
     return this.atLeast(5, 19);
   }
 
-  /** 5.16: wake_up_if_idle() of an idle CPU whose swapper blocks the transition (klpsim kicks in every release). */
-  get hasIdleKick(): boolean {
-    return this.atLeast(5, 16);
-  }
-
   /** 6.4: cond_resched() switches the calling task (klp_sched_try_switch()). */
   get hasCondReschedSwitch(): boolean {
     return this.atLeast(6, 4);
@@ -200,11 +195,6 @@ export class KernelVersion implements Release {
   /** 6.11: /sys/kernel/livepatch/P/replace. */
   get hasReplaceAttr(): boolean {
     return this.atLeast(6, 11);
-  }
-
-  /** 6.13: /sys/kernel/livepatch/P/stack_order (newer than every supported release). */
-  get hasStackOrderAttr(): boolean {
-    return this.atLeast(6, 13);
   }
 
   /** 6.19: klp_find_func() matches old_sympos 0 and 1 (newer than every supported release). */
