@@ -67,7 +67,8 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
     behaviour: 'cond_resched() switches the calling task (klp_sched_try_switch())',
     since: '6.4',
     change: '"livepatch,sched: Add livepatch task switching to cond_resched()" (e3ff7c609f39)',
-    klpsim: 'KernelVersion.hasCondReschedSwitch',
+    klpsim:
+      "not modelled yet in any release (cond_resched() only yields); KernelVersion.hasCondReschedSwitch is what that work asks. The same commit makes klp_reverse_transition() flip the target only after its klp_synchronize_transition(); klpsim keeps 5.1's order, which is equivalent while nothing but klp_update_patch_state() switches tasks on a CPU",
   },
   {
     behaviour: 'sysfs OBJ/patched',
