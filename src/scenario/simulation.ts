@@ -139,7 +139,7 @@ export class Simulation {
       retryMs: options.retryMs ?? 1000,
       faults: new Set(options.faults ?? []),
     });
-    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms, m.version), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
