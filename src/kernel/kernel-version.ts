@@ -35,7 +35,7 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
       'before 5.5, klp_discard_replaced_patches() unpatches and klp_free_patch_start()s them in klp_complete_transition(); from 5.5 they stay on klp_patches until "patching complete"',
   },
   {
-    behaviour: 'the boolean a sysfs write is parsed with (kstrtobool)',
+    behaviour: 'the boolean a sysfs write (`enabled`, `force`) and a bool module parameter are parsed with (kstrtobool)',
     since: '5.19',
     change:
       '"lib/kstrtox.c: add "false"/"true" support to kstrtobool()" (first character t/T, f/F); the first-character rule itself is older: `echo 0x0 > enabled` disables in every release',
