@@ -12,7 +12,8 @@ import { stressCommand, StressCliOptions, StressUsageError } from './stress-comm
 import { serveCommand } from './serve-command';
 import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
-import { countOption, cpusOption, intOption, jobsOption, portOption, seedOption } from './options';
+import { countOption, cpusOption, intOption, jobsOption, KERNEL_VERSION_HELP, kernelVersionOption, portOption, seedOption } from './options';
+import type { KernelVersion } from '../kernel/kernel-version';
 import { MAX_STRESS_TASKS } from './stress-command';
 import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
 import { exitQuietlyOnClosedOutput } from './closed-output';
@@ -47,9 +48,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--trace <out>', 'write a Chrome trace-event JSON file')
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; verbose: boolean }) => {
+    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
       if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
       code = await runScenario(file, { ...o, format: o.format as OutputFormat });
     });
@@ -62,9 +64,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; verbose: boolean }) => {
+    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
       code = await watchScenario(file, o);
     });
 
@@ -79,15 +82,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
     .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
     .option('--verbose', 'also log klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
+    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
       if ((file === undefined) === (o.replay === undefined)) throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
       if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
       if (o.replay !== undefined) {
         // Options that shape a run mean nothing for a recording: say so rather than ignore them.
-        const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+        const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'kernelVersion', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
         if (runOnly.length > 0) throw new UsageError(`--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`);
       }
       code = await serveCommand(file, o);
@@ -138,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
     .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
     .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderArg, 'orc')
+    .option('--kernel-version <v>', 'the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default 6.12)', kernelVersionOption)
     .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)
     .option('--replay-ops <ops>', "perform exactly these ops ('op; op; …', as a report prints them)")
     .option('--json', 'print the results as JSON', false)

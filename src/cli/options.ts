@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from 'commander';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
+import { DEFAULT_KERNEL_VERSION, KernelVersion, SUPPORTED_KERNEL_VERSIONS } from '../kernel/kernel-version';
 
 /**
  * A decimal integer in [min, max]. Strict where Number() is lax: no '', ' 5', '1e3', '0x10' or '5.0',
@@ -28,3 +29,12 @@ export const portOption = intOption('--port', 0, 65535);
 export const jobsOption = intOption('--jobs', 1, MAX_CPUS);
 /** A count of things to do (ops, runs, pokes): bounded below only, as a large one only costs time. */
 export const countOption = (name: string, min = 1): ((v: string) => number) => intOption(name, min, Number.MAX_SAFE_INTEGER);
+
+/** `--kernel-version V`: a release klpsim models (SPEC section 8), `5.1` … `6.12`. */
+export function kernelVersionOption(v: string): KernelVersion {
+  const kv = KernelVersion.parse(v);
+  if (!kv) throw new InvalidArgumentError(`--kernel-version must be a release from ${SUPPORTED_KERNEL_VERSIONS[0]} to ${SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]} (e.g. 5.1, 6.12)`);
+  return kv;
+}
+
+export const KERNEL_VERSION_HELP = `the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default: the scenario's, else ${DEFAULT_KERNEL_VERSION})`;

@@ -3,6 +3,7 @@
  * expectation or an invariant violation is reported with the events leading to it, exit 1.
  */
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
 import type { SimEvent } from '../kernel/events';
@@ -20,6 +21,7 @@ export interface RunCliOptions {
   trace?: string;
   nopRemoval: boolean;
   unwinder?: Unwinder;
+  kernelVersion?: KernelVersion;
   deterministic: boolean;
   verbose: boolean;
 }
@@ -44,7 +46,7 @@ export function checkScenario(file: string): number {
 /** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
 export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
   try {
-    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, verbose: o.verbose });
+    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion, verbose: o.verbose });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(e.message + '\n');

@@ -6,6 +6,7 @@
  * 1 a violation (or a CPU thread that hung or crashed), 2 bad input.
  */
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import type { KlpFault } from '../livepatch/klp-state';
 import { parseOp, StressOp } from '../stress/ops';
 import { runSeeds } from '../stress/pool';
@@ -30,6 +31,7 @@ export interface StressCliOptions {
   deterministic: boolean;
   nopRemoval: boolean;
   unwinder: Unwinder;
+  kernelVersion?: KernelVersion;
   json: boolean;
   shrink: boolean;
   replayOps?: string;
@@ -77,6 +79,8 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     deterministic: o.deterministic,
     nopRemoval: o.nopRemoval,
     unwinder: o.unwinder,
+    // A string: the options cross to the piscina threads by structured clone.
+    kernelVersion: o.kernelVersion?.toString(),
     faults: o.inject as KlpFault[],
     replay,
   };

@@ -14,6 +14,7 @@ import type { Subscription } from 'rxjs';
 import { CpuMode, PcpuField } from '../mem/percpu';
 import { KLP_PATCHED, TaskField, TaskState } from '../mem/task-struct';
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import { Simulation } from '../scenario/simulation';
 import { openSimulation, reportFailures, runScenario } from './run-command';
 import { ansiFrame, renderWatch, WatchCpu, WatchFuncStack, WatchPatch, WatchSnapshot, WatchTransition } from './watch-view';
@@ -23,6 +24,7 @@ export interface WatchCliOptions {
   seed?: number;
   nopRemoval: boolean;
   unwinder?: Unwinder;
+  kernelVersion?: KernelVersion;
   deterministic: boolean;
   verbose: boolean;
 }

@@ -19,6 +19,7 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
 import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
+import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
 import type { ActionPos, TaskAction, TaskSpec } from '../kernel/task-program';
@@ -39,6 +40,8 @@ export interface MachineOptions {
   timeslice?: number;
   /** The reliable stack unwinder the livepatch stack check uses (CONFIG_UNWINDER_*). Default orc. */
   unwinder?: Unwinder;
+  /** The kernel release whose behaviour the machine follows (`kernel_version:`). Default 6.12. */
+  kernelVersion?: KernelVersion;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
 }
@@ -74,6 +77,7 @@ export class Machine implements KernelCore {
   readonly loader: KernelLoader;
   /** The machine's reliable unwinder (the coordinator's copy of the ORC tables lives in it). */
   readonly unwinder: ReliableUnwinder;
+  readonly version: KernelVersion;
   readonly clock: SimClock;
   readonly global: GlobalView;
   readonly pcpus: PercpuView[];
@@ -114,6 +118,8 @@ export class Machine implements KernelCore {
     };
     this.clock = new SimClock(this.km);
     this.global = new GlobalView(this.km);
+    this.version = options.kernelVersion ?? KernelVersion.DEFAULT;
+    this.global.set(GlobalField.KernelVersion, this.version.code);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;

@@ -40,6 +40,7 @@ import { ActionPos, ParamRef, TASK_PASS_NS, TaskAction, TaskSpec, TaskValue } fr
 import { needsCoordinator, TaskReply } from './task-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
+import { KernelVersion } from './kernel-version';
 import { addTaint, printTainted, Taint, taintMask } from './taint';
 
 /** Returned by CpuHooks.ftrace when the handler is not done yet: it continues in ftraceResume(). */
@@ -861,7 +862,7 @@ export class CpuHost {
     if (!f) return;
     const dieCounter = this.global.add(GlobalField.DieCounter, 1) + 1;
     const tainted = printTainted(taintMask(this.global));
-    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, code: showOpcodes(this.km, f.rip), stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
+    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, release: KernelVersion.fromCode(this.global.get(GlobalField.KernelVersion)).utsRelease, code: showOpcodes(this.km, f.rip), stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
     // oops_end(): the kernel is tainted D only after the oops has been printed
     addTaint(this.global, Taint.Die);
     this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });

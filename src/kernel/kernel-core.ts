@@ -13,6 +13,7 @@ import type { GlobalView, PercpuView } from '../mem/percpu';
 import type { EventBody } from './events';
 import type { KernelLoader } from './loader';
 import type { SimClock } from './sim-clock';
+import type { KernelVersion } from './kernel-version';
 import type { ReliableUnwinder } from './stack-walk';
 import type { TaskHandle } from './task-handle';
 
@@ -22,6 +23,8 @@ export interface KernelCore {
   readonly loader: KernelLoader;
   /** The machine's reliable stack unwinder (stack_trace_save_tsk_reliable()). */
   readonly unwinder: ReliableUnwinder;
+  /** The release whose behaviour the machine follows (`kernel_version:`). */
+  readonly version: KernelVersion;
   readonly clock: SimClock;
   readonly global: GlobalView;
   readonly pcpus: readonly PercpuView[];

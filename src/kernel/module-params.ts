@@ -4,6 +4,8 @@
  * `int`, a boolean a `bool`, a string a `charp`. A value that does not parse fails the load (or the sysfs
  * write) with -EINVAL; one that does is kept as the kernel would print it back (param_get_*()).
  */
+import { KernelVersion } from './kernel-version';
+
 export type ParamType = 'int' | 'bool' | 'charp';
 
 export function paramTypeOf(defaultValue: number | boolean | string): ParamType {
@@ -12,7 +14,7 @@ export function paramTypeOf(defaultValue: number | boolean | string): ParamType 
 
 /**
  * A default as the parameter's sysfs file shows it: a YAML boolean is `Y`/`N` (param_get_bool()), not the
- * YAML spelling `true`/`false`, which strtobool() would refuse; null where the default does not fit its
+ * YAML spelling `true`/`false` (which strtobool() refused before 5.19); null where the default does not fit its
  * type (an int beyond 32 bits), which the C initializer of the module_param() variable could not hold.
  */
 export function paramDefaultText(defaultValue: number | boolean | string): string | null {
@@ -32,12 +34,19 @@ export function paramTruth(value: string): boolean | null {
   return null;
 }
 
-/** The value as the parameter's sysfs file shows it, or null where the kernel's parser says -EINVAL. */
-export function parseParam(type: ParamType, text: string): string | null {
+/**
+ * The value as the parameter's sysfs file shows it, or null where the kernel's parser says -EINVAL. A
+ * bool is param_set_bool()'s kstrtobool() (strtobool() in 5.1, the same function), as the machine's
+ * release has it: t/T and f/F only from 5.19 (src/kernel/kernel-version.ts).
+ */
+export function parseParam(type: ParamType, text: string, version: KernelVersion = KernelVersion.DEFAULT): string | null {
   // sysfs writes and modprobe arguments may end in a newline (echo adds one); the parsers allow it.
   const v = text.endsWith('\n') ? text.slice(0, -1) : text;
   if (type === 'charp') return v;
-  if (type === 'bool') return parseBool(v);
+  if (type === 'bool') {
+    const b = version.kstrtobool(v);
+    return b === null ? null : b ? 'Y' : 'N';
+  }
   return parseInt32(v);
 }
 
@@ -52,14 +61,3 @@ function parseInt32(s: string): string | null {
   return n.toString();
 }
 
-/** strtobool(): y/Y/1 and n/N/0 by their first character, on/off by the first two; shown as Y or N. */
-function parseBool(s: string): string | null {
-  const c = s[0];
-  if (c === 'y' || c === 'Y' || c === '1') return 'Y';
-  if (c === 'n' || c === 'N' || c === '0') return 'N';
-  if ((c === 'o' || c === 'O') && s.length > 1) {
-    if (s[1] === 'n' || s[1] === 'N') return 'Y';
-    if (s[1] === 'f' || s[1] === 'F') return 'N';
-  }
-  return null;
-}

@@ -6,6 +6,7 @@
 import type { KernelMemory } from '../mem/kernel-memory';
 import type { Kallsyms } from '../mem/kallsyms';
 import { ParamType, parseParam } from './module-params';
+import type { KernelVersion } from './kernel-version';
 
 export type ModuleState = 'COMING' | 'LIVE' | 'GOING';
 
@@ -33,7 +34,12 @@ export interface Module {
 export class Modules {
   private readonly mods = new Map<string, Module>();
 
-  constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {}
+  constructor(
+    private readonly km: KernelMemory,
+    private readonly kallsyms: Kallsyms,
+    /** The machine's release: a bool parameter is parsed with its kstrtobool(). */
+    private readonly version: KernelVersion,
+  ) {}
 
   get(name: string): Module | undefined {
     return this.mods.get(name);
@@ -61,7 +67,7 @@ export class Modules {
    * parser would say -EINVAL.
    */
   setParam(mod: Module, key: string, text: string): boolean {
-    const value = parseParam(mod.paramTypes.get(key) ?? 'charp', text);
+    const value = parseParam(mod.paramTypes.get(key) ?? 'charp', text, this.version);
     if (value === null) return false;
     mod.params.set(key, value);
     const sym = this.kallsyms.lookup(key, mod.name);

@@ -10,8 +10,7 @@
 import { PAGE_SIZE, PF_INSTR, PF_PROT, PF_USER, PF_WRITE, type CpuFault, type FaultVector } from '../x86/cpu-types';
 import type { KernelMemory } from '../mem/kernel-memory';
 
-/** The kernel klpsim models, as `uname -r` and the first word of `uname -v` print it. */
-export const UTS_RELEASE = '5.1.0';
+/** The first word of `uname -v`; `uname -r` is the machine's release (OopsContext.release). */
 const UTS_VERSION = '#1';
 
 /** The `str` __die() is given for each exception (do_error_trap()'s and no_context()'s names). */
@@ -51,6 +50,8 @@ export interface OopsContext {
   dieCounter: number;
   /** print_tainted() at the time of the oops (TAINT_DIE is added only after it) */
   tainted: string;
+  /** UTS_RELEASE of the machine's kernel (`6.12.0`), as dump_stack_print_info() prints it */
+  release: string;
   /** show_opcodes()'s line */
   code: string;
   /** The task's stack, [base, top): a fault on the guard page next to it is a stack overflow. */
@@ -101,7 +102,7 @@ export function oopsLines(f: CpuFault, o: OopsContext): string[] {
 /** show_regs()'s first lines, as far as klpsim has them. */
 function regsLines(o: OopsContext): string[] {
   return [
-    `CPU: ${o.cpu} PID: ${o.pid} Comm: ${o.comm.slice(0, 20)} ${o.tainted} ${UTS_RELEASE} ${UTS_VERSION}`,
+    `CPU: ${o.cpu} PID: ${o.pid} Comm: ${o.comm.slice(0, 20)} ${o.tainted} ${o.release} ${UTS_VERSION}`,
     `RIP: 0010:${o.where}`,
     o.code,
   ];

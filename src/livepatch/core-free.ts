@@ -64,26 +64,32 @@ export function klpFreePatchFinish(s: KlpState, patch: KlpPatch): void {
 }
 
 /**
- * klp_discard_replaced_patches(): every patch older than the new cumulative one is disabled and its
- * funcs leave their func_stacks (the new patch's funcs and NOPs are on top, so no stack empties here
- * unless the new patch lacks the function). Freeing the patches is deferred to after the transition.
+ * In klp_complete_transition(), once every task runs the new cumulative patch: every older patch is
+ * disabled and its funcs leave their func_stacks (the new patch's funcs and NOPs are on top, so no stack
+ * empties here unless the new patch lacks the function).
+ * - From 5.5 (klp_unpatch_replaced_patches(), "livepatch: Keep replaced patches until post_patch callback
+ *   is called") that is all: the replaced patches stay on klp_patches through the post_patch callbacks.
+ * - Before (5.1's klp_discard_replaced_patches()), each is also taken apart at once — klp_free_patch_start():
+ *   off klp_patches, its objects and funcs released — and only its free work (klp_free_patch_finish())
+ *   waits until after "patching complete".
  */
 export async function klpDiscardReplacedPatches(s: KlpState, newPatch: KlpPatch): Promise<void> {
   for (const old of [...s.patches]) {
     if (old === newPatch) return;
     old.enabled = false;
     await klpUnpatchObjects(s, old);
-    const i = s.patches.indexOf(old);
-    if (i >= 0) s.patches.splice(i, 1);
-    old.listed = false;
+    if (!s.m.version.keepsReplacedPatchesUntilPostPatch) klpFreePatchStart(s, old);
     s.replacedAwaitingFree.push(old);
   }
 }
 
-/** The free work scheduled by klp_discard_replaced_patches(), run after "patching complete". */
+/**
+ * After "patching complete": klp_free_replaced_patches_async() (5.5: klp_free_patch_start() of each, then
+ * its free work), or the free work 5.1's klp_discard_replaced_patches() scheduled.
+ */
 export function klpFreeReplacedPatches(s: KlpState, _newPatch: KlpPatch): void {
   for (const old of s.replacedAwaitingFree.splice(0)) {
-    freeObjects(s, old, false);
+    if (s.m.version.keepsReplacedPatchesUntilPostPatch) klpFreePatchStart(s, old);
     klpFreePatchFinish(s, old);
   }
 }

@@ -48,6 +48,12 @@ function newObject(patch: KlpPatch, def: Pick<KlpObjectDef, 'name' | 'callbacks'
   return obj;
 }
 
+/**
+ * klp_find_func()'s sympos match: exact until 6.19 ("livepatch: Match old_sympos 0 and 1 in
+ * klp_find_func()"), from then on 0 (the only symbol of that name) and 1 (its first occurrence) are one.
+ */
+const sameSympos = (s: KlpState, a: number, b: number): boolean => (s.m.version.matchesSympos0And1 ? (a || 1) === (b || 1) : a === b);
+
 /** klp_add_nops(): a NOP for every function an enabled patch changes and this cumulative one does not. */
 function klpAddNops(s: KlpState, patch: KlpPatch): void {
   for (const old of s.patches) {
@@ -55,7 +61,7 @@ function klpAddNops(s: KlpState, patch: KlpPatch): void {
       let obj = patch.objs.find((o) => o.name === oldObj.name);
       if (!obj) obj = newObject(patch, { name: oldObj.name }, true);
       for (const oldFunc of oldObj.funcs) {
-        if (obj.funcs.some((f) => f.old_name === oldFunc.old_name && f.old_sympos === oldFunc.old_sympos)) continue;
+        if (obj.funcs.some((f) => f.old_name === oldFunc.old_name && sameSympos(s, f.old_sympos, oldFunc.old_sympos))) continue;
         const nop = newFunc(s, obj, oldFunc.old_name, '', oldFunc.old_sympos, true);
         s.m.emit({ type: 'nop.add', func: nop.old_name, object: objName(obj), patch: patch.mod, dynamicObject: obj.dynamic, replaces: old.mod });
       }
@@ -251,9 +257,9 @@ export async function klpEnabledStore(s: KlpState, patch: KlpPatch, enabled: boo
     if (patch.freed) return ENOENT;
     if (patch.enabled === enabled) return EINVAL;
     if (patch === s.transitionPatch) {
+      // Only turned around: the transition's delayed work, already pending, makes the next try (the
+      // kernel's enabled_store() calls klp_reverse_transition() and nothing else).
       await klpReverseTransition(s);
-      // The kernel retries from the delayed work; the first try is immediate, as after enabling.
-      await klpTryCompleteTransition(s);
       return 0;
     }
     // SPEC: changing any other patch while one is in transition is -EBUSY.

@@ -152,14 +152,23 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
  * klp_update_patch_state() for `task` on its own CPU: the Atomics RMW that clears TIF_PATCH_PENDING is the
  * read barrier that orders it before the read of klp_target_state (paired with the store order in
  * klp_init_transition()/klp_start_transition() on the coordinator).
+ *
+ * The test-and-clear and the store of the state run preempt-disabled (preempt_disable_notrace() in the
+ * kernel), which is what klp_synchronize_transition() waits out: once klp_reverse_transition() has cleared
+ * every TIF_PATCH_PENDING and synchronised, no CPU can still be half-way through an update that read the
+ * flag before the clear (synchronize_rcu() here treats a CPU seen with PreemptCount 0 as quiescent).
  */
 export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
   // Kernel exit: the stack is empty, so a forced task is consistent again (see TIF_FORCED_SWITCH).
   if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
+  const preempt = h.pcpu.get(PcpuField.PreemptCount);
+  h.pcpu.set(PcpuField.PreemptCount, preempt + 1);
+  let state: number | null = null;
   if (task.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
-    const state = h.global.get(GlobalField.KlpTargetState);
+    state = h.global.get(GlobalField.KlpTargetState);
     task.set(TaskField.PatchState, state);
-    h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how: 'kernel exit' });
   }
+  h.pcpu.set(PcpuField.PreemptCount, preempt);
+  if (state !== null) h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how: 'kernel exit' });
 }
 

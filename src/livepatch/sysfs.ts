@@ -4,7 +4,8 @@
  *   /sys/kernel/livepatch/<patch>/<object>/patched
  *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
  * Reads give the attribute's text; writes go to the store functions of core.c. Errors are negative
- * errnos, turned into the shell's messages by the caller.
+ * errnos, turned into the shell's messages by the caller. `replace` (6.11) and `OBJ/patched` (6.0) exist
+ * only in the releases that have them (src/kernel/kernel-version.ts).
  */
 import type { KlpState } from './klp-state';
 import { EINVAL, ENOENT, funcSysfsName, klpEnabledStore, klpForceStore } from './core';
@@ -27,16 +28,14 @@ function resolve(s: KlpState, path: string): Node | null {
   const [pname, oname, third, ...rest] = clean.slice(LIVEPATCH_ROOT.length + 1).split('/');
   const patch = s.byName.get(pname);
   if (!patch) return null;
-  if (oname === undefined) {
-    return { kind: 'dir', entries: ['enabled', 'force', ...patch.objs.map(objName), 'replace', 'transition'].sort() };
-  }
-  if (third === undefined && ['enabled', 'transition', 'force', 'replace'].includes(oname)) {
-    return { kind: 'attr', patch, name: oname as 'enabled' };
-  }
+  const v = s.m.version;
+  const attrs = ['enabled', 'transition', 'force', ...(v.hasReplaceAttr ? ['replace'] : [])];
+  if (oname === undefined) return { kind: 'dir', entries: [...attrs, ...patch.objs.map(objName)].sort() };
+  if (third === undefined && attrs.includes(oname)) return { kind: 'attr', patch, name: oname as 'enabled' };
   const obj = patch.objs.find((o) => objName(o) === oname);
   if (!obj) return null;
-  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map(funcSysfsName)].sort() };
-  if (third === 'patched' && rest.length === 0) return { kind: 'patched', obj };
+  if (third === undefined) return { kind: 'dir', entries: [...(v.hasPatchedAttr ? ['patched'] : []), ...obj.funcs.map(funcSysfsName)].sort() };
+  if (third === 'patched' && rest.length === 0 && v.hasPatchedAttr) return { kind: 'patched', obj };
   if (rest.length === 0 && obj.funcs.some((f) => funcSysfsName(f) === third)) return { kind: 'dir', entries: [] };
   return null;
 }
@@ -89,19 +88,11 @@ export function sysfsList(s: KlpState, path: string): { ok: true; entries: strin
   return { ok: true, entries: node.entries };
 }
 
-/** kstrtobool(): 1/y/Y/on and 0/n/N/off, as the kernel accepts them. */
-function kstrtobool(v: string): boolean | null {
-  const t = v.trim().toLowerCase();
-  if (['1', 'y', 'yes', 'on', 'true'].includes(t)) return true;
-  if (['0', 'n', 'no', 'off', 'false'].includes(t)) return false;
-  return null;
-}
-
 export async function sysfsWrite(s: KlpState, path: string, value: string): Promise<number> {
   const node = resolve(s, path);
   if (!node) return ENOENT;
   if (node.kind !== 'attr' || node.name === 'transition' || node.name === 'replace') return node.kind === 'dir' ? EISDIR : EACCES;
-  const b = kstrtobool(value);
+  const b = s.m.version.kstrtobool(value);
   if (b === null) return EINVAL;
   if (node.name === 'enabled') return klpEnabledStore(s, node.patch, b);
   return b ? klpForceStore(s, node.patch) : 0;

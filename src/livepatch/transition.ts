@@ -255,7 +255,7 @@ export async function klpReverseTransition(s: KlpState): Promise<void> {
   klpStartTransition(s);
 }
 
-/** `echo 1 > force`: every task is switched, whatever its stack; all patches become forced. */
+/** `echo 1 > force`: every task is switched, whatever its stack; the patches it may leave in use become forced. */
 export function klpForceTransition(s: KlpState): void {
   log(s, 'forcing remaining tasks to the patched state');
   for (const t of liveTasks(s)) {
@@ -268,7 +268,16 @@ export function klpForceTransition(s: KlpState): void {
   for (const p of s.m.pcpus) {
     if (Atomics.and(s.m.km.i32, p.index(PcpuField.IdleFlags), ~TIF_PATCH_PENDING) & TIF_PATCH_PENDING) p.set(PcpuField.IdlePatchState, s.targetState);
   }
-  for (const patch of s.patches) patch.forced = true;
+  // Before 5.18 every patch was marked: none of their modules could be removed. Since "livepatch: Don't
+  // block removal of patches that are safe to unload" only the code a forced task may still run is kept:
+  // the patch being disabled, or the patches a cumulative one replaces.
+  if (!s.m.version.forcesOnlyRemovedPatches) {
+    for (const patch of s.patches) patch.forced = true;
+  } else if (s.targetState === KLP_UNPATCHED) {
+    (s.transitionPatch as KlpPatch).forced = true;
+  } else if ((s.transitionPatch as KlpPatch).replace) {
+    for (const patch of s.patches) if (patch !== s.transitionPatch) patch.forced = true;
+  }
 }
 
 export interface BlockingTask {

@@ -99,10 +99,16 @@ export const enum GlobalField {
   /** die_counter: the oops number `[#N]`, counted across CPUs as the kernel's one counter is. */
   DieCounter = 15,
   /**
-   * (Words 16-19 are the poke bytes, POKE_BYTES_OFFSET.) Task requests posted (Atomics.add by a CPU after it stored REQ_POSTED in the task struct): the
-   * coordinator scans the task structs only when this moved since its last look.
+   * (Words 16-19 are the poke bytes, POKE_BYTES_OFFSET.) Task requests posted (Atomics.add by a CPU after
+   * it stored REQ_POSTED in the task struct): the coordinator scans the task structs only when this moved
+   * since its last look.
    */
   TaskRequests = 20,
+  /**
+   * The kernel release (major << 8 | minor, src/kernel/kernel-version.ts), written once before any CPU
+   * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
+   */
+  KernelVersion = 24,
 }
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;

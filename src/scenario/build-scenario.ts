@@ -6,6 +6,7 @@
  */
 import { paramDefaultText, paramTypeOf } from '../kernel/module-params';
 import { DEFAULT_UNWINDER } from '../kernel/stack-walk';
+import { KernelVersion } from '../kernel/kernel-version';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
 import { FieldLocations } from './field-locations';
@@ -277,6 +278,7 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
     nopRemoval: r['nop_removal'] !== false,
     unwinder: r['unwinder'] === 'frame-pointer' ? 'frame-pointer' : DEFAULT_UNWINDER,
+    kernelVersion: (typeof r['kernel_version'] === 'string' ? KernelVersion.parse(r['kernel_version']) : null) ?? KernelVersion.DEFAULT,
     functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
     proc,
     modules,

@@ -4,6 +4,7 @@
  * the same way `klpsim check` does.
  */
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import type { ParamType } from '../kernel/module-params';
 
 /** A place in a scenario file, 1-based. */
@@ -140,6 +141,8 @@ export interface Scenario {
   nopRemoval: boolean;
   /** `unwinder:` the reliable stack unwinder the machine is built with. */
   unwinder: Unwinder;
+  /** `kernel_version:` the release whose livepatch behaviour the machine follows. */
+  kernelVersion: KernelVersion;
   /** vmlinux: functions and data symbols. */
   functions: CodeBlock[];
   /** /proc file name -> the function `cat` calls. */

@@ -8,6 +8,7 @@
  * from the key they wrote.
  */
 import { z } from 'zod';
+import { DEFAULT_KERNEL_VERSION, SUPPORTED_KERNEL_VERSIONS } from '../kernel/kernel-version';
 import { MAX_SLEEP_MS } from '../kernel/sim-clock';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
@@ -120,6 +121,10 @@ export const StepSchema = z.union([
   z.strictObject({ expect: ExpectSchema }),
 ]);
 
+const KERNEL_VERSION_ERROR =
+  `kernel_version must be a quoted release from ${SUPPORTED_KERNEL_VERSIONS[0]} to ${SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]}, e.g. "6.12" ` +
+  '(YAML reads an unquoted 5.10 as the number 5.1)';
+
 export const ScenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -129,6 +134,13 @@ export const ScenarioSchema = z
     nop_removal: z.boolean().default(true),
     /** The reliable stack unwinder (CONFIG_UNWINDER_ORC / CONFIG_UNWINDER_FRAME_POINTER), SPEC section 8. */
     unwinder: z.enum(['orc', 'frame-pointer']).default('orc'),
+    /**
+     * The kernel release whose livepatch behaviour the machine follows (SPEC section 8). A string: YAML
+     * reads an unquoted 5.10 as the number 5.1.
+     */
+    kernel_version: z
+      .enum(SUPPORTED_KERNEL_VERSIONS as [string, ...string[]], { error: KERNEL_VERSION_ERROR })
+      .default(DEFAULT_KERNEL_VERSION),
     kernel: KernelSchema.optional(),
     modules: z.record(moduleName, ModuleSchema).optional(),
     tasks: z.array(TaskSchema).optional(),

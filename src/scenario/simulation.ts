@@ -11,6 +11,7 @@ import { Machine } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
 import { isSchedulerChurn, type FaultEvent, type SimEvent, type ViolationEvent } from '../kernel/events';
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import { LoadError } from '../kernel/loader';
 import { Modules } from '../kernel/modules';
 import type { KlpFault } from '../livepatch/klp-state';
@@ -36,6 +37,8 @@ export interface SimulationOptions {
   verbose?: boolean;
   /** Overrides the scenario's `unwinder:` (`--unwinder`). */
   unwinder?: Unwinder;
+  /** Overrides the scenario's `kernel_version:` (`--kernel-version`). */
+  kernelVersion?: KernelVersion;
   /** Instructions a task runs before it is preempted (tests vary it to preempt at many points). */
   timeslice?: number;
   faults?: KlpFault[];
@@ -124,6 +127,7 @@ export class Simulation {
       seed: options.seed ?? scenario.seed,
       deterministic: options.deterministic ?? false,
       unwinder: options.unwinder ?? scenario.unwinder,
+      kernelVersion: options.kernelVersion ?? scenario.kernelVersion,
       timeslice: options.timeslice,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
@@ -140,7 +144,7 @@ export class Simulation {
       retryMs: options.retryMs ?? 1000,
       faults: new Set(options.faults ?? []),
     });
-    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms, m.version), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
     m.taskRequests = taskRequestHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }

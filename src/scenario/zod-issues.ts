@@ -90,7 +90,9 @@ export class IssueMapper {
       }
       case 'invalid_value': {
         const allowed = issue.values.map((v) => `'${String(v)}'`);
-        this.report(this.positions.nodePos(path), `expected ${joinAlternatives(allowed)}, got ${describeValue(value)}`);
+        // A schema's own wording (a long list of allowed values reads better summarised), else zod's list.
+        const custom = !issue.message.startsWith('Invalid');
+        this.report(this.positions.nodePos(path), `${custom ? issue.message : `expected ${joinAlternatives(allowed)}`}, got ${describeValue(value)}`);
         return;
       }
       case 'too_small': {

@@ -6,6 +6,7 @@
  * the start. Either way a browser that connects at any time gets the full history, then the live tail.
  */
 import type { Unwinder } from '../kernel/stack-walk';
+import type { KernelVersion } from '../kernel/kernel-version';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,7 @@ export interface LiveServeOptions extends ListenOptions {
   seed?: number;
   nopRemoval: boolean;
   unwinder?: Unwinder;
+  kernelVersion?: KernelVersion;
   deterministic: boolean;
   verbose: boolean;
   /** Hold the run before its first step (needs deterministic). */
@@ -75,7 +77,7 @@ export class ServeSession {
     let finished: FinishedInfo | null = null;
     // The gate's changes (paused, held, next step) only come once run() has started, after the hub exists.
     const gate = new StepGate(o.paused && o.deterministic, () => liveHub.statusChanged());
-    const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, verbose: o.verbose, gate: gate.pass });
+    const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion, verbose: o.verbose, gate: gate.pass });
     const steps = sim.scenario.steps.length;
     const session = randomUUID();
     const status = (): ServeStatus => {

@@ -148,12 +148,14 @@ export class Invariants {
     const s = this.klp.state;
     for (const p of s.byName.values()) {
       const dir = `/sys/kernel/livepatch/${p.mod}`;
-      const want: Record<string, boolean> = { enabled: p.enabled, transition: s.transitionPatch === p, replace: p.replace };
+      // Only the attributes the machine's release has (replace: 6.11, OBJ/patched: 6.0).
+      const v = s.m.version;
+      const want: Record<string, boolean> = { enabled: p.enabled, transition: s.transitionPatch === p, ...(v.hasReplaceAttr ? { replace: p.replace } : {}) };
       for (const [attr, value] of Object.entries(want)) {
         const r = this.klp.read(`${dir}/${attr}`);
         if (!r.ok || r.text !== `${value ? 1 : 0}\n`) this.fail('sysfs', `${dir}/${attr} reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${value}`);
       }
-      for (const o of p.objs) {
+      for (const o of v.hasPatchedAttr ? p.objs : []) {
         const r = this.klp.read(`${dir}/${objName(o)}/patched`);
         if (!r.ok || r.text !== `${o.patched ? 1 : 0}\n`) this.fail('sysfs', `${dir}/${objName(o)}/patched reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${o.patched}`);
       }

@@ -6,6 +6,7 @@
  * be), and reports what ran, what was checked and what broke.
  */
 import type { Unwinder } from '../kernel/stack-walk';
+import { KernelVersion } from '../kernel/kernel-version';
 import { HeartbeatMonitor } from '../coordinator/heartbeat';
 import type { SimEvent } from '../kernel/events';
 import type { KlpFault } from '../livepatch/klp-state';
@@ -29,6 +30,8 @@ export interface StressOptions {
   nopRemoval: boolean;
   /** The machine's reliable unwinder (default orc). */
   unwinder?: Unwinder;
+  /** The kernel release (`5.1` … `6.12`, default 6.12); a string, as the options are cloned to job threads. */
+  kernelVersion?: string;
   faults: KlpFault[];
   /** The transition retry period, simulated ms (default RETRY_MS). */
   retryMs?: number;
@@ -97,7 +100,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const started = performance.now();
   const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval });
   const scenario = parseScenario(workload.yaml, `stress-seed-${o.seed}.yaml`);
-  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS });
+  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion === undefined ? undefined : KernelVersion.of(o.kernelVersion), faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS });
   const m = sim.machine;
   const klp = sim.klp;
   const inv = new Invariants(m, klp, o.nopRemoval && scenario.nopRemoval);

@@ -3,6 +3,7 @@
  * run and violations per invariant, wall time, ops/s — as a table for people or JSON for machines, and
  * for a failing seed the command that replays it.
  */
+import { DEFAULT_KERNEL_VERSION } from '../kernel/kernel-version';
 import { describeBlockingTask } from '../livepatch/transition';
 import { CHECK_NAMES } from './invariants';
 import { OP_KINDS, OpKind } from './ops';
@@ -59,6 +60,7 @@ export function replayCommand(r: StressResult, upTo: number, replayOps?: string[
   for (const f of o.faults) parts.push(`--inject ${f}`);
   if (!o.nopRemoval) parts.push('--no-nop-removal');
   if (o.unwinder && o.unwinder !== 'orc') parts.push(`--unwinder ${o.unwinder}`);
+  if (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION) parts.push(`--kernel-version ${o.kernelVersion}`);
   if (o.deterministic) parts.push('--deterministic');
   return parts.join(' ');
 }
@@ -73,7 +75,8 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
     out.push(
       `klpsim stress: ${o.cpus} CPUs, ${o.tasks} tasks, ${t.runs} run(s) (seed${seeds.length > 1 ? `s ${Math.min(...seeds)}..${Math.max(...seeds)}` : ` ${seeds[0]}`}), ` +
         `faults: ${o.faults.join(', ') || 'none'}, NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}` +
-        (o.unwinder && o.unwinder !== 'orc' ? `, unwinder ${o.unwinder}` : ''),
+        (o.unwinder && o.unwinder !== 'orc' ? `, unwinder ${o.unwinder}` : '') +
+        (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION ? `, kernel ${o.kernelVersion}` : ''),
     );
   }
   out.push('', 'ops                      count');

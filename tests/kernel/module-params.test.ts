@@ -1,5 +1,6 @@
 /** Module parameters parse as kernel/params.c's int, bool and charp setters do. */
 import { paramTypeOf, parseParam } from '../../src/kernel/module-params';
+import { KernelVersion } from '../../src/kernel/kernel-version';
 
 describe('module parameters', () => {
   it('takes the type from the default: number int, boolean bool, string charp', () => {
@@ -12,10 +13,15 @@ describe('module parameters', () => {
     for (const bad of ['abc', '', '08', '1.5', '5x', ' 5', '2147483648', '0x', '--1']) expect(parseParam('int', bad)).toBeNull();
   });
 
-  it('bool: strtobool by the first characters, shown as Y or N', () => {
-    for (const t of ['1', 'y', 'Y', 'yes', 'on', 'ON']) expect(parseParam('bool', t)).toBe('Y');
-    for (const t of ['0', 'n', 'N', 'no', 'off', 'Off']) expect(parseParam('bool', t)).toBe('N');
-    for (const bad of ['', 'true', 'o', 'ox', '2']) expect(parseParam('bool', bad)).toBeNull();
+  it('bool: strtobool by the first characters, shown as Y or N; true/false only from 5.19', () => {
+    for (const v of [KernelVersion.of('5.1'), KernelVersion.of('6.12')]) {
+      for (const t of ['1', 'y', 'Y', 'yes', 'on', 'ON']) expect(parseParam('bool', t, v)).toBe('Y');
+      for (const t of ['0', 'n', 'N', 'no', 'off', 'Off']) expect(parseParam('bool', t, v)).toBe('N');
+      for (const bad of ['', 'o', 'ox', '2']) expect(parseParam('bool', bad, v)).toBeNull();
+    }
+    expect(parseParam('bool', 'true', KernelVersion.of('5.1'))).toBeNull();
+    expect(parseParam('bool', 'true', KernelVersion.of('6.12'))).toBe('Y');
+    expect(parseParam('bool', 'false\n', KernelVersion.of('6.12'))).toBe('N');
   });
 
   it('charp: any text, without the newline echo adds', () => {

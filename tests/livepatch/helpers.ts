@@ -1,3 +1,4 @@
+import type { KernelVersion } from '../../src/kernel/kernel-version';
 import { Machine } from '../../src/coordinator/machine';
 import { workerModule } from '../../src/coordinator/worker-entry';
 import type { SimEvent } from '../../src/kernel/events';
@@ -17,13 +18,14 @@ export interface KlpRig {
 const body = (msg: string): string => `push rbp\nmov rbp, rsp\nlea rdi, [rip + ${msg}]\ncall printk\npop rbp\nret`;
 
 export async function withKlp<T>(
-  opts: { cpus?: number; deterministic?: boolean; seed?: number; klp?: Partial<KlpOptions>; kernel: Record<string, string> },
+  opts: { cpus?: number; deterministic?: boolean; seed?: number; kernelVersion?: KernelVersion; klp?: Partial<KlpOptions>; kernel: Record<string, string> },
   fn: (rig: KlpRig) => Promise<T>,
 ): Promise<T> {
   const m = await Machine.create({
     cpus: opts.cpus ?? 2,
     deterministic: opts.deterministic ?? true,
     seed: opts.seed ?? 1,
+    kernelVersion: opts.kernelVersion,
     hooksModule: workerModule(`${__dirname}/../../src/livepatch`, 'klp-ftrace-handler'),
   });
   const events: SimEvent[] = [];

@@ -2,6 +2,7 @@
 import type { SimEvent } from '../../src/kernel/events';
 import { TaskField } from '../../src/mem/task-struct';
 import { withKlp, printkFunc } from './helpers';
+import { KernelVersion } from '../../src/kernel/kernel-version';
 
 // `sleepy` sleeps inside itself: a task calling it sits on its stack for `ms` at a time.
 const sleepy = (ms: number): string => `push rbp\nmov rbp, rsp\nmov edi, ${ms}\ncall msleep\npop rbp\nret`;
@@ -59,8 +60,10 @@ describe('transitions', () => {
     });
   });
 
-  it('force switches every task at once and pins the patch module for good', async () => {
-    await withKlp({ cpus: 2, kernel: { ...KERNEL, sleepy: sleepy(60_000) } }, async (rig) => {
+  // A forced *patching* transition marks the patch only before 5.18 ("livepatch: Don't block removal of
+  // patches that are safe to unload"); tests/scenarios/kernel-version.test.ts covers both rules.
+  it('force switches every task at once and, on 5.1, pins the patch module for good', async () => {
+    await withKlp({ cpus: 2, kernelVersion: KernelVersion.of('5.1'), kernel: { ...KERNEL, sleepy: sleepy(60_000) } }, async (rig) => {
       const t = await rig.m.spawn({ name: 'sleeper', run: [{ kind: 'call', func: 'sleepy', args: [] }] });
       await rig.m.sleep(1);
       await rig.patch('lp', ['sleepy'], false);

@@ -26,7 +26,7 @@ describe('klpsim serve, live', () => {
     const s = await live({ deterministic: true, paused: true });
     try {
       const first = await heldAt(s.url, 0);
-      expect(first).toMatchObject({ mode: 'live', canPause: true, paused: true, held: true, step: { index: 0, total: 7, text: 'sh: modprobe test_klp_livepatch', line: 51 } });
+      expect(first).toMatchObject({ mode: 'live', canPause: true, paused: true, held: true, step: { index: 0, total: 7, text: 'sh: modprobe test_klp_livepatch', line: 53 } });
       expect((await postControl(s.url, 'pause')).status).toBe(409);
 
       expect((await postControl(s.url, 'step')).status).toBe(200);
