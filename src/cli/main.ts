@@ -12,20 +12,13 @@ import { stressCommand, StressCliOptions, StressUsageError } from './stress-comm
 import { serveCommand } from './serve-command';
 import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
-import { countOption, cpusOption, intOption, jobsOption, KERNEL_VERSION_HELP, kernelVersionOption, portOption, seedOption } from './options';
+import { countOption, cpusOption, formatOption, intOption, jobsOption, KERNEL_VERSION_HELP, kernelVersionOption, portOption, seedOption, unwinderOption } from './options';
 import type { KernelVersion } from '../kernel/kernel-version';
 import { MAX_STRESS_TASKS } from './stress-command';
-import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
+import type { Unwinder } from '../kernel/stack-walk';
 import { exitQuietlyOnClosedOutput } from './closed-output';
 
-/** `--unwinder`: one of the machine's reliable unwinders (SPEC section 8). */
-const unwinderArg = (v: string): Unwinder => {
-  if (!(UNWINDERS as readonly string[]).includes(v)) throw new UsageError(`--unwinder must be one of ${UNWINDERS.join(', ')}`);
-  return v as Unwinder;
-};
 const UNWINDER_HELP = "the reliable stack unwinder: orc | frame-pointer (default: the scenario's, else orc)";
-
-const FORMATS: OutputFormat[] = ['pretty', 'dmesg', 'ndjson'];
 
 /** A usage error found in an action (after commander's own parsing): printed here, exit 2. */
 class UsageError extends Error {}
@@ -44,16 +37,15 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<file>', 'scenario file (YAML)')
     .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
     .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
-    .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
+    .option('--format <f>', 'pretty | dmesg | ndjson', formatOption, 'pretty' as OutputFormat)
     .option('--trace <out>', 'write a Chrome trace-event JSON file')
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
-      if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-      code = await runScenario(file, { ...o, format: o.format as OutputFormat });
+    .action(async (file: string, o: { cpus?: number; seed?: number; format: OutputFormat; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
+      code = await runScenario(file, o);
     });
 
   program
@@ -63,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
     .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
@@ -81,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
     .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
     .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
@@ -111,17 +103,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cpus <n>', 'simulated CPUs', cpusOption, 4)
     .option('--seed <s>', 'seed of the interleaving (with --deterministic)', seedOption, 1)
     .option('--pokes <n>', 'times the ftrace site is switched', countOption('--pokes', 0), 6)
-    .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
+    .option('--format <f>', 'pretty | dmesg | ndjson', formatOption, 'pretty' as OutputFormat)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (reproducible)', false)
-    .action(async (o: { cpus: number; seed: number; pokes: number; format: string; deterministic: boolean }) => {
-      if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+    .action(async (o: { cpus: number; seed: number; pokes: number; format: OutputFormat; deterministic: boolean }) => {
       const r = await runDemo({
         cpus: o.cpus,
         seed: o.seed,
         pokes: o.pokes,
         deterministic: o.deterministic,
         onEvent: (ev) => {
-          const line = formatEvent(ev, o.format as OutputFormat);
+          const line = formatEvent(ev, o.format);
           if (line !== null) process.stdout.write(line + '\n');
         },
       });
@@ -141,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--inject <fault>', 'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear, trust-unreliable-stack', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
     .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
-    .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderArg, 'orc')
+    .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderOption, 'orc')
     .option('--kernel-version <v>', 'the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default 6.12)', kernelVersionOption)
     .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)
     .option('--replay-ops <ops>', "perform exactly these ops ('op; op; …', as a report prints them)")

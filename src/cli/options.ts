@@ -4,6 +4,8 @@
  * it, exit 2) before anything runs — never a run that silently wraps the value or exhausts the host.
  */
 import { InvalidArgumentError } from 'commander';
+import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
+import type { OutputFormat } from './format-event';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
 import { DEFAULT_KERNEL_VERSION, KernelVersion, SUPPORTED_KERNEL_VERSIONS } from '../kernel/kernel-version';
@@ -29,6 +31,17 @@ export const portOption = intOption('--port', 0, 65535);
 export const jobsOption = intOption('--jobs', 1, MAX_CPUS);
 /** A count of things to do (ops, runs, pokes): bounded below only, as a large one only costs time. */
 export const countOption = (name: string, min = 1): ((v: string) => number) => intOption(name, min, Number.MAX_SAFE_INTEGER);
+
+/** One of a fixed set of words (`--format`, `--unwinder`), refused as every other bad option value is. */
+export function choiceOption<T extends string>(name: string, choices: readonly T[]): (v: string) => T {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}`);
+    return v as T;
+  };
+}
+
+export const formatOption = choiceOption<OutputFormat>('--format', ['pretty', 'dmesg', 'ndjson']);
+export const unwinderOption = choiceOption<Unwinder>('--unwinder', UNWINDERS);
 
 /** `--kernel-version V`: a release klpsim models (SPEC section 8), `5.1` … `6.12`. */
 export function kernelVersionOption(v: string): KernelVersion {

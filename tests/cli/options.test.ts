@@ -58,6 +58,14 @@ describe('shared option bounds', () => {
     expect(await usageError(['demo', '--pokes', '1e2'])).toMatch(/--pokes must be an integer at least 0/);
   });
 
+  it('word options are refused the same way as numbers', async () => {
+    expect(await usageError(['run', BASIC, '--format', 'json'])).toBe("klpsim: option '--format <f>' argument 'json' is invalid. --format must be one of pretty, dmesg, ndjson\n");
+    expect(await usageError(['demo', '--format', 'json'])).toMatch(/--format must be one of pretty, dmesg, ndjson/);
+    for (const args of [['run', BASIC], ['watch', BASIC], ['serve', BASIC, '--port', '0'], ['stress', '--ops', '1']]) {
+      expect(await usageError([...args, '--unwinder', 'guess'])).toBe("klpsim: option '--unwinder <u>' argument 'guess' is invalid. --unwinder must be one of orc, frame-pointer\n");
+    }
+  });
+
   it('the largest seed is accepted, in a file and as --seed', async () => {
     const p = file('seed.yaml', 'name: s\ncpus: 1\nseed: 4294967295\nsteps:\n  - sleep_ms: 1\n');
     expect((await runCli(['run', p, '--deterministic', '--format', 'ndjson'])).code).toBe(0);
