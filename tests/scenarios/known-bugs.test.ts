@@ -1,7 +1,7 @@
 /**
  * Discrepancies between klpsim and Linux found while re-expressing the selftests, kept as regression
- * tests now that they are fixed. (Forcing marks every patch forced, as v5.1 — klpsim's reference —
- * does; 5.18 narrowed that to the patches being removed: see README "Decisions".)
+ * tests now that they are fixed. (Which patches forcing marks follows the scenario's kernel_version:
+ * every patch before 5.18, only the patches being removed since: see README "Kernel versions".)
  */
 import { resolve } from 'path';
 import { runScenario } from './helpers';
