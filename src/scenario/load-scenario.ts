@@ -22,7 +22,7 @@ function yamlMessage(message: string): string {
 export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  const positions = new SourcePositions(file, text, doc, lineCounter);
+  const positions = new SourcePositions(file, text, doc);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({
