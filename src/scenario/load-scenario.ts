@@ -12,6 +12,7 @@ import { ScenarioDiagnostic, ScenarioError } from './scenario-error';
 import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
+import { unresolvedAliases } from './yaml-aliases';
 import { IssueMapper } from './zod-issues';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
@@ -23,14 +24,16 @@ export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   const positions = new SourcePositions(file, text, doc);
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      doc.errors.map((e) => ({
+  const aliases = unresolvedAliases(doc).map((a) => ({ pos: positions.at(a.range?.[0] ?? 0), message: `YAML: alias '*${a.source}' has no anchor '&${a.source}' before it` }));
+  if (doc.errors.length > 0 || aliases.length > 0) {
+    throw new ScenarioError([
+      ...doc.errors.map((e) => ({
         pos: positions.at(e.pos[0]),
         // yaml's own wording for this one tells the user to call a different API.
         message: e.code === 'MULTIPLE_DOCS' ? 'YAML: a scenario file holds one document (a second one starts here)' : `YAML: ${yamlMessage(e.message)}`,
       })),
-    );
+      ...aliases,
+    ]);
   }
   const raw: unknown = doc.toJS();
   const diagnostics: ScenarioDiagnostic[] = [];
