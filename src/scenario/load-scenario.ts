@@ -13,6 +13,7 @@ import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
 import { unresolvedAliases } from './yaml-aliases';
+import { duplicateKeys } from './yaml-duplicate-keys';
 import { IssueMapper } from './zod-issues';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
@@ -22,17 +23,19 @@ function yamlMessage(message: string): string {
 
 export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   const positions = new SourcePositions(file, text, doc);
-  const aliases = unresolvedAliases(doc).map((a) => ({ pos: positions.at(a.range?.[0] ?? 0), message: `YAML: alias '*${a.source}' has no anchor '&${a.source}' before it` }));
-  if (doc.errors.length > 0 || aliases.length > 0) {
+  // What yaml leaves to toJS() (aliases) or checks too slowly (duplicate keys): errors of the text as well.
+  const more = unresolvedAliases(doc).map((a) => ({ pos: positions.at(a.range?.[0] ?? 0), message: `YAML: alias '*${a.source}' has no anchor '&${a.source}' before it` }));
+  more.push(...duplicateKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: Map keys must be unique' })));
+  if (doc.errors.length > 0 || more.length > 0) {
     throw new ScenarioError([
       ...doc.errors.map((e) => ({
         pos: positions.at(e.pos[0]),
         // yaml's own wording for this one tells the user to call a different API.
         message: e.code === 'MULTIPLE_DOCS' ? 'YAML: a scenario file holds one document (a second one starts here)' : `YAML: ${yamlMessage(e.message)}`,
       })),
-      ...aliases,
+      ...more,
     ]);
   }
   const raw: unknown = doc.toJS();

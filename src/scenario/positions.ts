@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, Node, Scalar, isMap, isPair, isScalar } from 'yaml';
+import { Document, Node, Pair, Scalar, YAMLMap, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
@@ -121,9 +121,36 @@ export class SourcePositions {
     return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo] as number) + 1 };
   }
 
+  /**
+   * Each mapping's pairs by key, built the first time the mapping is looked into: yaml's `getIn` scans a
+   * mapping's items for every lookup, and the loader looks up every key (quadratic in a big mapping).
+   */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pairOf(map: YAMLMap, key: PathSegment): Pair | undefined {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isPair(pair)) continue;
+        const k: unknown = pair.key;
+        const name = String(isScalar(k) ? k.value : k);
+        // The first of duplicate keys, as yaml's `get` finds it.
+        if (!index.has(name)) index.set(name, pair);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index.get(String(key));
+  }
+
   /** The node at `path`, or undefined (missing key, or a path through a scalar). */
   node(path: Path): Node | undefined {
-    const n: unknown = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    let n: unknown = this.doc.contents;
+    for (const seg of path) {
+      if (isMap(n)) n = this.pairOf(n, seg)?.value;
+      else if (isSeq(n) && /^\d+$/.test(String(seg))) n = n.items[Number(seg)];
+      else return undefined;
+    }
     return hasRange(n) ? n : undefined;
   }
 
@@ -141,12 +168,8 @@ export class SourcePositions {
     const last = path[path.length - 1];
     const parent = this.node(path.slice(0, -1));
     if (last !== undefined && isMap(parent)) {
-      for (const pair of parent.items) {
-        if (!isPair(pair)) continue;
-        const key: unknown = pair.key;
-        const name = isScalar(key) ? String(key.value) : key;
-        if (name === String(last) && hasRange(key)) return this.at(key.range[0]);
-      }
+      const key: unknown = this.pairOf(parent, last)?.key;
+      if (hasRange(key)) return this.at(key.range[0]);
     }
     return this.nodePos(path);
   }
