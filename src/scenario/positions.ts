@@ -41,12 +41,14 @@ function quotedOffsets(raw: string, double: boolean): number[] {
 }
 
 /**
- * For a quoted scalar written over several lines: the offset in the raw text of each character of the
- * value yaml made of it, by YAML's folding of flow scalars (1.2, 7.3): the spaces around a line break
+ * For a plain or quoted scalar written over several lines: the offset in the raw text of each character
+ * of the value yaml made of it, by YAML's folding of flow scalars (1.2, 7.3): the spaces around a line break
  * go, a single break becomes a space, each empty line after it a newline; in double quotes an escaped
  * break (`\` at the end of a line) joins the lines. Null when the rebuilt value differs from yaml's.
  */
-function foldedOffsets(raw: string, double: boolean, value: string): number[] | null {
+function foldedOffsets(raw: string, style: 'plain' | 'single' | 'double', value: string): number[] | null {
+  const double = style === 'double';
+  const single = style === 'single';
   const chars: string[] = [];
   const offsets: number[] = [];
   const push = (c: string, at: number): void => {
@@ -54,8 +56,8 @@ function foldedOffsets(raw: string, double: boolean, value: string): number[] | 
     offsets.push(at);
   };
   const ESCAPES: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029' };
-  let i = 1;
-  const end = raw.length - 1;
+  let i = style === 'plain' ? 0 : 1;
+  const end = style === 'plain' ? raw.length : raw.length - 1;
   while (i < end) {
     const c = raw[i] as string;
     if (c === '\n' || c === '\r' || c === ' ' || c === '\t') {
@@ -84,7 +86,7 @@ function foldedOffsets(raw: string, double: boolean, value: string): number[] | 
         push(ESCAPES[e] ?? e, i);
         i += 2;
       }
-    } else if (!double && c === "'" && raw[i + 1] === "'") {
+    } else if (single && c === "'" && raw[i + 1] === "'") {
       push("'", i);
       i += 2;
     } else {
@@ -182,6 +184,20 @@ export class SourcePositions {
     return () => p;
   }
 
+  /** A scalar written over several lines: each character of its value found in the raw text. */
+  private foldedLocator(node: Scalar & { range: [number, number, number] }, style: 'plain' | 'single' | 'double'): Locator {
+    const [start, valueEnd] = node.range;
+    const value = String(node.value);
+    const folded = foldedOffsets(this.text.slice(start, valueEnd), style, value);
+    if (!folded) {
+      const first = this.at(start);
+      return () => first;
+    }
+    const lineStarts = [0];
+    value.split('\n').forEach((l, i) => lineStarts.push((lineStarts[i] as number) + l.length + 1));
+    return (line, col) => this.at(start + (folded[(lineStarts[line - 1] ?? 0) + col - 1] ?? folded[folded.length - 1] ?? 0));
+  }
+
   private scalarLocator(node: Scalar & { range: [number, number, number] }): Locator {
     const [start, valueEnd] = node.range;
     const first = this.at(start);
@@ -222,15 +238,10 @@ export class SourcePositions {
           };
         }
         // Written over several lines: folded, so each character of the value is found in the raw text.
-        const folded = foldedOffsets(raw, node.type === Scalar.QUOTE_DOUBLE, String(node.value));
-        if (folded) {
-          const lineStarts = [0];
-          String(node.value).split('\n').forEach((l, i) => lineStarts.push((lineStarts[i] as number) + l.length + 1));
-          return (line, col) => this.at(start + (folded[(lineStarts[line - 1] ?? 0) + col - 1] ?? folded[folded.length - 1] ?? 0));
-        }
-        return () => first;
+        return this.foldedLocator(node, node.type === Scalar.QUOTE_DOUBLE ? 'double' : 'single');
       }
       default:
+        if (this.text.slice(start, valueEnd).includes('\n')) return this.foldedLocator(node, 'plain');
         return (line, col) => ({ file, line: first.line + line - 1, col: line === 1 ? first.col + col - 1 : col });
     }
   }

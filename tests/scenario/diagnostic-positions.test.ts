@@ -36,6 +36,12 @@ describe('diagnostic positions', () => {
     expect(errorsOf(text)).toEqual(["test.yaml:6:12: in function f: unknown symbol 'nowhere'"]);
   });
 
+  it('maps code in a multi-line plain scalar to its line in the file', () => {
+    // Plain scalars fold as quoted ones do: the value is 'nop\ncall nowhere'.
+    const text = 'name: x\nkernel:\n  functions:\n    f: nop\n\n      call nowhere\n';
+    expect(errorsOf(text)).toEqual(["test.yaml:6:12: in function f: unknown symbol 'nowhere'"]);
+  });
+
   it('follows escaped line breaks in a multi-line double-quoted scalar', () => {
     const text = 'name: x\nkernel:\n  functions:\n    f: "push rbp\n\n      call \\\n      nowhere\n\n      ret"\n';
     expect(errorsOf(text)).toEqual(["test.yaml:7:7: in function f: unknown symbol 'nowhere'"]);
