@@ -13,7 +13,7 @@ import type { Scenario } from './scenario-types';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
 import { unresolvedAliases } from './yaml-aliases';
-import { duplicateKeys } from './yaml-duplicate-keys';
+import { collectionKeys, duplicateKeys } from './yaml-keys';
 import { IssueMapper } from './zod-issues';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
@@ -23,11 +23,14 @@ function yamlMessage(message: string): string {
 
 export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
+  // logLevel: yaml's warnings go to process.emitWarning, i.e. to the user's terminal as Node warnings;
+  // whatever they are about, the checks here report it as bad input.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, logLevel: 'error' });
   const positions = new SourcePositions(file, text, doc);
   // What yaml leaves to toJS() (aliases) or checks too slowly (duplicate keys): errors of the text as well.
   const more = unresolvedAliases(doc).map((a) => ({ pos: positions.at(a.range?.[0] ?? 0), message: `YAML: alias '*${a.source}' has no anchor '&${a.source}' before it` }));
   more.push(...duplicateKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: Map keys must be unique' })));
+  more.push(...collectionKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: a key here is a name, not a mapping or a sequence' })));
   if (doc.errors.length > 0 || more.length > 0) {
     throw new ScenarioError([
       ...doc.errors.map((e) => ({
