@@ -102,6 +102,7 @@ class Capture {
   out = '';
   err = '';
   forbidden: string | null = null;
+  private readonly full = { out: false, err: false };
   private readonly writeOut = process.stdout.write;
   private readonly writeErr = process.stderr.write;
 
@@ -109,7 +110,15 @@ class Capture {
     const grab = (which: 'out' | 'err') => (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       this.forbidden ??= forbiddenIn(s);
-      if (this[which].length < CAPTURE) this[which] += s.slice(0, CAPTURE - this[which].length);
+      // Whole lines only, so the oracle never judges a line cut short.
+      if (!this.full[which]) {
+        const room = s.slice(0, CAPTURE - this[which].length);
+        if (room.length === s.length) this[which] += s;
+        else {
+          this[which] += room.slice(0, room.lastIndexOf('\n') + 1);
+          this.full[which] = true;
+        }
+      }
       const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
       cb?.();
       return true;
@@ -269,6 +278,12 @@ async function shell(m: ShellMachine, input: Extract<FuzzInput, { kind: 'shell' 
 // ---------------------------------------------------------------------------------------------------
 // The loop
 
+/** Node warnings (process.emitWarning) reach the user's terminal too, after the command has returned. */
+let warning: string | null = null;
+process.on('warning', (w) => {
+  warning ??= `a Node warning on stderr: (node) ${w.name}: ${w.message}`;
+});
+
 const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 const files = new FuzzFiles();
 const corpus = loadFuzzCorpus();
@@ -283,8 +298,11 @@ async function loop(): Promise<void> {
     const before = getHeapStatistics().used_heap_size;
     const t0 = performance.now();
     let problem: string | null;
+    warning = null;
     try {
       problem = await runInput(i, input);
+      await new Promise((r) => setImmediate(r));
+      problem ??= warning;
     } catch (e) {
       problem = `the harness itself threw ${(e as Error)?.stack ?? String(e)}`;
     }

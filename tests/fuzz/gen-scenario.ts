@@ -308,10 +308,67 @@ function emit(r: Rand, value: unknown): string {
   });
 }
 
-/** A scenario-shaped text; `runnable` ones keep every sleep and timeout short and code loop-free. */
+/** A scenario-shaped text from the schema's keys, names mostly not matching: most fail `check`. */
 export function structured(r: Rand, runnable: boolean): ScenarioText {
   const sc = randomScenario(r, runnable);
   return { text: emit(r, sc), note: runnable ? 'generated (runnable)' : 'generated' };
+}
+
+/**
+ * A scenario that mostly passes `check` and runs for little simulated time: a fixed cast (vmlinux
+ * functions f1 and f2, a module with a function and parameters of each type, a livepatch of f1 and of the
+ * module's function) with random tasks, actions and steps among them — including the task passes that
+ * take no time (issue 11 item 4) and sleeps past the clock's range (item 5).
+ */
+export function runnable(r: Rand): ScenarioText {
+  const fn = (): string => r.weighted([[5, 'f1'], [3, 'f2'], [2, 'mod_fn'], [1, 'printk']] as const);
+  const act = (depth: number): unknown =>
+    r.weighted<() => unknown>([
+      [4, () => ({ sleep_ms: r.weighted([[8, r.int(1, 20)], [1, 0], [1, r.pick([2 ** 32, 9_000_000_000_000])]] as const) })],
+      [4, () => (r.chance(0.6) ? { call: fn() } : { call: { func: fn(), args: Array.from({ length: r.int(0, 6) }, () => r.pick([0, 1, -1, 2 ** 31, 5])) } })],
+      [2, () => ({ printk: r.pick(['hello', 'p=${p_int} b=${p_bool} s=${p_str}', '${object}', `x${'y'.repeat(r.pick([1, 300]))}`]) })],
+      [depth < 2 ? 1 : 0, () => ({ start_task: { name: `kt${r.int(0, 2)}`, run: Array.from({ length: r.int(1, 3) }, () => act(depth + 1)), ...(r.chance(0.5) ? { once: r.chance(0.5) } : {}), ...(r.chance(0.2) ? { cpu: r.int(0, 1) } : {}) } })],
+      [1, () => ({ stop_task: r.pick(['kt0', 'kt1', 't0']) })],
+    ])();
+  const acts = (min: number): unknown[] => Array.from({ length: r.int(min, 3) }, () => act(0));
+  const sh = (): string =>
+    r.pick([
+      'modprobe mod_a', 'modprobe mod_a p_int=7 p_bool=n p_str=x', 'modprobe lp', 'modprobe lp replace=1', 'rmmod lp', 'rmmod mod_a', 'lsmod',
+      'echo 0 > /sys/kernel/livepatch/lp/enabled', 'echo 1 > /sys/kernel/livepatch/lp/force', 'cat /sys/kernel/livepatch/lp/transition',
+      'cat /proc/f', 'ls /sys/kernel/livepatch/lp', 'echo 3 > /sys/module/mod_a/parameters/p_int', 'grep -c f /proc/f', 'echo hi > /dev/kmsg',
+    ]);
+  const body = `push rbp\nmov rbp, rsp\n${r.pick(['', 'mov edi, 1\ncall msleep\n', 'lea rsi, [rip + msg]\ncall seq_puts\n', 'mov qword ptr [0], 1\n', 'call f1\n', 'ud2\n'])}xor eax, eax\npop rbp\nret\n`;
+  const sc: Record<string, unknown> = {
+    name: 'fuzz run',
+    cpus: r.int(1, 3),
+    seed: r.int(0, 1000),
+    kernel: { functions: { f1: 'push rbp\nmov rbp, rsp\nlea rsi, [rip + msg]\ncall seq_puts\nxor eax, eax\npop rbp\nret\n', f2: body, msg: '.asciz "f\\n"' }, proc: { f: 'f1' } },
+    modules: {
+      mod_a: { params: { p_int: r.pick([0, -1, 2147483647]), p_bool: r.chance(0.5), p_str: r.pick(['s', '']) }, functions: { mod_fn: body.replace('call f1', 'call f2') }, init: acts(0), exit: acts(0) },
+      lp: {
+        params: { replace: r.pick([0, 1, true, false]) },
+        init: r.chance(0.3) ? acts(0) : [],
+        livepatch: {
+          replace: '${replace}',
+          objects: {
+            vmlinux: { funcs: { f1: 'xor eax, eax\nret\n' }, ...(r.chance(0.4) ? { callbacks: { [r.pick(['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'])]: acts(1) } } : {}) },
+            ...(r.chance(0.5) ? { mod_a: { funcs: { mod_fn: 'ret\n' } } } : {}),
+          },
+        },
+      },
+    },
+    tasks: Array.from({ length: r.int(0, 3) }, (_, i) => ({ name: `t${i}`, ...(r.chance(0.3) ? { count: r.int(1, 3) } : {}), ...(r.chance(0.2) ? { cpu: r.int(0, 2) } : {}), run: acts(1) })),
+    steps: Array.from({ length: r.int(1, 8) }, () =>
+      r.weighted<() => unknown>([
+        [5, () => ({ sh: sh() })],
+        [2, () => ({ wait: 'transition', timeout_ms: r.int(1, 100) })],
+        [2, () => ({ sleep_ms: r.int(0, 30) })],
+        [1, () => ({ expect: { sh: sh(), stdout: 'f' } })],
+        [1, () => ({ expect: { dmesg: ['livepatch'], nops: 0 } })],
+      ])(),
+    ),
+  };
+  return { text: emit(r, sc), note: 'generated to run' };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { parseScenario } from '../../src/scenario';
 import { commandLine } from './gen-argv';
-import { loadCorpus, mutate, pathological, randomYaml, ScenarioText, structured } from './gen-scenario';
+import { loadCorpus, mutate, pathological, randomYaml, runnable, ScenarioText, structured } from './gen-scenario';
 import { shellLine, ShellVocabulary, vocabularyOf } from './gen-shell';
 import { Rand } from './rand';
 
@@ -71,7 +71,7 @@ export function inputAt(seed: number, index: number, c: FuzzCorpus): FuzzInput {
       // Through the CLI, as a user meets them: a file on disk.
       return { kind: 'load', via: 'check', ...pathological(r) };
     case 'run':
-      return { kind: 'run', ...structured(r, true), format: r.pick(['ndjson', 'dmesg', 'pretty']) };
+      return { kind: 'run', ...runnable(r), format: r.pick(['ndjson', 'dmesg', 'pretty']) };
     case 'shell':
       return { kind: 'shell', line: shellLine(r, c.shell) };
     case 'sleep':
