@@ -111,8 +111,8 @@ function runWorker(from: number, to: number, onFailure: (f: FuzzFailure) => void
 
 const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
 
-function report(failures: FuzzFailure[], ran: number): string {
-  const lines = [`fuzz seed ${SEED}: ${failures.length} failing input(s) in ${ran} run (reproduce the run: KLPSIM_FUZZ_SEED=${SEED} KLPSIM_FUZZ_N=${N} npx jest tests/fuzz)`];
+function report(failures: FuzzFailure[], ran: string): string {
+  const lines = [`fuzz seed ${SEED}: ${failures.length} failing input(s) ${ran} (reproduce the run: KLPSIM_FUZZ_SEED=${SEED} KLPSIM_FUZZ_N=${N} npx jest tests/fuzz)`];
   for (const f of failures) {
     lines.push('', `--- input ${f.index} (${f.kind}): ${f.problem}`, f.input);
     if (f.history.length > 0) lines.push(`  after, on the same machine:`, ...f.history.slice(-40).map((h) => `    ${h.split('\n')[0]}`));
@@ -138,5 +138,7 @@ test(`${TO - FROM + 1} generated malformed inputs end in exit 0, 1 or 2, bounded
     failures.push({ index: TO, kind: 'run', problem: `the heap grew from ${heapMb[0]} MB to ${heapMb[heapMb.length - 1]} MB over the run (after each 1000 inputs: ${heapMb.join(' ')}): a leak`, input: '(the whole run)', history: [], machineStart: FROM });
   }
   failures.sort((a, b) => a.index - b.index);
-  if (failures.length > 0) throw new Error(report(failures.slice(0, MAX_FAILURES + 5), TO - FROM + 1));
+  const last = failures[failures.length - 1]?.index ?? TO;
+  const ran = failures.length >= MAX_FAILURES && last < TO ? `in inputs ${FROM}-${last} (stopped there: KLPSIM_FUZZ_MAX_FAILURES=${MAX_FAILURES})` : `in inputs ${FROM}-${TO}`;
+  if (failures.length > 0) throw new Error(report(failures.slice(0, MAX_FAILURES + 5), ran));
 }, 600_000);

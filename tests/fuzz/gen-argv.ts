@@ -6,8 +6,23 @@
 import { EDGE_NUMBERS, oddText } from './edge-values';
 import type { Rand } from './rand';
 
-export const FILE_PLACEHOLDERS = ['@valid', '@bad-yaml', '@bad-schema', '@empty', '@missing', '@dir', '@devnull', '@devzero', '@ndjson', '@out', '@out-missing-dir', '@out-dir'] as const;
-export type FilePlaceholder = (typeof FILE_PLACEHOLDERS)[number];
+/** What each placeholder stands for, as the failure report explains it. */
+export const FILE_MEANINGS = {
+  '@valid': 'a valid one-CPU scenario',
+  '@bad-yaml': 'a scenario with YAML syntax errors',
+  '@bad-schema': 'a scenario with schema errors',
+  '@empty': 'an empty file',
+  '@missing': 'a path in a directory that does not exist',
+  '@dir': 'a directory',
+  '@devnull': '/dev/null',
+  '@devzero': '/dev/zero',
+  '@ndjson': 'a recording with a bad line',
+  '@out': 'a new file in a writable directory',
+  '@out-missing-dir': 'a new file in a directory that does not exist',
+  '@out-dir': 'an existing directory',
+} as const;
+export type FilePlaceholder = keyof typeof FILE_MEANINGS;
+export const FILE_PLACEHOLDERS = Object.keys(FILE_MEANINGS) as FilePlaceholder[];
 
 type Kind = 'int' | 'format' | 'file' | 'out' | 'host' | 'duration' | 'fault' | 'ops' | 'flag';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { parseScenario } from '../../src/scenario';
-import { commandLine } from './gen-argv';
+import { commandLine, FILE_MEANINGS, FilePlaceholder } from './gen-argv';
 import { loadCorpus, mutate, pathological, randomYaml, runnable, ScenarioText, structured } from './gen-scenario';
 import { shellLine, ShellVocabulary, vocabularyOf } from './gen-shell';
 import { Rand } from './rand';
@@ -94,7 +94,9 @@ export function describeInput(input: FuzzInput, max = 1500): string {
       return `shell line: ${clip(JSON.stringify(input.line))}`;
     case 'sleep':
       return `(${input.ms} ms of simulated time)`;
-    case 'argv':
-      return `klpsim ${clip(input.argv.map((a) => JSON.stringify(a)).join(' '))}`;
+    case 'argv': {
+      const used = [...new Set(input.argv.filter((a): a is FilePlaceholder => a in FILE_MEANINGS))];
+      return `klpsim ${clip(input.argv.map((a) => JSON.stringify(a)).join(' '))}${used.map((a) => `\n  ${a}: ${FILE_MEANINGS[a]}`).join('')}`;
+    }
   }
 }
