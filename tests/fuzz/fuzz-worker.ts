@@ -291,6 +291,7 @@ const MB = 1024 * 1024;
 
 async function loop(): Promise<void> {
   const heapAt: number[] = [];
+  const cpu0 = process.cpuUsage();
   const timing: Record<string, [number, number, number]> = {};
   for (let i = data.from; i < data.to; i++) {
     const input = inputAt(data.seed, i, corpus);
@@ -331,7 +332,8 @@ async function loop(): Promise<void> {
   await dropMachine();
   gc();
   heapAt.push(getHeapStatistics().used_heap_size);
-  const stats = Object.entries(timing).map(([k, [n, total, max]]) => `${k}: ${n} in ${Math.round(total)} ms (max ${Math.round(max)})`).join(', ');
+  const cpu = process.cpuUsage(cpu0);
+  const stats = `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms; ` + Object.entries(timing).map(([k, [n, total, max]]) => `${k}: ${n} in ${Math.round(total)} ms (max ${Math.round(max)})`).join(', ');
   send({ type: 'done', heapMb: heapAt.map((h) => Math.round(h / MB)), stats });
   process.disconnect?.();
 }

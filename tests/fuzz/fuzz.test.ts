@@ -56,7 +56,8 @@ function residentMb(child: ChildProcess): number {
 function runWorker(from: number, to: number, onFailure: (f: FuzzFailure) => void, enough: () => boolean): Promise<Outcome> {
   const data: WorkerData = { seed: SEED, from, to, heapPerInputMb: HEAP_PER_INPUT_MB };
   const child = fork(resolve(__dirname, 'fuzz-worker.ts'), [], {
-    execArgv: ['--require', 'tsx/cjs', `--max-old-space-size=${HEAP_LIMIT_MB}`, '--expose-gc'],
+    // A larger young generation: the loader allocates much short-lived data, and scavenges were a tenth of the time.
+    execArgv: ['--require', 'tsx/cjs', `--max-old-space-size=${HEAP_LIMIT_MB}`, '--max-semi-space-size=32', '--expose-gc'],
     env: { ...process.env, KLPSIM_FUZZ_WORKER: JSON.stringify(data) },
     // What the worker prints outside the harness's capture is not for jest's console.
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
