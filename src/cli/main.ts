@@ -3,21 +3,26 @@
  * The klpsim command line (SPEC section 1). Exit codes: 0 success, 1 a violation or failed expectation,
  * 2 bad input — and never a stack trace for bad input.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
 import { watchScenario } from './watch';
 import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
-import { serveCommand } from '../serve/serve-command';
-import { runBench } from '../../bench/run';
+import { serveCommand } from './serve-command';
+import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
+import { countOption, cpusOption, intOption, jobsOption, portOption, seedOption } from './options';
+import { MAX_STRESS_TASKS } from './stress-command';
+import { Unwinder, UNWINDERS } from '../kernel/stack-walk';
+import { exitQuietlyOnClosedOutput } from './closed-output';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-  return n;
+/** `--unwinder`: one of the machine's reliable unwinders (SPEC section 8). */
+const unwinderArg = (v: string): Unwinder => {
+  if (!(UNWINDERS as readonly string[]).includes(v)) throw new UsageError(`--unwinder must be one of ${UNWINDERS.join(', ')}`);
+  return v as Unwinder;
 };
+const UNWINDER_HELP = "the reliable stack unwinder: orc | frame-pointer (default: the scenario's, else orc)";
 
 const FORMATS: OutputFormat[] = ['pretty', 'dmesg', 'ndjson'];
 
@@ -29,22 +34,23 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('klpsim')
     .description('a multi-CPU simulator of Linux kernel live patching on emulated x86-64')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // commander's own usage errors (a bad option value, an unknown option) read like klpsim's other ones.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'klpsim: ')) });
 
   program
     .command('run')
     .description('run a scenario, streaming events as they happen')
     .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
-    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
+    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
     .option('--trace <out>', 'write a Chrome trace-event JSON file')
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; deterministic: boolean; verbose: boolean }) => {
+    .action(async (file: string, o: { cpus?: number; seed?: number; format: string; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; verbose: boolean }) => {
       if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
       code = await runScenario(file, { ...o, format: o.format as OutputFormat });
     });
 
@@ -52,13 +58,13 @@ export async function main(argv: string[]): Promise<number> {
     .command('watch')
     .description('run a scenario with a live terminal view (plain event lines when stdout is not a terminal)')
     .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
-    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
+    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
     .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; deterministic: boolean; verbose: boolean }) => {
-      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
+    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; verbose: boolean }) => {
       code = await watchScenario(file, o);
     });
 
@@ -67,22 +73,21 @@ export async function main(argv: string[]): Promise<number> {
     .description('run a scenario (or replay a recorded ndjson stream) and show it live in the browser')
     .argument('[file]', 'scenario file (YAML)')
     .option('--replay <run.ndjson>', 'show a recorded stream (`klpsim run FILE --format ndjson`) instead of running a scenario')
-    .option('--port <n>', 'TCP port (0: any free port)', int('--port'), 8080)
+    .option('--port <n>', 'TCP port (0: any free port)', portOption, 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', int('--cpus'))
-    .option('--seed <s>', 'seed (default: the scenario\'s)', int('--seed'))
+    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
+    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
+    .option('--unwinder <u>', UNWINDER_HELP, unwinderArg)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
     .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
     .option('--verbose', 'also log klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
+    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
       if ((file === undefined) === (o.replay === undefined)) throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
-      if (o.port > 65535) throw new UsageError('--port must be between 0 and 65535');
-      if (o.cpus !== undefined && (o.cpus < 1 || o.cpus > 64)) throw new UsageError('--cpus must be between 1 and 64');
       if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
       if (o.replay !== undefined) {
         // Options that shape a run mean nothing for a recording: say so rather than ignore them.
-        const runOnly = ['cpus', 'seed', 'nopRemoval', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+        const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
         if (runOnly.length > 0) throw new UsageError(`--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`);
       }
       code = await serveCommand(file, o);
@@ -99,14 +104,13 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('demo')
     .description('run the bare machine: tasks on several CPUs while an ftrace site is patched live')
-    .option('--cpus <n>', 'simulated CPUs', int('--cpus'), 4)
-    .option('--seed <s>', 'seed of the interleaving (with --deterministic)', int('--seed'), 1)
-    .option('--pokes <n>', 'times the ftrace site is switched', int('--pokes'), 6)
+    .option('--cpus <n>', 'simulated CPUs', cpusOption, 4)
+    .option('--seed <s>', 'seed of the interleaving (with --deterministic)', seedOption, 1)
+    .option('--pokes <n>', 'times the ftrace site is switched', countOption('--pokes', 0), 6)
     .option('--format <f>', 'pretty | dmesg | ndjson', 'pretty')
     .option('--deterministic', 'run all CPUs in lockstep on one thread (reproducible)', false)
     .action(async (o: { cpus: number; seed: number; pokes: number; format: string; deterministic: boolean }) => {
       if (!FORMATS.includes(o.format as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-      if (o.cpus < 1) throw new UsageError('--cpus must be at least 1');
       const r = await runDemo({
         cpus: o.cpus,
         seed: o.seed,
@@ -123,16 +127,17 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('stress')
     .description('random patch / replace / disable / force / module load-unload sequences under load, with invariant checks')
-    .option('--cpus <n>', 'simulated CPUs per run', int('--cpus'), 4)
-    .option('--tasks <m>', 'tasks per run', int('--tasks'), 16)
-    .option('--ops <k>', 'operations per run (default 100 unless --duration)', int('--ops'))
+    .option('--cpus <n>', 'simulated CPUs per run', cpusOption, 4)
+    .option('--tasks <m>', 'tasks per run', intOption('--tasks', 1, MAX_STRESS_TASKS), 16)
+    .option('--ops <k>', 'operations per run (default 100 unless --duration)', countOption('--ops', 0))
     .option('--duration <time>', 'run each seed for this long (real time: 30s, 2m, 500ms)')
-    .option('--seed <s>', 'first seed', int('--seed'), 1)
-    .option('--jobs <j>', 'runs side by side (piscina threads)', int('--jobs'), 1)
-    .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', int('--runs'))
-    .option('--inject <fault>', 'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seed <s>', 'first seed', seedOption, 1)
+    .option('--jobs <j>', 'runs side by side (piscina threads)', jobsOption, 1)
+    .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', countOption('--runs'))
+    .option('--inject <fault>', 'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear, trust-unreliable-stack', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
     .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
+    .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderArg, 'orc')
     .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)
     .option('--replay-ops <ops>', "perform exactly these ops ('op; op; …', as a report prints them)")
     .option('--json', 'print the results as JSON', false)
@@ -149,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('bench')
     .description('measure emulation speed (SPEC section 6)')
     .option('--json', 'print JSON', false)
-    .option('--ms <n>', 'milliseconds per measurement', int('--ms'), 1500)
+    .option('--ms <n>', 'milliseconds per measurement', intOption('--ms', 1, 600_000), 1500)
     .action(async (o: { json: boolean; ms: number }) => {
       await runBench({ json: o.json, ms: o.ms, out: (s) => process.stdout.write(s) });
     });
@@ -177,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedOutput();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

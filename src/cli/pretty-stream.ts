@@ -6,7 +6,7 @@
  * event, or the end of the stream): how many, of how many tasks on which CPUs, and each task the run left
  * asleep inside a function (one that may hold a transition open). `--format ndjson` keeps every event.
  */
-import type { SimEvent, TaskStateEvent } from '../kernel/events';
+import { isSchedulerChurn, type SimEvent, type TaskStateEvent } from '../kernel/events';
 import { dmesgTime, formatEvent } from './format-event';
 
 /** Runs up to this long are printed event by event: one task going to sleep in a patched function reads better so. */
@@ -18,7 +18,7 @@ export class PrettyStream {
   constructor(private readonly write: (line: string) => void) {}
 
   push(ev: SimEvent): void {
-    if (ev.type === 'task.state') {
+    if (isSchedulerChurn(ev)) {
       this.run.push(ev);
       return;
     }

@@ -2,13 +2,16 @@
  * `klpsim run` and `klpsim check`: bad input is `FILE:LINE:COL: message` on stderr and exit 2; a failed
  * expectation or an invariant violation is reported with the events leading to it, exit 1.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
+import type { SimEvent } from '../kernel/events';
 import { RunResult, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { PrettyStream } from './pretty-stream';
-import { writeFileSync } from 'node:fs';
-import { TraceBuilder } from './trace';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { strerror } from '../scenario/errno';
+import { TraceBuilder } from '../scenario/chrome-trace';
 
 export interface RunCliOptions {
   cpus?: number;
@@ -16,6 +19,7 @@ export interface RunCliOptions {
   format: OutputFormat;
   trace?: string;
   nopRemoval: boolean;
+  unwinder?: Unwinder;
   deterministic: boolean;
   verbose: boolean;
 }
@@ -40,7 +44,7 @@ export function checkScenario(file: string): number {
 /** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
 export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
   try {
-    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose });
+    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, verbose: o.verbose });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(e.message + '\n');
@@ -50,10 +54,41 @@ export async function openSimulation(file: string, o: Omit<RunCliOptions, 'forma
   }
 }
 
+/**
+ * Creates (or truncates) an output file before the run, as a shell redirection does, so a path that
+ * cannot be written is bad input found at once rather than after the whole run; null after printing why.
+ */
+function openOutput(option: string, path: string): number | null {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    const errno = typeof e === 'object' && e !== null && 'errno' in e && typeof e.errno === 'number' ? e.errno : undefined;
+    const why = errno !== undefined ? strerror(errno) : typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
+    err(`klpsim: ${option} ${path}: cannot create file: ${why}\n`);
+    return null;
+  }
+}
+
 export async function runScenario(file: string, o: RunCliOptions): Promise<number> {
   const sim = await openSimulation(file, o);
   if (sim === 2) return 2;
-  const trace = o.trace ? new TraceBuilder() : null;
+  let traceFd: number | null = null;
+  if (o.trace !== undefined) {
+    traceFd = openOutput('--trace', o.trace);
+    if (traceFd === null) {
+      await sim.dispose();
+      return 2;
+    }
+  }
+  try {
+    return await runOpened(sim, o, traceFd);
+  } finally {
+    if (traceFd !== null) closeSync(traceFd);
+  }
+}
+
+async function runOpened(sim: Simulation, o: RunCliOptions, traceFd: number | null): Promise<number> {
+  const trace = traceFd !== null ? new TraceBuilder() : null;
   const pretty = o.format === 'pretty' ? new PrettyStream((line) => out(line + '\n')) : null;
   sim.events$.subscribe((ev) => {
     trace?.add(ev);
@@ -63,17 +98,25 @@ export async function runScenario(file: string, o: RunCliOptions): Promise<numbe
   });
   const r = await sim.run();
   pretty?.flush();
-  if (trace && o.trace) writeFileSync(o.trace, JSON.stringify(trace.build()));
+  if (trace && traceFd !== null) writeFileSync(traceFd, JSON.stringify(trace.build()));
   reportFailures(r);
   return r.exitCode;
 }
 
 /** Failed steps with the events leading to each, and violations, on stderr (for `run` and `watch`). */
 export function reportFailures(r: RunResult): void {
+  const leadingEvents = (recent: readonly SimEvent[]): void => {
+    if (recent.length === 0) err(`  events leading to it: none since the run started, besides task state changes (--format ndjson shows them)\n`);
+    else err(`  events leading to it (task state changes left out):\n`);
+    for (const ev of recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
+  };
   for (const f of r.failures) {
     err(`${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}\n`);
-    err(`  events leading to it:\n`);
-    for (const ev of f.recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
+    leadingEvents(f.recent);
   }
   if (r.violations > 0) err(`klpsim: ${r.violations} invariant violation(s); see the 'violation' and 'fault' events\n`);
+  for (const v of r.violationReports) {
+    err(`  ${formatEvent(v.event, 'pretty')}\n`);
+    leadingEvents(v.recent);
+  }
 }

@@ -5,6 +5,7 @@
  * --shrink reduces the first failing seed's ops to a short failing sequence. Exit: 0 no violation,
  * 1 a violation (or a CPU thread that hung or crashed), 2 bad input.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import type { KlpFault } from '../livepatch/klp-state';
 import { parseOp, StressOp } from '../stress/ops';
 import { runSeeds } from '../stress/pool';
@@ -12,8 +13,10 @@ import { shrink } from '../stress/shrink';
 import { StressOptions } from '../stress/stress-run';
 import { renderFailure, renderSummary, replayCommand, totals } from '../stress/summary';
 import { LIVEPATCHES, patchName } from '../stress/workload';
+import { MAX_CPUS } from '../mem/layout';
+import { MAX_SEED } from '../util/prng';
 
-export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear'];
+export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'trust-unreliable-stack'];
 
 export interface StressCliOptions {
   cpus: number;
@@ -26,12 +29,16 @@ export interface StressCliOptions {
   inject: string[];
   deterministic: boolean;
   nopRemoval: boolean;
+  unwinder: Unwinder;
   json: boolean;
   shrink: boolean;
   replayOps?: string;
 }
 
 export class StressUsageError extends Error {}
+
+/** Tasks per stress run: the machine's 256 task slots less what the workload's module and patches start. */
+export const MAX_STRESS_TASKS = 200;
 
 /** "60s", "2m", "500ms", or a plain number of seconds. */
 export function parseDuration(v: string): number {
@@ -43,9 +50,11 @@ export function parseDuration(v: string): number {
 }
 
 export async function stressCommand(o: StressCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
-  if (o.cpus < 1 || o.cpus > 64) throw new StressUsageError('--cpus must be between 1 and 64');
-  if (o.tasks < 1 || o.tasks > 200) throw new StressUsageError('--tasks must be between 1 and 200');
-  if (o.jobs < 1) throw new StressUsageError('--jobs must be at least 1');
+  if (o.cpus < 1 || o.cpus > MAX_CPUS) throw new StressUsageError(`--cpus must be between 1 and ${MAX_CPUS}`);
+  if (o.tasks < 1 || o.tasks > MAX_STRESS_TASKS) throw new StressUsageError(`--tasks must be between 1 and ${MAX_STRESS_TASKS}`);
+  if (o.jobs < 1 || o.jobs > MAX_CPUS) throw new StressUsageError(`--jobs must be between 1 and ${MAX_CPUS}`);
+  // Seeds seed, seed+1, …: the last must still be a seed of its own, not an alias of a small one.
+  if (o.seed + (o.runs ?? o.jobs) - 1 > MAX_SEED) throw new StressUsageError(`--seed ${o.seed} with ${o.runs ?? o.jobs} run(s) goes past the largest seed, ${MAX_SEED}`);
   if (o.ops !== undefined && o.duration !== undefined) throw new StressUsageError('give --ops or --duration, not both');
   const bad = o.inject.filter((f) => !FAULTS.includes(f as KlpFault));
   if (bad.length) throw new StressUsageError(`--inject: unknown fault '${bad[0]}' (one of ${FAULTS.join(', ')})`);
@@ -67,6 +76,7 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     durationMs,
     deterministic: o.deterministic,
     nopRemoval: o.nopRemoval,
+    unwinder: o.unwinder,
     faults: o.inject as KlpFault[],
     replay,
   };

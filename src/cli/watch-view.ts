@@ -1,7 +1,7 @@
 /**
  * The screen of `klpsim watch`, as a pure function from a snapshot of the simulation to lines of text.
  * Kept apart from the code that reads the machine (watch.ts) so it can be tested on a constructed
- * snapshot, and so the renderer's cost can be measured on its own (bench/events.ts).
+ * snapshot, and so the renderer's cost can be measured on its own (src/bench/events.ts).
  */
 import { dmesgTime } from './format-event';
 

@@ -13,6 +13,7 @@
 import type { Subscription } from 'rxjs';
 import { CpuMode, PcpuField } from '../mem/percpu';
 import { KLP_PATCHED, TaskField, TaskState } from '../mem/task-struct';
+import type { Unwinder } from '../kernel/stack-walk';
 import { Simulation } from '../scenario/simulation';
 import { openSimulation, reportFailures, runScenario } from './run-command';
 import { ansiFrame, renderWatch, WatchCpu, WatchFuncStack, WatchPatch, WatchSnapshot, WatchTransition } from './watch-view';
@@ -21,6 +22,7 @@ export interface WatchCliOptions {
   cpus?: number;
   seed?: number;
   nopRemoval: boolean;
+  unwinder?: Unwinder;
   deterministic: boolean;
   verbose: boolean;
 }
@@ -167,7 +169,7 @@ export async function watchScenario(file: string, o: WatchCliOptions): Promise<n
   });
   out('\x1b[2J');
   w.start();
-  let exitCode = 1;
+  let exitCode: number;
   try {
     const r = await sim.run();
     exitCode = r.exitCode;

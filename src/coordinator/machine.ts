@@ -11,19 +11,24 @@
  */
 import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
-import { DEFAULT_MACHINE, MachineConfig, stackOf } from '../mem/layout';
+import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
 import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import { taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
-import { NEVER, SimClock } from '../kernel/sim-clock';
+import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
+import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
 import type { TaskAction, TaskSpec } from '../kernel/task-program';
+import type { KernelCore } from '../kernel/kernel-core';
+import type { TaskHandle } from '../kernel/task-handle';
 import type { CpuPlatform } from './cpu-platform';
 import { LockstepCpus } from './lockstep-cpus';
 import { WorkerCpus } from './worker-cpus';
+
+export type { TaskHandle } from '../kernel/task-handle';
 
 export interface MachineOptions {
   cpus?: number;
@@ -31,20 +36,10 @@ export interface MachineOptions {
   deterministic?: boolean;
   maxTasks?: number;
   timeslice?: number;
+  /** The reliable stack unwinder the livepatch stack check uses (CONFIG_UNWINDER_*). Default orc. */
+  unwinder?: Unwinder;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
-}
-
-export interface TaskHandle {
-  pid: number;
-  slot: number;
-  cpu: number;
-  comm: string;
-  /**
-   * The task's slot. Once the task has ended the slot may be given to a newer task, so ask
-   * `taskEnded(view, pid)` rather than reading its State.
-   */
-  view: TaskView;
 }
 
 export interface SpawnRequest {
@@ -65,10 +60,12 @@ export class SimError extends Error {
 /** Real-time bound on any single wait of the coordinator (IPI acks, task stops). */
 const WAIT_MS = 5_000;
 
-export class Machine {
+export class Machine implements KernelCore {
   readonly km: KernelMemory;
   readonly kallsyms: Kallsyms;
   readonly loader: KernelLoader;
+  /** The machine's reliable unwinder (the coordinator's copy of the ORC tables lives in it). */
+  readonly unwinder: ReliableUnwinder;
   readonly clock: SimClock;
   readonly global: GlobalView;
   readonly pcpus: PercpuView[];
@@ -93,6 +90,15 @@ export class Machine {
     this.kallsyms = new Kallsyms(this.km);
     this.loader = new KernelLoader(this.km, this.kallsyms);
     this.loader.registerServices();
+    this.unwinder = new ReliableUnwinder(this.km, this.kallsyms, options.unwinder);
+    // objtool runs on every object as it is built: its warnings are the build's, once per object.
+    this.loader.onLoad = (obj) => {
+      for (const sym of obj.symbols.values()) {
+        if (sym.kind !== 'func') continue;
+        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name).warning;
+        if (w) this.log(`${obj.name}.o: warning: objtool: ${w}`);
+      }
+    };
     this.clock = new SimClock(this.km);
     this.global = new GlobalView(this.km);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
@@ -102,6 +108,8 @@ export class Machine {
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
     const config: MachineConfig = { ...DEFAULT_MACHINE, cpus: options.cpus ?? DEFAULT_MACHINE.cpus, maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks };
+    // Refused before anything is allocated: 100 000 CPUs would exhaust the host rather than fail.
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) throw new RangeError(`cpus must be between 1 and ${MAX_CPUS}, got ${config.cpus}`);
     const m = new Machine(config, options);
     const onEvents = (batch: RawEvent[]): void => m.ingest(batch);
     if (options.deterministic) {
@@ -188,6 +196,12 @@ export class Machine {
    * kernel's delayed work, e.g. the transition retry), each at its own time.
    */
   async sleepUntil(ns: number, realTimeoutMs = 600_000): Promise<void> {
+    // Past the end of simulated time the clocks would stop (sim-clock.ts): the run cannot go on. A
+    // scenario's steps are checked against it; sleeps in callbacks and module init/exit, which run as
+    // often as the steps make them, are caught here, on both platforms alike.
+    if (ns > END_OF_TIME_NS) {
+      throw new SimError(`simulated time cannot pass ${END_OF_TIME_NS} ns (2^53 - 1, about 104 days), where klpsim's clocks end: a sleep from ${this.now} ns would end at ${ns} ns`);
+    }
     for (;;) {
       const next = this.timers[0];
       if (!next || next.at > ns) break;

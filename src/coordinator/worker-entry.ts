@@ -14,6 +14,12 @@ export interface WorkerEntry {
 export function workerEntry(name: string): WorkerEntry {
   const js = resolve(__dirname, '../../workers', `${name}.js`);
   if (existsSync(js)) return { file: js, execArgv: [] };
+  // Only a source checkout gets here, and tsx is a dev dependency: an installed package always has the .js.
+  try {
+    require.resolve('tsx/cjs');
+  } catch {
+    throw new Error(`klpsim: ${js} is missing, and tsx (a dev dependency) is not installed to load the .ts source: run \`npm run build\``);
+  }
   return { file: resolve(__dirname, '../../workers', `${name}.ts`), execArgv: ['--require', 'tsx/cjs'] };
 }
 

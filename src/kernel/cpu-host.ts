@@ -14,6 +14,7 @@
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { stackOf } from '../mem/layout';
 import {
   TASK_STATE_NAMES,
   TaskField,
@@ -28,11 +29,13 @@ import { Reg } from '../x86/registers';
 import { EventBody, RawEvent, hex } from './events';
 import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
-import { walkStack } from './stack-walk';
-import { NEVER, NS_PER_INSN } from './sim-clock';
+import { OrcTables } from './orc-tables';
+import { unwindOrc } from './unwind-orc';
+import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import { vsprintf } from './vsprintf';
-import { oopsLines } from './oops';
+import { oopsLines, showOpcodes } from './oops';
+import { addTaint, printTainted, Taint, taintMask } from './taint';
 
 /** Returned by CpuHooks.ftrace when the handler is not done yet: it continues in ftraceResume(). */
 export const HANDLER_PENDING = -1;
@@ -93,6 +96,8 @@ export class CpuHost {
   readonly pcpu: PercpuView;
   readonly global: GlobalView;
   readonly kallsyms: Kallsyms;
+  /** This CPU's copy of the ORC tables, for the consistency check's exact call chains. */
+  readonly orc: OrcTables;
   /** This CPU's simulated time, ns. Published to the per-CPU area at slice boundaries. */
   clock = 0;
   private readonly tasks: LocalTask[] = [];
@@ -102,7 +107,6 @@ export class CpuHost {
   private readonly timeslice: number;
   private readonly sites: FtraceSites;
   private logLine = '';
-  private oopsCount = 0;
   private syncSeen = 0;
   private reschedSeen = 0;
   /** How many times this CPU has entered the ftrace handler (a statistic, and a sequence for tests). */
@@ -118,6 +122,7 @@ export class CpuHost {
     this.pcpu = new PercpuView(this.km, opts.cpu);
     this.global = new GlobalView(this.km);
     this.kallsyms = new Kallsyms(this.km);
+    this.orc = new OrcTables(this.km, this.kallsyms);
     this.timeslice = opts.timeslice ?? 100_000;
     this.sites = new FtraceSites(this);
     this.x86 = new X86Cpu(this.km.u8, this.km.perms, {
@@ -293,8 +298,11 @@ export class CpuHost {
     this.emitTaskState(t, 'running');
   }
 
-  /** Takes the current task off the CPU, saving its frame where the stack walker can read it. */
-  private switchOut(state: TaskState, wakeNs = 0): void {
+  /**
+   * Takes the current task off the CPU, saving its frame where the stack walker can read it. `interrupted`:
+   * the switch comes from an interrupt (preemption), so the frame is pt_regs at an arbitrary instruction.
+   */
+  private switchOut(state: TaskState, wakeNs = 0, interrupted = false): void {
     const t = this.current;
     if (!t) return;
     if (t.ctx) {
@@ -305,10 +313,12 @@ export class CpuHost {
       t.view.set(TaskField.SavedRip, t.ctx.rip);
       t.view.set(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
       t.view.set(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
+      t.view.set(TaskField.PtRegs, interrupted ? 1 : 0);
     } else {
       t.view.set(TaskField.SavedRip, 0);
       t.view.set(TaskField.SavedRsp, t.view.get(TaskField.StackTop));
       t.view.set(TaskField.SavedRbp, 0);
+      t.view.set(TaskField.PtRegs, 0);
     }
     t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
     if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
@@ -339,7 +349,8 @@ export class CpuHost {
   private preempt(): void {
     this.sliceUsed = 0;
     const others = this.tasks.some((t) => t !== this.current && this.runnableAt(t, this.clock));
-    if (others) this.switchOut(TaskState.Runnable);
+    // The timer interrupt preempts the task wherever it is: its frame is pt_regs.
+    if (others) this.switchOut(TaskState.Runnable, 0, true);
   }
 
   private emitTaskState(t: LocalTask, state: string): void {
@@ -361,7 +372,7 @@ export class CpuHost {
     }
     const a = t.spec.run[t.action++];
     if (a.kind === 'sleep') {
-      this.switchOut(TaskState.Sleeping, this.clock + a.ms * 1_000_000);
+      this.switchOut(TaskState.Sleeping, wakeTime(this.clock, a.ms * 1_000_000));
       return;
     }
     const sym = this.kallsyms.lookup(a.func);
@@ -401,7 +412,8 @@ export class CpuHost {
         this.sites.int3(this.x86.rip);
         return;
       case Exit.Halt:
-        this.switchOut(TaskState.Sleeping, this.clock + TICK_NS);
+        // The task waits for the next timer interrupt, which is where it will be switched in again.
+        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, TICK_NS), true);
         return;
       case Exit.Fault:
         this.oops(t);
@@ -455,7 +467,7 @@ export class CpuHost {
         t.inService = true;
         // The task sleeps *inside* msleep: its return address stays on the stack, so a stack walk sees
         // the caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel.
-        this.switchOut(TaskState.Sleeping, this.clock + ms * 1_000_000);
+        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms * 1_000_000));
         return;
       }
       case 'schedule':
@@ -537,19 +549,22 @@ export class CpuHost {
 
   /**
    * The current task's call chain at the entry of a traced function (inside the ftrace handler): the
-   * return addresses into its callers, innermost first, by the same frame-pointer walk the coordinator
-   * uses on sleeping tasks. Empty when no task runs here.
+   * return addresses into its callers, innermost first. The ground truth of the consistency check, so it
+   * is the ORC walk whatever the machine's reliable unwinder is: exact through frameless functions. (A
+   * function objtool could not follow ends the chain there: what is above it is not seen.) Empty when no
+   * task runs here.
    */
   callChain(tracedIp: number): number[] {
     const t = this.current;
     if (!t) return [];
-    const w = walkStack(this.km, {
-      rip: tracedIp,
+    const w = unwindOrc(this.km, this.orc, {
+      // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
+      rip: tracedIp + FTRACE_SITE_SIZE,
       rsp: this.x86.getRegNum(Reg.RSP),
       rbp: this.x86.getRegNum(Reg.RBP),
       stackBase: t.view.get(TaskField.StackBase),
       stackTop: t.view.get(TaskField.StackTop),
-      funcOffset: FTRACE_SITE_SIZE,
+      regs: false,
     });
     return w.frames.slice(1);
   }
@@ -609,8 +624,11 @@ export class CpuHost {
   private oops(t: LocalTask): void {
     const f = this.x86.fault;
     if (!f) return;
-    this.oopsCount++;
-    for (const line of oopsLines(f, this.cpu, t.spec.pid, t.spec.comm, this.kallsyms.format(f.rip), this.oopsCount)) this.log(line);
+    const dieCounter = this.global.add(GlobalField.DieCounter, 1) + 1;
+    const tainted = printTainted(taintMask(this.global));
+    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, code: showOpcodes(this.km, f.rip), stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
+    // oops_end(): the kernel is tainted D only after the oops has been printed
+    addTaint(this.global, Taint.Die);
     this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });
     this.global.add(GlobalField.Violations, 1);
     this.x86.fault = null;

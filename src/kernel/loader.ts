@@ -20,7 +20,7 @@ import { AsmError, AsmResult, assemble } from '../x86/assembler';
 import type { RelocKind } from '../x86/asm/reloc';
 import { PAGE_SIZE, PERM_R, PERM_W, PERM_X } from '../x86/cpu-types';
 import type { KernelMemory } from '../mem/kernel-memory';
-import { Kallsyms, KsymKind } from '../mem/kallsyms';
+import { Kallsyms, KsymKind, KSYM_NAME_MAX, KSYMS_CAPACITY } from '../mem/kallsyms';
 import { CALLABLE_SERVICES, SERVICE_NAMES, serviceAddr } from './services';
 
 export interface SymbolSource {
@@ -91,6 +91,8 @@ export class KernelLoader {
   private textCursor: number;
   private dataCursor: number;
   readonly objects = new Map<string, LoadedObject>();
+  /** Called after an object is loaded and published (the machine runs objtool's checks there). */
+  onLoad?: (obj: LoadedObject) => void;
 
   constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {
     this.textCursor = km.layout.textBase;
@@ -146,6 +148,10 @@ export class KernelLoader {
       dataPos += 8;
     }
     if (text > this.km.layout.textEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of text memory' }]);
+    // Checked before anything is written, so a refused load leaves the machine as it was.
+    if (this.kallsyms.count() + placed.size > KSYMS_CAPACITY) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of kallsyms space' }]);
+    const tooLong = [object, ...placed.keys()].filter((n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX);
+    if (tooLong.length > 0) throw new LoadError(object, tooLong.map((n) => ({ symbol: n, line: 1, col: 1, message: `name longer than ${KSYM_NAME_MAX} bytes` })));
     if (dataPos > this.km.layout.dataEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of data memory' }]);
 
     // Resolve relocations and write the bytes.
@@ -187,6 +193,7 @@ export class KernelLoader {
     }
     const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd, uses, klpRelocs };
     this.objects.set(object, loaded);
+    this.onLoad?.(loaded);
     return loaded;
   }
 

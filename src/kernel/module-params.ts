@@ -10,6 +10,28 @@ export function paramTypeOf(defaultValue: number | boolean | string): ParamType 
   return typeof defaultValue === 'number' ? 'int' : typeof defaultValue === 'boolean' ? 'bool' : 'charp';
 }
 
+/**
+ * A default as the parameter's sysfs file shows it: a YAML boolean is `Y`/`N` (param_get_bool()), not the
+ * YAML spelling `true`/`false`, which strtobool() would refuse; null where the default does not fit its
+ * type (an int beyond 32 bits), which the C initializer of the module_param() variable could not hold.
+ */
+export function paramDefaultText(defaultValue: number | boolean | string): string | null {
+  if (typeof defaultValue === 'boolean') return defaultValue ? 'Y' : 'N';
+  return parseParam(paramTypeOf(defaultValue), String(defaultValue));
+}
+
+/**
+ * A parameter's value read as C reads the variable into a `bool` (`patch.replace = replace;` in the
+ * selftests' livepatch modules): an int is true when nonzero, a bool when `Y`; null for anything else
+ * (a charp's text has no truth value a scenario could mean).
+ */
+export function paramTruth(value: string): boolean | null {
+  const n = parseInt32(value);
+  if (n !== null) return n !== '0';
+  if (value === 'Y' || value === 'N') return value === 'Y';
+  return null;
+}
+
 /** The value as the parameter's sysfs file shows it, or null where the kernel's parser says -EINVAL. */
 export function parseParam(type: ParamType, text: string): string | null {
   // sysfs writes and modprobe arguments may end in a newline (echo adds one); the parsers allow it.

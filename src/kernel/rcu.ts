@@ -14,9 +14,9 @@
  * is at an instruction boundary of ordinary kernel code, where the work item could have run.
  */
 import { cpuGone, PcpuField } from '../mem/percpu';
-import type { Machine } from '../coordinator/machine';
+import type { KernelCore } from './kernel-core';
 
-export async function synchronizeRcu(m: Machine, reason: string): Promise<void> {
+export async function synchronizeRcu(m: KernelCore, reason: string): Promise<void> {
   const start = m.now;
   m.emit({ type: 'rcu.gp_start', reason });
   const qs0 = m.pcpus.map((p) => p.get(PcpuField.RcuQs));

@@ -22,6 +22,22 @@ export const NS_PER_INSN = 1;
 export const WINDOW_NS = 2_000_000n;
 export const NEVER = 1n << 62n;
 
+/**
+ * The end of simulated time. Clocks are JS numbers of nanoseconds, exact up to 2^53 (about 104 days):
+ * past it, 1 ns per instruction no longer moves a clock, so a running CPU would stop time. Every clock
+ * stays below it; a wake-up past it is NEVER (within the run, that sleeper never wakes), and the
+ * coordinator refuses to let time pass it (Machine.sleepUntil()).
+ */
+export const END_OF_TIME_NS = Number.MAX_SAFE_INTEGER;
+/** The longest sleep or timeout a scenario may ask for, msleep()'s `unsigned int msecs` (about 49.7 days). */
+export const MAX_SLEEP_MS = 0xffff_ffff;
+
+/** When a task sleeping `delayNs` from `now` wakes: NEVER if that is past the end of simulated time. */
+export function wakeTime(now: number, delayNs: number): number {
+  const at = now + delayNs;
+  return at > END_OF_TIME_NS ? Number(NEVER) : at;
+}
+
 export class SimClock {
   private readonly pcpus: PercpuView[];
   private readonly global: GlobalView;

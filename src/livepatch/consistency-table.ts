@@ -16,8 +16,7 @@
  * changed, the snapshot is discarded and that call goes unchecked (never a false report from a torn read).
  */
 import type { KernelMemory } from '../mem/kernel-memory';
-import type { KlpState } from './klp-state';
-import type { KlpFunc } from './klp-types';
+import type { KlpFunc, KlpPatch } from './klp-types';
 
 /** Byte offset in the FTRACE region (the filter table takes the first 8 KiB). */
 const TABLE_OFFSET = 8 * 1024;
@@ -117,15 +116,18 @@ const versionOf = (f: KlpFunc): [number, number] =>
  * Publishes the two versions of every function the transition patch changes, from the func_stacks as
  * they stand once its objects are patched (klp_start_transition()). Coordinator only.
  */
-export function klpPublishConsistency(s: KlpState): void {
-  const patch = s.transitionPatch;
+export function klpPublishConsistency(
+  table: ConsistencyTable,
+  patch: KlpPatch | null,
+  ops: ReadonlyMap<number, { readonly func_stack: readonly KlpFunc[] }>,
+): void {
   if (!patch) return;
   const entries: ConsistencyEntry[] = [];
   for (const obj of patch.objs) {
     if (!obj.patched) continue;
     for (const func of obj.funcs) {
       if (!func.old_func) continue;
-      const stack = s.ops.get(func.old_func)?.func_stack ?? [];
+      const stack = ops.get(func.old_func)?.func_stack ?? [];
       const i = stack.indexOf(func);
       const below = i < 0 ? stack[0] : stack[i + 1];
       const without: [number, number] = below ? versionOf(below) : [func.old_func, func.old_func + func.old_size];
@@ -135,5 +137,5 @@ export function klpPublishConsistency(s: KlpState): void {
       entries.push({ oldFunc: func.old_func, patch: mine, without });
     }
   }
-  s.consistency.publish(patch.id, entries);
+  table.publish(patch.id, entries);
 }

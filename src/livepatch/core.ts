@@ -24,6 +24,7 @@ export const EINVAL = -22;
 export const EBUSY = -16;
 export const ENODEV = -19;
 export const ENOENT = -2;
+export const EEXIST = -17;
 
 const log = (s: KlpState, text: string): void => s.m.log(`livepatch: ${text}`);
 
@@ -60,6 +61,35 @@ function klpAddNops(s: KlpState, patch: KlpPatch): void {
       }
     }
   }
+}
+
+/** A func's sysfs directory name: sympos 0 (a unique symbol) is shown as its first occurrence, 1. */
+export const funcSysfsName = (f: Pick<KlpFunc, 'old_name' | 'old_sympos'>): string => `${f.old_name},${f.old_sympos || 1}`;
+
+/**
+ * klp_init_object() and klp_init_func() as far as sysfs sees them: each kobject_add() of an object's
+ * directory and of its funcs' `FUNC,SYMPOS` directories, in list order (the patch's own funcs, then the
+ * NOPs klp_add_nops() appended). A name already in the directory fails with -EEXIST, logged as sysfs and
+ * kobject_add_internal() log it. Names are compared, not sympos: 0 and 1 are the same directory (v5.1's
+ * klp_find_func() still told them apart, so a cumulative patch naming sympos 1 for a function an older
+ * patch named with 0 gets a NOP for it, whose directory collides).
+ */
+function klpInitObjectSysfs(s: KlpState, patch: KlpPatch, obj: KlpObject): number {
+  const dir = `/kernel/livepatch/${patch.mod}`;
+  const taken = (name: string, within: string, names: Set<string>): boolean => {
+    if (!names.has(name)) {
+      names.add(name);
+      return false;
+    }
+    s.m.log(`sysfs: cannot create duplicate filename '${within}/${name}'`);
+    s.m.log(`kobject_add_internal failed for ${name} with -EEXIST, don't try to register things with the same name in the same directory.`);
+    return true;
+  };
+  const objects = new Set(patch.objs.slice(0, patch.objs.indexOf(obj)).map(objName));
+  if (taken(objName(obj), dir, objects)) return EEXIST;
+  const funcs = new Set<string>();
+  for (const func of obj.funcs) if (taken(funcSysfsName(func), `${dir}/${objName(obj)}`, funcs)) return EEXIST;
+  return 0;
 }
 
 /** klp_find_object_symbol(), with the kernel's error lines. */
@@ -183,6 +213,8 @@ export async function klpEnablePatch(s: KlpState, def: KlpPatchDef, modules: Mod
     let ret = 0;
     for (const obj of patch.objs) {
       obj.patched = false;
+      ret = klpInitObjectSysfs(s, patch, obj);
+      if (ret) break;
       if (obj.name === null || modules.isLoaded(obj.name)) {
         ret = klpInitObjectLoaded(s, patch, obj);
         if (ret) break;

@@ -40,7 +40,7 @@ export const FUNC_PATCHED = 2;
 export const FUNC_TRANSITION = 4;
 
 /** Open-addressing hash table (old_addr -> ops link) at the start of the FTRACE region. */
-const FILTER_SLOTS = 1024;
+export const FILTER_SLOTS = 1024;
 const TOMBSTONE = -1;
 
 export class KlpRecords {

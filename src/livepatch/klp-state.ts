@@ -3,7 +3,7 @@
  * transition.c (klp_patches, klp_ops, klp_transition_patch, klp_target_state, klp_signals_cnt,
  * klp_mutex) — gathered in one object that the functions of those files take as their first argument.
  */
-import type { Machine } from '../coordinator/machine';
+import type { KernelCore } from '../kernel/kernel-core';
 import type { Link } from '../kernel/slab';
 import { GlobalField } from '../mem/percpu';
 import { KLP_UNDEFINED } from '../mem/task-struct';
@@ -12,7 +12,14 @@ import { KlpRecords } from './klp-records';
 import type { KlpFunc, KlpPatch } from './klp-types';
 
 /** Faults the stress tests inject (SPEC section 1). Each breaks one ordering rule of the kernel. */
-export type KlpFault = 'skip-rcu-sync' | 'skip-text-poke-bp' | 'early-free' | 'skip-stack-check' | 'early-transition-clear';
+export type KlpFault =
+  | 'skip-rcu-sync'
+  | 'skip-text-poke-bp'
+  | 'early-free'
+  | 'skip-stack-check'
+  | 'early-transition-clear'
+  /** The frame-pointer unwinder accepts a walk through an interrupt frame (the bug of issue 12). */
+  | 'trust-unreliable-stack';
 
 export interface KlpOptions {
   /** "livepatch: Remove Nop structures when unused" (the default); false gives the behaviour before it. */
@@ -58,7 +65,7 @@ export class KlpState {
   private mutexTail: Promise<void> = Promise.resolve();
   mutexHeld = false;
 
-  constructor(readonly m: Machine, readonly options: KlpOptions) {
+  constructor(readonly m: KernelCore, readonly options: KlpOptions) {
     this.records = new KlpRecords(m.km);
     this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);

@@ -2,14 +2,14 @@
  * The livepatch subsystem of one simulated machine: the state of core.c/patch.c/transition.c and the
  * operations the rest of klpsim (module loader, shell, CLI, checks) needs from it.
  */
-import type { Machine } from '../coordinator/machine';
+import type { KernelCore } from '../kernel/kernel-core';
 import { synchronizeRcu } from '../kernel/rcu';
 import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { KlpOptions, KlpState } from './klp-state';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef } from './klp-types';
-import { sysfsList, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
+import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
 
@@ -24,7 +24,7 @@ export interface KlpStats {
 export class Livepatch {
   readonly state: KlpState;
 
-  constructor(readonly machine: Machine, options: Partial<KlpOptions> = {}) {
+  constructor(readonly machine: KernelCore, options: Partial<KlpOptions> = {}) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
   }
 
@@ -81,6 +81,10 @@ export class Livepatch {
 
   read(path: string): SysfsResult {
     return sysfsRead(this.state, path);
+  }
+
+  lookup(path: string): SysfsNode | null {
+    return sysfsLookup(this.state, path);
   }
 
   list(path: string): ReturnType<typeof sysfsList> {

@@ -7,7 +7,7 @@
  * errnos, turned into the shell's messages by the caller.
  */
 import type { KlpState } from './klp-state';
-import { EINVAL, ENOENT, klpEnabledStore, klpForceStore } from './core';
+import { EINVAL, ENOENT, funcSysfsName, klpEnabledStore, klpForceStore } from './core';
 import { KlpObject, KlpPatch, objName } from './klp-types';
 
 export const EACCES = -13;
@@ -35,13 +35,36 @@ function resolve(s: KlpState, path: string): Node | null {
   }
   const obj = patch.objs.find((o) => objName(o) === oname);
   if (!obj) return null;
-  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map((f) => `${f.old_name},${f.old_sympos || 1}`)].sort() };
+  if (third === undefined) return { kind: 'dir', entries: ['patched', ...obj.funcs.map(funcSysfsName)].sort() };
   if (third === 'patched' && rest.length === 0) return { kind: 'patched', obj };
-  if (rest.length === 0 && obj.funcs.some((f) => `${f.old_name},${f.old_sympos || 1}` === third)) return { kind: 'dir', entries: [] };
+  if (rest.length === 0 && obj.funcs.some((f) => funcSysfsName(f) === third)) return { kind: 'dir', entries: [] };
   return null;
 }
 
 export type SysfsResult = { ok: true; text: string } | { ok: false; errno: number };
+
+/**
+ * The attributes' modes, as core.c declares them (`__ATTR_RW(enabled)`, `__ATTR_RO(transition)`,
+ * `__ATTR_WO(force)`, `__ATTR_RO(replace)`, `__ATTR_RO(patched)`): kernfs_fop_open() refuses to open an
+ * attribute for a kind of access its mode lacks, even for root.
+ */
+const ATTR_MODE: Record<'enabled' | 'transition' | 'force' | 'replace' | 'patched', number> = {
+  enabled: 0o644,
+  transition: 0o444,
+  force: 0o200,
+  replace: 0o444,
+  patched: 0o444,
+};
+
+export type SysfsNode = { kind: 'dir'; entries: string[] } | { kind: 'attr'; mode: number };
+
+/** What a path names under /sys/kernel/livepatch: a directory, an attribute with its mode, or nothing. */
+export function sysfsLookup(s: KlpState, path: string): SysfsNode | null {
+  const node = resolve(s, path);
+  if (!node) return null;
+  if (node.kind === 'dir') return node;
+  return { kind: 'attr', mode: ATTR_MODE[node.kind === 'patched' ? 'patched' : node.name] };
+}
 
 export function sysfsRead(s: KlpState, path: string): SysfsResult {
   const node = resolve(s, path);

@@ -23,7 +23,7 @@ import {
   TIF_FORCED_SWITCH,
   TIF_PATCH_PENDING,
 } from '../mem/task-struct';
-import type { TaskHandle } from '../coordinator/machine';
+import type { TaskHandle } from '../kernel/task-handle';
 import type { KlpState } from './klp-state';
 import { klpPostPatchCallback, klpPostUnpatchCallback } from './callbacks';
 import { klpPublishConsistency } from './consistency-table';
@@ -61,7 +61,7 @@ export function klpStartTransition(s: KlpState): void {
   log(s, `'${patch.mod}': starting ${verb(s.targetState)} transition`);
   s.m.emit({ type: 'transition.start', patch: patch.mod, target: verb(s.targetState), tasks: liveTasks(s).length });
   // Before any task may switch: the CPUs judge every call against this transition's two versions.
-  klpPublishConsistency(s);
+  klpPublishConsistency(s.consistency, s.transitionPatch, s.ops);
   for (const t of liveTasks(s)) if (t.view.get(TaskField.PatchState) !== s.targetState) t.view.orFlags(TIF_PATCH_PENDING);
   for (const p of s.m.pcpus) if (p.get(PcpuField.IdlePatchState) !== s.targetState) Atomics.or(s.m.km.i32, p.index(PcpuField.IdleFlags), TIF_PATCH_PENDING);
   s.signalsCnt = 0;
@@ -95,8 +95,9 @@ function klpCheckStack(s: KlpState, frames: number[]): string | null {
 
 function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (t.view.get(TaskField.PatchState) === s.targetState) return true;
-  let result: 'ok' | 'running' | 'unreliable' | 'busy' | string = 'busy';
-  const walk = walkTaskStack(s.m.km, s.m.kallsyms, t.view, (w) => {
+  let result = 'busy'; // 'ok', 'running', 'unreliable', 'busy', or the function the task sleeps in
+  const trustRegs = s.fault('trust-unreliable-stack');
+  const walk = walkTaskStack(s.m.unwinder, t.view, (w) => {
     if (!w.reliable && !s.fault('skip-stack-check')) {
       result = 'unreliable';
       return;
@@ -109,7 +110,7 @@ function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
     t.view.andNotFlags(TIF_PATCH_PENDING);
     t.view.set(TaskField.PatchState, s.targetState);
     result = 'ok';
-  });
+  }, { trustRegs });
   if (walk?.running) result = s.fault('skip-stack-check') ? forceSwitch(s, t) : 'running';
   const who = `${t.comm}:${t.pid}`;
   if (result === 'ok') {
@@ -290,7 +291,7 @@ export function klpBlockingTasks(s: KlpState): BlockingTask[] {
   return liveTasks(s)
     .filter((t) => t.view.get(TaskField.PatchState) !== s.targetState)
     .map((t) => {
-      const w = walkTaskStack(s.m.km, s.m.kallsyms, t.view);
+      const w = walkTaskStack(s.m.unwinder, t.view);
       const frames = !w ? ['(locked)'] : w.running ? ['(running)'] : w.frames.map((a) => s.m.kallsyms.format(a));
       return { pid: t.pid, comm: t.comm, frames };
     });

@@ -27,6 +27,11 @@ export class AtomicWords {
     return Atomics.add(this.km.i32, this.base32 + word, v);
   }
 
+  /** Sets bits; returns the word's old value. */
+  or(word: number, v: number): number {
+    return Atomics.or(this.km.i32, this.base32 + word, v);
+  }
+
   /** The word's index in kmem's Int32Array (for Atomics.wait/notify/and/or on it). */
   index(word: number): number {
     return this.base32 + word;

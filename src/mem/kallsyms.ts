@@ -32,12 +32,18 @@ export interface Ksym {
 const NAME_OFF = 16;
 const OBJ_OFF = 72;
 const STR_LEN = 56;
+/** The longest symbol or object name a record holds, in UTF-8 bytes (the kernel's MODULE_NAME_LEN - 1). */
+export const KSYM_NAME_MAX = STR_LEN - 1;
+/** Symbols the table holds: every record but the header. */
+export const KSYMS_CAPACITY = MAX_KSYMS - 1;
 
 export class Kallsyms {
   private cache: Ksym[] = [];
   private cacheGen = -1;
   private cacheCount = -1;
   private sortedLive: Ksym[] = [];
+  /** Live symbols by name: lookups are per call and per relocation, and a table may hold 100 000. */
+  private byName = new Map<string, Ksym[]>();
 
   constructor(private readonly km: KernelMemory) {}
 
@@ -101,6 +107,13 @@ export class Kallsyms {
     this.cacheCount = count;
     this.cacheGen = gen;
     this.sortedLive = out.filter((s) => s.live).sort((a, b) => a.addr - b.addr);
+    this.byName = new Map();
+    for (const s of out) {
+      if (!s.live) continue;
+      const same = this.byName.get(s.name);
+      if (same) same.push(s);
+      else this.byName.set(s.name, [s]);
+    }
     return out;
   }
 
@@ -110,7 +123,7 @@ export class Kallsyms {
    * (1-based; 0 means "must be unique").
    */
   lookup(name: string, object?: string, sympos = 0): Ksym | undefined {
-    const matches = this.all().filter((s) => s.live && s.name === name && (object === undefined || s.object === object));
+    const matches = this.lookupAll(name, object);
     // sympos 0: the name must be unique (an ambiguous name resolves to nothing, as in the kernel).
     if (sympos === 0) return matches.length === 1 ? matches[0] : undefined;
     return matches[sympos - 1];
@@ -118,7 +131,9 @@ export class Kallsyms {
 
   /** All live symbols with this name (for ambiguity errors). */
   lookupAll(name: string, object?: string): Ksym[] {
-    return this.all().filter((s) => s.live && s.name === name && (object === undefined || s.object === object));
+    this.all();
+    const same = this.byName.get(name) ?? [];
+    return object === undefined ? [...same] : same.filter((s) => s.object === object);
   }
 
   /** The symbol containing `addr` (sprint_symbol without the offset). */

@@ -30,11 +30,23 @@ export interface MachineConfig {
   ftraceSize: number;
 }
 
+/**
+ * The most CPUs a machine has (its NR_CPUS). Each CPU is a worker thread with its own per-CPU area, so
+ * the bound keeps a run's threads and memory within what one host process can hold; every command and
+ * the scenario schema use this one value.
+ */
+export const MAX_CPUS = 64;
+
+/**
+ * Text and data are sized for a scenario of about 100 000 small functions (a vmlinux's worth of
+ * symbols): sizes are address space, not memory, until the loader writes there (a SharedArrayBuffer's
+ * pages are zero-filled on first touch).
+ */
 export const DEFAULT_MACHINE: MachineConfig = {
   cpus: 4,
   maxTasks: 256,
-  textSize: 4 << 20,
-  dataSize: 2 << 20,
+  textSize: 16 << 20,
+  dataSize: 8 << 20,
   ftraceSize: 1 << 20,
 };
 
@@ -49,7 +61,8 @@ export const THREAD_SIZE = 16 * 1024;
 export const STACK_SLOT = THREAD_SIZE + PAGE_SIZE;
 
 export const KSYM_RECORD = 128;
-export const MAX_KSYMS = 8192;
+/** Records of the kallsyms table (record 0 is its header): a vmlinux has about 100 000 symbols. */
+export const MAX_KSYMS = 131072;
 export const TASK_STRUCT_SIZE = 256;
 export const PERCPU_SIZE = 256;
 

@@ -94,6 +94,10 @@ export const enum GlobalField {
   ClockEpoch = 12,
   /** klp_target_state: written by the coordinator before TIF_PATCH_PENDING is set (see transition.ts). */
   KlpTargetState = 13,
+  /** The kernel's tainted_mask (kernel/taint.ts): bits set with Atomics.or, never cleared. */
+  Taint = 14,
+  /** die_counter: the oops number `[#N]`, counted across CPUs as the kernel's one counter is. */
+  DieCounter = 15,
 }
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;

@@ -6,7 +6,7 @@
  *   that the kernel's task_call_func() takes. A CPU holds it while switching the task in or out; the
  *   coordinator holds it while it walks a sleeping task's stack and switches its patch_state
  *   (klp_try_switch_task). So a task never starts running in the middle of a stack check.
- * - `state`, `cpu`, the saved frame (`saved_rip/rsp/rbp`), `wake_ns`: written by the owning CPU under
+ * - `state`, `cpu`, the saved frame (`saved_rip/rsp/rbp`, `pt_regs`), `wake_ns`: written by the owning CPU under
  *   `lock`; read by the coordinator under `lock`.
  * - `flags` (TIF_*): set and cleared with Atomics.or / Atomics.and by either side, as set_tsk_thread_flag.
  * - `patch_state`: written by the coordinator under `lock` (or while the task cannot run), and by the task
@@ -38,6 +38,11 @@ export const enum TaskField {
   Passes = 14,
   /** Non-zero while the task is inside a `call:` action (its stack holds kernel frames). */
   InCall = 15,
+  /**
+   * Non-zero when the saved frame is kernel-mode pt_regs: an interrupt switched the task out (its timeslice
+   * ran out, wherever it was), not a voluntary schedule(). The frame-pointer unwinder refuses such a stack.
+   */
+  PtRegs = 16,
 }
 
 export const enum TaskState {

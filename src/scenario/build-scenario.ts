@@ -4,7 +4,8 @@
  * the schema is left out rather than stopping the build. The whole-file schema check reports those parts;
  * the semantic checks then still run over everything else, so one `check` lists every problem.
  */
-import { paramTypeOf, parseParam } from '../kernel/module-params';
+import { paramDefaultText, paramTypeOf } from '../kernel/module-params';
+import { DEFAULT_UNWINDER } from '../kernel/stack-walk';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
 import { FieldLocations } from './field-locations';
@@ -139,8 +140,9 @@ class Builder {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
         const type = paramTypeOf(v);
         mod.paramTypes[k] = type;
-        mod.params[k] = parseParam(type, String(v)) ?? String(v);
+        mod.params[k] = paramDefaultText(v) ?? String(v);
         this.fields.set(mod, `param:${k}`, () => this.positions.keyPos([...path, 'params', k]));
+        this.fields.set(mod, `paramValue:${k}`, () => this.positions.nodePos([...path, 'params', k]));
       }
     }
     const lp = r['livepatch'];
@@ -265,6 +267,7 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     cpus: parsed(top.cpus, r['cpus']) ?? DEFAULT_CPUS,
     seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
     nopRemoval: r['nop_removal'] !== false,
+    unwinder: r['unwinder'] === 'frame-pointer' ? 'frame-pointer' : DEFAULT_UNWINDER,
     functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
     proc,
     modules,

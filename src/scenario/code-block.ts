@@ -12,6 +12,8 @@ export interface AssembledBlock {
   /** False when the assembler rejected it: its `kind` is then a guess and its relocations unknown. */
   ok: boolean;
   relocs: AsmReloc[];
+  /** Bytes the symbol takes in memory (a function's with its ftrace site), when `ok`. */
+  size: number;
 }
 
 /** Names the block in messages before the assembler has said what it is: data blocks hold only directives. */
@@ -46,7 +48,7 @@ export function buildCodeBlock(
   try {
     const result = assemble(source);
     block.kind = result.kind;
-    return { block, ok: true, relocs: result.relocs };
+    return { block, ok: true, relocs: result.relocs, size: result.bytes.length };
   } catch (e) {
     const label = describeBlock(name, block.kind);
     if (e instanceof AsmError) {
@@ -55,6 +57,6 @@ export function buildCodeBlock(
       // An assembler bug must not hide the rest of the report.
       diagnostics.push({ pos: block.pos, message: `in ${label}: assembler failed: ${e instanceof Error ? e.message : String(e)}` });
     }
-    return { block, ok: false, relocs: [] };
+    return { block, ok: false, relocs: [], size: 0 };
   }
 }

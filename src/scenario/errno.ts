@@ -15,7 +15,11 @@ const MESSAGES: Record<number, string> = {
 };
 
 export const ENOENT = -2;
+export const EIO = -5;
 export const ENOMEM = -12;
+export const EACCES = -13;
+export const EEXIST = -17;
+export const EISDIR = -21;
 export const EINVAL = -22;
 
 export function strerror(errno: number): string {

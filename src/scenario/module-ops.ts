@@ -13,7 +13,8 @@ import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
 import type { CodeBlock, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
-import { parseParam } from '../kernel/module-params';
+import { paramTruth, parseParam } from '../kernel/module-params';
+import { addTaint, Taint } from '../kernel/taint';
 import { EINVAL, ENOENT, ENOMEM } from './errno';
 import type { SimContext } from './sim-context';
 
@@ -47,7 +48,10 @@ function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>):
 
 function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
   const lp = def.livepatch as NonNullable<ModuleDef['livepatch']>;
-  const replace = ['1', 'true', 'y', 'Y'].includes(substituteParam(ctx, def.name, lp.replace).trim());
+  // `replace:` is a literal (0, 1, true, false) or one ${param}, read as C reads the variable into
+  // klp_patch.replace; a bool parameter's value is Y/N, as param_get_bool() shows it.
+  const text = substituteParam(ctx, def.name, lp.replace).trim();
+  const replace = text === 'true' || (text !== 'false' && paramTruth(text) === true);
   const objs: KlpObjectDef[] = lp.objects.map((o) => {
     const scope = { module: def.name, object: o.name };
     const cb = (actions: typeof o.callbacks.pre_patch) => (actions ? async () => runActions(ctx, actions, scope) : undefined);
@@ -65,16 +69,26 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 }
 
 /** Loads a module; returns 0 or a negative errno (init's or klp_enable_patch()'s). */
-export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string>): Promise<number> {
-  const params = new Map(Object.entries({ ...def.params, ...args }));
+export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string | null>): Promise<number> {
+  // check_modinfo_livepatch(), in layout_and_allocate(): before anything can fail the load, so even a
+  // livepatch module that is then refused leaves the kernel tainted.
+  if (def.livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
+  const given: Record<string, string> = {};
   // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
   for (const [k, v] of Object.entries(args)) {
-    if (!(k in def.params)) ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
-    else if (parseParam(def.paramTypes[k], v) === null) {
-      ctx.m.log(`${def.name}: \`${v}' invalid for parameter \`${k}'`);
+    if (!(k in def.params)) {
+      ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
+      continue;
+    }
+    // No equals: param_set_bool() reads it as "1"; every other setter refuses a NULL value.
+    const text = v ?? (def.paramTypes[k] === 'bool' ? '1' : null);
+    if (text === null || parseParam(def.paramTypes[k], text) === null) {
+      ctx.m.log(`${def.name}: \`${v ?? ''}' invalid for parameter \`${k}'`);
       return EINVAL;
     }
+    given[k] = text;
   }
+  const params = new Map(Object.entries({ ...def.params, ...given }));
   const loaded = loadCode(ctx, def, params);
   if (typeof loaded === 'number') return loaded;
   const size = loaded.textEnd - loaded.textStart + loaded.dataEnd - loaded.dataStart;

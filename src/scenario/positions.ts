@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, Node, Pair, Scalar, YAMLMap, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Document, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
@@ -14,6 +14,18 @@ export type Locator = (line: number, col: number) => Pos;
 function hasRange(n: unknown): n is Node & { range: [number, number, number] } {
   return typeof n === 'object' && n !== null && Array.isArray((n as { range?: unknown }).range);
 }
+
+/** YAML 1.1's merge key `<<` (yaml parses it to a symbol when `merge` is on). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const v: unknown = key.value;
+  return v === '<<' || (typeof v === 'symbol' && v.description === '<<');
+}
+
+const keyName = (key: unknown): unknown => (isScalar(key) ? String(key.value) : key);
+
+/** Merges nested deeper than this are not followed (YAML cannot make a cycle, but a bomb can be deep). */
+const MAX_MERGE_DEPTH = 64;
 
 const leadingSpaces = (s: string): number => s.length - s.replace(/^ +/, '').length;
 
@@ -123,36 +135,62 @@ export class SourcePositions {
     return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo] as number) + 1 };
   }
 
+  /** Follows aliases to the node they name: the data the schema checked has them resolved. */
+  private deref(n: unknown): unknown {
+    for (let i = 0; i < MAX_MERGE_DEPTH && isAlias(n); i++) n = n.resolve(this.doc);
+    return n;
+  }
+
   /**
-   * Each mapping's pairs by key, built the first time the mapping is looked into: yaml's `getIn` scans a
-   * mapping's items for every lookup, and the loader looks up every key (quadratic in a big mapping).
+   * Each map's own pairs by key (merge keys aside), made on first use: doc.getIn() and a scan of the items
+   * are linear per lookup, and the checks look up every key of a map (quadratic: 100 000 functions took
+   * minutes). The first pair of a key wins, as in yaml's own lookups.
    */
   private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
 
-  private pairOf(map: YAMLMap, key: PathSegment): Pair | undefined {
+  private ownPair(map: YAMLMap, key: string): Pair | undefined {
     let index = this.pairIndex.get(map);
     if (!index) {
       index = new Map();
       for (const pair of map.items) {
-        if (!isPair(pair)) continue;
-        const k: unknown = pair.key;
-        const name = String(isScalar(k) ? k.value : k);
-        // The first of duplicate keys, as yaml's `get` finds it.
-        if (!index.has(name)) index.set(name, pair);
+        if (!isPair(pair) || isMergeKey(pair.key)) continue;
+        const name = keyName(pair.key);
+        if (typeof name === 'string' && !index.has(name)) index.set(name, pair);
       }
       this.pairIndex.set(map, index);
     }
-    return index.get(String(key));
+    return index.get(key);
+  }
+
+  /**
+   * The entry for `key` in a mapping as the loaded data has it: its own key first, then the mappings it
+   * merges (`<<: *a`, `<<: [*a, *b]`, earlier ones first), so a value that came from a merge is found
+   * where it is written.
+   */
+  private pairOf(map: YAMLMap, key: PathSegment, depth = 0): Pair | undefined {
+    const own = this.ownPair(map, String(key));
+    if (own || depth >= MAX_MERGE_DEPTH) return own;
+    for (const pair of map.items) {
+      if (!isPair(pair) || !isMergeKey(pair.key)) continue;
+      const from = this.deref(pair.value);
+      for (const src of isSeq(from) ? from.items.map((x) => this.deref(x)) : [from]) {
+        const found = isMap(src) ? this.pairOf(src, key, depth + 1) : undefined;
+        if (found) return found;
+      }
+    }
+    return undefined;
   }
 
   /** The node at `path`, or undefined (missing key, or a path through a scalar). */
   node(path: Path): Node | undefined {
     let n: unknown = this.doc.contents;
     for (const seg of path) {
+      n = this.deref(n);
       if (isMap(n)) n = this.pairOf(n, seg)?.value;
-      else if (isSeq(n) && /^\d+$/.test(String(seg))) n = n.items[Number(seg)];
+      else if (isSeq(n)) n = typeof seg === 'number' || /^\d+$/.test(seg) ? n.items[Number(seg)] : undefined;
       else return undefined;
     }
+    n = this.deref(n);
     return hasRange(n) ? n : undefined;
   }
 

@@ -3,6 +3,7 @@
  * Every object carries the file position it came from, so a runtime failure can point at its YAML line
  * the same way `klpsim check` does.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import type { ParamType } from '../kernel/module-params';
 
 /** A place in a scenario file, 1-based. */
@@ -92,7 +93,8 @@ export interface TaskDef {
  * command string, for errors found later (e.g. an unknown module).
  */
 export type ShellCommand =
-  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string>; moduleCol: number }
+  /** params: PARAM=VALUE, or null for a bare PARAM (no equals: "set" for a bool, EINVAL for others). */
+  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number }
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
@@ -133,6 +135,8 @@ export interface Scenario {
   seed: number;
   /** `nop_removal: false` asks for the kernel before the seed, as `--no-nop-removal` does. */
   nopRemoval: boolean;
+  /** `unwinder:` the reliable stack unwinder the machine is built with. */
+  unwinder: Unwinder;
   /** vmlinux: functions and data symbols. */
   functions: CodeBlock[];
   /** /proc file name -> the function `cat` calls. */

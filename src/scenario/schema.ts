@@ -8,19 +8,26 @@
  * from the key they wrote.
  */
 import { z } from 'zod';
+import { MAX_SLEEP_MS } from '../kernel/sim-clock';
+import { MAX_CPUS } from '../mem/layout';
+import { MAX_SEED } from '../util/prng';
 
 export const SYMBOL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 export const MODULE_NAME = /^[A-Za-z0-9_]+$/;
 export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const PROC_NAME = /^[A-Za-z0-9_.-]+$/;
 
-const symbolName = z.string().regex(SYMBOL_NAME, { error: 'a symbol name has letters, digits, _ and . and does not start with a digit' });
+// `.` may follow the first character, as in the compiler's `f.cold` / `f.isra.0`, but not start the name:
+// that is an assembler local label (`.loop`), not a symbol kallsyms would list.
+const symbolName = z.string().regex(SYMBOL_NAME, { error: 'a symbol name has letters, digits, _ and ., and starts with a letter or _' });
 const moduleName = z.string().regex(MODULE_NAME, { error: "a module name has only letters, digits and _ (modprobe turns '-' into '_')" });
 const paramName = z.string().regex(PARAM_NAME, { error: 'a parameter name is a C identifier' });
 const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no / and no spaces' });
 
 const int = () => z.number().int();
-const cpuIndex = int().min(0).max(63);
+const cpuIndex = int().min(0).max(MAX_CPUS - 1);
+/** Sleeps and timeouts are msleep()'s `unsigned int msecs`, so a huge one is refused, not wrapped. */
+const sleepMs = () => int().min(0).max(MAX_SLEEP_MS);
 
 /** Intel-syntax assembly of one symbol; the assembler decides whether it is a function or data. */
 const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly of one function or data symbol (SPEC section 3)' });
@@ -29,7 +36,7 @@ export const ActionSchema = z
   .union([
     z.strictObject({ printk: z.string().meta({ description: 'one kernel log line; may use ${param}, ${object}, ${module_state}' }) }),
     z.strictObject({ return: z.union([int(), z.string()]).meta({ description: 'an integer, e.g. -19, or ${param}; the last action only' }) }),
-    z.strictObject({ sleep_ms: int().min(0) }),
+    z.strictObject({ sleep_ms: sleepMs() }),
     z.strictObject({
       call: z.union([
         z.string(),
@@ -52,7 +59,8 @@ export const ActionSchema = z
 
 const actions = z.array(ActionSchema);
 
-const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0), code: asmSource })]);
+// sympos is optional: 0, the kernel's default, means the symbol is unique in its object.
+const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0).optional(), code: asmSource })]);
 
 export const LivepatchObjectSchema = z.strictObject({
   funcs: z.record(symbolName, funcEntry).optional(),
@@ -103,18 +111,20 @@ export const ExpectSchema = z.strictObject({
 
 export const StepSchema = z.union([
   z.strictObject({ sh: z.string(), quiet: z.boolean().optional() }),
-  z.strictObject({ wait: z.literal('transition'), timeout_ms: int().min(1).optional() }),
-  z.strictObject({ sleep_ms: int().min(0) }),
+  z.strictObject({ wait: z.literal('transition'), timeout_ms: sleepMs().min(1).optional() }),
+  z.strictObject({ sleep_ms: sleepMs() }),
   z.strictObject({ expect: ExpectSchema }),
 ]);
 
 export const ScenarioSchema = z
   .strictObject({
     name: z.string().min(1),
-    cpus: int().min(1).max(64).default(4),
-    seed: int().min(0).default(1),
+    cpus: int().min(1).max(MAX_CPUS).default(4),
+    seed: int().min(0).max(MAX_SEED).default(1),
     /** false: the scenario needs the kernel before "livepatch: Remove Nop structures when unused". */
     nop_removal: z.boolean().default(true),
+    /** The reliable stack unwinder (CONFIG_UNWINDER_ORC / CONFIG_UNWINDER_FRAME_POINTER), SPEC section 8. */
+    unwinder: z.enum(['orc', 'frame-pointer']).default('orc'),
     kernel: KernelSchema.optional(),
     modules: z.record(moduleName, ModuleSchema).optional(),
     tasks: z.array(TaskSchema).optional(),

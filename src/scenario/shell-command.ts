@@ -43,11 +43,13 @@ function parseLoad(tool: 'modprobe' | 'insmod', args: Word[], head: Word): Shell
   // insmod takes a file; the module is named after it (…/NAME.ko).
   const base = tool === 'insmod' ? (name.text.split('/').pop() as string).replace(/\.ko$/, '') : name.text;
   if (base === '') throw new ShellParseError(name.col, `${tool}: missing module name`);
-  const params: Record<string, string> = {};
+  const params: Record<string, string | null> = {};
   for (const w of rest) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.text);
-    if (!m) throw new ShellParseError(w.col, `${tool}: expected PARAM=VALUE, got '${w.text}'`);
-    params[m[1] as string] = m[2] as string;
+    // A bare PARAM is kept apart from PARAM= (an empty value): parse_args() hands the first to the
+    // parameter's setter as NULL, which a bool takes as "set" and the other types refuse.
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(w.text);
+    if (!m) throw new ShellParseError(w.col, `${tool}: expected PARAM or PARAM=VALUE, got '${w.text}'`);
+    params[m[1] as string] = m[2] ?? null;
   }
   return { cmd: tool, module: normaliseModule(base), params, moduleCol: name.col };
 }

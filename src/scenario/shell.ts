@@ -3,8 +3,8 @@
  * messages the real tools print (kmod's modprobe/insmod/rmmod, coreutils' cat/ls, bash's redirection
  * errors, GNU grep).
  */
-import { LIVEPATCH_ROOT } from '../livepatch/sysfs';
-import { EINVAL, insmodStrerror, modprobeStrerror, strerror } from './errno';
+import { EACCES, EEXIST, EINVAL, EIO, EISDIR, ENOENT, insmodStrerror, modprobeStrerror, strerror } from './errno';
+import { lookupFile, normalizePath } from './shell-files';
 import { callOnCpu } from './actions';
 import { loadModule, unloadModule } from './module-ops';
 import type { ShellCommand } from './scenario-types';
@@ -22,60 +22,61 @@ const fail = (stderr: string, exit = 1): ShellResult => ({ stdout: '', stderr: s
 
 const PARAMS_RE = /^\/sys\/module\/([^/]+)\/parameters\/([^/]+)$/;
 
-/** Reads a file the way `cat` would: /proc, /sys/kernel/livepatch, module parameters. */
+/** Reads a file the way `cat` would: open(2) (EACCES for a sysfs file without a read bit), then read(2). */
 async function readFile(ctx: SimContext, file: string, tool: string): Promise<ShellResult> {
-  const proc = /^\/proc\/([^/]+)$/.exec(file);
-  if (proc) {
-    const func = ctx.scenario.proc[proc[1]];
-    if (!func) return fail(`${tool}: ${file}: No such file or directory`);
-    return ok((await callOnCpu(ctx, func, [], tool)).text);
+  const node = lookupFile(ctx, file);
+  if (node.kind === 'none') return fail(`${tool}: ${file}: ${strerror(ENOENT)}`);
+  if (node.kind === 'dir') return fail(`${tool}: ${file}: ${strerror(EISDIR)}`);
+  if ((node.mode & 0o444) === 0) return fail(`${tool}: ${file}: ${strerror(EACCES)}`);
+  const path = normalizePath(file);
+  switch (node.of) {
+    case 'proc':
+      return ok((await callOnCpu(ctx, ctx.scenario.proc[path.slice('/proc/'.length)], [], tool)).text);
+    case 'livepatch': {
+      const r = ctx.klp.read(path);
+      return r.ok ? ok(r.text) : fail(`${tool}: ${file}: ${strerror(r.errno)}`);
+    }
+    case 'param': {
+      const pm = PARAMS_RE.exec(path) as RegExpExecArray;
+      return ok(`${ctx.modules.get(pm[1])?.params.get(pm[2]) ?? ''}\n`);
+    }
   }
-  if (file === LIVEPATCH_ROOT || file.startsWith(LIVEPATCH_ROOT + '/')) {
-    const r = ctx.klp.read(file);
-    return r.ok ? ok(r.text) : fail(`${tool}: ${file}: ${strerror(r.errno)}`);
-  }
-  const pm = PARAMS_RE.exec(file);
-  const value = pm ? ctx.modules.get(pm[1])?.params.get(pm[2]) : undefined;
-  if (value !== undefined) return ok(`${value}\n`);
-  return fail(`${tool}: ${file}: No such file or directory`);
 }
 
+/**
+ * `echo V > FILE`: bash's open(2) of the redirection fails with its own message (`-bash: FILE: …`), a
+ * failing write(2) with echo's (`-bash: echo: write error: …`).
+ */
 async function writeFile(ctx: SimContext, file: string, value: string): Promise<ShellResult> {
   if (file === '/dev/kmsg') {
     ctx.m.log(value);
     return ok();
   }
-  if (file.startsWith(LIVEPATCH_ROOT + '/')) {
-    const errno = await ctx.klp.write(file, value);
-    if (errno === 0) return ok();
-    if (errno === -2) return fail(`-bash: ${file}: No such file or directory`);
-    return fail(`-bash: echo: write error: ${strerror(errno)}`);
+  const node = lookupFile(ctx, file);
+  if (node.kind === 'none') return fail(`-bash: ${file}: ${strerror(node.createErrno)}`);
+  if (node.kind === 'dir') return fail(`-bash: ${file}: ${strerror(EISDIR)}`);
+  if ((node.mode & 0o222) === 0) {
+    // kernfs refuses the open; procfs lets root open the file, and its write has no method to call
+    return node.of === 'proc' ? fail(`-bash: echo: write error: ${strerror(EIO)}`) : fail(`-bash: ${file}: ${strerror(EACCES)}`);
   }
-  const pm = PARAMS_RE.exec(file);
+  const path = normalizePath(file);
+  if (node.of === 'livepatch') {
+    const errno = await ctx.klp.write(path, value);
+    return errno === 0 ? ok() : fail(`-bash: echo: write error: ${strerror(errno)}`);
+  }
+  const pm = PARAMS_RE.exec(path);
   const mod = pm ? ctx.modules.get(pm[1]) : undefined;
-  if (pm && mod && mod.params.has(pm[2])) {
-    // param_attr_store(): the parameter's own parser, -EINVAL for a value it rejects.
-    return ctx.modules.setParam(mod, pm[2], value) ? ok() : fail(`-bash: echo: write error: ${strerror(EINVAL)}`);
-  }
-  return fail(`-bash: ${file}: No such file or directory`);
+  // param_attr_store(): the parameter's own parser, -EINVAL for a value it rejects.
+  if (pm && mod && ctx.modules.setParam(mod, pm[2], value)) return ok();
+  return fail(`-bash: echo: write error: ${strerror(EINVAL)}`);
 }
 
+/** `ls DIR` lists a directory; `ls FILE` prints the name back, as ls does for a file operand. */
 function listDir(ctx: SimContext, dir: string): ShellResult {
-  const d = dir.replace(/\/+$/, '') || '/';
-  let entries: string[] | null = null;
-  if (d === LIVEPATCH_ROOT || d.startsWith(LIVEPATCH_ROOT + '/')) {
-    const r = ctx.klp.list(d);
-    if (r.ok) entries = r.entries;
-    else if (r.errno === -20) return ok(`${dir}\n`);
-  } else if (d === '/proc') entries = Object.keys(ctx.scenario.proc).sort();
-  else if (d === '/sys/module') entries = ctx.modules.all().map((m) => m.name).sort();
-  else {
-    const pm = /^\/sys\/module\/([^/]+)\/parameters$/.exec(d);
-    const mod = pm ? ctx.modules.get(pm[1]) : undefined;
-    if (mod) entries = [...mod.params.keys()].sort();
-  }
-  if (entries === null) return fail(`ls: cannot access '${dir}': No such file or directory`, 2);
-  return ok(entries.map((e) => `${e}\n`).join(''));
+  const node = lookupFile(ctx, dir);
+  if (node.kind === 'none') return fail(`ls: cannot access '${dir}': ${strerror(ENOENT)}`, 2);
+  if (node.kind === 'file') return ok(`${dir}\n`);
+  return ok(node.entries.map((e) => `${e}\n`).join(''));
 }
 
 export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<ShellResult> {
@@ -92,7 +93,10 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
         return cmd.cmd === 'modprobe' ? ok() : fail(`insmod: ERROR: could not insert module ${def.name}.ko: File exists`);
       }
       const ret = await loadModule(ctx, def, cmd.params);
-      if (ret === 0) return ok();
+      // kmod's modprobe takes -EEXIST from init_module() for a module that raced it into the kernel and
+      // says nothing (kmod_module_probe_insert_module() without --first-time), even when it was the init
+      // that failed; insmod reports it.
+      if (ret === 0 || (cmd.cmd === 'modprobe' && ret === EEXIST)) return ok();
       return cmd.cmd === 'modprobe'
         ? fail(`modprobe: ERROR: could not insert '${def.name}': ${modprobeStrerror(ret)}`)
         : fail(`insmod: ERROR: could not insert module ${def.name}.ko: ${insmodStrerror(ret)}`);

@@ -9,7 +9,8 @@
 import type { Observable } from 'rxjs';
 import { Machine } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
-import type { SimEvent } from '../kernel/events';
+import { isSchedulerChurn, type FaultEvent, type SimEvent, type ViolationEvent } from '../kernel/events';
+import type { Unwinder } from '../kernel/stack-walk';
 import { LoadError } from '../kernel/loader';
 import { Modules } from '../kernel/modules';
 import type { KlpFault } from '../livepatch/klp-state';
@@ -18,6 +19,7 @@ import { describeBlockingTask } from '../livepatch/transition';
 import { toTaskActions } from './actions';
 import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
+import { checkCpuPins } from './pinned-cpus';
 import { ScenarioError } from './scenario-error';
 import type { CodeBlock, Pos, Scenario, Step } from './scenario-types';
 import { runShell, ShellResult } from './shell';
@@ -31,6 +33,10 @@ export interface SimulationOptions {
   /** false: the kernel before "livepatch: Remove Nop structures when unused". */
   nopRemoval?: boolean;
   verbose?: boolean;
+  /** Overrides the scenario's `unwinder:` (`--unwinder`). */
+  unwinder?: Unwinder;
+  /** Instructions a task runs before it is preempted (tests vary it to preempt at many points). */
+  timeslice?: number;
   faults?: KlpFault[];
   /** Transition retry period, ms of simulated time (the kernel's 1 s). */
   retryMs?: number;
@@ -44,7 +50,16 @@ export interface SimulationOptions {
 export interface StepFailure {
   pos: Pos;
   message: string;
-  /** The events just before the failure, oldest first. */
+  /**
+   * The events just before the failure, oldest first, without the scheduler's churn (isSchedulerChurn);
+   * of consecutive sampled redirects of a function to the same target, the latest.
+   */
+  recent: SimEvent[];
+}
+
+/** A fault or invariant violation, with the events before it (as StepFailure.recent). */
+export interface ViolationReport {
+  event: FaultEvent | ViolationEvent;
   recent: SimEvent[];
 }
 
@@ -52,14 +67,18 @@ export interface RunResult {
   exitCode: 0 | 1;
   failures: StepFailure[];
   violations: number;
+  /** The first MAX_VIOLATION_REPORTS faults and violations, each with the events leading to it. */
+  violationReports: ViolationReport[];
   events: number;
 }
 
 const RECENT = 12;
+const MAX_VIOLATION_REPORTS = 3;
 const WAIT_STEP_MS = 10;
 
 export class Simulation {
   private readonly recent: SimEvent[] = [];
+  private readonly violationReports: ViolationReport[] = [];
   private count = 0;
   private tasksStarted = false;
 
@@ -74,6 +93,14 @@ export class Simulation {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
       else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
+      // A failure's report shows what happened before it, not the last few of thousands of task wake-ups;
+      // and a run of sampled redirects of one function to one target is its latest sample.
+      if (isSchedulerChurn(e)) return;
+      if ((e.type === 'fault' || e.type === 'violation') && this.violationReports.length < MAX_VIOLATION_REPORTS) {
+        this.violationReports.push({ event: e, recent: [...this.recent] });
+      }
+      const last = this.recent[this.recent.length - 1];
+      if (e.type === 'call.redirect' && last?.type === 'call.redirect' && last.func === e.func && last.target === e.target) this.recent.pop();
       this.recent.push(e);
       if (this.recent.length > RECENT) this.recent.shift();
     });
@@ -81,14 +108,18 @@ export class Simulation {
 
   /** Loads, validates and prepares a scenario file; throws ScenarioError for bad input. */
   static async fromFile(path: string, options: SimulationOptions = {}): Promise<Simulation> {
-    return Simulation.create(loadScenarioFile(path), options);
+    // Checked against the run's CPUs, so a pin that --cpus leaves without its CPU is refused at its `cpu:`.
+    return Simulation.create(loadScenarioFile(path, { cpus: options.cpus }), options);
   }
 
   static async create(scenario: Scenario, options: SimulationOptions = {}): Promise<Simulation> {
+    if (options.cpus !== undefined && options.cpus !== scenario.cpus) checkCpuPins(scenario, options.cpus);
     const m = await Machine.create({
       cpus: options.cpus ?? scenario.cpus,
       seed: options.seed ?? scenario.seed,
       deterministic: options.deterministic ?? false,
+      unwinder: options.unwinder ?? scenario.unwinder,
+      timeslice: options.timeslice,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {
@@ -153,7 +184,7 @@ export class Simulation {
         for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
       }
       const violations = this.machine.violations();
-      return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, events: this.count };
+      return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, violationReports: [...this.violationReports], events: this.count };
     } finally {
       // Also when a step throws (a klpsim bug): live CPU threads would keep the process from exiting.
       await this.dispose();

@@ -11,6 +11,8 @@ import type { ScenarioDiagnostic } from './scenario-error';
 import type { Action, CallbackName, CodeBlock, ModuleDef, Pos, Scenario, ShellCommand } from './scenario-types';
 import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
 import { DEFAULT_MACHINE } from '../mem/layout';
+import { END_OF_TIME_NS } from '../kernel/sim-clock';
+import { parseParam } from '../kernel/module-params';
 
 /** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
 const SPECIAL_REFS = ['object', 'module_state'];
@@ -45,6 +47,8 @@ class Validator {
     private readonly s: Scenario,
     private readonly blocks: Map<CodeBlock, AssembledBlock>,
     private readonly fields: FieldLocations,
+    /** The run's CPUs: the scenario's, or what `--cpus` makes them. */
+    private readonly cpus: number = s.cpus,
   ) {
     this.symbols = collectSymbols(s, blocks);
   }
@@ -88,8 +92,11 @@ class Validator {
   }
 
   private checkCpu(cpu: number | undefined, pos: Pos): void {
-    if (cpu !== undefined && cpu >= this.s.cpus) {
-      this.error(pos, `cpu ${cpu} is out of range: the scenario has ${this.s.cpus} CPU${this.s.cpus === 1 ? '' : 's'} (0-${this.s.cpus - 1})`);
+    if (cpu !== undefined && cpu >= this.cpus) {
+      const cpus = `${this.cpus} CPU${this.cpus === 1 ? '' : 's'}`;
+      const range = this.cpus === 1 ? '0' : `0-${this.cpus - 1}`;
+      const has = this.cpus === this.s.cpus ? `the scenario has ${cpus} (${range})` : `the run has ${cpus} (${range}, --cpus ${this.cpus})`;
+      this.error(pos, `cpu ${cpu} is out of range: ${has}`);
     }
   }
 
@@ -180,6 +187,11 @@ class Validator {
       const pos = this.fields.pos(m, `param:${p}`);
       if (SPECIAL_REFS.includes(p)) this.error(pos, `parameter name '${p}' is reserved for \${${p}}`);
       if (m.functions.some((f) => f.name === p)) this.error(pos, `parameter '${p}' clashes with symbol '${p}' of module ${m.name}`);
+      // An integer the schema took (a non-integer or an unsafe one it reports itself) that an int cannot hold.
+      const type = m.paramTypes[p];
+      if (type === 'int' && Number.isSafeInteger(Number(m.params[p])) && parseParam(type, m.params[p]) === null) {
+        this.error(this.fields.pos(m, `paramValue:${p}`), `default ${m.params[p]} does not fit parameter '${p}' of type ${type} (a 32-bit int: -2147483648 to 2147483647)`);
+      }
     }
     for (const f of m.functions) {
       if (SERVICES.has(f.name)) this.error(f.pos, `'${f.name}' is a kernel service and cannot be redefined`);
@@ -192,6 +204,9 @@ class Validator {
     if (/\$\{/.test(lp.replace)) {
       if (!/^\$\{[^}]*\}$/.test(lp.replace)) this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or one \${param}, got '${lp.replace}'`);
       this.checkRefs(lp.replace, replaceLoc, { module: m, place: 'init' }, false);
+      const ref = /^\$\{([^}]*)\}$/.exec(lp.replace);
+      const type = ref && Object.prototype.hasOwnProperty.call(m.params, ref[1]) ? m.paramTypes[ref[1]] : undefined;
+      if (type === 'charp') this.error(replaceLoc(1, 1), `replace needs an int or bool parameter, and '${lp.replace}' is a string (charp)`);
     } else if (!REPLACE_VALUES.includes(lp.replace)) {
       this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or \${param}, got '${lp.replace}'`);
     }
@@ -238,7 +253,18 @@ class Validator {
   }
 
   private checkSteps(): void {
+    // The steps' sleeps alone must end before simulated time does (sim-clock.ts); what else passes time
+    // (waits, sleeps in callbacks) depends on the run, and Machine.sleepUntil() refuses it there.
+    let sleptMs = 0;
+    let sleptPastEnd = false;
     for (const step of this.s.steps) {
+      if (step.kind === 'sleep_ms') {
+        sleptMs += step.ms;
+        if (!sleptPastEnd && sleptMs * 1_000_000 > END_OF_TIME_NS) {
+          sleptPastEnd = true;
+          this.error(step.pos, `the steps sleep ${sleptMs} ms by here, past the end of simulated time (${Math.floor(END_OF_TIME_NS / 1_000_000)} ms, about 104 days)`);
+        }
+      }
       if (step.kind === 'sh') this.checkShell(step.parsed, this.fields.get(step, 'command'));
       if (step.kind !== 'expect') continue;
       if (step.sh) this.checkShell(step.sh.parsed, this.fields.get(step, 'command'));
@@ -247,8 +273,8 @@ class Validator {
   }
 }
 
-export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations): ScenarioDiagnostic[] {
-  const v = new Validator(s, blocks, fields);
+export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations, cpus = s.cpus): ScenarioDiagnostic[] {
+  const v = new Validator(s, blocks, fields, cpus);
   v.run();
   return v.diagnostics;
 }

@@ -39,7 +39,7 @@ function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
   if (typeof v === 'number') return Number.isInteger(v) ? `the number ${v}` : String(v);
-  return String(v);
+  return String(v as boolean); // all a YAML value can still be
 }
 
 const expectedName = (expected: string): string => TYPE_NAMES[expected] ?? expected;
@@ -120,16 +120,27 @@ export class IssueMapper {
   /**
    * Picks the alternative the author meant. A branch is out if the value's type does not fit it (an issue
    * at the union's own path) or if it needs a key the mapping lacks; of the rest, the one with the fewest
-   * problems wins and its issues are reported. If none is left, say what was expected.
+   * problems wins and its issues are reported. If none is left, a mapping alternative that knows some of
+   * the keys written (`{ sympos: 1 }` for `{ sympos?, code }`) is the one meant, and what it misses is
+   * said; failing that, what was expected.
    */
   private union(branches: readonly (readonly Issue[])[], path: PathSegment[], value: unknown): void {
     const isMissingKey = (i: Issue): boolean =>
       i.path.length === 1 && isPlainObject(value) && value[String(i.path[0])] === undefined && i.code !== 'unrecognized_keys';
     const typeMismatch = (i: Issue): boolean => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_union');
+    const pick = (bs: readonly (readonly Issue[])[]): readonly Issue[] => bs.reduce((a, b) => (b.length < a.length ? b : a));
     const candidates = branches.filter((b) => !b.some((i) => typeMismatch(i) || isMissingKey(i)));
     if (candidates.length > 0) {
-      const best = candidates.reduce((a, b) => (b.length < a.length ? b : a));
-      this.add(best, path);
+      this.add(pick(candidates), path);
+      return;
+    }
+    const knowsAKey = (b: readonly Issue[]): boolean =>
+      isPlainObject(value) &&
+      !b.some(typeMismatch) &&
+      Object.keys(value).some((k) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0 && i.keys.includes(k)));
+    const meant = branches.filter(knowsAKey);
+    if (meant.length > 0) {
+      this.add(pick(meant), path);
       return;
     }
     const pos = this.positions.nodePos(path);

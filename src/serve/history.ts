@@ -8,7 +8,7 @@
  * link gives at any moment what `--trace` would have written had the run ended there.
  */
 import type { SimEvent } from '../kernel/events';
-import { TraceBuilder } from '../cli/trace';
+import { TraceBuilder } from '../scenario/chrome-trace';
 import type { ServeItem } from './protocol';
 
 export class StreamHistory {

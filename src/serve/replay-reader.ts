@@ -7,10 +7,16 @@
  * `seq`, `cpu` a number or null, a string `type`. Types this version does not know are kept (the page
  * ignores them): streams from newer versions may carry new event types.
  */
-import { readFileSync } from 'node:fs';
 import type { SimEvent } from '../kernel/events';
 import { formatDiagnostic, ScenarioDiagnostic } from '../scenario/scenario-error';
 import { jsonErrorOffset } from './json-position';
+import { ReadCappedError, readTextCapped } from '../util/read-capped';
+
+/**
+ * The largest recording read: the flagship's 65 000 events are about 15 MiB; past a few hundred MiB the
+ * page could not hold the run anyway (and a JavaScript string ends at 512 MiB).
+ */
+const MAX_RECORDING_BYTES = 256 << 20;
 
 /** Bad lines of a recording; the message is one `FILE:LINE:COL: message` line each. */
 export class ReplayError extends Error {
@@ -32,9 +38,10 @@ const MAX_DIAGNOSTICS = 20;
 export function readRecording(file: string): Recording {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextCapped(file, MAX_RECORDING_BYTES, 'recording');
   } catch (e) {
-    throw new ReplayError([{ pos: { file, line: 1, col: 1 }, message: `cannot read file: ${(e as Error).message}` }]);
+    if (!(e instanceof ReadCappedError)) throw e;
+    throw new ReplayError([{ pos: { file, line: 1, col: 1 }, message: e.message }]);
   }
   return parseRecording(text, file);
 }

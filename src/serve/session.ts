@@ -5,6 +5,7 @@
  * the server keeps serving the final state until close(). Replay: the recording is the whole stream from
  * the start. Either way a browser that connects at any time gets the full history, then the live tail.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +34,7 @@ export interface LiveServeOptions extends ListenOptions {
   cpus?: number;
   seed?: number;
   nopRemoval: boolean;
+  unwinder?: Unwinder;
   deterministic: boolean;
   verbose: boolean;
   /** Hold the run before its first step (needs deterministic). */
@@ -73,7 +75,7 @@ export class ServeSession {
     let finished: FinishedInfo | null = null;
     // The gate's changes (paused, held, next step) only come once run() has started, after the hub exists.
     const gate = new StepGate(o.paused && o.deterministic, () => liveHub.statusChanged());
-    const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, verbose: o.verbose, gate: gate.pass });
+    const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, verbose: o.verbose, gate: gate.pass });
     const steps = sim.scenario.steps.length;
     const session = randomUUID();
     const status = (): ServeStatus => {

@@ -5,6 +5,7 @@
  * after `ops` operations or `durationMs` of real time, finishes the last transition (by force if need
  * be), and reports what ran, what was checked and what broke.
  */
+import type { Unwinder } from '../kernel/stack-walk';
 import { HeartbeatMonitor } from '../coordinator/heartbeat';
 import type { SimEvent } from '../kernel/events';
 import type { KlpFault } from '../livepatch/klp-state';
@@ -26,6 +27,8 @@ export interface StressOptions {
   durationMs?: number;
   deterministic: boolean;
   nopRemoval: boolean;
+  /** The machine's reliable unwinder (default orc). */
+  unwinder?: Unwinder;
   faults: KlpFault[];
   /** The transition retry period, simulated ms (default RETRY_MS). */
   retryMs?: number;
@@ -94,7 +97,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const started = performance.now();
   const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval });
   const scenario = parseScenario(workload.yaml, `stress-seed-${o.seed}.yaml`);
-  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS });
+  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS });
   const m = sim.machine;
   const klp = sim.klp;
   const inv = new Invariants(m, klp, o.nopRemoval && scenario.nopRemoval);

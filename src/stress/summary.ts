@@ -58,6 +58,7 @@ export function replayCommand(r: StressResult, upTo: number, replayOps?: string[
   else parts.push(`--ops ${upTo}`);
   for (const f of o.faults) parts.push(`--inject ${f}`);
   if (!o.nopRemoval) parts.push('--no-nop-removal');
+  if (o.unwinder && o.unwinder !== 'orc') parts.push(`--unwinder ${o.unwinder}`);
   if (o.deterministic) parts.push('--deterministic');
   return parts.join(' ');
 }
@@ -71,7 +72,8 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
     const seeds = results.map((r) => r.seed);
     out.push(
       `klpsim stress: ${o.cpus} CPUs, ${o.tasks} tasks, ${t.runs} run(s) (seed${seeds.length > 1 ? `s ${Math.min(...seeds)}..${Math.max(...seeds)}` : ` ${seeds[0]}`}), ` +
-        `faults: ${o.faults.join(', ') || 'none'}, NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}`,
+        `faults: ${o.faults.join(', ') || 'none'}, NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}` +
+        (o.unwinder && o.unwinder !== 'orc' ? `, unwinder ${o.unwinder}` : ''),
     );
   }
   out.push('', 'ops                      count');

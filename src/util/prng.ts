@@ -2,6 +2,9 @@
  * A small seeded PRNG (xorshift128+ on 32-bit halves is overkill here; sfc32 is fast, has a 128-bit state
  * and passes PractRand for our needs). Same seed, same sequence, on every platform.
  */
+/** sfc32 takes its seed as one 32-bit word: larger seeds would alias smaller ones, so they are refused. */
+export const MAX_SEED = 0xffff_ffff;
+
 export class Prng {
   private a: number;
   private b: number;

@@ -33,14 +33,23 @@ export interface AsmOptions {
 
 const NOP = 0x90;
 
+/**
+ * The largest symbol the assembler builds, as bytes are added (`.zero 16777216` on each of many lines
+ * would otherwise grow without bound before any check could say it does not fit the machine).
+ */
+export const MAX_SYMBOL_BYTES = 16 << 20;
+
 export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   const items: Item[] = [];
   const labelItems = new Map<string, number>();
   const diagnostics: AsmDiagnostic[] = [];
   let hasInstructions = false;
+  let size = 0;
+  let tooLarge = false;
 
   source.split('\n').forEach((text, i) => {
     const line = i + 1;
+    if (tooLarge) return;
     try {
       const parsed = parseLine(text, line);
       for (const label of parsed.labels) {
@@ -51,13 +60,25 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       const st = parsed.statement;
       if (!st) return;
       if (st.kind === 'directive') {
-        items.push(encodeDirective(st.name, st.col, st.args, line, parsed.endCol));
+        const item = encodeDirective(st.name, st.col, st.args, line, parsed.endCol);
+        items.push(item);
+        if (item.t === 'bytes') size += item.bytes.length;
+        if (size > MAX_SYMBOL_BYTES) {
+          tooLarge = true;
+          throw new LineError(line, st.col, `symbol larger than ${MAX_SYMBOL_BYTES >> 20} MiB (the most one symbol may hold)`);
+        }
         return;
       }
       if (!isMnemonic(st.mnemonic)) throw new LineError(line, st.col, `unknown mnemonic '${st.mnemonic}'`);
       const operands = st.args.map((a) => parseOperand(a, line, parsed.endCol));
       items.push(encodeInstruction(st.mnemonic, st.col, operands, line));
       hasInstructions = true;
+      // At most 15 bytes an instruction (x86's limit): a bound, not the size.
+      size += 15;
+      if (size > MAX_SYMBOL_BYTES) {
+        tooLarge = true;
+        throw new LineError(line, st.col, `symbol larger than ${MAX_SYMBOL_BYTES >> 20} MiB (the most one symbol may hold)`);
+      }
     } catch (e) {
       if (!(e instanceof LineError)) throw e;
       diagnostics.push(e.toDiagnostic());

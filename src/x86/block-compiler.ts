@@ -18,7 +18,7 @@
  *    are untouched. Blocks hang off cached records, so flushICache() drops them with the records.
  */
 
-import type { Insn } from './decoder';
+import type { Block, Insn } from './decoder';
 import { carryOf, cond, imul, shift } from './flags';
 
 const enum Op {
@@ -27,13 +27,6 @@ const enum Op {
   AluMR = 18, AluMI = 19, PushR = 20, PopR = 21, PushI = 22,
   Jmp = 25, Jcc = 26, Call = 27, Ret = 32, Leave = 33, UnR = 34,
   ShR = 36, ImulR = 38, Cdqe = 40, Cqo = 41,
-}
-
-export interface Block {
-  fn: () => number;
-  len: number;
-  insns: Insn[];
-  last: Insn;
 }
 
 export interface BlockEnv {

@@ -41,12 +41,23 @@ export const enum Exit {
 
 export type FaultVector = '#UD' | '#PF' | '#GP' | '#BP' | '#DE';
 
+/**
+ * The page-fault error code's bits (arch/x86/include/asm/trap_pf.h, X86_PF_*): set = a protection
+ * violation on a present page (clear: nothing mapped there), a write, from user mode, an instruction fetch.
+ */
+export const PF_PROT = 1 << 0;
+export const PF_WRITE = 1 << 1;
+export const PF_USER = 1 << 2;
+export const PF_INSTR = 1 << 4;
+
 export interface CpuFault {
   vector: FaultVector;
   /** Address of the faulting instruction. */
   rip: number;
   /** For #PF: the address that was accessed. */
   addr?: number;
+  /** For #PF: the error code the CPU pushes (PF_PROT, PF_WRITE, PF_USER, PF_INSTR bits). */
+  errorCode?: number;
   /** Up to 16 bytes at rip, as fetched (for the oops line). */
   bytes: number[];
   /** Human-readable reason, e.g. "write to read-only page 0x401000" or "invalid opcode 0f 0b". */

@@ -16,8 +16,7 @@
  *    destination (e.g. `mov eax, imm32` has ihi = 0, `mov rax, imm32` has ihi = sign).
  */
 
-import { FaultVector, PAGE_SHIFT, PERM_X } from './cpu-types';
-import type { Block } from './block-compiler';
+import { FaultVector, PAGE_SHIFT, PERM_X, PF_INSTR, PF_PROT } from './cpu-types';
 
 /** Operation ids (the interpreter's switch). Keep small and dense: V8 compiles a dense switch to a jump table. */
 export const enum Op {
@@ -101,6 +100,17 @@ const ALU_NAMES = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test'
 const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const SHIFT_NAMES = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
 
+/**
+ * A compiled block (block-compiler.ts) of the straight-line run starting at an instruction. It hangs off
+ * that instruction's cached record, so it is declared here, with the record: block-compiler.ts only fills it.
+ */
+export interface Block {
+  fn: () => number;
+  len: number;
+  insns: Insn[];
+  last: Insn;
+}
+
 export class Insn {
   op: number;
   /** address of the first byte */
@@ -135,8 +145,9 @@ export class Insn {
   /** Op.Fault: the vector and message */
   fvec: FaultVector;
   fmsg: string;
-  /** for Op.Fault #PF on fetch: the faulting fetch address */
+  /** for Op.Fault #PF on fetch: the faulting fetch address and the page-fault error code */
   faddr: number;
+  ferr: number;
   /** coarse mnemonic (as objdump -M intel prints it), for tests and traces */
   mnem: string;
   /** executions counted towards compiling a block that starts here (interpreter.ts) */
@@ -168,6 +179,7 @@ export class Insn {
     this.fvec = '#UD';
     this.fmsg = '';
     this.faddr = 0;
+    this.ferr = 0;
     this.mnem = '';
     this.hot = 0;
     this.blk = null;
@@ -176,7 +188,7 @@ export class Insn {
 
 /** Thrown inside the decoder for a fetch that is out of memory or not executable. */
 class FetchFault {
-  constructor(readonly addr: number, readonly message: string) {}
+  constructor(readonly addr: number, readonly message: string, readonly errorCode: number) {}
 }
 /** Thrown inside the decoder for an undecodable instruction. */
 class BadOpcode {
@@ -199,9 +211,11 @@ export function decode(mem: Uint8Array, perms: Uint8Array | null, addr: number):
   let p = addr;
   const fetch = (): number => {
     if (p - addr >= MAX_INSN) throw new BadOpcode('instruction longer than 15 bytes');
-    if (!(p >= 0 && p < mem.length)) throw new FetchFault(p, `instruction fetch from invalid address ${hex(p)}`);
+    if (!(p >= 0 && p < mem.length)) throw new FetchFault(p, `instruction fetch from invalid address ${hex(p)}`, PF_INSTR);
     if (perms !== null && (perms[p >>> PAGE_SHIFT] & PERM_X) === 0) {
-      throw new FetchFault(p, `instruction fetch from non-executable page ${hex(p & ~0xfff)}`);
+      // a mapped page without execute permission is an NX violation (PROT); an unmapped one is not present
+      const err = PF_INSTR | (perms[p >>> PAGE_SHIFT] !== 0 ? PF_PROT : 0);
+      throw new FetchFault(p, `instruction fetch from non-executable page ${hex(p & ~0xfff)}`, err);
     }
     return mem[p++];
   };
@@ -214,6 +228,7 @@ export function decode(mem: Uint8Array, perms: Uint8Array | null, addr: number):
       ins.fvec = '#PF';
       ins.fmsg = e.message;
       ins.faddr = e.addr;
+      ins.ferr = e.errorCode;
       ins.cached = false; // permissions may change (module load) without an icache flush
     } else if (e instanceof BadOpcode) {
       ins.fvec = '#UD';

@@ -17,7 +17,7 @@
  *  - No allocation in the loop; faults unwind with a preallocated sentinel thrown to a single try/catch
  *    (rare, and V8 optimizes functions containing try/catch normally).
  *
- * Tried and NOT kept (measured on bench/interpreter.ts's call-heavy workload, compiled build, no gain beyond the
+ * Tried and NOT kept (measured on src/bench/interpreter.ts's call-heavy workload, compiled build, no gain beyond the
  * noise of a 2-core VM, ratio to the toy ceiling stayed ~0.25-0.28): keeping the lazy-flags state in locals of
  * run() (spilled around helpers and on exit) instead of stores into F; a 64-entry return-address stack so a
  * helper called from two sites returns without a page-table lookup; fusing push r + mov r64,r64 and runs of pops
@@ -35,10 +35,10 @@
  * text_poke protocol, which calls flushICache() (the sync-core IPI). int3 bytes are never cached.
  */
 
-import { CpuFault, EntryKind, Exit, FaultVector, X86Host } from './cpu-types';
+import { CpuFault, EntryKind, Exit, FaultVector, PF_PROT, PF_WRITE, X86Host } from './cpu-types';
 import { Reg } from './registers';
-import { Insn, decode } from './decoder';
-import { Block, BlockEnv, compilable, compileBlock } from './block-compiler';
+import { Block, Insn, decode } from './decoder';
+import { BlockEnv, compilable, compileBlock } from './block-compiler';
 import { CF, FLAGS_SLOTS, OF, STATUS_FLAGS, alu, cond, imul, joinBig, shift, splitBig, statusFlags, sx, unary } from './flags';
 
 /*
@@ -126,6 +126,10 @@ export class X86Cpu {
   private pendVec: FaultVector = '#PF';
   private pendAddr = 0;
   private pendMsg = '';
+  /** the x86 page-fault error code of a pending #PF (PF_PROT | PF_WRITE: see CpuFault.errorCode) */
+  private pendErr = 0;
+  /** a canonical 64-bit address ea() could not represent exactly, for memFault (ea() returned NaN) */
+  private pendBig = 0n;
 
   /**
    * Block compiler (block-compiler.ts): a record that starts `jitHot` dispatches of the switch loop gets a
@@ -236,12 +240,16 @@ export class X86Cpu {
 
   private memFault(a: number, n: number, bit: number): never {
     const what = bit === P.W ? 'write to' : 'read from';
+    // The error code the CPU pushes: W for a write (an RMW instruction checks for write first), P when the
+    // page is mapped and the access broke its permissions rather than finding nothing there.
+    const write = bit === P.W ? PF_WRITE : 0;
     if (!(a >= 0 && a + n <= this.memLen)) {
-      const v = addrBig(a);
+      const v = Number.isNaN(a) ? this.pendBig : addrBig(a);
       const top = v >> 47n;
       const canonical = top === 0n || top === 0x1ffffn;
       this.pendVec = canonical ? '#PF' : '#GP';
       this.pendAddr = Number(v);
+      this.pendErr = write;
       this.pendMsg = canonical ? `${what} invalid address ${hex(v)}` : `${what} non-canonical address ${hex(v)}`;
       throw MEM_FAULT;
     }
@@ -252,6 +260,7 @@ export class X86Cpu {
     const page = bad & ~0xfff;
     this.pendVec = '#PF';
     this.pendAddr = a;
+    this.pendErr = write | (perm !== 0 ? PF_PROT : 0);
     if (bad < 4096) this.pendMsg = `NULL pointer dereference: ${what} ${hex(a)}`;
     else if (bit === P.W && (perm & P.R) !== 0) this.pendMsg = `write to read-only page ${hex(page)} (address ${hex(a)})`;
     else if (perm === 0) this.pendMsg = `${what} unmapped page ${hex(page)} (address ${hex(a)})`;
@@ -314,10 +323,14 @@ export class X86Cpu {
     // a genuinely 64-bit address: report it exactly
     const v = joinBig(s | 0, hi);
     const top = v >> 47n;
-    const canonical = top === 0n || top === 0x1ffffn;
-    this.pendVec = canonical ? '#PF' : '#GP';
+    if (top === 0n || top === 0x1ffffn) {
+      // canonical: a #PF, whose error code depends on the access, so the access itself faults on NaN
+      this.pendBig = v;
+      return NaN;
+    }
+    this.pendVec = '#GP';
     this.pendAddr = Number(v);
-    this.pendMsg = canonical ? `access to invalid address ${hex(v)}` : `access to non-canonical address ${hex(v)}`;
+    this.pendMsg = `access to non-canonical address ${hex(v)}`;
     throw MEM_FAULT;
   }
 
@@ -346,6 +359,7 @@ export class X86Cpu {
     const canonical = top === 0n || top === 0x1ffffn;
     this.pendVec = canonical ? '#PF' : '#GP';
     this.pendAddr = Number(v);
+    this.pendErr = d < 0 ? PF_WRITE : 0; // a push writes, a pop reads
     this.pendMsg = `stack access to ${canonical ? 'invalid' : 'non-canonical'} address ${hex(v)}`;
     throw MEM_FAULT;
   }
@@ -362,9 +376,10 @@ export class X86Cpu {
     return out;
   }
 
-  private raise(vector: FaultVector, rip: number, message: string, addr?: number): void {
+  private raise(vector: FaultVector, rip: number, message: string, addr?: number, errorCode?: number): void {
     const f: CpuFault = { vector, rip, bytes: this.bytesAt(rip), message };
     if (addr !== undefined) f.addr = addr;
+    if (vector === '#PF' && errorCode !== undefined) f.errorCode = errorCode;
     this.fault = f;
   }
 
@@ -869,7 +884,7 @@ export class X86Cpu {
             exit = Exit.Site;
             break loop;
           case Op.Fault:
-            this.raise(ins.fvec, ins.addr, ins.fmsg, ins.fvec === '#PF' ? ins.faddr : undefined);
+            this.raise(ins.fvec, ins.addr, ins.fmsg, ins.fvec === '#PF' ? ins.faddr : undefined, ins.ferr);
             exit = Exit.Fault;
             break loop;
           default:
@@ -883,7 +898,7 @@ export class X86Cpu {
       }
     } catch (e) {
       if (e !== MEM_FAULT) throw e;
-      this.raise(this.pendVec, ins.addr, this.pendMsg, this.pendAddr);
+      this.raise(this.pendVec, ins.addr, this.pendMsg, this.pendAddr, this.pendErr);
       exit = Exit.Fault;
     }
     this.retired += n;
@@ -987,7 +1002,7 @@ export class X86Cpu {
       return true;
     } catch (e) {
       if (e !== MEM_FAULT) throw e;
-      this.raise(this.pendVec, this.rip, this.pendMsg, this.pendAddr);
+      this.raise(this.pendVec, this.rip, this.pendMsg, this.pendAddr, this.pendErr);
       return false;
     }
   }
@@ -1002,7 +1017,7 @@ export class X86Cpu {
       return hi === 0 ? lo >>> 0 : hi * TWO32 + (lo >>> 0);
     } catch (e) {
       if (e !== MEM_FAULT) throw e;
-      this.raise(this.pendVec, this.rip, this.pendMsg, this.pendAddr);
+      this.raise(this.pendVec, this.rip, this.pendMsg, this.pendAddr, this.pendErr);
       return NaN;
     }
   }

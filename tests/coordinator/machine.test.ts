@@ -65,8 +65,8 @@ describe.each([
     await withMachine({ cpus: 2, deterministic }, KERNEL, async (m) => {
       const t = await m.spawn({ name: 'sleeper', cpu: 1, run: [{ kind: 'call', func: 'outer', args: [] }] });
       await m.waitFor(() => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1, 'the task to sleep in msleep');
-      let walk = walkTaskStack(m.km, m.kallsyms, t.view);
-      while (walk === null) walk = walkTaskStack(m.km, m.kallsyms, t.view);
+      let walk = walkTaskStack(m.unwinder, t.view);
+      while (walk === null) walk = walkTaskStack(m.unwinder, t.view);
       expect(walk.running).toBe(false);
       if (walk.running) return;
       expect(walk.reliable).toBe(true);
@@ -85,7 +85,7 @@ describe.each([
       expect(taskEnded(ud.view, ud.pid)).toBe(true);
       expect(taskEnded(good.view, good.pid)).toBe(false);
       const l = logs(events);
-      expect(l).toContain('BUG: unable to handle page fault for address: 0000000000000000');
+      expect(l).toContain('BUG: kernel NULL pointer dereference, address: 0000000000000000');
       expect(l.some((x) => /^RIP: 0010:crash\+0x[0-9a-f]+\/0x[0-9a-f]+$/.test(x))).toBe(true);
       expect(l.some((x) => /^invalid opcode: 0000 \[#\d\] SMP$/.test(x))).toBe(true);
       const faults = events.filter((e) => e.type === 'fault');

@@ -5,7 +5,7 @@
  * wakes it — not at every wake-up of the CPU thread: that let the first try succeed in about 1 worker-mode
  * run in 4 (the bench's 512-task latency read 0 ms). Measured with the bench's own transition-latency code.
  */
-import { measureTransition } from '../../bench/transition-latency';
+import { measureTransition } from '../../src/bench/transition-latency';
 
 it('with 128 busy tasks on 4 CPU workers, enable -> "patching complete" takes the one retry, every time', async () => {
   const simMs: number[] = [];

@@ -45,7 +45,7 @@ describe('a scenario using every construct', () => {
 
   it('stringifies parameters and replace, and keeps ${…} for the runner', () => {
     const demo = s.modules.find((m) => m.name === 'test_klp_callbacks_demo');
-    expect(demo?.params).toEqual({ replace: '0', delay: '5', flag: 'true' });
+    expect(demo?.params).toEqual({ replace: '0', delay: '5', flag: 'Y' });
     expect(demo?.livepatch?.replace).toBe('${replace}');
     expect(demo?.init[0]).toEqual({ kind: 'printk', text: 'test_klp_callbacks_demo: ${module_state} delay=${delay}', pos: { file: 'valid-all-features.yaml', line: 25, col: 9 } });
     expect(demo?.init[1]).toEqual({

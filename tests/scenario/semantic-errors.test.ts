@@ -43,3 +43,15 @@ describe('semantic checks', () => {
     expect(errorsOf(text)).toEqual(['test.yaml:9:12: too many tasks: the machine holds at most 256 tasks at once, and these make 300']);
   });
 });
+
+describe('module parameter defaults', () => {
+  it('refuses an int default that does not fit a 32-bit int, at its value', () => {
+    const text = 'name: x\nmodules:\n  m:\n    params: { big: 3000000000, ok: -2147483648, flag: true }\n';
+    expect(errorsOf(text)).toEqual(["test.yaml:4:20: default 3000000000 does not fit parameter 'big' of type int (a 32-bit int: -2147483648 to 2147483647)"]);
+  });
+
+  it('refuses a string parameter as livepatch replace (it has no truth value)', () => {
+    const text = 'name: x\nmodules:\n  lp:\n    params: { replace: "yes" }\n    livepatch:\n      replace: ${replace}\n      objects: {}\n';
+    expect(errorsOf(text)).toEqual(["test.yaml:6:16: replace needs an int or bool parameter, and '${replace}' is a string (charp)"]);
+  });
+});

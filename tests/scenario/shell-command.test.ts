@@ -20,6 +20,7 @@ describe('parseShellCommand', () => {
       moduleCol: 10,
     });
     expect(parseShellCommand('insmod /lib/modules/test_klp_livepatch.ko x=')).toEqual({ cmd: 'insmod', module: 'test_klp_livepatch', params: { x: '' }, moduleCol: 8 });
+    expect(parseShellCommand('modprobe m verbose')).toEqual({ cmd: 'modprobe', module: 'm', params: { verbose: null }, moduleCol: 10 });
     expect(parseShellCommand('  rmmod  test_klp_livepatch')).toEqual({ cmd: 'rmmod', module: 'test_klp_livepatch', moduleCol: 10 });
     expect(parseShellCommand('lsmod')).toEqual({ cmd: 'lsmod' });
   });
@@ -57,7 +58,7 @@ describe('parseShellCommand', () => {
     expect(failure('  frob x')).toEqual({ col: 3, message: "unknown command 'frob' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep)" });
     expect(failure('')).toEqual({ col: 1, message: 'empty command' });
     expect(failure('modprobe')).toEqual({ col: 9, message: 'modprobe: missing module name' });
-    expect(failure('modprobe m replace')).toEqual({ col: 12, message: "modprobe: expected PARAM=VALUE, got 'replace'" });
+    expect(failure('modprobe m 1replace=1')).toEqual({ col: 12, message: "modprobe: expected PARAM or PARAM=VALUE, got '1replace=1'" });
     expect(failure('modprobe -r m')).toEqual({ col: 10, message: "modprobe: unsupported option '-r'" });
     expect(failure('rmmod')).toEqual({ col: 6, message: 'rmmod: missing module name' });
     expect(failure('rmmod a b')).toEqual({ col: 9, message: "rmmod: unexpected argument 'b' (one module name only)" });

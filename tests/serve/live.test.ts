@@ -4,7 +4,7 @@
  * serving the final state after the run; without --deterministic, pause is refused.
  */
 import { resolve } from 'node:path';
-import { TraceBuilder } from '../../src/cli/trace';
+import { TraceBuilder } from '../../src/scenario/chrome-trace';
 import type { SimEvent } from '../../src/kernel/events';
 import { Simulation } from '../../src/scenario/simulation';
 import type { ServeStatus } from '../../src/serve/protocol';

@@ -101,7 +101,7 @@ export function tokenizeLine(text: string, line: number): Token[] {
           j = esc.next;
         } else {
           const cp = text.codePointAt(j) as number;
-          bytes.push(...utf8(cp));
+          for (const b of utf8(cp)) bytes.push(b);
           j += cp > 0xffff ? 2 : 1;
         }
       }

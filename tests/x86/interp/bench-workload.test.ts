@@ -5,7 +5,7 @@
  */
 import { Exit } from '../../../src/x86/cpu-types';
 import { Reg } from '../../../src/x86/registers';
-import { BENCH_DATA, buildLoopMachine } from '../../../bench/interpreter';
+import { BENCH_DATA, buildLoopMachine } from '../../../src/bench/interpreter';
 
 interface Model { ecx: number; rbx: bigint; count: number; field: bigint; instrs: number }
 

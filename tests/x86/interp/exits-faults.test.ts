@@ -1,5 +1,5 @@
 /** Exits (Native/Site/Int3/Halt/Budget), faults, the decoded-instruction cache, contexts and budgets. */
-import { EntryKind, Exit, PERM_R, PERM_X } from '../../../src/x86/cpu-types';
+import { EntryKind, Exit, PERM_R, PERM_X, PF_INSTR, PF_PROT, PF_WRITE } from '../../../src/x86/cpu-types';
 import { Reg } from '../../../src/x86/registers';
 import { CODE, NOX, RO, RSP0, UNMAPPED, ZF, hex, machine, reg } from './helpers';
 
@@ -13,6 +13,7 @@ describe('faults', () => {
     expect(f.rip).toBe(CODE + 5);
     expect(f.addr).toBe(RO + 8);
     expect(f.message).toMatch(/write to read-only page 0x6000/);
+    expect(f.errorCode).toBe(PF_PROT | PF_WRITE);
     expect(f.bytes.slice(0, 4)).toEqual([0x48, 0x89, 0x07, 0xf4]);
     expect(m.cpu.rip).toBe(CODE + 5);
     expect(m.cpu.retired).toBe(1);
@@ -34,6 +35,7 @@ describe('faults', () => {
     expect(m.cpu.fault!.vector).toBe('#PF');
     expect(m.cpu.fault!.addr).toBe(8);
     expect(m.cpu.fault!.message).toMatch(/NULL/);
+    expect(m.cpu.fault!.errorCode).toBe(0);
 
     m = machine('48 8b 07 f4');
     m.cpu.setRegNum(Reg.RDI, UNMAPPED + 0x10);
@@ -44,6 +46,17 @@ describe('faults', () => {
     m.cpu.setReg(Reg.RDI, 0x1_0000_4000n);
     expect(m.cpu.run(10)).toBe(Exit.Fault);
     expect(m.cpu.fault!.vector).toBe('#PF');
+    expect(m.cpu.fault!.addr).toBe(0x1_0000_4000);
+    expect(m.cpu.fault!.errorCode).toBe(0);
+
+    // a store through a pointer with high bits: a write to a page that is not present
+    m = machine('48 89 07 f4'); // mov [rdi],rax
+    m.cpu.setReg(Reg.RDI, 0xffff_8880_0000_1000n);
+    expect(m.cpu.run(10)).toBe(Exit.Fault);
+    expect(m.cpu.fault!.vector).toBe('#PF');
+    expect(m.cpu.fault!.addr).toBe(Number(0xffff_8880_0000_1000n));
+    expect(m.cpu.fault!.errorCode).toBe(PF_WRITE);
+    expect(m.cpu.fault!.message).toMatch(/write to invalid address 0xffff888000001000/);
 
     m = machine('48 8b 07 f4');
     m.cpu.setReg(Reg.RDI, 0xdead000000004000n);
@@ -72,6 +85,7 @@ describe('faults', () => {
     expect(m.cpu.run(10)).toBe(Exit.Fault);
     expect(m.cpu.fault!.vector).toBe('#PF');
     expect(m.cpu.fault!.message).toMatch(/non-executable/);
+    expect(m.cpu.fault!.errorCode).toBe(PF_INSTR | PF_PROT);
     expect(m.cpu.rip).toBe(NOX);
     expect(m.cpu.retired).toBe(1);
     // not cached: once the page becomes executable the code runs

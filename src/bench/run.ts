@@ -7,6 +7,7 @@ import { measureMachine, ThroughputResult } from './machine-throughput';
 import { CallCost, measureCallCost } from './call-cost';
 import { LatencyResult, measureTransition } from './transition-latency';
 import { EventsBench, measureEvents } from './events';
+import { measureStackCheck, StackCheckCost } from './stack-check';
 
 export interface BenchOptions {
   json: boolean;
@@ -23,6 +24,7 @@ export interface BenchReport {
   callCost: CallCost;
   transition: LatencyResult[];
   events: EventsBench;
+  stackCheck: StackCheckCost[];
 }
 
 const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
@@ -45,6 +47,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const transition: LatencyResult[] = [];
   for (const n of [8, 64, 512]) transition.push(await measureTransition(n));
   const events = await measureEvents(o.ms);
+  const stackCheck = await measureStackCheck(Math.max(300, Math.round(o.ms / 2)));
   const report: BenchReport = {
     toyCeiling: toy.instrPerSec,
     interpreter: interp.instrPerSec,
@@ -54,6 +57,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     callCost,
     transition,
     events,
+    stackCheck,
   };
   if (o.json) {
     o.out(JSON.stringify(report, null, 2) + '\n');
@@ -77,5 +81,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   for (const r of events.rawSubject) o.out(`  bare Subject, ${r.subscribers} subscriber(s)  ${M(r.eventsPerSec)}\n`);
   const w = events.watch;
   o.out(`  watch attached (10 Hz, discarded output): ${w.watchMs.toFixed(0)} ms vs ${w.plainMs.toFixed(0)} ms, ${w.slowdown.toFixed(2)}x (${w.frames} frames)\n`);
+  o.out(`stack check per transition retry (${stackCheck[0]?.tasks} tasks asleep ${stackCheck[0]?.frames} frames deep)\n`);
+  for (const c of stackCheck) o.out(`  ${c.unwinder.padEnd(14)} ${c.usPerRetry.toFixed(1).padStart(8)} us per retry  (${(c.usPerRetry / c.tasks).toFixed(2)} us a task${c.reliable ? '' : ', unreliable'})\n`);
   return report;
 }

@@ -5,8 +5,8 @@
  * This includes everything a CPU does besides interpreting: ftrace sites at every call, task switches,
  * clock synchronisation between CPUs, IPI checks.
  */
-import { Machine } from '../src/coordinator/machine';
-import { PcpuField } from '../src/mem/percpu';
+import { Machine } from '../coordinator/machine';
+import { PcpuField } from '../mem/percpu';
 
 export const BUSY_KERNEL: Record<string, string> = {
   leaf: `

@@ -7,12 +7,12 @@
  *
  * Deterministic mode so that every run does exactly the same work: the ratios compare like with like.
  */
-import { packageRoot } from '../src/util/package-root';
+import { packageRoot } from '../util/package-root';
 import { resolve } from 'node:path';
 import { Subject } from 'rxjs';
-import type { SimEvent } from '../src/kernel/events';
-import { Simulation } from '../src/scenario/simulation';
-import { WatchRenderer } from '../src/cli/watch';
+import type { SimEvent } from '../kernel/events';
+import { Simulation } from '../scenario/simulation';
+import { WatchRenderer } from '../cli/watch';
 
 const FLAGSHIP = resolve(packageRoot(), 'scenarios/atomic-replace-nops.yaml');
 

@@ -11,9 +11,9 @@
  * loop in JS can go on this machine; the x86 interpreter is measured against it.
  */
 
-import { EntryKind, Exit, PERM_R, PERM_W, PERM_X } from '../src/x86/cpu-types';
-import { X86Cpu } from '../src/x86/interpreter';
-import { Reg } from '../src/x86/registers';
+import { EntryKind, Exit, PERM_R, PERM_W, PERM_X } from '../x86/cpu-types';
+import { X86Cpu } from '../x86/interpreter';
+import { Reg } from '../x86/registers';
 
 export interface BenchResult {
   instrPerSec: number;

@@ -4,11 +4,11 @@
  * `FILE:LINE:COL: message`, or a port that cannot be had); after Ctrl-C the run's own code (0 or 1, as
  * `klpsim run`), 0 for a replay, 130 if the run had not finished.
  */
-import { reportFailures } from '../cli/run-command';
+import { reportFailures } from './run-command';
 import { ScenarioError } from '../scenario/scenario-error';
-import { ReplayError } from './replay-reader';
-import { ListenError, LiveServeOptions, ServeSession } from './session';
-import { WebAssetsError } from './web-assets';
+import { ReplayError } from '../serve/replay-reader';
+import { ListenError, LiveServeOptions, ServeSession } from '../serve/session';
+import { WebAssetsError } from '../serve/web-assets';
 
 /** The command line's options: a live run's (without its file, given apart) or a recording to replay. */
 export type ServeCliOptions = Omit<LiveServeOptions, 'file' | 'assets' | 'hub'> & { replay?: string };

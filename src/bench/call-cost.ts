@@ -5,10 +5,10 @@
  * real nanoseconds per call of `target` from a tight loop:
  *   never patched | patched (redirected to a copy) | NOP on the func_stack (--no-nop-removal) | after NOP removal
  */
-import { Machine } from '../src/coordinator/machine';
-import { workerModule } from '../src/coordinator/worker-entry';
-import { TaskField } from '../src/mem/task-struct';
-import { Livepatch } from '../src/livepatch/livepatch';
+import { Machine } from '../coordinator/machine';
+import { workerModule } from '../coordinator/worker-entry';
+import { TaskField } from '../mem/task-struct';
+import { Livepatch } from '../livepatch/livepatch';
 
 const CALLS_PER_PASS = 1000;
 const TARGET = `push rbp\nmov rbp, rsp\nlea rax, [rdi + 1]\nimul rax, rax, 3\npop rbp\nret`;
@@ -21,7 +21,7 @@ const KERNEL = {
 type Config = 'never' | 'patched' | 'nop' | 'removed';
 
 async function measure(config: Config, ms: number): Promise<number> {
-  const m = await Machine.create({ cpus: 1, deterministic: true, hooksModule: workerModule(`${__dirname}/../src/livepatch`, 'klp-ftrace-handler') });
+  const m = await Machine.create({ cpus: 1, deterministic: true, hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler') });
   try {
     m.loader.load('vmlinux', Object.entries(KERNEL).map(([name, source]) => ({ name, source })));
     const klp = new Livepatch(m, { retryMs: 1, nopRemoval: config !== 'nop' });

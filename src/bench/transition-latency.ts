@@ -4,9 +4,9 @@
  * simulated time (what the kernel would see: dominated by the 1 s retry of the transition work) and in
  * real time (what the simulation costs).
  */
-import { Machine } from '../src/coordinator/machine';
-import { workerModule } from '../src/coordinator/worker-entry';
-import { Livepatch } from '../src/livepatch/livepatch';
+import { Machine } from '../coordinator/machine';
+import { workerModule } from '../coordinator/worker-entry';
+import { Livepatch } from '../livepatch/livepatch';
 
 const FUNC = `push rbp\nmov rbp, rsp\nlea rax, [rdi + 1]\npop rbp\nret`;
 
@@ -17,7 +17,7 @@ export interface LatencyResult {
 }
 
 export async function measureTransition(tasks: number, cpus = 4): Promise<LatencyResult> {
-  const m = await Machine.create({ cpus, maxTasks: tasks + 8, hooksModule: workerModule(`${__dirname}/../src/livepatch`, 'klp-ftrace-handler') });
+  const m = await Machine.create({ cpus, maxTasks: tasks + 8, hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler') });
   try {
     m.loader.load('vmlinux', [{ name: 'target', source: FUNC }]);
     m.loader.load('lp', [{ name: 'lp_target', source: FUNC }]);
