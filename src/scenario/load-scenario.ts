@@ -15,7 +15,7 @@ import { validateScenario } from './validate-scenario';
 import { checkMachineFit } from './machine-fit';
 import { IssueMapper } from './zod-issues';
 import { parseYaml } from './yaml-document';
-import { collectionKeys } from './yaml-keys';
+import { badMergeSources, collectionKeys } from './yaml-keys';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
 function yamlMessage(message: string): string {
@@ -36,8 +36,11 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
   const { doc, problems } = parseYaml(text);
   const positions = new SourcePositions(file, text, doc);
   if (problems.length > 0) throw new ScenarioError(problems.map((p) => ({ pos: positions.at(p.offset), message: p.message })));
-  const complexKeys = collectionKeys(doc);
-  if (complexKeys.length > 0) throw new ScenarioError(complexKeys.map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: a key here is a name, not a mapping or a sequence' })));
+  const keyProblems = [
+    ...collectionKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: a key here is a name, not a mapping or a sequence' })),
+    ...badMergeSources(doc).map((v) => ({ pos: positions.at(v.range?.[0] ?? 0), message: "YAML: a merge key ('<<') takes a mapping, an alias of one, or a list of them" })),
+  ];
+  if (keyProblems.length > 0) throw new ScenarioError(keyProblems);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({
