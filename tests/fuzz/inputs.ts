@@ -49,7 +49,7 @@ export function loadFuzzCorpus(): FuzzCorpus {
 }
 
 /** How often each kind comes up (per 10 000): loader inputs are cheap, runs are not. */
-const WEIGHTS = { parse: 4200, check: 300, pathological: 25, run: 100, shell: 3600, sleep: 150, argv: 1625 } as const;
+const WEIGHTS = { parse: 4200, check: 150, pathological: 25, run: 60, shell: 3790, sleep: 150, argv: 1625 } as const;
 
 function scenarioText(r: Rand, c: FuzzCorpus): ScenarioText {
   return r.weighted<() => ScenarioText>([
