@@ -111,6 +111,8 @@ class Capture {
   out = '';
   err = '';
   forbidden: string | null = null;
+  /** Characters written in all, kept or not. */
+  readonly written = { out: 0, err: 0 };
   private readonly full = { out: false, err: false };
   private readonly writeOut = process.stdout.write;
   private readonly writeErr = process.stderr.write;
@@ -119,6 +121,7 @@ class Capture {
     const grab = (which: 'out' | 'err') => (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       this.forbidden ??= forbiddenIn(s);
+      this.written[which] += s.length;
       // Whole lines only, so the oracle never judges a line cut short.
       if (!this.full[which]) {
         const room = s.slice(0, CAPTURE - this[which].length);
@@ -143,7 +146,16 @@ class Capture {
   }
 }
 
-async function cli(argv: string[]): Promise<{ code: unknown; out: string; err: string; forbidden: string | null }> {
+interface CliOutcome {
+  code: unknown;
+  out: string;
+  err: string;
+  /** Characters written to stderr, kept in `err` or not. */
+  errWritten: number;
+  forbidden: string | null;
+}
+
+async function cli(argv: string[]): Promise<CliOutcome> {
   const c = new Capture();
   c.start();
   let code: unknown;
@@ -154,7 +166,7 @@ async function cli(argv: string[]): Promise<{ code: unknown; out: string; err: s
   } finally {
     c.stop();
   }
-  return { code, out: c.out, err: c.err, forbidden: c.forbidden };
+  return { code, out: c.out, err: c.err, errWritten: c.written.err, forbidden: c.forbidden };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -249,11 +261,11 @@ function checkFile(text: string): Promise<string | null> {
 }
 
 /** A command's outcome: its exit code, what it printed, and for a scenario file, where its errors point. */
-function judgeCli(r: { code: unknown; out: string; err: string; forbidden: string | null }, file: string | null, text: string): string | null {
+function judgeCli(r: CliOutcome, file: string | null, text: string): string | null {
   if (typeof r.code !== 'number' || !EXIT_CODES.includes(r.code)) return `exit ${String(r.code)}\nstderr: ${r.err}`;
   if (r.forbidden) return `printed ${r.forbidden}\nstderr: ${r.err}`;
-  if (r.code === 2 && r.err.trim() === '') return 'exit 2 without a message on stderr';
-  if (r.code === 2 && file !== null) {
+  if (r.code === 2 && r.errWritten === 0) return 'exit 2 without a message on stderr';
+  if (r.code === 2 && file !== null && r.err !== '') {
     const bad = badDiagnostics(r.err, file, text);
     if (bad) return `${bad}\nstderr: ${r.err}`;
   }
