@@ -58,13 +58,15 @@ Machine.create = (o: MachineOptions = {}): Promise<Machine> => {
 
 /** Replaces a module by a stand-in before anything requires it; `paths` are where it may live (the first found). */
 function standIn(paths: string[], exports: Record<string, unknown>): void {
-  const file = paths.map((p) => {
-    try {
-      return require.resolve(p);
-    } catch {
-      return null;
-    }
-  }).find((f): f is string => f !== null);
+  const file = paths
+    .map((p) => {
+      try {
+        return require.resolve(p);
+      } catch {
+        return null;
+      }
+    })
+    .find((f): f is string => f !== null);
   if (file === undefined) throw new Error(`fuzz harness: none of ${paths.join(', ')} exists`);
   const m = new Module(file);
   m.filename = file;
@@ -90,7 +92,10 @@ standIn(['../../src/bench/run', '../../bench/run'], {
 
 const realListen = Server.prototype.listen;
 Server.prototype.listen = function (this: Server, ...args: unknown[]): Server {
-  if (!probing) return realListen.apply(this, args as Parameters<Server['listen']>);
+  if (!probing) {
+    realListen.apply(this, args as Parameters<Server['listen']>);
+    return this;
+  }
   // As a port that cannot be had: the server reports it through 'error', as listen() would.
   const port = args[0];
   const problem = typeof port === 'number' && !isCount(port, 0, 65535) ? `port ${port}` : false;
@@ -118,23 +123,25 @@ class Capture {
   private readonly writeErr = process.stderr.write;
 
   start(): void {
-    const grab = (which: 'out' | 'err') => (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-      const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      this.forbidden ??= forbiddenIn(s);
-      this.written[which] += s.length;
-      // Whole lines only, so the oracle never judges a line cut short.
-      if (!this.full[which]) {
-        const room = s.slice(0, CAPTURE - this[which].length);
-        if (room.length === s.length) this[which] += s;
-        else {
-          this[which] += room.slice(0, room.lastIndexOf('\n') + 1);
-          this.full[which] = true;
+    const grab =
+      (which: 'out' | 'err') =>
+      (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+        const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        this.forbidden ??= forbiddenIn(s);
+        this.written[which] += s.length;
+        // Whole lines only, so the oracle never judges a line cut short.
+        if (!this.full[which]) {
+          const room = s.slice(0, CAPTURE - this[which].length);
+          if (room.length === s.length) this[which] += s;
+          else {
+            this[which] += room.slice(0, room.lastIndexOf('\n') + 1);
+            this.full[which] = true;
+          }
         }
-      }
-      const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    };
+        const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+        cb?.();
+        return true;
+      };
     process.stdout.write = grab('out') as typeof process.stdout.write;
     process.stderr.write = grab('err') as typeof process.stderr.write;
   }
@@ -234,8 +241,16 @@ async function runInput(index: number, input: FuzzInput): Promise<string | null>
         const launched = typeof r.code === 'number' && `${r.out}\n${r.err}`.includes(LAUNCH);
         if (launched) {
           // Our own stand-in's error, not the user's: what is left must still be clean.
-          const rest = (s: string): string => s.split('\n').filter((l) => !l.includes(LAUNCH)).join('\n');
-          return judgeCli({ ...r, out: rest(r.out), err: rest(r.err), forbidden: forbiddenIn(rest(r.out) + '\n' + rest(r.err)), code: 0 }, null, '');
+          const rest = (s: string): string =>
+            s
+              .split('\n')
+              .filter((l) => !l.includes(LAUNCH))
+              .join('\n');
+          return judgeCli(
+            { ...r, out: rest(r.out), err: rest(r.err), forbidden: forbiddenIn(rest(r.out) + '\n' + rest(r.err)), code: 0 },
+            null,
+            '',
+          );
         }
         return judgeCli(r, null, '');
       } finally {
@@ -283,7 +298,8 @@ async function shell(m: ShellMachine, input: Extract<FuzzInput, { kind: 'shell' 
     return forbiddenIn(r.stdout) ?? forbiddenIn(r.stderr);
   } catch (e) {
     if (e instanceof ShellParseError) {
-      if (!Number.isInteger(e.col) || e.col < 1 || e.col > (input as { line: string }).line.length + 1) return `ShellParseError at column ${e.col} of a ${(input as { line: string }).line.length}-character line: ${e.message}`;
+      if (!Number.isInteger(e.col) || e.col < 1 || e.col > (input as { line: string }).line.length + 1)
+        return `ShellParseError at column ${e.col} of a ${(input as { line: string }).line.length}-character line: ${e.message}`;
       return forbiddenIn(e.message);
     }
     // The machine could not go on (a limit, a dead CPU): the run would end with exit 1. Build another.
@@ -342,7 +358,14 @@ async function loop(): Promise<void> {
       if (kept > data.heapPerInputMb * MB) problem = `the heap grew by ${Math.round(kept / MB)} MB during this input`;
     }
     if (problem !== null) {
-      const failure: FuzzFailure = { index: i, kind: input.kind, problem, input: describeInput(input), history: input.kind === 'shell' || input.kind === 'sleep' ? machine?.history.slice(0, -1) ?? [] : [], machineStart: input.kind === 'shell' || input.kind === 'sleep' ? machine?.start ?? i : i };
+      const failure: FuzzFailure = {
+        index: i,
+        kind: input.kind,
+        problem,
+        input: describeInput(input),
+        history: input.kind === 'shell' || input.kind === 'sleep' ? (machine?.history.slice(0, -1) ?? []) : [],
+        machineStart: input.kind === 'shell' || input.kind === 'sleep' ? (machine?.start ?? i) : i,
+      };
       send({ type: 'failure', failure });
     }
     if ((i - data.from) % 1000 === 999) {
@@ -354,7 +377,11 @@ async function loop(): Promise<void> {
   gc();
   heapAt.push(getHeapStatistics().used_heap_size);
   const cpu = process.cpuUsage(cpu0);
-  const stats = `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms; ` + Object.entries(timing).map(([k, [n, total, max]]) => `${k}: ${n} in ${Math.round(total)} ms (max ${Math.round(max)})`).join(', ');
+  const stats =
+    `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms; ` +
+    Object.entries(timing)
+      .map(([k, [n, total, max]]) => `${k}: ${n} in ${Math.round(total)} ms (max ${Math.round(max)})`)
+      .join(', ');
   send({ type: 'done', heapMb: heapAt.map((h) => Math.round(h / MB)), stats });
   process.disconnect?.();
 }

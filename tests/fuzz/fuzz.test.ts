@@ -20,7 +20,8 @@ import { resolve } from 'path';
 import { describeInput, FuzzInput, inputAt, loadFuzzCorpus } from './inputs';
 import type { FuzzFailure, WorkerData, WorkerMessage } from './protocol';
 
-const env = (name: string): number | undefined => (process.env[name] === undefined || process.env[name] === '' ? undefined : Number(process.env[name]));
+const env = (name: string): number | undefined =>
+  process.env[name] === undefined || process.env[name] === '' ? undefined : Number(process.env[name]);
 
 const SEED = env('KLPSIM_FUZZ_SEED') ?? randomInt(0, 2 ** 32);
 const N = env('KLPSIM_FUZZ_N') ?? 10_000;
@@ -81,16 +82,37 @@ function runWorker(from: number, to: number, onFailure: (f: FuzzFailure) => void
     const stop = (problem: string): void => {
       const input = inputAt(SEED, at, corpus);
       const shellLike = input.kind === 'shell' || input.kind === 'sleep';
-      const history = shellLike && machineStart >= 0 ? range(machineStart, at).map((i) => inputAt(SEED, i, corpus)).filter((x) => x.kind === 'shell' || x.kind === 'sleep').map((x) => describeInput(x)) : [];
-      finish({ kind: 'stopped', at, failure: { index: at, kind: input.kind, problem, input: describeInput(input), history, machineStart: shellLike && machineStart >= 0 ? machineStart : at } });
+      const history =
+        shellLike && machineStart >= 0
+          ? range(machineStart, at)
+              .map((i) => inputAt(SEED, i, corpus))
+              .filter((x) => x.kind === 'shell' || x.kind === 'sleep')
+              .map((x) => describeInput(x))
+          : [];
+      finish({
+        kind: 'stopped',
+        at,
+        failure: {
+          index: at,
+          kind: input.kind,
+          problem,
+          input: describeInput(input),
+          history,
+          machineStart: shellLike && machineStart >= 0 ? machineStart : at,
+        },
+      });
     };
     const timer = setInterval(() => {
       if (enough()) return finish({ kind: 'done', heapMb: [] });
       const rss = residentMb(child);
-      if (rss > RSS_LIMIT_MB) return stop(`the process's memory passed ${RSS_LIMIT_MB} MB (${Math.round(rss)} MB resident): a runaway allocation`);
+      if (rss > RSS_LIMIT_MB)
+        return stop(`the process's memory passed ${RSS_LIMIT_MB} MB (${Math.round(rss)} MB resident): a runaway allocation`);
       // The first input also pays for loading the worker's code.
       const allowance = bound + (started ? 0 : 60_000);
-      if (Date.now() - lastChange > allowance) stop(`no result after ${Math.round((Date.now() - lastChange) / 1000)} s (the bound for this kind of input is ${bound / 1000} s): a hang`);
+      if (Date.now() - lastChange > allowance)
+        stop(
+          `no result after ${Math.round((Date.now() - lastChange) / 1000)} s (the bound for this kind of input is ${bound / 1000} s): a hang`,
+        );
     }, 100);
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'at') {
@@ -101,12 +123,20 @@ function runWorker(from: number, to: number, onFailure: (f: FuzzFailure) => void
       } else if (m.type === 'machine') machineStart = m.start;
       else if (m.type === 'failure') onFailure(m.failure);
       else {
-        if (VERBOSE) process.stdout.write(`fuzz: inputs ${from}-${to - 1} in ${Date.now() - startedAt} ms, heap after each 1000 (MB): ${m.heapMb.join(' ')}\n  ${m.stats}\n`);
+        if (VERBOSE)
+          process.stdout.write(
+            `fuzz: inputs ${from}-${to - 1} in ${Date.now() - startedAt} ms, heap after each 1000 (MB): ${m.heapMb.join(' ')}\n  ${m.stats}\n`,
+          );
         finish({ kind: 'done', heapMb: m.heapMb });
       }
     });
     child.on('exit', (code, signal) => {
-      if (!settled) stop(code === 134 || signal === 'SIGABRT' ? 'the process aborted (a native allocation failure?)' : `the process exited mid-run (code ${code}, signal ${signal})`);
+      if (!settled)
+        stop(
+          code === 134 || signal === 'SIGABRT'
+            ? 'the process aborted (a native allocation failure?)'
+            : `the process exited mid-run (code ${code}, signal ${signal})`,
+        );
     });
   });
 }
@@ -114,7 +144,9 @@ function runWorker(from: number, to: number, onFailure: (f: FuzzFailure) => void
 const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
 
 function report(failures: FuzzFailure[], ran: string): string {
-  const lines = [`fuzz seed ${SEED}: ${failures.length} failing input(s) ${ran} (reproduce the run: KLPSIM_FUZZ_SEED=${SEED} KLPSIM_FUZZ_N=${N} npx jest tests/fuzz)`];
+  const lines = [
+    `fuzz seed ${SEED}: ${failures.length} failing input(s) ${ran} (reproduce the run: KLPSIM_FUZZ_SEED=${SEED} KLPSIM_FUZZ_N=${N} npx jest tests/fuzz)`,
+  ];
   for (const f of failures) {
     lines.push('', `--- input ${f.index} (${f.kind}): ${f.problem}`, f.input);
     if (f.history.length > 0) lines.push(`  after, on the same machine:`, ...f.history.slice(-40).map((h) => `    ${h.split('\n')[0]}`));
@@ -128,7 +160,12 @@ test(`${TO - FROM + 1} generated malformed inputs end in exit 0, 1 or 2, bounded
   let next = FROM;
   let heapMb: number[] = [];
   while (next <= TO && failures.length < MAX_FAILURES) {
-    const outcome = await runWorker(next, TO + 1, (f) => failures.push(f), () => failures.length >= MAX_FAILURES);
+    const outcome = await runWorker(
+      next,
+      TO + 1,
+      (f) => failures.push(f),
+      () => failures.length >= MAX_FAILURES,
+    );
     if (outcome.kind === 'done') {
       heapMb = outcome.heapMb;
       break;
@@ -137,10 +174,20 @@ test(`${TO - FROM + 1} generated malformed inputs end in exit 0, 1 or 2, bounded
     next = outcome.at + 1;
   }
   if (heapMb.length >= 2 && (heapMb[heapMb.length - 1] as number) - (heapMb[0] as number) > HEAP_GROWTH_MB) {
-    failures.push({ index: TO, kind: 'run', problem: `the heap grew from ${heapMb[0]} MB to ${heapMb[heapMb.length - 1]} MB over the run (after each 1000 inputs: ${heapMb.join(' ')}): a leak`, input: '(the whole run)', history: [], machineStart: FROM });
+    failures.push({
+      index: TO,
+      kind: 'run',
+      problem: `the heap grew from ${heapMb[0]} MB to ${heapMb[heapMb.length - 1]} MB over the run (after each 1000 inputs: ${heapMb.join(' ')}): a leak`,
+      input: '(the whole run)',
+      history: [],
+      machineStart: FROM,
+    });
   }
   failures.sort((a, b) => a.index - b.index);
   const last = failures[failures.length - 1]?.index ?? TO;
-  const ran = failures.length >= MAX_FAILURES && last < TO ? `in inputs ${FROM}-${last} (stopped there: KLPSIM_FUZZ_MAX_FAILURES=${MAX_FAILURES})` : `in inputs ${FROM}-${TO}`;
+  const ran =
+    failures.length >= MAX_FAILURES && last < TO
+      ? `in inputs ${FROM}-${last} (stopped there: KLPSIM_FUZZ_MAX_FAILURES=${MAX_FAILURES})`
+      : `in inputs ${FROM}-${TO}`;
   if (failures.length > 0) throw new Error(report(failures.slice(0, MAX_FAILURES + 5), ran));
 }, 600_000);

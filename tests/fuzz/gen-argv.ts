@@ -28,14 +28,43 @@ type Kind = 'int' | 'format' | 'file' | 'out' | 'host' | 'duration' | 'fault' | 
 
 /** The options of each command as main.ts declares them. */
 const COMMANDS: Record<string, Record<string, Kind>> = {
-  run: { '--cpus': 'int', '--seed': 'int', '--format': 'format', '--trace': 'out', '--no-nop-removal': 'flag', '--deterministic': 'flag', '--verbose': 'flag' },
+  run: {
+    '--cpus': 'int',
+    '--seed': 'int',
+    '--format': 'format',
+    '--trace': 'out',
+    '--no-nop-removal': 'flag',
+    '--deterministic': 'flag',
+    '--verbose': 'flag',
+  },
   watch: { '--cpus': 'int', '--seed': 'int', '--no-nop-removal': 'flag', '--deterministic': 'flag', '--verbose': 'flag' },
-  serve: { '--replay': 'file', '--port': 'int', '--host': 'host', '--cpus': 'int', '--seed': 'int', '--no-nop-removal': 'flag', '--deterministic': 'flag', '--paused': 'flag', '--verbose': 'flag' },
+  serve: {
+    '--replay': 'file',
+    '--port': 'int',
+    '--host': 'host',
+    '--cpus': 'int',
+    '--seed': 'int',
+    '--no-nop-removal': 'flag',
+    '--deterministic': 'flag',
+    '--paused': 'flag',
+    '--verbose': 'flag',
+  },
   check: {},
   demo: { '--cpus': 'int', '--seed': 'int', '--pokes': 'int', '--format': 'format', '--deterministic': 'flag' },
   stress: {
-    '--cpus': 'int', '--tasks': 'int', '--ops': 'int', '--duration': 'duration', '--seed': 'int', '--jobs': 'int', '--runs': 'int', '--inject': 'fault',
-    '--deterministic': 'flag', '--no-nop-removal': 'flag', '--shrink': 'flag', '--replay-ops': 'ops', '--json': 'flag',
+    '--cpus': 'int',
+    '--tasks': 'int',
+    '--ops': 'int',
+    '--duration': 'duration',
+    '--seed': 'int',
+    '--jobs': 'int',
+    '--runs': 'int',
+    '--inject': 'fault',
+    '--deterministic': 'flag',
+    '--no-nop-removal': 'flag',
+    '--shrink': 'flag',
+    '--replay-ops': 'ops',
+    '--json': 'flag',
   },
   bench: { '--json': 'flag', '--ms': 'int' },
 };
@@ -47,7 +76,22 @@ function optionValue(r: Rand, kind: Kind): string {
   const hostile = (): string => r.pick([...EDGE_NUMBERS, '', ' ', '-', '--', oddText(r)]);
   switch (kind) {
     case 'int':
-      return r.chance(0.5) ? String(r.int(0, 8)) : r.pick(['-1', '100000', '1e3', '0x10', ' 4', '4abc', '4.0', '', '99999999999999999999999', '9007199254740993', 'Infinity', hostile()]);
+      return r.chance(0.5)
+        ? String(r.int(0, 8))
+        : r.pick([
+            '-1',
+            '100000',
+            '1e3',
+            '0x10',
+            ' 4',
+            '4abc',
+            '4.0',
+            '',
+            '99999999999999999999999',
+            '9007199254740993',
+            'Infinity',
+            hostile(),
+          ]);
     case 'format':
       return r.chance(0.6) ? r.pick(['pretty', 'dmesg', 'ndjson']) : r.pick(['json', 'PRETTY', '', hostile()]);
     case 'file':
@@ -61,7 +105,16 @@ function optionValue(r: Rand, kind: Kind): string {
     case 'fault':
       return r.pick(['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'nope', '']);
     case 'ops':
-      return r.pick(['modprobe stress_lp0', 'modprobe stress_lp1; wait; modprobe stress_lp4 replace=1', 'wait', ';;;', 'bogus op', 'modprobe nosuch', '', hostile()]);
+      return r.pick([
+        'modprobe stress_lp0',
+        'modprobe stress_lp1; wait; modprobe stress_lp4 replace=1',
+        'wait',
+        ';;;',
+        'bogus op',
+        'modprobe nosuch',
+        '',
+        hostile(),
+      ]);
     case 'flag':
       return '';
   }

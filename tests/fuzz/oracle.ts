@@ -40,8 +40,10 @@ export function badDiagnostics(report: string, file: string, text: string): stri
     if (m[1] !== file) return `names file ${JSON.stringify(m[1])}, not ${JSON.stringify(file)}: ${JSON.stringify(l.slice(0, 300))}`;
     const line = Number(m[2]);
     const col = Number(m[3]);
-    if (line < 1 || line > textLines.length + 1) return `line ${line} is outside the file (${textLines.length} lines): ${JSON.stringify(l.slice(0, 300))}`;
-    if (col < 1 || col > (textLines[line - 1]?.length ?? 0) + 2) return `column ${col} is outside line ${line}: ${JSON.stringify(l.slice(0, 300))}`;
+    if (line < 1 || line > textLines.length + 1)
+      return `line ${line} is outside the file (${textLines.length} lines): ${JSON.stringify(l.slice(0, 300))}`;
+    if (col < 1 || col > (textLines[line - 1]?.length ?? 0) + 2)
+      return `column ${col} is outside line ${line}: ${JSON.stringify(l.slice(0, 300))}`;
   }
   return null;
 }

@@ -10,7 +10,9 @@ import { errorsOf } from './helpers';
 
 describe('YAML aliases', () => {
   it('reports each alias without an anchor before it, at the alias', () => {
-    expect(errorsOf('name: &n x\nsteps:\n  - sh: *n\n  - sh: *m\n')).toEqual(["test.yaml:4:9: YAML: alias '*m' has no anchor '&m' before it"]);
+    expect(errorsOf('name: &n x\nsteps:\n  - sh: *n\n  - sh: *m\n')).toEqual([
+      "test.yaml:4:9: YAML: alias '*m' has no anchor '&m' before it",
+    ]);
     // An anchor set after the alias does not count, as YAML says.
     expect(errorsOf('name: *n\nseed: &n 1\n')).toEqual(["test.yaml:1:7: YAML: alias '*n' has no anchor '&n' before it"]);
   });
