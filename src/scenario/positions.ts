@@ -260,6 +260,15 @@ export class SourcePositions {
             }
           }
         }
+        if (node.type === Scalar.BLOCK_FOLDED) {
+          // `>` folds lines into one another: the value's lines are the file's only where nothing folded.
+          const content = this.text
+            .slice(headerEnd + 1, Math.max(valueEnd, headerEnd + 1))
+            .split('\n')
+            .map((l) => l.slice(indent));
+          const lines = String(node.value).split('\n');
+          if (!lines.every((l, i) => l === '' || content[i] === l)) return () => first;
+        }
         return (line, col) => ({ file, line: first.line + line, col: indent + col });
       }
       case Scalar.QUOTE_DOUBLE:

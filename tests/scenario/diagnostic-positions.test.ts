@@ -42,6 +42,13 @@ describe('diagnostic positions', () => {
     expect(errorsOf(text)).toEqual(["test.yaml:6:12: in function f: unknown symbol 'nowhere'"]);
   });
 
+  it('places code of a folded block scalar whose lines fold at its header', () => {
+    // `>-` joins the first two lines into 'push rbp mov rbp, rsp': value lines are no longer file lines, and
+    // an error in the value's line 1 was placed at its column on the file's line 5, past that line's end.
+    const text = 'name: x\nkernel:\n  functions:\n    f: >-\n      push rbp\n      mov rbp, rsp\n        call nowhere\n      ret\n';
+    expect(errorsOf(text)).toEqual(["test.yaml:4:8: in function f: register 'rbp' can't be used in an expression"]);
+  });
+
   it('follows escaped line breaks in a multi-line double-quoted scalar', () => {
     const text = 'name: x\nkernel:\n  functions:\n    f: "push rbp\n\n      call \\\n      nowhere\n\n      ret"\n';
     expect(errorsOf(text)).toEqual(["test.yaml:7:7: in function f: unknown symbol 'nowhere'"]);
