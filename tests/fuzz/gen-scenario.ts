@@ -772,7 +772,7 @@ export function pathological(r: Rand): ScenarioText {
       };
     },
     () => {
-      const n = r.pick([100_000, 1_000_000, 5_000_000]);
+      const n = r.pick([100_000, 1_000_000, 2_000_000]);
       return { text: `name: big\nkernel:\n  functions:\n    msg: '.asciz "${'A'.repeat(n)}"'\n`, note: `.asciz of ${n} bytes` };
     },
     () => {
@@ -788,7 +788,7 @@ export function pathological(r: Rand): ScenarioText {
       };
     },
     () => {
-      const n = r.pick([1000, 100_000]);
+      const n = r.pick([1000, 20_000]);
       return { text: `name: steps\nsteps:\n${'  - sh: lsmod\n'.repeat(n)}`, note: `${n} steps` };
     },
     () => ({
