@@ -15,6 +15,7 @@ import { validateScenario } from './validate-scenario';
 import { checkMachineFit } from './machine-fit';
 import { IssueMapper } from './zod-issues';
 import { parseYaml } from './yaml-document';
+import { badMergeSources, collectionKeys } from './yaml-keys';
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is given separately. */
 function yamlMessage(message: string): string {
@@ -32,9 +33,14 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
     // A string from a library caller: counted in UTF-16 units, a file in bytes; either way far too large.
     throw new ScenarioError([{ pos: { file, line: 1, col: 1 }, message: `scenario too large: more than ${formatBytes(MAX_SCENARIO_BYTES)} (the most klpsim reads)` }]);
   }
-  const { doc, lineCounter, problems } = parseYaml(text);
-  const positions = new SourcePositions(file, text, doc, lineCounter);
+  const { doc, problems } = parseYaml(text);
+  const positions = new SourcePositions(file, text, doc);
   if (problems.length > 0) throw new ScenarioError(problems.map((p) => ({ pos: positions.at(p.offset), message: p.message })));
+  const keyProblems = [
+    ...collectionKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: a key here is a name, not a mapping or a sequence' })),
+    ...badMergeSources(doc).map((v) => ({ pos: positions.at(v.range?.[0] ?? 0), message: "YAML: a merge key ('<<') takes a mapping, an alias of one, or a list of them" })),
+  ];
+  if (keyProblems.length > 0) throw new ScenarioError(keyProblems);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({

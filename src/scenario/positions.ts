@@ -2,7 +2,7 @@
  * Maps YAML paths (as zod reports them) and places inside scalar values (as the assembler and the shell
  * parser report them) to file line/column, so every diagnostic points at the offending token in the file.
  */
-import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Document, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Pos } from './scenario-types';
 
 export type PathSegment = string | number;
@@ -52,17 +52,87 @@ function quotedOffsets(raw: string, double: boolean): number[] {
   return offsets;
 }
 
+/**
+ * For a plain or quoted scalar written over several lines: the offset in the raw text of each character
+ * of the value yaml made of it, by YAML's folding of flow scalars (1.2, 7.3): the spaces around a line break
+ * go, a single break becomes a space, each empty line after it a newline; in double quotes an escaped
+ * break (`\` at the end of a line) joins the lines. Null when the rebuilt value differs from yaml's.
+ */
+function foldedOffsets(raw: string, style: 'plain' | 'single' | 'double', value: string): number[] | null {
+  const double = style === 'double';
+  const single = style === 'single';
+  const chars: string[] = [];
+  const offsets: number[] = [];
+  const push = (c: string, at: number): void => {
+    chars.push(c);
+    offsets.push(at);
+  };
+  const ESCAPES: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029' };
+  let i = style === 'plain' ? 0 : 1;
+  const end = style === 'plain' ? raw.length : raw.length - 1;
+  while (i < end) {
+    const c = raw[i] as string;
+    if (c === '\n' || c === '\r' || c === ' ' || c === '\t') {
+      // A run of white space: folded if it holds a line break, kept as it is otherwise.
+      let j = i;
+      let breaks = 0;
+      while (j < end && (raw[j] === ' ' || raw[j] === '\t' || raw[j] === '\n' || raw[j] === '\r')) {
+        if (raw[j] === '\n') breaks++;
+        j++;
+      }
+      if (breaks === 0) for (let k = i; k < j; k++) push(raw[k] as string, k);
+      else if (breaks === 1) push(' ', i);
+      else for (let k = 1; k < breaks; k++) push('\n', i);
+      i = j;
+    } else if (double && c === '\\') {
+      const e = raw[i + 1] as string;
+      if (e === '\n' || e === '\r') {
+        // An escaped line break: nothing, and the next line's indentation goes too.
+        i += 2;
+        while (i < end && (raw[i] === ' ' || raw[i] === '\t' || raw[i] === '\n' || raw[i] === '\r')) i++;
+      } else if (e === 'x' || e === 'u' || e === 'U') {
+        const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+        for (const ch of String.fromCodePoint(parseInt(raw.slice(i + 2, i + 2 + n), 16) || 0)) push(ch, i);
+        i += 2 + n;
+      } else {
+        push(ESCAPES[e] ?? e, i);
+        i += 2;
+      }
+    } else if (single && c === "'" && raw[i + 1] === "'") {
+      push("'", i);
+      i += 2;
+    } else {
+      push(c, i);
+      i++;
+    }
+  }
+  push('', end);
+  return chars.join('') === value ? offsets : null;
+}
+
 export class SourcePositions {
+  /** Offset of the start of each line of the text: yaml's LineCounter misses the lines of tokens it recovers from. */
+  private readonly lineStarts: number[];
+
   constructor(
     readonly file: string,
     readonly text: string,
     readonly doc: Document,
-    readonly lineCounter: LineCounter,
-  ) {}
+  ) {
+    this.lineStarts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+  }
 
   at(offset: number): Pos {
-    const { line, col } = this.lineCounter.linePos(offset);
-    return { file: this.file, line, col };
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.lineStarts[mid] as number) <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo] as number) + 1 };
   }
 
   /** Follows aliases to the node they name: the data the schema checked has them resolved. */
@@ -152,6 +222,20 @@ export class SourcePositions {
     return () => p;
   }
 
+  /** A scalar written over several lines: each character of its value found in the raw text. */
+  private foldedLocator(node: Scalar & { range: [number, number, number] }, style: 'plain' | 'single' | 'double'): Locator {
+    const [start, valueEnd] = node.range;
+    const value = String(node.value);
+    const folded = foldedOffsets(this.text.slice(start, valueEnd), style, value);
+    if (!folded) {
+      const first = this.at(start);
+      return () => first;
+    }
+    const lineStarts = [0];
+    value.split('\n').forEach((l, i) => lineStarts.push((lineStarts[i] as number) + l.length + 1));
+    return (line, col) => this.at(start + (folded[(lineStarts[line - 1] ?? 0) + col - 1] ?? folded[folded.length - 1] ?? 0));
+  }
+
   private scalarLocator(node: Scalar & { range: [number, number, number] }): Locator {
     const [start, valueEnd] = node.range;
     const first = this.at(start);
@@ -176,6 +260,15 @@ export class SourcePositions {
             }
           }
         }
+        if (node.type === Scalar.BLOCK_FOLDED) {
+          // `>` folds lines into one another: the value's lines are the file's only where nothing folded.
+          const content = this.text
+            .slice(headerEnd + 1, Math.max(valueEnd, headerEnd + 1))
+            .split('\n')
+            .map((l) => l.slice(indent));
+          const lines = String(node.value).split('\n');
+          if (!lines.every((l, i) => l === '' || content[i] === l)) return () => first;
+        }
         return (line, col) => ({ file, line: first.line + line, col: indent + col });
       }
       case Scalar.QUOTE_DOUBLE:
@@ -191,10 +284,11 @@ export class SourcePositions {
             return { file, line: first.line, col: first.col + (offsets[index] ?? offsets[offsets.length - 1] ?? 0) };
           };
         }
-        // Multi-line quoted values are folded; lines only approximately match.
-        return (line, col) => ({ file, line: first.line + line - 1, col: line === 1 ? first.col + col : col });
+        // Written over several lines: folded, so each character of the value is found in the raw text.
+        return this.foldedLocator(node, node.type === Scalar.QUOTE_DOUBLE ? 'double' : 'single');
       }
       default:
+        if (this.text.slice(start, valueEnd).includes('\n')) return this.foldedLocator(node, 'plain');
         return (line, col) => ({ file, line: first.line + line - 1, col: line === 1 ? first.col + col - 1 : col });
     }
   }

@@ -5,8 +5,21 @@ export interface ScenarioDiagnostic {
   message: string;
 }
 
+/**
+ * Characters a message may quote from the user's file that would break its one line or fool the terminal:
+ * line breaks, other control characters (an ESC starts a terminal escape sequence), and the invisible
+ * and direction-changing ones (a message must show what the file holds, as `cat -v` would).
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line: `FILE:LINE:COL: message`, whatever the message quotes. */
 export function formatDiagnostic(d: ScenarioDiagnostic): string {
-  return `${d.pos.file}:${d.pos.line}:${d.pos.col}: ${d.message}`;
+  return `${escapeUnprintable(d.pos.file)}:${d.pos.line}:${d.pos.col}: ${escapeUnprintable(d.message)}`;
 }
 
 function compare(a: ScenarioDiagnostic, b: ScenarioDiagnostic): number {

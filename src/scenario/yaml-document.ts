@@ -144,7 +144,9 @@ export function parseYaml(text: string): ParsedYaml {
   const problems: YamlProblem[] = [];
   // uniqueKeys is checked by walkDocument, in linear time. merge: YAML 1.1's `<<` merge keys, which YAML
   // users expect (positions.ts finds merged entries where they are written).
-  const composer = new Composer({ uniqueKeys: false, merge: true });
+  // logLevel: yaml's warnings go to process.emitWarning, i.e. to the user's terminal as Node warnings;
+  // whatever they are about, the loader's checks report it as bad input.
+  const composer = new Composer({ uniqueKeys: false, merge: true, logLevel: 'error' });
   function* measured(tokens: Generator<CST.Token>): Generator<CST.Token> {
     for (const t of tokens) {
       const deep = tooDeepAt(t);
