@@ -27,6 +27,7 @@ export interface ParsedYaml {
 }
 
 const TOO_DEEP = `YAML: nested deeper than ${MAX_YAML_NESTING} levels (the most a scenario may nest)`;
+const TOO_DEEP_TO_PARSE = 'YAML: this structure nests too deeply for the YAML parser to follow (check the indentation of the lines above)';
 
 /** The first place in a CST document nested deeper than the limit, or null. */
 function tooDeepAt(token: CST.Token): number | null {
@@ -159,12 +160,22 @@ export function parseYaml(text: string): ParsedYaml {
     }
   }
   let doc: Document | null = null;
-  for (const d of composer.compose(measured(parser.parse(text)), true, text.length)) {
-    if (!doc) doc = d as Document;
-    else {
-      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'a second document'));
-      break;
+  try {
+    for (const d of composer.compose(measured(parser.parse(text)), true, text.length)) {
+      if (!doc) doc = d as Document;
+      else {
+        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'a second document'));
+        break;
+      }
     }
+  } catch (e) {
+    // yaml's parser yields a document's syntax tree only when the document ends, and for some malformed
+    // structures (block-map entries and sequence items interleaved at one indentation, thousands of times)
+    // it recurses once per entry before the depth check above sees a token. Its stack running out is the
+    // same limit, reached inside the parser: report it where the parser had got to.
+    if (!(e instanceof RangeError) || !/call stack/.test(e.message)) throw e;
+    problems.push({ offset: Math.min(parser.offset, text.length), message: TOO_DEEP_TO_PARSE });
+    return { doc: new Document(), lineCounter, problems };
   }
   const result = doc as Document;
   const found = problems.length === 0 && result.errors.length === 0 ? walkDocument(result) : problems;

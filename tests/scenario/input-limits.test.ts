@@ -73,6 +73,15 @@ describe('YAML resource limits (item 9)', () => {
     expect(r.err).toMatch(new RegExp(`^${block}:\\d+:\\d+: YAML: nested deeper than 100 levels \\(the most a scenario may nest\\)\\n$`));
   });
 
+  it('a structure that runs yaml\'s own parser out of stack is refused where the parser got to (fuzz seed 777, input 3094)', async () => {
+    // Map entries and sequence items interleaved at one indentation: yaml's parser recurses per entry
+    // before it yields any syntax tree, so the nesting check on the tree never saw it.
+    const p = join(__dirname, 'fixtures', 'yaml-parser-recursion.yaml');
+    const r = await check(p);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^${p}:\\d+:1: YAML: this structure nests too deeply for the YAML parser to follow`));
+  });
+
   it('nesting reached through aliases counts as nesting', async () => {
     const p = file('deep-alias.yaml', `name: x\na: &a ${'['.repeat(60)}${']'.repeat(60)}\nb: ${'['.repeat(50)}*a${']'.repeat(50)}\n`);
     const r = await check(p);
