@@ -52,7 +52,7 @@ export function loadFuzzCorpus(): FuzzCorpus {
  * How often each kind comes up (per 10 000), by cost: a shell line or a command line takes about a
  * millisecond, a parse a few, a file check or a run tens to hundreds.
  */
-const WEIGHTS = { parse: 3200, check: 150, pathological: 25, run: 40, shell: 4300, sleep: 150, argv: 2135 } as const;
+const WEIGHTS = { parse: 2600, check: 150, pathological: 25, run: 40, shell: 4900, sleep: 150, argv: 2135 } as const;
 
 function scenarioText(r: Rand, c: FuzzCorpus): ScenarioText {
   return r.weighted<() => ScenarioText>([
