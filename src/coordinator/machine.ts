@@ -21,7 +21,7 @@ import { KernelLoader } from '../kernel/loader';
 import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
-import type { ActionPos, TaskAction, TaskSpec } from '../kernel/task-program';
+import type { ActionPos, TaskAction, TaskKind, TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
 import type { KernelCore } from '../kernel/kernel-core';
 import type { TaskHandle } from '../kernel/task-handle';
@@ -48,6 +48,8 @@ export interface SpawnRequest {
   run: TaskAction[];
   cpu?: number;
   once?: boolean;
+  /** Default `user`. */
+  kind?: TaskKind;
   capture?: boolean;
 }
 
@@ -379,11 +381,11 @@ export class Machine implements KernelCore {
     view.set(TaskField.Slot, slot);
     view.comm = req.name;
     view.set(TaskField.State, TaskState.Runnable);
-    const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
+    const handle: TaskHandle = { pid, slot, cpu, comm: req.name, kind: req.kind ?? 'user', view };
     const previous = this.tasks[slot];
     if (previous) this.specs.delete(previous.pid);
     this.tasks[slot] = handle;
-    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, capture: req.capture };
+    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, kind: req.kind ?? 'user', capture: req.capture };
     this.specs.set(pid, spec);
     const added = this.platform.addTask(cpu, spec, startNs);
     this.clock.bumpEpoch();
@@ -405,10 +407,13 @@ export class Machine implements KernelCore {
     const t = this.tasks.find((x) => x.pid === pid);
     if (!t || taskEnded(t.view, t.pid)) return null;
     t.view.orFlags(TIF_SHOULD_STOP);
-    // wake_up_process(): a thread sleeping between passes wakes now to notice; one inside msleep() keeps
-    // sleeping its whole time (msleep loops until its timeout has passed), and kthread_stop() waits.
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0 && Number(t.view.wakeNs) > atNs) {
+    // wake_up_process(): a thread sleeping between passes or in an interruptible sleep wakes now (a
+    // schedule_timeout_interruptible() returns early; msleep_interruptible() with no signal sleeps on);
+    // one inside msleep() keeps sleeping its whole time, and kthread_stop() waits.
+    const sleeping = t.view.get(TaskField.InCall) === 0 || t.view.get(TaskField.SleepInterruptible) !== 0;
+    if (t.view.get(TaskField.State) === TaskState.Sleeping && sleeping && Number(t.view.wakeNs) > atNs) {
       t.view.wakeNs = BigInt(atNs);
+      this.kickCpu(t.view.get(TaskField.Cpu));
     }
     this.clock.bumpEpoch();
     return t;
@@ -436,6 +441,13 @@ export class Machine implements KernelCore {
   wakeUpIfIdle(cpu: number): void {
     const p = this.pcpus[cpu];
     if (p.get(PcpuField.Mode) !== CpuMode.Idle) return;
+    p.add(PcpuField.ReschedReq, 1);
+    this.clock.bumpEpoch();
+  }
+
+  kickCpu(cpu: number): void {
+    const p = this.pcpus[cpu];
+    if (!p || cpuGone(p.get(PcpuField.Mode))) return;
     p.add(PcpuField.ReschedReq, 1);
     this.clock.bumpEpoch();
   }

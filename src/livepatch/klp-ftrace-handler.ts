@@ -23,8 +23,9 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
-import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING } from '../mem/task-struct';
+import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING, TIF_SIGPENDING } from '../mem/task-struct';
 import { ConsistencyCheck } from './consistency-check';
+import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT } from './klp-state';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
 /** Simulated instructions each half of the handler costs (save regs, lookups, restore). */
@@ -135,8 +136,20 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       return enter(p.ip, target);
     },
 
-    kernelExit(h: CpuHost, task: TaskView): void {
-      klpUpdatePatchState(h, task);
+    callReturned(_h: CpuHost, task: TaskView): void {
+      // The stack is empty: a forced task is consistent again (see TIF_FORCED_SWITCH).
+      if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
+    },
+
+    exitToUserMode(h: CpuHost, task: TaskView): void {
+      // A task on its way out because of klp_send_signals()' fake signal is switched "by the signal".
+      klpUpdatePatchState(h, task, task.get(TaskField.Flags) & TIF_SIGPENDING ? 'signal' : 'kernel exit');
+    },
+
+    kthreadLoop(h: CpuHost, task: TaskView): void {
+      // A kthread never returns to user space: nothing switches it here — unless the injected fault
+      // treats it as a user task.
+      if (h.global.get(GlobalField.KlpCpuFaults) & CPU_FAULT_SWITCH_KTHREADS_AT_EXIT) klpUpdatePatchState(h, task, 'kernel exit');
     },
 
     idle(h: CpuHost): void {
@@ -153,13 +166,11 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
  * read barrier that orders it before the read of klp_target_state (paired with the store order in
  * klp_init_transition()/klp_start_transition() on the coordinator).
  */
-export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
-  // Kernel exit: the stack is empty, so a forced task is consistent again (see TIF_FORCED_SWITCH).
-  if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
+export function klpUpdatePatchState(h: CpuHost, task: TaskView, how: string): void {
   if (task.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
     const state = h.global.get(GlobalField.KlpTargetState);
     task.set(TaskField.PatchState, state);
-    h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how: 'kernel exit' });
+    h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how, kind: h.taskKind(task) });
   }
 }
 

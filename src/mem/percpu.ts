@@ -103,6 +103,11 @@ export const enum GlobalField {
    * coordinator scans the task structs only when this moved since its last look.
    */
   TaskRequests = 20,
+  /**
+   * The injected faults the CPUs' livepatch code acts on (bits, livepatch/klp-state.ts), written by the
+   * coordinator before any task runs.
+   */
+  KlpCpuFaults = 21,
 }
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;

@@ -161,7 +161,7 @@ export class Simulation {
     for (const t of this.scenario.tasks) {
       const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
       for (const name of names) {
-        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu });
+        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu, kind: t.kind });
         this.ctx.taskPids.set(name, h.pid);
       }
     }
