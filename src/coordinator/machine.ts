@@ -13,7 +13,7 @@ import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
-import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, cpuGone, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
 import { REQ_POSTED, REQ_TAKEN, taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
@@ -39,6 +39,11 @@ export interface MachineOptions {
   timeslice?: number;
   /** The reliable stack unwinder the livepatch stack check uses (CONFIG_UNWINDER_*). Default orc. */
   unwinder?: Unwinder;
+  /**
+   * cond_resched() switches the current task's patch state when its stack is clean (klp_sched_try_switch(),
+   * kernels from 6.4). Default false, as in 5.1; the kernel version table decides it.
+   */
+  condReschedSwitch?: boolean;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
 }
@@ -116,6 +121,7 @@ export class Machine implements KernelCore {
     };
     this.clock = new SimClock(this.km);
     this.global = new GlobalView(this.km);
+    if (options.condReschedSwitch) this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;

@@ -13,7 +13,7 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
   REQ_NONE,
@@ -23,6 +23,7 @@ import {
   TaskField,
   TaskState,
   TaskView,
+  TIF_PATCH_PENDING,
   TIF_SHOULD_STOP,
   TIF_SIGPENDING,
   taskEnded,
@@ -67,6 +68,11 @@ export interface CpuHooks {
   exitToUserMode?(host: CpuHost, task: TaskView): void;
   /** A kthread's pass ends: one turn of its thread function's loop, still in the kernel. */
   kthreadLoop?(host: CpuHost, task: TaskView): void;
+  /**
+   * The current task calls cond_resched() on a kernel with klp_sched_try_switch() (6.4): if its patch
+   * state is pending and its own stack is clean, it switches here. `chain`: its return addresses.
+   */
+  condResched?(host: CpuHost, task: TaskView, chain: number[], reliable: boolean): void;
   /** The CPU found nothing to run (the idle loop's klp_update_patch_state(current) for swapper/N). */
   idle?(host: CpuHost): void;
 }
@@ -775,8 +781,16 @@ export class CpuHost {
         }
         return this.sleepInService(t, name, n * NS_PER_JIFFY);
       }
-      case 'schedule':
       case 'cond_resched':
+        if (this.global.get(GlobalField.KernelFeatures) & KERNEL_FEATURE_COND_RESCHED_SWITCH && t.view.get(TaskField.Flags) & TIF_PATCH_PENDING) {
+          // klp_sched_try_switch() runs before the reschedule, on the task's own (current) stack.
+          const w = this.serviceCallChain(t);
+          this.opts.hooks?.condResched?.(this, t.view, w.frames, w.reliable);
+        }
+        this.ret();
+        this.switchOutIfOthers();
+        return;
+      case 'schedule':
         this.ret();
         this.switchOutIfOthers();
         return;
@@ -875,6 +889,20 @@ export class CpuHost {
       regs: false,
     });
     return w.frames.slice(1);
+  }
+
+  /** The current task's call chain inside a service: [rsp] is the return address into its caller. */
+  private serviceCallChain(t: LocalTask): { frames: number[]; reliable: boolean } {
+    const rsp = this.x86.getRegNum(Reg.RSP);
+    const w = unwindOrc(this.km, this.orc, {
+      rip: this.km.readU64(rsp),
+      rsp: rsp + 8,
+      rbp: this.x86.getRegNum(Reg.RBP),
+      stackBase: t.view.get(TaskField.StackBase),
+      stackTop: t.view.get(TaskField.StackTop),
+      regs: false,
+    });
+    return { frames: w.frames, reliable: w.reliable };
   }
 
   /** Is this CPU inside the ftrace handler (between its two halves)? */

@@ -25,6 +25,7 @@ import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
 import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING, TIF_SIGPENDING } from '../mem/task-struct';
 import { ConsistencyCheck } from './consistency-check';
+import { ConsistencyTable, sideOf } from './consistency-table';
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT } from './klp-state';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
@@ -46,6 +47,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   let pending: Pending | null = null;
   const redirects = new Map<number, number>();
   const consistency = new ConsistencyCheck(host);
+  const table = new ConsistencyTable(host.km);
   const checked = (link: Link, magic: number): string | null => {
     host.checks.record++;
     return slab.check(link, magic);
@@ -144,6 +146,16 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     exitToUserMode(h: CpuHost, task: TaskView): void {
       // A task on its way out because of klp_send_signals()' fake signal is switched "by the signal".
       klpUpdatePatchState(h, task, task.get(TaskField.Flags) & TIF_SIGPENDING ? 'signal' : 'kernel exit');
+    },
+
+    condResched(h: CpuHost, task: TaskView, chain: number[], reliable: boolean): void {
+      // klp_sched_try_switch() -> klp_try_switch_task(current): the same check as the coordinator's, on
+      // the task's own stack. A frame in either version of a function the transition changes keeps it.
+      // (Either version: a pending task runs its initial one, and the check stays safe across a reversal.)
+      if (!reliable) return;
+      const snap = table.snapshot();
+      if (snap && chain.some((ret) => snap.entries.some((e) => sideOf(e, ret) !== 0))) return;
+      klpUpdatePatchState(h, task, 'cond_resched');
     },
 
     kthreadLoop(h: CpuHost, task: TaskView): void {

@@ -108,7 +108,14 @@ export const enum GlobalField {
    * coordinator before any task runs.
    */
   KlpCpuFaults = 21,
+  /** Version-dependent kernel behaviour the CPUs follow (KERNEL_FEATURE_* bits), written before any task runs. */
+  KernelFeatures = 22,
 }
+/**
+ * cond_resched() calls klp_sched_try_switch(), which switches the current task if its own stack is clean
+ * (kernel 6.4, "livepatch,sched: Add livepatch task switching to cond_resched()").
+ */
+export const KERNEL_FEATURE_COND_RESCHED_SWITCH = 1 << 0;
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;
 export const DEBUG_CPU_CRASH = 2;

@@ -34,6 +34,8 @@ export interface SimulationOptions {
   /** false: the kernel before "livepatch: Remove Nop structures when unused". */
   nopRemoval?: boolean;
   verbose?: boolean;
+  /** cond_resched() switches a task with a clean stack (6.4's klp_sched_try_switch()); default false. */
+  condReschedSwitch?: boolean;
   /** Overrides the scenario's `unwinder:` (`--unwinder`). */
   unwinder?: Unwinder;
   /** Instructions a task runs before it is preempted (tests vary it to preempt at many points). */
@@ -125,6 +127,7 @@ export class Simulation {
       deterministic: options.deterministic ?? false,
       unwinder: options.unwinder ?? scenario.unwinder,
       timeslice: options.timeslice,
+      condReschedSwitch: options.condReschedSwitch,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {

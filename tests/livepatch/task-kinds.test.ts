@@ -146,3 +146,88 @@ describe('task kinds and signals', () => {
     expect(o.switches.filter((s) => s.comm === 'worker')).toEqual([{ comm: 'worker', how: 'kernel exit', kind: 'kthread' }]);
   }, 60_000);
 });
+
+describe('cond_resched() switching (klp_sched_try_switch(), kernels from 6.4)', () => {
+  // A kthread that never leaves one call: it calls the patched `work` (which sleeps in msleep) and
+  // cond_resched() in turn. Only the clean stack at cond_resched() can switch it.
+  const file = join(dir, 'cond-resched.yaml');
+  writeFileSync(
+    file,
+    `
+name: a kthread calling cond_resched() between calls of a patched function
+cpus: 1
+kernel:
+  functions:
+    work: |
+      push rbp
+      mov rbp, rsp
+      mov edi, 1
+      call msleep
+      xor eax, eax
+      pop rbp
+      ret
+    outer: |
+      push rbp
+      mov rbp, rsp
+      push rbx
+      mov ebx, 100000
+      again:
+      call work
+      call cond_resched
+      dec ebx
+      jnz again
+      pop rbx
+      pop rbp
+      ret
+modules:
+  lp:
+    livepatch:
+      objects:
+        vmlinux:
+          funcs:
+            work: |
+              push rbp
+              mov rbp, rsp
+              mov edi, 1
+              call msleep
+              mov eax, 1
+              pop rbp
+              ret
+tasks:
+  - name: worker
+    kind: kthread
+    run: [ { call: outer } ]
+steps:
+  - sleep_ms: 1
+  - sh: modprobe lp
+  - sleep_ms: 100
+`,
+  );
+
+  const runIt = async (condReschedSwitch: boolean): Promise<Outcome> => {
+    const sim = await Simulation.fromFile(file, { deterministic: true, verbose: true, retryMs: 2, condReschedSwitch });
+    const out: Outcome = { switches: [], log: [], violations: [] };
+    sim.events$.subscribe((e: SimEvent) => {
+      if (e.type === 'transition.task_switch') out.switches.push({ comm: e.comm, how: e.how, kind: e.kind });
+      if (e.type === 'log') out.log.push(e.text);
+      if (e.type === 'violation') out.violations.push(e.message);
+    });
+    await sim.run();
+    await sim.dispose();
+    return out;
+  };
+
+  it('with it, the kthread switches at its next cond_resched()', async () => {
+    const o = await runIt(true);
+    expect(o.switches.filter((s) => s.comm === 'worker')).toEqual([{ comm: 'worker', how: 'cond_resched', kind: 'kthread' }]);
+    expect(complete(o)).toBe(true);
+    expect(o.violations).toEqual([]);
+  }, 60_000);
+
+  it('without it (5.1), the kthread keeps the transition open', async () => {
+    const o = await runIt(false);
+    expect(o.switches.filter((s) => s.comm === 'worker')).toEqual([]);
+    expect(o.log).toContain('livepatch: klp_try_switch_task: worker:1 is sleeping on function work');
+    expect(complete(o)).toBe(false);
+  }, 60_000);
+});
