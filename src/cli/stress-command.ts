@@ -17,7 +17,7 @@ import { LIVEPATCHES, patchName } from '../stress/workload';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
 
-export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'trust-unreliable-stack'];
+export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'trust-unreliable-stack', 'switch-kthreads-at-exit'];
 
 export interface StressCliOptions {
   cpus: number;

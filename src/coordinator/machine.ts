@@ -13,7 +13,7 @@ import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
-import { CpuMode, cpuGone, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, cpuGone, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
 import { REQ_POSTED, REQ_TAKEN, taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
@@ -22,7 +22,7 @@ import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
 import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
-import type { ActionPos, TaskAction, TaskSpec } from '../kernel/task-program';
+import type { ActionPos, TaskAction, TaskKind, TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
 import type { KernelCore } from '../kernel/kernel-core';
 import type { TaskHandle } from '../kernel/task-handle';
@@ -42,6 +42,11 @@ export interface MachineOptions {
   unwinder?: Unwinder;
   /** The kernel release whose behaviour the machine follows (`kernel_version:`). Default 6.12. */
   kernelVersion?: KernelVersion;
+  /**
+   * cond_resched() switches the current task's patch state when its stack is clean (klp_sched_try_switch(),
+   * kernels from 6.4). Default false, as in 5.1; the kernel version table decides it.
+   */
+  condReschedSwitch?: boolean;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
 }
@@ -51,6 +56,8 @@ export interface SpawnRequest {
   run: TaskAction[];
   cpu?: number;
   once?: boolean;
+  /** Default `user`. */
+  kind?: TaskKind;
   capture?: boolean;
 }
 
@@ -120,6 +127,8 @@ export class Machine implements KernelCore {
     this.global = new GlobalView(this.km);
     this.version = options.kernelVersion ?? KernelVersion.DEFAULT;
     this.global.set(GlobalField.KernelVersion, this.version.code);
+    // Explicitly, or as the release has it (klp_sched_try_switch(), 6.4).
+    if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch) this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;
@@ -385,11 +394,11 @@ export class Machine implements KernelCore {
     view.set(TaskField.Slot, slot);
     view.comm = req.name;
     view.set(TaskField.State, TaskState.Runnable);
-    const handle: TaskHandle = { pid, slot, cpu, comm: req.name, view };
+    const handle: TaskHandle = { pid, slot, cpu, comm: req.name, kind: req.kind ?? 'user', view };
     const previous = this.tasks[slot];
     if (previous) this.specs.delete(previous.pid);
     this.tasks[slot] = handle;
-    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, capture: req.capture };
+    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, kind: req.kind ?? 'user', capture: req.capture };
     this.specs.set(pid, spec);
     const added = this.platform.addTask(cpu, spec, startNs);
     this.clock.bumpEpoch();
@@ -411,10 +420,13 @@ export class Machine implements KernelCore {
     const t = this.tasks.find((x) => x.pid === pid);
     if (!t || taskEnded(t.view, t.pid)) return null;
     t.view.orFlags(TIF_SHOULD_STOP);
-    // wake_up_process(): a thread sleeping between passes wakes now to notice; one inside msleep() keeps
-    // sleeping its whole time (msleep loops until its timeout has passed), and kthread_stop() waits.
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0 && Number(t.view.wakeNs) > atNs) {
+    // wake_up_process(): a thread sleeping between passes or in an interruptible sleep wakes now (a
+    // schedule_timeout_interruptible() returns early; msleep_interruptible() with no signal sleeps on);
+    // one inside msleep() keeps sleeping its whole time, and kthread_stop() waits.
+    const sleeping = t.view.get(TaskField.InCall) === 0 || t.view.get(TaskField.SleepInterruptible) !== 0;
+    if (t.view.get(TaskField.State) === TaskState.Sleeping && sleeping && Number(t.view.wakeNs) > atNs) {
       t.view.wakeNs = BigInt(atNs);
+      this.kickCpu(t.view.get(TaskField.Cpu));
     }
     this.clock.bumpEpoch();
     return t;
@@ -442,6 +454,13 @@ export class Machine implements KernelCore {
   wakeUpIfIdle(cpu: number): void {
     const p = this.pcpus[cpu];
     if (p.get(PcpuField.Mode) !== CpuMode.Idle) return;
+    p.add(PcpuField.ReschedReq, 1);
+    this.clock.bumpEpoch();
+  }
+
+  kickCpu(cpu: number): void {
+    const p = this.pcpus[cpu];
+    if (!p || cpuGone(p.get(PcpuField.Mode))) return;
     p.add(PcpuField.ReschedReq, 1);
     this.clock.bumpEpoch();
   }

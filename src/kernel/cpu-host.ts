@@ -13,7 +13,7 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
   REQ_NONE,
@@ -23,7 +23,9 @@ import {
   TaskField,
   TaskState,
   TaskView,
+  TIF_PATCH_PENDING,
   TIF_SHOULD_STOP,
+  TIF_SIGPENDING,
   taskEnded,
 } from '../mem/task-struct';
 import { CpuContext, X86Cpu } from '../x86/interpreter';
@@ -36,7 +38,7 @@ import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
-import { ActionPos, ParamRef, TASK_PASS_NS, TaskAction, TaskSpec, TaskValue } from './task-program';
+import { ActionPos, ParamRef, passCostNs, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
 import { needsCoordinator, TaskReply } from './task-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
@@ -58,8 +60,20 @@ export interface CpuHooks {
    */
   ftrace?(host: CpuHost, ip: number, parentIp: number): number;
   ftraceResume?(host: CpuHost): number;
-  /** A task is about to leave the kernel (its top-level call returned): klp_update_patch_state(). */
-  kernelExit?(host: CpuHost, task: TaskView): void;
+  /** A task's top-level call returned: its stack holds no kernel frame now. */
+  callReturned?(host: CpuHost, task: TaskView): void;
+  /**
+   * A user task's pass (one system call) ends and it returns to user space: exit_to_user_mode_loop(),
+   * where a pending TIF_PATCH_PENDING calls klp_update_patch_state(). Never called for a kthread.
+   */
+  exitToUserMode?(host: CpuHost, task: TaskView): void;
+  /** A kthread's pass ends: one turn of its thread function's loop, still in the kernel. */
+  kthreadLoop?(host: CpuHost, task: TaskView): void;
+  /**
+   * The current task calls cond_resched() on a kernel with klp_sched_try_switch() (6.4): if its patch
+   * state is pending and its own stack is clean, it switches here. `chain`: its return addresses.
+   */
+  condResched?(host: CpuHost, task: TaskView, chain: number[], reliable: boolean): void;
   /** The CPU found nothing to run (the idle loop's klp_update_patch_state(current) for swapper/N). */
   idle?(host: CpuHost): void;
 }
@@ -88,8 +102,13 @@ interface LocalTask {
   /** Register state while the task is inside a `call:` action; null between actions. */
   ctx: CpuContext | null;
   action: number;
-  /** Set while the task sleeps inside msleep(): on wake-up the service returns to its caller. */
+  /** Set while the task sleeps inside a sleeping service: on wake-up the service returns to its caller. */
   inService: boolean;
+  /** Which one, and when its timeout ends (an interruptible sleep may be woken before). */
+  sleepService: SleepService;
+  sleepUntil: number;
+  /** A signal cut the task's interruptible sleep short: its call's pass ends when the call returns. */
+  interrupted: boolean;
   /** Output of the task's scratch seq_file (kept short: only the last line matters to anyone). */
   seq: string;
 }
@@ -101,7 +120,11 @@ export interface SliceResult {
   nextWakeNs: number;
 }
 
+type SleepService = 'msleep' | 'msleep_interruptible' | 'schedule_timeout_interruptible';
+
 const NEVER_NUM = Number(NEVER);
+/** HZ=1000: one jiffy is 1 ms, so msecs and jiffies are the same count. */
+const NS_PER_JIFFY = 1_000_000;
 /** HZ=1000: a `hlt` waits for the next timer tick. */
 const TICK_NS = 1_000_000;
 
@@ -159,6 +182,11 @@ export class CpuHost {
     this.opts.emit({ t: this.clock, cpu: this.opts.cpu, ...ev } as RawEvent);
   }
 
+  /** The kind of this CPU's task in `view`'s slot (user if it is not here: only its own CPU asks). */
+  taskKind(view: TaskView): TaskKind {
+    return this.tasks.find((t) => t.view.slot === view.slot)?.spec.kind ?? 'user';
+  }
+
   /** The task running here, if any. */
   currentTask(): TaskView | null {
     return this.current?.view ?? null;
@@ -166,7 +194,7 @@ export class CpuHost {
 
   addTask(spec: TaskSpec): void {
     const view = new TaskView(this.km, spec.slot);
-    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, seq: '', block: null, reply: null });
+    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, sleepService: 'msleep', sleepUntil: 0, interrupted: false, seq: '', block: null, reply: null });
     view.wakeNs = BigInt(this.clock);
   }
 
@@ -269,6 +297,9 @@ export class CpuHost {
       // The interrupt pulls an idle CPU out of its idle wait, around the loop once, and back: the idle
       // loop's work (the idle task's klp_update_patch_state()) is done before the sender sees the ack.
       if (this.current === null) this.idleLoop();
+      // A wake-up may have moved a task's wake time earlier (try_to_wake_up() from another CPU): the
+      // horizon is republished before the ack, which is what the sender waits for.
+      this.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(this.horizon(), NEVER_NUM)));
       this.reschedSeen = resched;
       this.pcpu.set(PcpuField.ReschedAck, resched);
       this.notifyAck();
@@ -308,6 +339,8 @@ export class CpuHost {
           break;
         }
         this.switchIn(next);
+        // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
+        if (this.current === null) continue;
       }
       const cur = this.current as LocalTask;
       if (cur.ctx === null) {
@@ -386,13 +419,44 @@ export class CpuHost {
     this.current = t;
     this.sliceUsed = 0;
     if (t.ctx) this.x86.setContext(t.ctx);
-    if (wasSleeping && t.inService) {
-      // msleep() returns to its caller now.
-      t.inService = false;
-      this.x86.setRegNum(Reg.RAX, 0);
-      this.ret();
-    }
     this.emitTaskState(t, 'running');
+    if (wasSleeping && t.inService) this.wakeInService(t);
+  }
+
+  /**
+   * The task wakes inside a sleeping service, at its timeout or before it (klp_send_signals(),
+   * kthread_stop()). The service returns to its caller now — or, as msleep_interruptible()'s loop does
+   * when no signal is pending, sleeps on for the rest of its time.
+   */
+  private wakeInService(t: LocalTask): void {
+    const left = Math.max(0, t.sleepUntil - this.clock);
+    // The remaining time, in whole jiffies (ms at HZ=1000), rounded up as jiffies are counted.
+    const leftJiffies = Math.ceil(left / NS_PER_JIFFY);
+    if (t.sleepService === 'msleep_interruptible' && left > 0 && !this.signalPending(t)) {
+      this.switchOut(TaskState.Sleeping, t.sleepUntil);
+      return;
+    }
+    t.inService = false;
+    if (t.sleepService !== 'msleep' && left > 0 && this.signalPending(t)) t.interrupted = true;
+    // msleep() returns nothing; msleep_interruptible() the ms left, schedule_timeout() the jiffies left.
+    this.x86.setRegNum(Reg.RAX, t.sleepService === 'msleep' ? 0 : leftJiffies);
+    this.ret();
+  }
+
+  /** signal_pending(): only user tasks get klp_send_signals()' fake signal. */
+  private signalPending(t: LocalTask): boolean {
+    return t.spec.kind === 'user' && (t.view.get(TaskField.Flags) & TIF_SIGPENDING) !== 0;
+  }
+
+  /**
+   * The task sleeps inside `service` (its return address stays on the stack, so a stack walk sees the
+   * caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel).
+   */
+  private sleepInService(t: LocalTask, service: SleepService, ns: number): void {
+    t.inService = true;
+    t.sleepService = service;
+    t.sleepUntil = wakeTime(this.clock, ns);
+    this.switchOut(TaskState.Sleeping, t.sleepUntil);
   }
 
   /**
@@ -418,6 +482,8 @@ export class CpuHost {
       t.view.set(TaskField.PtRegs, 0);
     }
     t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
+    const interruptible = state === TaskState.Sleeping && t.ctx !== null && t.inService && t.sleepService !== 'msleep';
+    t.view.set(TaskField.SleepInterruptible, interruptible ? 1 : 0);
     if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
     if (state !== TaskState.Dead) t.view.set(TaskField.State, state);
     t.view.unlock();
@@ -467,7 +533,12 @@ export class CpuHost {
     if (t.action >= t.spec.run.length) {
       t.action = 0;
       t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
-      this.clock += TASK_PASS_NS;
+      this.clock += passCostNs(t.spec.kind);
+      if (t.spec.kind === 'user') {
+        // exit_to_user_mode_loop(): klp_update_patch_state() first, then the signal is handled.
+        this.opts.hooks?.exitToUserMode?.(this, t.view);
+        t.view.andNotFlags(TIF_SIGPENDING);
+      } else this.opts.hooks?.kthreadLoop?.(this, t.view);
       if (t.spec.once || (t.view.get(TaskField.Flags) & TIF_SHOULD_STOP) !== 0 || t.spec.run.length === 0) {
         this.switchOut(TaskState.Dead);
         return;
@@ -698,16 +769,29 @@ export class CpuHost {
       case 'seq_printf':
         this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.format(1));
         return this.ret();
-      case 'msleep': {
-        const ms = Number(BigInt.asUintN(32, this.arg(0)));
-        t.inService = true;
-        // The task sleeps *inside* msleep: its return address stays on the stack, so a stack walk sees
-        // the caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel.
-        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms * 1_000_000));
-        return;
+      case 'msleep':
+        // TASK_UNINTERRUPTIBLE: no signal ends it early.
+        return this.sleepInService(t, 'msleep', Number(BigInt.asUintN(32, this.arg(0))) * 1_000_000);
+      case 'msleep_interruptible':
+      case 'schedule_timeout_interruptible': {
+        // TASK_INTERRUPTIBLE; with a signal already pending it returns at once, the whole time left.
+        const n = Number(BigInt.asUintN(32, this.arg(0)));
+        if (this.signalPending(t)) {
+          this.x86.setRegNum(Reg.RAX, n);
+          return this.ret();
+        }
+        return this.sleepInService(t, name, n * NS_PER_JIFFY);
       }
-      case 'schedule':
       case 'cond_resched':
+        if (this.global.get(GlobalField.KernelFeatures) & KERNEL_FEATURE_COND_RESCHED_SWITCH && t.view.get(TaskField.Flags) & TIF_PATCH_PENDING) {
+          // klp_sched_try_switch() runs before the reschedule, on the task's own (current) stack.
+          const w = this.serviceCallChain(t);
+          this.opts.hooks?.condResched?.(this, t.view, w.frames, w.reliable);
+        }
+        this.ret();
+        this.switchOutIfOthers();
+        return;
+      case 'schedule':
         this.ret();
         this.switchOutIfOthers();
         return;
@@ -718,11 +802,14 @@ export class CpuHost {
         return this.ftraceCaller();
       case 'ret_from_call':
         t.ctx = null;
+        // The system call was interrupted: it returns to user space now, where the signal is handled.
+        if (t.interrupted && t.spec.kind === 'user') t.action = t.spec.run.length;
+        t.interrupted = false;
         if (t.spec.capture) {
           this.emit({ type: 'task.output', pid: t.spec.pid, comm: t.spec.comm, text: t.seq, ret: Number(BigInt.asIntN(64, this.x86.getReg(Reg.RAX))) });
           t.seq = '';
         }
-        this.opts.hooks?.kernelExit?.(this, t.view);
+        this.opts.hooks?.callReturned?.(this, t.view);
         return;
       default:
         this.x86.fault = { vector: '#UD', rip: addr, bytes: [], message: `call into the services window at 0x${addr.toString(16)}` };
@@ -803,6 +890,20 @@ export class CpuHost {
       regs: false,
     });
     return w.frames.slice(1);
+  }
+
+  /** The current task's call chain inside a service: [rsp] is the return address into its caller. */
+  private serviceCallChain(t: LocalTask): { frames: number[]; reliable: boolean } {
+    const rsp = this.x86.getRegNum(Reg.RSP);
+    const w = unwindOrc(this.km, this.orc, {
+      rip: this.km.readU64(rsp),
+      rsp: rsp + 8,
+      rbp: this.x86.getRegNum(Reg.RBP),
+      stackBase: t.view.get(TaskField.StackBase),
+      stackTop: t.view.get(TaskField.StackTop),
+      regs: false,
+    });
+    return { frames: w.frames, reliable: w.reliable };
   }
 
   /** Is this CPU inside the ftrace handler (between its two halves)? */

@@ -3,6 +3,8 @@
  * (strictly increasing, in the order events enter `events$`) when it forwards them.
  * Field names are part of the user-facing contract: add fields, never rename them.
  */
+import type { TaskKind } from './task-program';
+
 export interface EventBase {
   /** Simulated time, ns. */
   t: number;
@@ -31,7 +33,8 @@ export type PatchDisableEvent = Ev<'patch.disable', { patch: string }>;
 export type TransitionStartEvent = Ev<'transition.start', { patch: string; target: string; tasks: number }>;
 export type TransitionCompleteEvent = Ev<'transition.complete', { patch: string; target: string }>;
 export type TransitionReverseEvent = Ev<'transition.reverse', { patch: string; from: string; to: string }>;
-export type TaskSwitchEvent = Ev<'transition.task_switch', { pid: number; comm: string; state: number; how: string }>;
+/** `how`: 'stack check', 'kernel exit', 'signal', 'idle', 'force'; `kind`: the task's (task-program.ts). */
+export type TaskSwitchEvent = Ev<'transition.task_switch', { pid: number; comm: string; state: number; how: string; kind?: TaskKind }>;
 export type FuncStackEvent = Ev<'func_stack.push' | 'func_stack.remove', FuncRef & { nop: boolean; depth: number; addr: number }>;
 export type NopAddEvent = Ev<'nop.add', FuncRef & { dynamicObject: boolean; replaces: string }>;
 export type NopDiscardEvent = Ev<'nop.discard', FuncRef>;

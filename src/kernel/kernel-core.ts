@@ -43,6 +43,11 @@ export interface KernelCore {
   waitFor(pred: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** wake_up_if_idle(): a reschedule IPI to an idle CPU, so its idle loop runs. */
   wakeUpIfIdle(cpu: number): void;
+  /**
+   * The reschedule IPI of try_to_wake_up() for a task on `cpu` whose wake-up time was just moved
+   * earlier: the CPU republishes its horizon before it acknowledges, so time does not pass the wake-up.
+   */
+  kickCpu(cpu: number): void;
   /** text_poke_bp() (`protocol` false: a plain copy, for the fault injection that skips the protocol). */
   textPoke(addr: number, bytes: readonly number[], protocol?: boolean): Promise<void>;
 }

@@ -13,6 +13,8 @@ export const SERVICE_NAMES = [
   'seq_puts',
   'seq_printf',
   'msleep',
+  'msleep_interruptible',
+  'schedule_timeout_interruptible',
   'schedule',
   'cond_resched',
   'current_pid',

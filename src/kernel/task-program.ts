@@ -42,14 +42,33 @@ export type TaskAction =
   | { kind: 'stop_task'; name: string; pos?: ActionPos };
 
 /**
- * What one pass of a task's run list costs besides its actions, in simulated ns. A user task's pass is
- * one system call, and entering and leaving the kernel is not free: lmbench's `lat_syscall null` measures
+ * What a task is (SPEC section 8). A `user` task is a process: each pass of its run list is one system
+ * call, and on its way back to user space it passes exit_to_user_mode_loop(), where a pending
+ * TIF_PATCH_PENDING makes it call klp_update_patch_state() (kernel/entry/common.c). A `kthread` never
+ * leaves the kernel: its run list is the loop of its thread function, and livepatch switches it only by
+ * a clean stack check (klp_try_switch_task()), or, on kernels from 6.4, in cond_resched()
+ * (klp_sched_try_switch()). Every start_task thread is a kthread, as kthread_run() makes one.
+ */
+export type TaskKind = 'user' | 'kthread';
+export const TASK_KINDS: readonly TaskKind[] = ['user', 'kthread'];
+
+/**
+ * What one pass of a user task's run list costs besides its actions, in simulated ns: the pass is one
+ * system call, and entering and leaving the kernel is not free: lmbench's `lat_syscall null` measures
  * about 0.1 µs on current x86-64 without mitigations and 0.2–0.5 µs with them (KPTI, retpolines); 200 ns
  * sits in that range. Without it a pass whose actions take no time (`printk` only, a call that fails at
- * once) would loop at one instant for ever. (One figure for every task kind for now; a kthread's loop
- * costs less, and a later task-kind split can give it its own constant here.)
+ * once) would loop at one instant for ever.
  */
 export const TASK_PASS_NS = 200;
+
+/**
+ * A kthread's pass is one turn of its thread function's loop: a kthread_should_stop() test and a branch,
+ * no mode switch — a few ns (20 at 1 ns per instruction). Still more than zero, for the same reason.
+ */
+export const KTHREAD_PASS_NS = 20;
+
+/** The simulated cost of one pass of a task of `kind`'s run list. */
+export const passCostNs = (kind: TaskKind): number => (kind === 'user' ? TASK_PASS_NS : KTHREAD_PASS_NS);
 
 export interface TaskSpec {
   slot: number;
@@ -58,6 +77,8 @@ export interface TaskSpec {
   cpu: number;
   run: TaskAction[];
   once: boolean;
+  /** A user process (each pass a system call) or a kernel thread. */
+  kind: TaskKind;
   /** Report what the task's scratch seq_file received after each call (`task.output` events). */
   capture?: boolean;
 }

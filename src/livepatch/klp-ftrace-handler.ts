@@ -23,8 +23,10 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
-import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING } from '../mem/task-struct';
+import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING, TIF_SIGPENDING } from '../mem/task-struct';
 import { ConsistencyCheck } from './consistency-check';
+import { ConsistencyTable, sideOf } from './consistency-table';
+import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT } from './klp-state';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
 /** Simulated instructions each half of the handler costs (save regs, lookups, restore). */
@@ -45,6 +47,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   let pending: Pending | null = null;
   const redirects = new Map<number, number>();
   const consistency = new ConsistencyCheck(host);
+  const table = new ConsistencyTable(host.km);
   const checked = (link: Link, magic: number): string | null => {
     host.checks.record++;
     return slab.check(link, magic);
@@ -135,8 +138,30 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       return enter(p.ip, target);
     },
 
-    kernelExit(h: CpuHost, task: TaskView): void {
-      klpUpdatePatchState(h, task);
+    callReturned(_h: CpuHost, task: TaskView): void {
+      // The stack is empty: a forced task is consistent again (see TIF_FORCED_SWITCH).
+      if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
+    },
+
+    exitToUserMode(h: CpuHost, task: TaskView): void {
+      // A task on its way out because of klp_send_signals()' fake signal is switched "by the signal".
+      klpUpdatePatchState(h, task, task.get(TaskField.Flags) & TIF_SIGPENDING ? 'signal' : 'kernel exit');
+    },
+
+    condResched(h: CpuHost, task: TaskView, chain: number[], reliable: boolean): void {
+      // klp_sched_try_switch() -> klp_try_switch_task(current): the same check as the coordinator's, on
+      // the task's own stack. A frame in either version of a function the transition changes keeps it.
+      // (Either version: a pending task runs its initial one, and the check stays safe across a reversal.)
+      if (!reliable) return;
+      const snap = table.snapshot();
+      if (snap && chain.some((ret) => snap.entries.some((e) => sideOf(e, ret) !== 0))) return;
+      klpUpdatePatchState(h, task, 'cond_resched');
+    },
+
+    kthreadLoop(h: CpuHost, task: TaskView): void {
+      // A kthread never returns to user space: nothing switches it here — unless the injected fault
+      // treats it as a user task.
+      if (h.global.get(GlobalField.KlpCpuFaults) & CPU_FAULT_SWITCH_KTHREADS_AT_EXIT) klpUpdatePatchState(h, task, 'kernel exit');
     },
 
     idle(h: CpuHost): void {
@@ -158,9 +183,7 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
  * every TIF_PATCH_PENDING and synchronised, no CPU can still be half-way through an update that read the
  * flag before the clear (synchronize_rcu() here treats a CPU seen with PreemptCount 0 as quiescent).
  */
-export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
-  // Kernel exit: the stack is empty, so a forced task is consistent again (see TIF_FORCED_SWITCH).
-  if (task.get(TaskField.Flags) & TIF_FORCED_SWITCH) task.andNotFlags(TIF_FORCED_SWITCH);
+export function klpUpdatePatchState(h: CpuHost, task: TaskView, how: string): void {
   const preempt = h.pcpu.get(PcpuField.PreemptCount);
   h.pcpu.set(PcpuField.PreemptCount, preempt + 1);
   let state: number | null = null;
@@ -169,6 +192,6 @@ export function klpUpdatePatchState(h: CpuHost, task: TaskView): void {
     task.set(TaskField.PatchState, state);
   }
   h.pcpu.set(PcpuField.PreemptCount, preempt);
-  if (state !== null) h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how: 'kernel exit' });
+  if (state !== null) h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how, kind: h.taskKind(task) });
 }
 

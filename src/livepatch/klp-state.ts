@@ -19,7 +19,12 @@ export type KlpFault =
   | 'skip-stack-check'
   | 'early-transition-clear'
   /** The frame-pointer unwinder accepts a walk through an interrupt frame (the bug of issue 12). */
-  | 'trust-unreliable-stack';
+  | 'trust-unreliable-stack'
+  /** Kernel threads pass klp_update_patch_state() at the end of every pass, as if they left for user space. */
+  | 'switch-kthreads-at-exit';
+
+/** GlobalField.KlpCpuFaults bits: the faults that act on the CPUs rather than in the core. */
+export const CPU_FAULT_SWITCH_KTHREADS_AT_EXIT = 1 << 0;
 
 export interface KlpOptions {
   /** "livepatch: Remove Nop structures when unused" (the default); false gives the behaviour before it. */

@@ -6,7 +6,8 @@ import type { KernelCore } from '../kernel/kernel-core';
 import { synchronizeRcu } from '../kernel/rcu';
 import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
-import { KlpOptions, KlpState } from './klp-state';
+import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT, KlpOptions, KlpState } from './klp-state';
+import { GlobalField } from '../mem/percpu';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef } from './klp-types';
 import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
@@ -26,6 +27,8 @@ export class Livepatch {
 
   constructor(readonly machine: KernelCore, options: Partial<KlpOptions> = {}) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
+    // Before any task runs: the CPUs' klp code reads the faults that act there.
+    if (this.state.fault('switch-kthreads-at-exit')) Atomics.or(machine.km.i32, machine.global.index(GlobalField.KlpCpuFaults), CPU_FAULT_SWITCH_KTHREADS_AT_EXIT);
   }
 
   enablePatch(def: KlpPatchDef, modules: ModuleQuery): Promise<number> {

@@ -22,6 +22,7 @@ import {
   TaskState,
   TIF_FORCED_SWITCH,
   TIF_PATCH_PENDING,
+  TIF_SIGPENDING,
 } from '../mem/task-struct';
 import type { TaskHandle } from '../kernel/task-handle';
 import type { KlpState } from './klp-state';
@@ -114,7 +115,7 @@ function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (walk?.running) result = s.fault('skip-stack-check') ? forceSwitch(s, t) : 'running';
   const who = `${t.comm}:${t.pid}`;
   if (result === 'ok') {
-    s.m.emit({ type: 'transition.task_switch', pid: t.pid, comm: t.comm, state: s.targetState, how: 'stack check' });
+    s.m.emit({ type: 'transition.task_switch', pid: t.pid, comm: t.comm, state: s.targetState, how: 'stack check', kind: t.kind });
     return true;
   }
   if (s.options.verbose) {
@@ -151,14 +152,26 @@ function trySwitchIdle(s: KlpState, cpu: number): boolean {
   return true;
 }
 
+/** Wakes `t` now if it sleeps in TASK_INTERRUPTIBLE (under its lock: its CPU may be switching it). */
+function wakeUpInterruptible(s: KlpState, t: TaskHandle): void {
+  if (!t.view.tryLock()) return; // being switched in or out: not asleep
+  const wake = t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.SleepInterruptible) !== 0 && Number(t.view.wakeNs) > s.m.now;
+  if (wake) t.view.wakeNs = BigInt(s.m.now);
+  t.view.unlock();
+  if (wake) s.m.kickCpu(t.view.get(TaskField.Cpu));
+}
+
 /** klp_send_signals(): wake the tasks still blocking the transition (every 15 retries, or on request). */
 export function klpSendSignals(s: KlpState): void {
   if (s.signalsCnt === SIGNALS_TIMEOUT) log(s, 'signaling remaining tasks');
   for (const t of liveTasks(s)) {
     if (!(t.view.get(TaskField.Flags) & TIF_PATCH_PENDING)) continue;
-    // wake_up_state(task, TASK_INTERRUPTIBLE): a thread sleeping between passes wakes; msleep() is
-    // uninterruptible and keeps sleeping, as in the kernel.
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 0) t.view.wakeNs = BigInt(s.m.now);
+    // A kthread: wake_up_state(task, TASK_INTERRUPTIBLE). A user task: the fake signal (signal_wake_up()
+    // in 5.1, set_notify_signal() since 5.11), which also wakes it from an interruptible sleep; its
+    // system call then returns to user space, through klp_update_patch_state(). msleep() sleeps
+    // uninterruptibly and is not woken, as in the kernel.
+    if (t.kind === 'user') t.view.orFlags(TIF_SIGPENDING);
+    wakeUpInterruptible(s, t);
   }
   s.m.clock.bumpEpoch();
 }
@@ -262,7 +275,7 @@ export function klpForceTransition(s: KlpState): void {
     if (t.view.andNotFlags(TIF_PATCH_PENDING) & TIF_PATCH_PENDING) {
       t.view.orFlags(TIF_FORCED_SWITCH);
       t.view.set(TaskField.PatchState, s.targetState);
-      s.m.emit({ type: 'transition.task_switch', pid: t.pid, comm: t.comm, state: s.targetState, how: 'force' });
+      s.m.emit({ type: 'transition.task_switch', pid: t.pid, comm: t.comm, state: s.targetState, how: 'force', kind: t.kind });
     }
   }
   for (const p of s.m.pcpus) {

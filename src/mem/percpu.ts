@@ -105,11 +105,23 @@ export const enum GlobalField {
    */
   TaskRequests = 20,
   /**
+   * The injected faults the CPUs' livepatch code acts on (bits, livepatch/klp-state.ts), written by the
+   * coordinator before any task runs.
+   */
+  KlpCpuFaults = 21,
+  /** Version-dependent kernel behaviour the CPUs follow (KERNEL_FEATURE_* bits), written before any task runs. */
+  KernelFeatures = 22,
+  /**
    * The kernel release (major << 8 | minor, src/kernel/kernel-version.ts), written once before any CPU
    * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
    */
   KernelVersion = 24,
 }
+/**
+ * cond_resched() calls klp_sched_try_switch(), which switches the current task if its own stack is clean
+ * (kernel 6.4, "livepatch,sched: Add livepatch task switching to cond_resched()").
+ */
+export const KERNEL_FEATURE_COND_RESCHED_SWITCH = 1 << 0;
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;
 export const DEBUG_CPU_CRASH = 2;

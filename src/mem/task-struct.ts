@@ -53,7 +53,13 @@ export const enum TaskField {
   /** The index in the task's run list of the action that made the request. */
   ReqAction = 18,
   /**
-   * Int64 at words 20-21 (64-bit words are even-aligned; 19 is free): the requesting CPU's clock when it
+   * Non-zero while the task sleeps in TASK_INTERRUPTIBLE inside a call (msleep_interruptible(),
+   * schedule_timeout_interruptible()): the sleep klp_send_signals() can cut short. Written by its CPU
+   * under `lock` with the saved frame.
+   */
+  SleepInterruptible = 19,
+  /**
+   * Int64 at words 20-21 (64-bit words are even-aligned): the requesting CPU's clock when it
    * posted (the time the request is served at).
    */
   ReqClock = 20,
@@ -87,6 +93,11 @@ export const TASK_STATE_NAMES = ['unused', 'runnable', 'running', 'sleeping', 'd
 
 /** Thread-info flags (the TIF_ bits that livepatch uses). */
 export const TIF_PATCH_PENDING = 1 << 0;
+/**
+ * A signal is pending: klp_send_signals()'s fake signal to a user task (signal_wake_up() in 5.1,
+ * set_notify_signal()'s TIF_NOTIFY_SIGNAL since 5.11; both make signal_pending() true and are handled on
+ * the way back to user space). Set by the coordinator, cleared by the task's CPU at its exit to user mode.
+ */
 export const TIF_SIGPENDING = 1 << 1;
 /** The stop_task request (kthread_should_stop): the task ends after the pass it is in. */
 export const TIF_SHOULD_STOP = 1 << 2;

@@ -135,7 +135,7 @@ export async function runActions(ctx: SimContext, actions: Action[] | undefined,
         break;
       }
       case 'start_task': {
-        const t = await ctx.m.spawn({ name: a.name, run: toTaskActions(ctx.scenario, a.run, scope.module), cpu: a.cpu, once: a.once });
+        const t = await ctx.m.spawn({ name: a.name, run: toTaskActions(ctx.scenario, a.run, scope.module), cpu: a.cpu, once: a.once, kind: 'kthread' });
         ctx.taskPids.set(a.name, t.pid);
         break;
       }

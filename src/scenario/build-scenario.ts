@@ -185,12 +185,13 @@ class Builder {
   task(raw: unknown, path: Path): TaskDef | undefined {
     const t = parsed(TaskSchema, raw);
     if (!t) return undefined;
-    const task: TaskDef = { name: t.name, run: this.actions(t.run, [...path, 'run']), pos: this.positions.nodePos(path) };
+    const task: TaskDef = { name: t.name, kind: t.kind ?? 'user', run: this.actions(t.run, [...path, 'run']), pos: this.positions.nodePos(path) };
     if (t.count !== undefined) task.count = t.count;
     if (t.cpu !== undefined) task.cpu = t.cpu;
     this.field(task, 'name', [...path, 'name']);
     this.field(task, 'cpu', [...path, 'cpu']);
     this.field(task, 'count', [...path, 'count']);
+    this.field(task, 'kind', [...path, 'kind']);
     this.fields.set(task, 'run', () => this.positions.keyPos([...path, 'run']));
     return task;
   }

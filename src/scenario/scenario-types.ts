@@ -6,6 +6,7 @@
 import type { Unwinder } from '../kernel/stack-walk';
 import type { KernelVersion } from '../kernel/kernel-version';
 import type { ParamType } from '../kernel/module-params';
+import type { TaskKind } from '../kernel/task-program';
 
 /** A place in a scenario file, 1-based. */
 export interface Pos {
@@ -87,6 +88,8 @@ export interface TaskDef {
   /** `count: N` makes tasks NAME/0 … NAME/N-1. */
   count?: number;
   cpu?: number;
+  /** `user` (the default) or `kthread` (SPEC section 8). */
+  kind: TaskKind;
   run: Action[];
   pos: Pos;
 }

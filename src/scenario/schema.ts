@@ -101,6 +101,8 @@ export const TaskSchema = z.strictObject({
   name: z.string().min(1),
   count: int().min(1).max(4096).optional(),
   cpu: cpuIndex.optional(),
+  /** A user process (each pass a system call; the default) or a kernel thread (SPEC section 8). */
+  kind: z.enum(['user', 'kthread']).optional(),
   run: actions.min(1),
 });
 

@@ -35,6 +35,8 @@ export interface SimulationOptions {
   /** false: the kernel before "livepatch: Remove Nop structures when unused". */
   nopRemoval?: boolean;
   verbose?: boolean;
+  /** cond_resched() switches a task with a clean stack (6.4's klp_sched_try_switch()); default false. */
+  condReschedSwitch?: boolean;
   /** Overrides the scenario's `unwinder:` (`--unwinder`). */
   unwinder?: Unwinder;
   /** Overrides the scenario's `kernel_version:` (`--kernel-version`). */
@@ -129,6 +131,7 @@ export class Simulation {
       unwinder: options.unwinder ?? scenario.unwinder,
       kernelVersion: options.kernelVersion ?? scenario.kernelVersion,
       timeslice: options.timeslice,
+      condReschedSwitch: options.condReschedSwitch,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {
@@ -165,7 +168,7 @@ export class Simulation {
     for (const t of this.scenario.tasks) {
       const names = t.count === undefined ? [t.name] : Array.from({ length: t.count }, (_, i) => `${t.name}/${i}`);
       for (const name of names) {
-        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu });
+        const h = await this.machine.spawn({ name, run: toTaskActions(this.scenario, t.run), cpu: t.cpu, kind: t.kind });
         this.ctx.taskPids.set(name, h.pid);
       }
     }

@@ -18,7 +18,7 @@ export function taskRequestHandler(ctx: SimContext): TaskRequestHandler {
 function serve(ctx: SimContext, from: TaskHandle, a: TaskAction, atNs: number): { reply: TaskReply; ready?: Promise<void> } {
   switch (a.kind) {
     case 'start_task': {
-      const { handle, added } = ctx.m.createTask({ name: a.name, run: a.run, cpu: a.cpu, once: a.once }, atNs);
+      const { handle, added } = ctx.m.createTask({ name: a.name, run: a.run, cpu: a.cpu, once: a.once, kind: 'kthread' }, atNs);
       ctx.taskPids.set(a.name, handle.pid);
       return { reply: {}, ready: added };
     }

@@ -22,7 +22,7 @@ export const CPU_CHECKS = {
   fetch: PcpuField.ChecksSite,
 } as const;
 
-export const COORDINATOR_CHECKS = ['nop-removal', 'func-stack-order', 'sysfs', 'forced-not-removable', 'liveness'] as const;
+export const COORDINATOR_CHECKS = ['nop-removal', 'func-stack-order', 'sysfs', 'forced-not-removable', 'liveness', 'switch-point'] as const;
 export type CheckName = keyof typeof CPU_CHECKS | (typeof COORDINATOR_CHECKS)[number] | 'heartbeat';
 export const CHECK_NAMES: CheckName[] = [...(Object.keys(CPU_CHECKS) as CheckName[]), ...COORDINATOR_CHECKS, 'heartbeat'];
 
@@ -65,11 +65,25 @@ export class Invariants {
     if (ev.type === 'transition.start') {
       this.transitionSince = ev.t;
       this.reportedBlocked = null;
+    } else if (ev.type === 'transition.task_switch') {
+      this.checkSwitchPoint(ev);
     } else if (ev.type === 'func_stack.push') {
       this.everPatched.add(ev.addr);
     } else if (ev.type === 'transition.complete' && ev.target === 'patching') {
       const p = this.klp.patch(ev.patch);
       if (p?.replace && this.nopRemoval) this.checkNopsRemoved(ev.patch);
+    }
+  }
+
+  /**
+   * A task switches only where the kernel switches it: a kthread never returns to user space, so
+   * neither its exit (klp_update_patch_state() in exit_to_user_mode_loop()) nor a fake signal's exit
+   * can switch it — only a clean stack check, or force.
+   */
+  private checkSwitchPoint(ev: Extract<SimEvent, { type: 'transition.task_switch' }>): void {
+    this.runs['switch-point']++;
+    if (ev.kind === 'kthread' && (ev.how === 'kernel exit' || ev.how === 'signal')) {
+      this.fail('switch-point', `kthread ${ev.comm}:${ev.pid} was switched at "${ev.how}", which a kernel thread never passes`);
     }
   }
 

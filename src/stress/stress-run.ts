@@ -100,7 +100,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const started = performance.now();
   const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval });
   const scenario = parseScenario(workload.yaml, `stress-seed-${o.seed}.yaml`);
-  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion === undefined ? undefined : KernelVersion.of(o.kernelVersion), faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS });
+  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion === undefined ? undefined : KernelVersion.of(o.kernelVersion), faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS, timeslice: workload.timeslice });
   const m = sim.machine;
   const klp = sim.klp;
   const inv = new Invariants(m, klp, o.nopRemoval && scenario.nopRemoval);

@@ -40,13 +40,14 @@ describe('klp_update_patch_state()', () => {
       },
       global: { get: (f: number) => (f === GlobalField.KlpTargetState ? KLP_PATCHED : 0) },
       emit: (e: unknown) => events.push(e),
+      taskKind: () => 'user',
     } as unknown as CpuHost;
     return { host, task, preemptAtStore, preempt: () => preemptCount, events };
   }
 
   it('stores the target state with preemption disabled, and enables it again', () => {
     const s = setup(TIF_PATCH_PENDING);
-    klpUpdatePatchState(s.host, s.task);
+    klpUpdatePatchState(s.host, s.task, 'kernel exit');
     expect(s.task.get(TaskField.PatchState)).toBe(KLP_PATCHED);
     expect(s.preemptAtStore).toEqual([1]);
     expect(s.preempt()).toBe(0);
@@ -55,7 +56,7 @@ describe('klp_update_patch_state()', () => {
 
   it('leaves a task without TIF_PATCH_PENDING alone', () => {
     const s = setup(0);
-    klpUpdatePatchState(s.host, s.task);
+    klpUpdatePatchState(s.host, s.task, 'kernel exit');
     expect(s.preemptAtStore).toEqual([]);
     expect(s.preempt()).toBe(0);
     expect(s.events).toEqual([]);

@@ -44,7 +44,7 @@ describe('klpsim stress', () => {
     const r = await runCli(['stress', '--ops', '10', '--tasks', '16', '--seed', '1', '--deterministic', '--inject', 'skip-stack-check']);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/result: \d+ violation\(s\) in seed\(s\) 1/);
-    expect(r.out).toMatch(/violation: consistency: CPU \d+: stress\/\d+:\d+ entered .* while its call chain holds/);
+    expect(r.out).toMatch(/violation: consistency: CPU \d+: stress(_fl|_kt|_hot)?\/\d+:\d+ entered .* while its call chain holds/);
     const replay = r.out.match(/replay: klpsim stress (.*)\n/)?.[1];
     expect(replay).toMatch(/--seed 1 .*--inject skip-stack-check --deterministic$/);
     const again = await runCli(['stress', ...replay!.split(' ')]);
