@@ -35,9 +35,6 @@ export default defineConfig(
       '@typescript-eslint/unbound-method': 'off',
       // The kernel log's KERN_SOH level prefix (\x01) and terminal escapes are control characters by design.
       'no-control-regex': 'off',
-      // Sound, but it fires 61 times across 23 files that other branches edit; its autofix is to be run once
-      // after they merge (see the report), then this line goes.
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
   },
   {

@@ -8,4 +8,4 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { CpuThread, CpuThreadInit } from '../src/kernel/cpu-thread';
 
 if (!parentPort) throw new Error('workers/cpu: must run as a worker thread');
-Comlink.expose(new CpuThread(workerData as CpuThreadInit), nodeEndpoint(parentPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+Comlink.expose(new CpuThread(workerData as CpuThreadInit), nodeEndpoint(parentPort));

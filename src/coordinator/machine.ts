@@ -178,11 +178,11 @@ export class Machine implements KernelCore {
   // --- events -------------------------------------------------------------------------------------------
 
   private ingest(batch: RawEvent[]): void {
-    for (const ev of batch) this.subject.next({ ...ev, seq: this.seq++ } as SimEvent);
+    for (const ev of batch) this.subject.next({ ...ev, seq: this.seq++ });
   }
 
   emit(ev: EventBody): void {
-    this.ingest([{ t: this.now, cpu: null, ...ev } as RawEvent]);
+    this.ingest([{ t: this.now, cpu: null, ...ev }]);
   }
 
   log(text: string): void {

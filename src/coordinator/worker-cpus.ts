@@ -57,7 +57,7 @@ export class WorkerCpus implements CpuPlatform {
       const w = new Worker(entry.file, { workerData: init, transferList: [port2], execArgv: entry.execArgv });
       w.on('error', (err) => this.opts.onError(cpu, err));
       this.workers.push(w);
-      const remote = Comlink.wrap<CpuThread>(nodeEndpoint(w as unknown as Parameters<typeof nodeEndpoint>[0]));
+      const remote = Comlink.wrap<CpuThread>(nodeEndpoint(w));
       this.remotes.push(remote);
       (port1 as unknown as { unref(): void }).unref();
     }

@@ -179,7 +179,7 @@ export class CpuHost {
   }
 
   emit(ev: EventBody): void {
-    this.opts.emit({ t: this.clock, cpu: this.opts.cpu, ...ev } as RawEvent);
+    this.opts.emit({ t: this.clock, cpu: this.opts.cpu, ...ev });
   }
 
   /** The kind of this CPU's task in `view`'s slot (user if it is not here: only its own CPU asks). */
@@ -342,7 +342,7 @@ export class CpuHost {
         // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
         if (this.current === null) continue;
       }
-      const cur = this.current as LocalTask;
+      const cur = this.current;
       if (cur.ctx === null) {
         // Actions and pass ends take simulated time without retiring instructions: count it against the
         // slice too, so a pass that executes nothing still ends the slice and lets time pass.

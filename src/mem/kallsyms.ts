@@ -97,7 +97,7 @@ export class Kallsyms {
         index,
         addr: this.km.dv.getUint32(rec, true),
         size: this.km.dv.getUint32(rec + 4, true),
-        kind: this.km.dv.getUint32(rec + 8, true) as KsymKind,
+        kind: this.km.dv.getUint32(rec + 8, true),
         live: Atomics.load(this.km.i32, (rec + 12) >>> 2) === 1,
         name: this.km.readCString(rec + NAME_OFF, STR_LEN),
         object: this.km.readCString(rec + OBJ_OFF, STR_LEN),

@@ -51,7 +51,7 @@ export function toTaskActions(scenario: Scenario, actions: Action[], module?: st
         out.push({ kind: 'sleep', ms: value(a.ms), pos: a.pos });
         break;
       case 'printk': {
-        const names = [...new Set([...a.text.matchAll(PARAM_REF)].map((m) => m[1] as string))];
+        const names = [...new Set([...a.text.matchAll(PARAM_REF)].map((m) => m[1]))];
         out.push({ kind: 'printk', text: a.text, refs: names.map((n) => ref(n, a.pos)), pos: a.pos });
         break;
       }

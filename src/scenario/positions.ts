@@ -71,7 +71,7 @@ function foldedOffsets(raw: string, style: 'plain' | 'single' | 'double', value:
   let i = style === 'plain' ? 0 : 1;
   const end = style === 'plain' ? raw.length : raw.length - 1;
   while (i < end) {
-    const c = raw[i] as string;
+    const c = raw[i];
     if (c === '\n' || c === '\r' || c === ' ' || c === '\t') {
       // A run of white space: folded if it holds a line break, kept as it is otherwise.
       let j = i;
@@ -80,12 +80,12 @@ function foldedOffsets(raw: string, style: 'plain' | 'single' | 'double', value:
         if (raw[j] === '\n') breaks++;
         j++;
       }
-      if (breaks === 0) for (let k = i; k < j; k++) push(raw[k] as string, k);
+      if (breaks === 0) for (let k = i; k < j; k++) push(raw[k], k);
       else if (breaks === 1) push(' ', i);
       else for (let k = 1; k < breaks; k++) push('\n', i);
       i = j;
     } else if (double && c === '\\') {
-      const e = raw[i + 1] as string;
+      const e = raw[i + 1];
       if (e === '\n' || e === '\r') {
         // An escaped line break: nothing, and the next line's indentation goes too.
         i += 2;
@@ -129,10 +129,10 @@ export class SourcePositions {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.lineStarts[mid] as number) <= o) lo = mid;
+      if ((this.lineStarts[mid]) <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo] as number) + 1 };
+    return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo]) + 1 };
   }
 
   /** Follows aliases to the node they name: the data the schema checked has them resolved. */
@@ -232,7 +232,7 @@ export class SourcePositions {
       return () => first;
     }
     const lineStarts = [0];
-    value.split('\n').forEach((l, i) => lineStarts.push((lineStarts[i] as number) + l.length + 1));
+    value.split('\n').forEach((l, i) => lineStarts.push((lineStarts[i]) + l.length + 1));
     return (line, col) => this.at(start + (folded[(lineStarts[line - 1] ?? 0) + col - 1] ?? folded[folded.length - 1] ?? 0));
   }
 
@@ -278,7 +278,7 @@ export class SourcePositions {
           // One line in the file; the value may still have several (from \n escapes).
           const offsets = quotedOffsets(raw, node.type === Scalar.QUOTE_DOUBLE);
           const lineStarts = [0];
-          String(node.value).split('\n').forEach((l, i) => lineStarts.push((lineStarts[i] as number) + l.length + 1));
+          String(node.value).split('\n').forEach((l, i) => lineStarts.push((lineStarts[i]) + l.length + 1));
           return (line, col) => {
             const index = (lineStarts[line - 1] ?? 0) + col - 1;
             return { file, line: first.line, col: first.col + (offsets[index] ?? offsets[offsets.length - 1] ?? 0) };

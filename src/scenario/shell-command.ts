@@ -17,7 +17,7 @@ const KMSG = '/dev/kmsg';
 type Word = Extract<ShellToken, { kind: 'word' }>;
 
 /** Where "missing operand" errors point: just past the last word. */
-const after = (words: Word[], fallback: number): number => (words.length > 0 ? (words[words.length - 1] as Word).end : fallback);
+const after = (words: Word[], fallback: number): number => (words.length > 0 ? (words[words.length - 1]).end : fallback);
 
 /** As modprobe/rmmod do, '-' and '_' are the same in a module name. */
 const normaliseModule = (name: string): string => name.replace(/-/g, '_');
@@ -49,7 +49,7 @@ function parseLoad(tool: 'modprobe' | 'insmod', args: Word[], head: Word): Shell
     // parameter's setter as NULL, which a bool takes as "set" and the other types refuse.
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(w.text);
     if (!m) throw new ShellParseError(w.col, `${tool}: expected PARAM or PARAM=VALUE, got '${w.text}'`);
-    params[m[1] as string] = m[2] ?? null;
+    params[m[1]] = m[2] ?? null;
   }
   return { cmd: tool, module: normaliseModule(base), params, moduleCol: name.col };
 }
@@ -58,7 +58,7 @@ function parseGrep(args: Word[], head: Word): ShellCommand {
   const flags: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
-    const w = args[i] as Word;
+    const w = args[i];
     if (w.text === '--') {
       i++;
       break;
@@ -118,7 +118,7 @@ export function parseShellCommand(cmd: string): ShellCommand {
   const words: Word[] = [];
   let target: { file: string; col: number } | undefined;
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as ShellToken;
+    const t = tokens[i];
     if (t.kind === 'word') {
       words.push(t);
       continue;
@@ -133,5 +133,5 @@ export function parseShellCommand(cmd: string): ShellCommand {
   if (!target) return inner;
   if (target.file === KMSG) return { cmd: 'kmsg', inner };
   if (inner.cmd === 'echo') return { ...inner, target: target.file };
-  throw new ShellParseError(target.col, `only echo can write to a file; '${(words[0] as Word).text} > ${KMSG}' sends output to the kernel log`);
+  throw new ShellParseError(target.col, `only echo can write to a file; '${(words[0]).text} > ${KMSG}' sends output to the kernel log`);
 }

@@ -45,7 +45,7 @@ export function tokenizeShell(cmd: string): ShellToken[] {
   const tokens: ShellToken[] = [];
   let i = 0;
   while (i < cmd.length) {
-    const c = cmd[i] as string;
+    const c = cmd[i];
     if (c === ' ' || c === '\t') {
       i++;
       continue;
@@ -66,9 +66,9 @@ export function tokenizeShell(cmd: string): ShellToken[] {
     const start = i;
     let text = '';
     while (i < cmd.length) {
-      const ch = cmd[i] as string;
+      const ch = cmd[i];
       if (ch === ' ' || ch === '\t' || ch === '>') break;
-      if (UNSUPPORTED[ch]) throw new ShellParseError(i + 1, UNSUPPORTED[ch] as string);
+      if (UNSUPPORTED[ch]) throw new ShellParseError(i + 1, UNSUPPORTED[ch]);
       if (ch === '\n' || ch === '\r') throw new ShellParseError(i + 1, 'a command is one line');
       if (ch === "'") {
         const close = cmd.indexOf("'", i + 1);
@@ -82,13 +82,13 @@ export function tokenizeShell(cmd: string): ShellToken[] {
           const d = cmd[i];
           if (d === undefined) throw new ShellParseError(open + 1, 'unterminated double quote');
           if (d === '"') break;
-          if (d === '\\' && i + 1 < cmd.length && '"\\$`'.includes(cmd[i + 1] as string)) {
+          if (d === '\\' && i + 1 < cmd.length && '"\\$`'.includes(cmd[i + 1])) {
             text += cmd[i + 1];
             i += 2;
             continue;
           }
           if (d === '$') checkDollar(cmd, i);
-          if (d === '`') throw new ShellParseError(i + 1, UNSUPPORTED['`'] as string);
+          if (d === '`') throw new ShellParseError(i + 1, UNSUPPORTED['`']);
           text += d;
           i++;
         }

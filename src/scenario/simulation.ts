@@ -100,7 +100,7 @@ export class Simulation {
     machine.events$.subscribe((e) => {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
-      else if (e.type === 'task.output') ctx.outputs.set(e.pid as number, { text: e.text as string, ret: e.ret as number });
+      else if (e.type === 'task.output') ctx.outputs.set(e.pid, { text: e.text, ret: e.ret });
       if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) this.actionFailures.push({ pos: e.pos, message: e.message, recent: [...this.recent] });
       // A failure's report shows what happened before it, not the last few of thousands of task wake-ups;
       // and a run of sampled redirects of one function to one target is its latest sample.

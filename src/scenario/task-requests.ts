@@ -6,7 +6,7 @@
  * expanded from the module's current value, which only the coordinator holds as text.
  */
 import type { TaskHandle, TaskRequestHandler } from '../coordinator/machine';
-import type { ParamRef, TaskAction, TaskValue } from '../kernel/task-program';
+import type { TaskAction, TaskValue } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
 import { paramNumber, PARAM_REF } from './actions';
 import type { SimContext } from './sim-context';
@@ -59,7 +59,7 @@ function numbers(ctx: SimContext, vs: TaskValue[]): TaskReply {
       values.push(v);
       continue;
     }
-    const r = paramNumber(ctx, (v as ParamRef).module, v.name);
+    const r = paramNumber(ctx, (v).module, v.name);
     if ('error' in r) return { error: r.error, ...(v.pos ? { errorAt: v.pos } : {}) };
     values.push(r.value);
   }

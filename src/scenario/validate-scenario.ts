@@ -135,7 +135,7 @@ class Validator {
   private checkRefs(text: string, loc: Locator, ctx: ActionContext, specialsOk: boolean): void {
     const open = text.lastIndexOf('${');
     if (open >= 0 && text.indexOf('}', open) < 0) this.error(loc(...lineColOf(text, open)), "unterminated '${'");
-    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) this.checkRef(m[1] as string, loc(...lineColOf(text, m.index)), ctx, specialsOk);
+    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) this.checkRef(m[1], loc(...lineColOf(text, m.index)), ctx, specialsOk);
   }
 
   private checkRef(name: string, pos: Pos, ctx: ActionContext, specialsOk: boolean): void {

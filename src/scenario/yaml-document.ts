@@ -162,7 +162,7 @@ export function parseYaml(text: string): ParsedYaml {
   let doc: Document | null = null;
   try {
     for (const d of composer.compose(measured(parser.parse(text)), true, text.length)) {
-      if (!doc) doc = d as Document;
+      if (!doc) doc = d;
       else {
         doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'a second document'));
         break;

@@ -39,7 +39,8 @@ function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
   if (typeof v === 'number') return Number.isInteger(v) ? `the number ${v}` : String(v);
-  return String(v as boolean); // all a YAML value can still be
+  if (typeof v === 'boolean') return String(v);
+  return typeof v; // nothing else comes out of a YAML document
 }
 
 const expectedName = (expected: string): string => TYPE_NAMES[expected] ?? expected;

@@ -142,8 +142,8 @@ class Capture {
         cb?.();
         return true;
       };
-    process.stdout.write = grab('out') as typeof process.stdout.write;
-    process.stderr.write = grab('err') as typeof process.stderr.write;
+    process.stdout.write = grab('out');
+    process.stderr.write = grab('err');
   }
 
   stop(): string | null {
@@ -192,7 +192,7 @@ const MACHINE_SPAN = 400;
 async function machineFor(index: number): Promise<ShellMachine> {
   if (machine && Math.floor(machine.start / MACHINE_SPAN) !== Math.floor(index / MACHINE_SPAN)) await dropMachine();
   if (machine) return machine;
-  const file = SHELL_SCENARIOS[Math.floor(index / MACHINE_SPAN) % SHELL_SCENARIOS.length] as string;
+  const file = SHELL_SCENARIOS[Math.floor(index / MACHINE_SPAN) % SHELL_SCENARIOS.length];
   const sim = await Simulation.create(parseScenario(readFileSync(resolve(root, file), 'utf8'), file), { deterministic: true });
   await sim.startTasks();
   machine = { sim, start: index, history: [`(machine of ${file}, --deterministic, tasks started)`] };

@@ -135,7 +135,7 @@ export function commandLine(r: Rand): string[] {
       continue;
     }
     const o = r.pick(names);
-    const kind = opts[o] as Kind;
+    const kind = opts[o];
     if (kind === 'flag') {
       argv.push(r.chance(0.9) ? o : `${o}=${r.pick(['1', 'false', ''])}`);
       continue;

@@ -101,10 +101,10 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       if (idx.length < 2) return [t, 'swap values (none)'];
       const a = r.pick(idx);
       const b = r.pick(idx);
-      const ma = VALUE_LINE.exec(ls[a] as string) as RegExpExecArray;
-      const mb = VALUE_LINE.exec(ls[b] as string) as RegExpExecArray;
-      ls[a] = (ma[1] as string) + mb[2];
-      ls[b] = (mb[1] as string) + ma[2];
+      const ma = VALUE_LINE.exec(ls[a]) as RegExpExecArray;
+      const mb = VALUE_LINE.exec(ls[b]) as RegExpExecArray;
+      ls[a] = (ma[1]) + mb[2];
+      ls[b] = (mb[1]) + ma[2];
       return [ls.join('\n'), `swap values of lines ${a + 1} and ${b + 1}`];
     },
   ],
@@ -127,7 +127,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       const idx = ls.map((l, i) => (VALUE_LINE.test(l) ? i : -1)).filter((i) => i >= 0);
       if (idx.length === 0) return [t, 'value swap-in (none)'];
       const a = r.pick(idx);
-      const m = VALUE_LINE.exec(ls[a] as string) as RegExpExecArray;
+      const m = VALUE_LINE.exec(ls[a]) as RegExpExecArray;
       const v = r.pick([
         '[]',
         '{}',
@@ -145,7 +145,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         JSON.stringify(oddText(r)),
         oddText(r).replace(/\n/g, ' '),
       ]);
-      ls[a] = (m[1] as string) + v;
+      ls[a] = (m[1]) + v;
       return [ls.join('\n'), `line ${a + 1} value -> ${JSON.stringify(v)}`];
     },
   ],
@@ -179,7 +179,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         '',
         oddText(r),
       ]);
-      ls[a] = (ls[a] as string).replace(/[\w.]+:/, `${key}:`);
+      ls[a] = (ls[a]).replace(/[\w.]+:/, `${key}:`);
       return [ls.join('\n'), `line ${a + 1} key -> ${JSON.stringify(key)}`];
     },
   ],
@@ -190,7 +190,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       const ls = lines(t);
       const a = r.int(0, ls.length - 1);
       const d = r.pick([-4, -2, -1, 1, 2, 4]);
-      ls[a] = d > 0 ? ' '.repeat(d) + ls[a] : (ls[a] as string).replace(new RegExp(`^ {0,${-d}}`), '');
+      ls[a] = d > 0 ? ' '.repeat(d) + ls[a] : (ls[a]).replace(new RegExp(`^ {0,${-d}}`), '');
       if (r.chance(0.2)) ls[a] = '\t' + ls[a];
       return [ls.join('\n'), `line ${a + 1} indent ${d}`];
     },
@@ -213,7 +213,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       if (idx.length === 0) return [t, 'yaml tag (none)'];
       const a = r.pick(idx);
       const tag = r.pick(YAML_TAGS);
-      const m = VALUE_LINE.exec(ls[a] as string) as RegExpExecArray;
+      const m = VALUE_LINE.exec(ls[a]) as RegExpExecArray;
       ls[a] = `${m[1]}${tag} ${m[2]}`;
       return [ls.join('\n'), `line ${a + 1} tagged ${tag}`];
     },
@@ -227,8 +227,8 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       if (idx.length < 2) return [t, 'anchor (none)'];
       const a = r.pick(idx);
       const b = r.pick(idx);
-      const ma = VALUE_LINE.exec(ls[a] as string) as RegExpExecArray;
-      const mb = VALUE_LINE.exec(ls[b] as string) as RegExpExecArray;
+      const ma = VALUE_LINE.exec(ls[a]) as RegExpExecArray;
+      const mb = VALUE_LINE.exec(ls[b]) as RegExpExecArray;
       const name = r.pick(['a', 'x1', 'anchor']);
       ls[a] = `${ma[1]}&${name} ${ma[2]}`;
       ls[b] = `${mb[1]}*${r.chance(0.8) ? name : 'undefined_anchor'}`;
@@ -244,7 +244,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       if (idx.length < 2) return [t, 'merge key (none)'];
       const a = r.pick(idx);
       const b = r.pick(idx);
-      const ind = (/^(\s*)/.exec(ls[b + 1] ?? '') as RegExpExecArray)[1] as string;
+      const ind = (/^(\s*)/.exec(ls[b + 1] ?? '') as RegExpExecArray)[1];
       ls[a] = `${ls[a]} &m`;
       ls.splice(b + 1, 0, `${ind || '  '}<<: *m`);
       return [ls.join('\n'), `merge key at line ${b + 2} from line ${a + 1}`];
@@ -278,7 +278,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         '!!set { a, b }',
         '[a, b]: c',
       ]);
-      ls.splice(i, 0, ((/^(\s*)/.exec(ls[i] ?? '') as RegExpExecArray)[1] as string) + frag);
+      ls.splice(i, 0, ((/^(\s*)/.exec(ls[i] ?? '') as RegExpExecArray)[1]) + frag);
       return [ls.join('\n'), `fragment ${JSON.stringify(frag)} at line ${i + 1}`];
     },
   ],

@@ -32,7 +32,7 @@ export class Rand {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('Rand.pick: nothing to pick from');
-    return items[this.int(0, items.length - 1)] as T;
+    return items[this.int(0, items.length - 1)];
   }
 
   /** One of `choices`, each with its weight. */
@@ -43,7 +43,7 @@ export class Rand {
       if (r < w) return v;
       r -= w;
     }
-    return (choices[choices.length - 1] as readonly [number, T])[1];
+    return (choices[choices.length - 1])[1];
   }
 
   /** A string of `n` characters drawn from `alphabet`. */

@@ -75,7 +75,7 @@ export function encodeDirective(name: string, col: number, args: Token[][], line
       for (const arg of args) {
         const t = arg[0];
         if (!t || t.kind !== 'str') throw new LineError(line, t?.col ?? endCol, `${lower} takes string literals`);
-        if (arg.length > 1) throw new LineError(line, (arg[1] as Token).col, `unexpected '${(arg[1] as Token).text}' after string`);
+        if (arg.length > 1) throw new LineError(line, (arg[1]).col, `unexpected '${(arg[1]).text}' after string`);
         // A loop, not push(...spread): a spread passes every byte as an argument, and a long string
         // (a few hundred thousand bytes) overflows the stack.
         for (const b of t.bytes as number[]) bytes.push(b);

@@ -223,7 +223,7 @@ const UNARY: Record<string, [number, number, number]> = {
 
 function unary(insn: Insn, [op8, op, ext]: [number, number, number]): Item {
   expectCount(insn, 1);
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (!isRm(d)) return badCombination(insn);
   const size = requireSize(insn, d);
   return encode({ line: insn.line, ...sizeBits(size), opcode: [size === 1 ? op8 : op], reg: ext, rm: d, byteRegs: byteRegs(insn.ops) });
@@ -314,7 +314,7 @@ function stackSize(insn: Insn, op: Rm): OpSize {
 
 function pushPop(insn: Insn, push: boolean): Item {
   expectCount(insn, 1);
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   const line = insn.line;
   if (isReg(d)) {
     return encode({ line, opsize16: stackSize(insn, d) === 2, opcode: [push ? 0x50 : 0x58], opcodeReg: d.reg.num });
@@ -332,7 +332,7 @@ function pushPop(insn: Insn, push: boolean): Item {
 
 function callJmp(insn: Insn, op: 'call' | 'jmp'): Item {
   expectCount(insn, 1);
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (d.kind === 'sym') return { t: 'branch', op, cc: 0, target: d.sym, addend: d.addend, line: insn.line };
   if (isRm(d)) {
     if ((sizeOf(d) ?? 8) !== 8) sizeMismatch(insn, d);
@@ -344,7 +344,7 @@ function callJmp(insn: Insn, op: 'call' | 'jmp'): Item {
 
 function jcc(insn: Insn, cc: number): Item {
   expectCount(insn, 1);
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (d.kind === 'sym') return { t: 'branch', op: 'jcc', cc, target: d.sym, addend: d.addend, line: insn.line };
   if (d.kind === 'imm') throw new LineError(insn.line, d.col, `${insn.mn} target must be a label or symbol, not a number`);
   return badCombination(insn);
@@ -352,7 +352,7 @@ function jcc(insn: Insn, cc: number): Item {
 
 function setcc(insn: Insn, cc: number): Item {
   expectCount(insn, 1);
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (!isRm(d)) return badCombination(insn);
   if ((sizeOf(d) ?? 1) !== 1) sizeMismatch(insn, d);
   return encode({ line: insn.line, opcode: [0x0f, 0x90 + cc], reg: 0, rm: d, byteRegs: byteRegs([d]) });
@@ -370,7 +370,7 @@ function cmovcc(insn: Insn, cc: number): Item {
 function nop(insn: Insn): Item {
   expectCount(insn, 0, 1);
   if (insn.ops.length === 0) return encode({ line: insn.line, opcode: [0x90] });
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (!isRm(d)) return badCombination(insn);
   const size = requireSize(insn, d);
   if (size === 1) sizeMismatch(insn, d);
@@ -380,7 +380,7 @@ function nop(insn: Insn): Item {
 function ret(insn: Insn): Item {
   expectCount(insn, 0, 1);
   if (insn.ops.length === 0) return encode({ line: insn.line, opcode: [0xc3] });
-  const d = insn.ops[0] as Operand;
+  const d = insn.ops[0];
   if (!isImm(d) || d.sym) return badCombination(insn);
   if (d.value < 0n || d.value > 0xffffn) throw new LineError(insn.line, d.col, `immediate ${d.value} is out of range for ret (0..65535)`);
   return encode({ line: insn.line, opcode: [0xc2], imm: { size: 2, value: d.value } });

@@ -39,7 +39,7 @@ export function layout(input: LayoutInput): LayoutOutput {
   const offsets = new Array<number>(items.length).fill(0);
 
   const sizeAt = (i: number, off: number): number => {
-    const it = items[i] as Item;
+    const it = items[i];
     switch (it.t) {
       case 'bytes':
         return it.bytes.length;
@@ -59,14 +59,14 @@ export function layout(input: LayoutInput): LayoutOutput {
     }
     return off;
   };
-  const labelOffset = (name: string): number => offsets[labelItems.get(name) as number] as number;
+  const labelOffset = (name: string): number => offsets[labelItems.get(name) as number];
 
   let total = place();
   for (let changed = true; changed; ) {
     changed = false;
     items.forEach((it, i) => {
       if (it.t !== 'branch' || long[i]) return;
-      const disp = BigInt(labelOffset(it.target.name)) + it.addend - BigInt((offsets[i] as number) + 2);
+      const disp = BigInt(labelOffset(it.target.name)) + it.addend - BigInt((offsets[i]) + 2);
       if (!fitsSigned(disp, 8)) {
         long[i] = true;
         changed = true;
@@ -115,7 +115,7 @@ export function layout(input: LayoutInput): LayoutOutput {
   };
 
   items.forEach((it, i) => {
-    const off = offsets[i] as number;
+    const off = offsets[i];
     switch (it.t) {
       case 'bytes':
         out.set(it.bytes, off);
@@ -133,6 +133,6 @@ export function layout(input: LayoutInput): LayoutOutput {
   });
 
   const labels = new Map<string, number>();
-  for (const [name, idx] of labelItems) labels.set(name, offsets[idx] as number);
+  for (const [name, idx] of labelItems) labels.set(name, offsets[idx]);
   return { bytes: out, labels, relocs, errors };
 }

@@ -32,18 +32,18 @@ function readEscape(text: string, i: number, line: number, col: number): { byte:
   const c = text[i];
   if (c === undefined) throw new LineError(line, col, 'unterminated escape sequence');
   const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, e: 27 };
-  if (c in simple) return { byte: simple[c] as number, next: i + 1 };
+  if (c in simple) return { byte: simple[c], next: i + 1 };
   if (c === 'x' || c === 'X') {
     let j = i + 1;
     let digits = '';
-    while (j < text.length && digits.length < 2 && /[0-9A-Fa-f]/.test(text[j] as string)) digits += text[j++];
+    while (j < text.length && digits.length < 2 && /[0-9A-Fa-f]/.test(text[j])) digits += text[j++];
     if (digits === '') throw new LineError(line, col, '\\x escape needs hex digits');
     return { byte: parseInt(digits, 16), next: j };
   }
   if (/[0-7]/.test(c)) {
     let j = i;
     let digits = '';
-    while (j < text.length && digits.length < 3 && /[0-7]/.test(text[j] as string)) digits += text[j++];
+    while (j < text.length && digits.length < 3 && /[0-7]/.test(text[j])) digits += text[j++];
     const v = parseInt(digits, 8);
     if (v > 255) throw new LineError(line, col, `octal escape \\${digits} is out of range`);
     return { byte: v, next: j };
@@ -58,7 +58,7 @@ function utf8(cp: number): number[] {
 
 function readNumber(text: string, start: number, line: number): { value: bigint; next: number } {
   let j = start;
-  while (j < text.length && isIdentChar(text[j] as string)) j++;
+  while (j < text.length && isIdentChar(text[j])) j++;
   const raw = text.slice(start, j);
   const lower = raw.toLowerCase();
   let value: bigint | undefined;
@@ -78,7 +78,7 @@ export function tokenizeLine(text: string, line: number): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
-    const c = text[i] as string;
+    const c = text[i];
     const col = i + 1;
     if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
       i++;
@@ -89,7 +89,7 @@ export function tokenizeLine(text: string, line: number): Token[] {
       let j = i + 1;
       let closed = false;
       while (j < text.length) {
-        const d = text[j] as string;
+        const d = text[j];
         if (d === '"') {
           closed = true;
           j++;
@@ -132,7 +132,7 @@ export function tokenizeLine(text: string, line: number): Token[] {
       i = n.next;
     } else if (isIdentStart(c)) {
       let j = i + 1;
-      while (j < text.length && isIdentChar(text[j] as string)) j++;
+      while (j < text.length && isIdentChar(text[j])) j++;
       tokens.push({ kind: 'ident', text: text.slice(i, j), col });
       i = j;
     } else if (PUNCT.has(c)) {

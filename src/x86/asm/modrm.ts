@@ -59,7 +59,7 @@ function address(reg: number, m: MemOperand, line: number): AddressBytes {
   const rexX = index !== undefined ? index >> 3 : 0;
   const rexB = base !== undefined ? base >> 3 : 0;
   const indexBits = index !== undefined ? (index & 7) << 3 : 0x20; // 100 = no index
-  const scaleBits = SCALE_BITS[m.scale] as number;
+  const scaleBits = SCALE_BITS[m.scale];
   if (base === undefined) {
     // No base: SIB with base=101 and mod=00 means disp32 only (an absolute address in 64-bit mode).
     const a: AddressBytes = { modrm: 0x04 | regBits, sib: (scaleBits << 6) | indexBits | 5, disp: disp32(), rexX, rexB: 0 };
@@ -99,7 +99,7 @@ export function encode(spec: EncodeSpec): BytesItem {
   let dispFixup: { at: number; pcrel: boolean; sym: SymRef; addend: bigint } | undefined;
   const opcode = [...spec.opcode];
   if (spec.opcodeReg !== undefined) {
-    opcode[opcode.length - 1] = (opcode[opcode.length - 1] as number) + (spec.opcodeReg & 7);
+    opcode[opcode.length - 1] = (opcode[opcode.length - 1]) + (spec.opcodeReg & 7);
     rexB = spec.opcodeReg >> 3;
   }
   if (spec.rm) {

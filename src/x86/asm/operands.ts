@@ -132,7 +132,7 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
   if (unscaled.length > 2 || (unscaled.length === 2 && scaled)) {
     throw new LineError(line, (unscaled[unscaled.length - 1] as { col: number }).col, 'too many registers in memory operand');
   }
-  if (unscaled.length === 2) index = { ...(unscaled[1] as { reg: RegInfo; col: number }), scale: 1n };
+  if (unscaled.length === 2) index = { ...(unscaled[1]), scale: 1n };
   if (index && index.reg.num === RSP) {
     // rsp can't be an index; like GNU as, [reg + rsp] is taken to mean [rsp + reg].
     if (index.scale === 1n && base && base.reg.num !== RSP) {

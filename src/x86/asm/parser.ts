@@ -27,10 +27,10 @@ function splitArgs(tokens: Token[], line: number): Token[][] {
     if (t.kind === 'punct' && (t.text === '[' || t.text === '(')) depth++;
     if (t.kind === 'punct' && (t.text === ']' || t.text === ')')) depth--;
     if (t.kind === 'punct' && t.text === ',' && depth === 0) {
-      if ((out[out.length - 1] as Token[]).length === 0) throw new LineError(line, t.col, `missing operand before ','`);
+      if ((out[out.length - 1]).length === 0) throw new LineError(line, t.col, `missing operand before ','`);
       out.push([]);
     } else {
-      (out[out.length - 1] as Token[]).push(t);
+      (out[out.length - 1]).push(t);
     }
   }
   return out;

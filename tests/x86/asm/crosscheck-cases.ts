@@ -22,7 +22,7 @@ const SIZES: Size[] = [1, 2, 4, 8];
 
 function cases(): string[] {
   const out: string[] = [];
-  const pick = (size: Size, i: number): string => REGS[size][i % 16] as string;
+  const pick = (size: Size, i: number): string => REGS[size][i % 16];
 
   // mov in every direction and size, all registers on both sides.
   for (const size of SIZES) {

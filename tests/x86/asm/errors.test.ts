@@ -5,7 +5,7 @@ import { diagnosticsOf } from './helpers';
 function errorOf(src: string): string {
   const d = diagnosticsOf(src);
   expect(d).toHaveLength(1);
-  const first = d[0] as { line: number; col: number; message: string };
+  const first = d[0];
   return `${first.line}:${first.col}: ${first.message}`;
 }
 

@@ -56,23 +56,23 @@ export function gnuAssemble(cases: readonly string[]): GnuCase[] {
     const starts = new Array<number>(cases.length).fill(-1);
     for (const line of run('nm', [o]).split('\n')) {
       const m = /^([0-9a-f]+) \w (\S+)$/.exec(line.trim());
-      if (m && m[2]?.startsWith(MARK)) starts[Number(m[2].slice(MARK.length))] = parseInt(m[1] as string, 16);
+      if (m && m[2]?.startsWith(MARK)) starts[Number(m[2].slice(MARK.length))] = parseInt(m[1], 16);
     }
     if (starts.some((x) => x < 0)) throw new Error('case marker missing from the symbol table');
-    const ends = starts.map((_, i) => (i + 1 < starts.length ? (starts[i + 1] as number) : text.length));
+    const ends = starts.map((_, i) => (i + 1 < starts.length ? (starts[i + 1]) : text.length));
 
     const relocs: GnuReloc[] = [];
     for (const line of run('objdump', ['-r', '-j', '.text', o]).split('\n')) {
       const m = /^([0-9a-f]{8,16})\s+(R_X86_64_\w+)\s+(\S+)$/.exec(line.trim());
       if (!m) continue;
-      const v = /^(.*?)(?:([+-])0x([0-9a-f]+))?$/.exec(m[3] as string) as RegExpExecArray;
+      const v = /^(.*?)(?:([+-])0x([0-9a-f]+))?$/.exec(m[3]) as RegExpExecArray;
       const addend = v[3] ? parseInt(v[3], 16) * (v[2] === '-' ? -1 : 1) : 0;
-      relocs.push({ offset: parseInt(m[1] as string, 16), type: m[2] as string, symbol: v[1] as string, addend });
+      relocs.push({ offset: parseInt(m[1], 16), type: m[2], symbol: v[1], addend });
     }
     return starts.map((start, i) => ({
       bytes: text.slice(start, ends[i]),
       relocs: relocs
-        .filter((r) => r.offset >= start && r.offset < (ends[i] as number))
+        .filter((r) => r.offset >= start && r.offset < (ends[i]))
         .map((r) => ({ ...r, offset: r.offset - start })),
     }));
   } finally {

@@ -36,7 +36,7 @@ describeIfGas('assembler matches GNU as (as --64 -msyntax=intel -mnaked-reg)', (
   test('every case assembles to the same bytes and relocations', () => {
     const mismatches: string[] = [];
     CROSSCHECK_CASES.forEach((src, i) => {
-      const g = gnu[i] as GnuCase;
+      const g = gnu[i];
       let ours: AsmResult;
       try {
         ours = assemble(src, { ftraceSite: false });

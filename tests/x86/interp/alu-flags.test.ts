@@ -236,7 +236,7 @@ describe('imul', () => {
         const ovf = s(r, w) !== full;
         const a64 = w === 64 ? a : withHi(a, w);
         const m = exec(`${pfx}0f af c3`, { regs: { rax: a64, rbx: b } });
-        expect([a, b, reg(m, 'rax')]).toEqual([a, b, writeBack(a64, r, w as Size)]);
+        expect([a, b, reg(m, 'rax')]).toEqual([a, b, writeBack(a64, r, w)]);
         expect([a, b, m.cpu.getRflags() & (CF | OF)]).toEqual([a, b, ovf ? CF | OF : 0]);
       }
     });

@@ -63,7 +63,7 @@ export type RegName = 'rax' | 'rcx' | 'rdx' | 'rbx' | 'rsp' | 'rbp' | 'rsi' | 'r
   'r8' | 'r9' | 'r10' | 'r11' | 'r12' | 'r13' | 'r14' | 'r15';
 
 export function regOf(name: RegName): Reg {
-  return REG64_NAMES.indexOf(name) as Reg;
+  return REG64_NAMES.indexOf(name);
 }
 
 export interface Setup {
@@ -77,7 +77,7 @@ export interface Setup {
 export function exec(code: string, setup: Setup = {}, budget = 10_000): Machine {
   const m = machine(hex(code).concat([0xf4]));
   for (const [k, v] of Object.entries(setup.regs ?? {})) {
-    m.cpu.setReg(regOf(k as RegName), BigInt(v as bigint | number));
+    m.cpu.setReg(regOf(k as RegName), BigInt(v));
   }
   if (setup.rflags !== undefined) m.cpu.setRflags(setup.rflags);
   for (const [a, b] of setup.mem ?? []) m.mem.set(b, a);
