@@ -21,9 +21,16 @@ const KERNEL = {
 type Config = 'never' | 'patched' | 'nop' | 'removed';
 
 async function measure(config: Config, ms: number): Promise<number> {
-  const m = await Machine.create({ cpus: 1, deterministic: true, hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler') });
+  const m = await Machine.create({
+    cpus: 1,
+    deterministic: true,
+    hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
+  });
   try {
-    m.loader.load('vmlinux', Object.entries(KERNEL).map(([name, source]) => ({ name, source })));
+    m.loader.load(
+      'vmlinux',
+      Object.entries(KERNEL).map(([name, source]) => ({ name, source })),
+    );
     const klp = new Livepatch(m, { retryMs: 1, nopRemoval: config !== 'nop' });
     const modules = { isLoaded: (n: string) => m.loader.objects.has(n) };
     const t = await m.spawn({ name: 'hammer', cpu: 0, run: [{ kind: 'call', func: 'hammer', args: [] }] });
@@ -32,13 +39,19 @@ async function measure(config: Config, ms: number): Promise<number> {
     };
     if (config !== 'never') {
       m.loader.load('lp_a', [{ name: 'lp_a_target', source: TARGET }]);
-      await klp.enablePatch({ mod: 'lp_a', replace: false, objs: [{ name: null, funcs: [{ old_name: 'target', new_name: 'lp_a_target' }] }] }, modules);
+      await klp.enablePatch(
+        { mod: 'lp_a', replace: false, objs: [{ name: null, funcs: [{ old_name: 'target', new_name: 'lp_a_target' }] }] },
+        modules,
+      );
       await settle();
     }
     if (config === 'nop' || config === 'removed') {
       // A cumulative patch that changes something else: `target` gets a NOP.
       m.loader.load('lp_c', [{ name: 'lp_c_other', source: TARGET }]);
-      await klp.enablePatch({ mod: 'lp_c', replace: true, objs: [{ name: null, funcs: [{ old_name: 'other', new_name: 'lp_c_other' }] }] }, modules);
+      await klp.enablePatch(
+        { mod: 'lp_c', replace: true, objs: [{ name: null, funcs: [{ old_name: 'other', new_name: 'lp_c_other' }] }] },
+        modules,
+      );
       await settle();
     }
     const passes = (): number => t.view.get(TaskField.Passes);

@@ -86,7 +86,12 @@ function rawSubject(events: SimEvent[], subscribers: number, ms: number): EventR
   return { subscribers, events: n, wallMs, eventsPerSec: (n / wallMs) * 1000 };
 }
 
-const rate = (subscribers: number, r: RunOutcome): EventRate => ({ subscribers, events: r.count, wallMs: r.wallMs, eventsPerSec: (r.count / r.wallMs) * 1000 });
+const rate = (subscribers: number, r: RunOutcome): EventRate => ({
+  subscribers,
+  events: r.count,
+  wallMs: r.wallMs,
+  eventsPerSec: (r.count / r.wallMs) * 1000,
+});
 
 export async function measureEvents(ms: number): Promise<EventsBench> {
   // A first run warms the JIT and the module caches up, and gives the events for the raw Subject.

@@ -60,7 +60,10 @@ export interface ThroughputResult {
 export async function measureMachine(cpus: number, ms: number): Promise<ThroughputResult> {
   const m = await Machine.create({ cpus });
   try {
-    m.loader.load('vmlinux', Object.entries(BUSY_KERNEL).map(([name, source]) => ({ name, source })));
+    m.loader.load(
+      'vmlinux',
+      Object.entries(BUSY_KERNEL).map(([name, source]) => ({ name, source })),
+    );
     for (let cpu = 0; cpu < cpus; cpu++) await m.spawn({ name: `busy/${cpu}`, cpu, run: [{ kind: 'call', func: 'busy_loop', args: [] }] });
     // Let simulated time run far ahead: the coordinator has nothing to do until then.
     const sleeping = m.sleep(1e9).catch(() => undefined);

@@ -65,7 +65,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
   o.out(`emulated instructions per second (${o.ms} ms each)\n`);
   o.out(`  JS ceiling (toy typed-array interpreter loop) ${M(toy.instrPerSec)}\n`);
-  o.out(`  x86 interpreter, one thread, call-heavy loop   ${M(interp.instrPerSec)}  (${(report.interpreterVsCeiling * 100).toFixed(0)}% of ceiling)\n`);
+  o.out(
+    `  x86 interpreter, one thread, call-heavy loop   ${M(interp.instrPerSec)}  (${(report.interpreterVsCeiling * 100).toFixed(0)}% of ceiling)\n`,
+  );
   for (const r of machine) o.out(`  machine, ${r.cpus} CPU worker(s), aggregate, best of 3 ${M(r.instrPerSec)}\n`);
   o.out(`  scaling 2 workers / 1 worker                    ${report.scaling2.toFixed(2)}x\n`);
   o.out(`cost of a call (one lockstep CPU; ratio to a never-patched call)\n`);
@@ -75,13 +77,24 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   o.out(`  NOP on func_stack (pre-seed)  ${cc.nsPerCall.nop.toFixed(0).padStart(6)} ns  ${cc.ratio.nop.toFixed(2)}x\n`);
   o.out(`  after NOP removal (the seed)  ${cc.nsPerCall.removed.toFixed(0).padStart(6)} ns  ${cc.ratio.removed.toFixed(2)}x\n`);
   o.out(`transition latency, enable -> "patching complete" (4 CPU workers)\n`);
-  for (const t of transition) o.out(`  ${String(t.tasks).padStart(4)} tasks: ${t.simMs.toFixed(0).padStart(6)} ms simulated, ${t.realMs.toFixed(0).padStart(6)} ms real\n`);
+  for (const t of transition)
+    o.out(
+      `  ${String(t.tasks).padStart(4)} tasks: ${t.simMs.toFixed(0).padStart(6)} ms simulated, ${t.realMs.toFixed(0).padStart(6)} ms real\n`,
+    );
   o.out(`events through events$ (flagship, deterministic; events / wall time of the run)\n`);
-  for (const r of events.stream) o.out(`  ${r.subscribers} subscriber(s)  ${(r.eventsPerSec / 1e3).toFixed(1).padStart(8)} k/s  (${r.events} events in ${r.wallMs.toFixed(0)} ms)\n`);
+  for (const r of events.stream)
+    o.out(
+      `  ${r.subscribers} subscriber(s)  ${(r.eventsPerSec / 1e3).toFixed(1).padStart(8)} k/s  (${r.events} events in ${r.wallMs.toFixed(0)} ms)\n`,
+    );
   for (const r of events.rawSubject) o.out(`  bare Subject, ${r.subscribers} subscriber(s)  ${M(r.eventsPerSec)}\n`);
   const w = events.watch;
-  o.out(`  watch attached (10 Hz, discarded output): ${w.watchMs.toFixed(0)} ms vs ${w.plainMs.toFixed(0)} ms, ${w.slowdown.toFixed(2)}x (${w.frames} frames)\n`);
+  o.out(
+    `  watch attached (10 Hz, discarded output): ${w.watchMs.toFixed(0)} ms vs ${w.plainMs.toFixed(0)} ms, ${w.slowdown.toFixed(2)}x (${w.frames} frames)\n`,
+  );
   o.out(`stack check per transition retry (${stackCheck[0]?.tasks} tasks asleep ${stackCheck[0]?.frames} frames deep)\n`);
-  for (const c of stackCheck) o.out(`  ${c.unwinder.padEnd(14)} ${c.usPerRetry.toFixed(1).padStart(8)} us per retry  (${(c.usPerRetry / c.tasks).toFixed(2)} us a task${c.reliable ? '' : ', unreliable'})\n`);
+  for (const c of stackCheck)
+    o.out(
+      `  ${c.unwinder.padEnd(14)} ${c.usPerRetry.toFixed(1).padStart(8)} us per retry  (${(c.usPerRetry / c.tasks).toFixed(2)} us a task${c.reliable ? '' : ', unreliable'})\n`,
+    );
   return report;
 }

@@ -17,16 +17,30 @@ export interface LatencyResult {
 }
 
 export async function measureTransition(tasks: number, cpus = 4): Promise<LatencyResult> {
-  const m = await Machine.create({ cpus, maxTasks: tasks + 8, hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler') });
+  const m = await Machine.create({
+    cpus,
+    maxTasks: tasks + 8,
+    hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
+  });
   try {
     m.loader.load('vmlinux', [{ name: 'target', source: FUNC }]);
     m.loader.load('lp', [{ name: 'lp_target', source: FUNC }]);
     const klp = new Livepatch(m);
-    for (let i = 0; i < tasks; i++) await m.spawn({ name: `t/${i}`, run: [{ kind: 'call', func: 'target', args: [] }, { kind: 'sleep', ms: 1 }] });
+    for (let i = 0; i < tasks; i++)
+      await m.spawn({
+        name: `t/${i}`,
+        run: [
+          { kind: 'call', func: 'target', args: [] },
+          { kind: 'sleep', ms: 1 },
+        ],
+      });
     await m.sleep(5);
     const sim0 = m.now;
     const t0 = performance.now();
-    await klp.enablePatch({ mod: 'lp', replace: false, objs: [{ name: null, funcs: [{ old_name: 'target', new_name: 'lp_target' }] }] }, { isLoaded: () => true });
+    await klp.enablePatch(
+      { mod: 'lp', replace: false, objs: [{ name: null, funcs: [{ old_name: 'target', new_name: 'lp_target' }] }] },
+      { isLoaded: () => true },
+    );
     while (klp.inTransition()) await m.sleep(10);
     return { tasks, simMs: (m.now - sim0) / 1e6, realMs: performance.now() - t0 };
   } finally {

@@ -16,21 +16,23 @@ const CLOSED = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ECONNRESET']);
 
 export function exitQuietlyOnClosedOutput(exit: (code: number) => void = (code) => process.exit(code)): void {
   let done = false;
-  const onError = (stream: NodeJS.WriteStream) => (e: NodeJS.ErrnoException): void => {
-    if (done) return;
-    done = true;
-    if (!CLOSED.has(e.code ?? '') && stream !== process.stderr) {
-      // Some other failure to write (a full disk, an I/O error): say so once, where it can still be read.
-      try {
-        process.stderr.write(`klpsim: cannot write output: ${e.message}\n`);
-      } catch {
-        // stderr is gone too: the exit status is all that is left.
+  const onError =
+    (stream: NodeJS.WriteStream) =>
+    (e: NodeJS.ErrnoException): void => {
+      if (done) return;
+      done = true;
+      if (!CLOSED.has(e.code ?? '') && stream !== process.stderr) {
+        // Some other failure to write (a full disk, an I/O error): say so once, where it can still be read.
+        try {
+          process.stderr.write(`klpsim: cannot write output: ${e.message}\n`);
+        } catch {
+          // stderr is gone too: the exit status is all that is left.
+        }
+        exit(1);
+        return;
       }
-      exit(1);
-      return;
-    }
-    exit(CLOSED.has(e.code ?? '') ? EXIT_SIGPIPE : 1);
-  };
+      exit(CLOSED.has(e.code ?? '') ? EXIT_SIGPIPE : 1);
+    };
   process.stdout.on('error', onError(process.stdout));
   process.stderr.on('error', onError(process.stderr));
 }

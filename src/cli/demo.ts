@@ -65,11 +65,26 @@ export async function runDemo(opts: DemoOptions): Promise<{ violations: number; 
     opts.onEvent(ev);
   });
   try {
-    m.loader.load('vmlinux', Object.entries(DEMO_KERNEL).map(([name, source]) => ({ name, source })));
+    m.loader.load(
+      'vmlinux',
+      Object.entries(DEMO_KERNEL).map(([name, source]) => ({ name, source })),
+    );
     for (let i = 0; i < opts.cpus * 2; i++) {
-      await m.spawn({ name: `worker/${i}`, run: [{ kind: 'call', func: 'do_work', args: [] }, { kind: 'sleep', ms: 1 }] });
+      await m.spawn({
+        name: `worker/${i}`,
+        run: [
+          { kind: 'call', func: 'do_work', args: [] },
+          { kind: 'sleep', ms: 1 },
+        ],
+      });
     }
-    await m.spawn({ name: 'reporter', run: [{ kind: 'call', func: 'report', args: [] }, { kind: 'sleep', ms: 5 }] });
+    await m.spawn({
+      name: 'reporter',
+      run: [
+        { kind: 'call', func: 'report', args: [] },
+        { kind: 'sleep', ms: 5 },
+      ],
+    });
     m.log('demo: machine up, tasks running');
     const site = (m.kallsyms.lookup('sum_to') as { addr: number }).addr;
     const rel = FTRACE_CALLER - (site + 5);

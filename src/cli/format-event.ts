@@ -18,7 +18,9 @@ const SKIP = new Set(['t', 'seq', 'cpu', 'type']);
 function fieldText(v: unknown): string {
   if (typeof v !== 'object' || v === null) return String(v);
   const p = v as { file?: unknown; line?: unknown; col?: unknown };
-  return typeof p.file === 'string' && typeof p.line === 'number' && typeof p.col === 'number' ? `${p.file}:${p.line}:${p.col}` : JSON.stringify(v);
+  return typeof p.file === 'string' && typeof p.line === 'number' && typeof p.col === 'number'
+    ? `${p.file}:${p.line}:${p.col}`
+    : JSON.stringify(v);
 }
 
 export function formatEvent(ev: SimEvent, format: OutputFormat): string | null {
@@ -29,6 +31,9 @@ export function formatEvent(ev: SimEvent, format: OutputFormat): string | null {
   if (ev.type === 'log') return `${head} ${ev.text}`;
   const fields = Object.entries(ev)
     .filter(([k, v]) => !SKIP.has(k) && v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && k.endsWith('addr') ? `0x${v.toString(16)}` : typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : fieldText(v)}`);
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'number' && k.endsWith('addr') ? `0x${v.toString(16)}` : typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : fieldText(v)}`,
+    );
   return `${head} ${fields.join(' ')}`;
 }

@@ -12,7 +12,18 @@ import { stressCommand, StressCliOptions, StressUsageError } from './stress-comm
 import { serveCommand } from './serve-command';
 import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
-import { countOption, cpusOption, formatOption, intOption, jobsOption, KERNEL_VERSION_HELP, kernelVersionOption, portOption, seedOption, unwinderOption } from './options';
+import {
+  countOption,
+  cpusOption,
+  formatOption,
+  intOption,
+  jobsOption,
+  KERNEL_VERSION_HELP,
+  kernelVersionOption,
+  portOption,
+  seedOption,
+  unwinderOption,
+} from './options';
 import type { KernelVersion } from '../kernel/kernel-version';
 import { MAX_STRESS_TASKS } from './stress-command';
 import type { Unwinder } from '../kernel/stack-walk';
@@ -35,33 +46,61 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('run a scenario, streaming events as they happen')
     .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
-    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
+    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
+    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
     .option('--format <f>', 'pretty | dmesg | ndjson', formatOption, 'pretty' as OutputFormat)
     .option('--trace <out>', 'write a Chrome trace-event JSON file')
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
-    .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; format: OutputFormat; trace?: string; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
-      code = await runScenario(file, o);
-    });
+    .option('--verbose', "also print klp_try_switch_task's per-task debug lines", false)
+    .action(
+      async (
+        file: string,
+        o: {
+          cpus?: number;
+          seed?: number;
+          format: OutputFormat;
+          trace?: string;
+          nopRemoval: boolean;
+          unwinder?: Unwinder;
+          kernelVersion?: KernelVersion;
+          deterministic: boolean;
+          verbose: boolean;
+        },
+      ) => {
+        code = await runScenario(file, o);
+      },
+    );
 
   program
     .command('watch')
     .description('run a scenario with a live terminal view (plain event lines when stdout is not a terminal)')
     .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
-    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
+    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
+    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
-    .option('--verbose', 'also print klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string, o: { cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; verbose: boolean }) => {
-      code = await watchScenario(file, o);
-    });
+    .option('--verbose', "also print klp_try_switch_task's per-task debug lines", false)
+    .action(
+      async (
+        file: string,
+        o: {
+          cpus?: number;
+          seed?: number;
+          nopRemoval: boolean;
+          unwinder?: Unwinder;
+          kernelVersion?: KernelVersion;
+          deterministic: boolean;
+          verbose: boolean;
+        },
+      ) => {
+        code = await watchScenario(file, o);
+      },
+    );
 
   program
     .command('serve')
@@ -70,24 +109,48 @@ export async function main(argv: string[]): Promise<number> {
     .option('--replay <run.ndjson>', 'show a recorded stream (`klpsim run FILE --format ndjson`) instead of running a scenario')
     .option('--port <n>', 'TCP port (0: any free port)', portOption, 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
-    .option('--cpus <n>', 'simulated CPUs (default: the scenario\'s)', cpusOption)
-    .option('--seed <s>', 'seed (default: the scenario\'s)', seedOption)
+    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
+    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
     .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
     .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
     .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
     .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
     .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
-    .option('--verbose', 'also log klp_try_switch_task\'s per-task debug lines', false)
-    .action(async (file: string | undefined, o: { replay?: string; port: number; host: string; cpus?: number; seed?: number; nopRemoval: boolean; unwinder?: Unwinder; kernelVersion?: KernelVersion; deterministic: boolean; paused: boolean; verbose: boolean }, cmd: Command) => {
-      if ((file === undefined) === (o.replay === undefined)) throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
-      if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
-      if (o.replay !== undefined) {
-        // Options that shape a run mean nothing for a recording: say so rather than ignore them.
-        const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'kernelVersion', 'deterministic', 'paused', 'verbose'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
-        if (runOnly.length > 0) throw new UsageError(`--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`);
-      }
-      code = await serveCommand(file, o);
-    });
+    .option('--verbose', "also log klp_try_switch_task's per-task debug lines", false)
+    .action(
+      async (
+        file: string | undefined,
+        o: {
+          replay?: string;
+          port: number;
+          host: string;
+          cpus?: number;
+          seed?: number;
+          nopRemoval: boolean;
+          unwinder?: Unwinder;
+          kernelVersion?: KernelVersion;
+          deterministic: boolean;
+          paused: boolean;
+          verbose: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if ((file === undefined) === (o.replay === undefined))
+          throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
+        if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
+        if (o.replay !== undefined) {
+          // Options that shape a run mean nothing for a recording: say so rather than ignore them.
+          const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'kernelVersion', 'deterministic', 'paused', 'verbose'].filter(
+            (k) => cmd.getOptionValueSource(k) === 'cli',
+          );
+          if (runOnly.length > 0)
+            throw new UsageError(
+              `--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`,
+            );
+        }
+        code = await serveCommand(file, o);
+      },
+    );
 
   program
     .command('check')
@@ -129,11 +192,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <s>', 'first seed', seedOption, 1)
     .option('--jobs <j>', 'runs side by side (piscina threads)', jobsOption, 1)
     .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', countOption('--runs'))
-    .option('--inject <fault>', 'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear, trust-unreliable-stack', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--inject <fault>',
+      'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear, trust-unreliable-stack',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
     .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
     .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderOption, 'orc')
-    .option('--kernel-version <v>', 'the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default 6.12)', kernelVersionOption)
+    .option(
+      '--kernel-version <v>',
+      'the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default 6.12)',
+      kernelVersionOption,
+    )
     .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)
     .option('--replay-ops <ops>', "perform exactly these ops ('op; op; …', as a report prints them)")
     .option('--json', 'print the results as JSON', false)

@@ -46,7 +46,10 @@ export const unwinderOption = choiceOption<Unwinder>('--unwinder', UNWINDERS);
 /** `--kernel-version V`: a release klpsim models (SPEC section 8), `5.1` … `6.12`. */
 export function kernelVersionOption(v: string): KernelVersion {
   const kv = KernelVersion.parse(v);
-  if (!kv) throw new InvalidArgumentError(`--kernel-version must be a release from ${SUPPORTED_KERNEL_VERSIONS[0]} to ${SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]} (e.g. 5.1, 6.12)`);
+  if (!kv)
+    throw new InvalidArgumentError(
+      `--kernel-version must be a release from ${SUPPORTED_KERNEL_VERSIONS[0]} to ${SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]} (e.g. 5.1, 6.12)`,
+    );
   return kv;
 }
 

@@ -46,7 +46,15 @@ export function checkScenario(file: string): number {
 /** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
 export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
   try {
-    return await Simulation.fromFile(file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion, verbose: o.verbose });
+    return await Simulation.fromFile(file, {
+      cpus: o.cpus,
+      seed: o.seed,
+      deterministic: o.deterministic,
+      nopRemoval: o.nopRemoval,
+      unwinder: o.unwinder,
+      kernelVersion: o.kernelVersion,
+      verbose: o.verbose,
+    });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(e.message + '\n');
@@ -65,7 +73,8 @@ function openOutput(option: string, path: string): number | null {
     return openSync(path, 'w');
   } catch (e) {
     const errno = typeof e === 'object' && e !== null && 'errno' in e && typeof e.errno === 'number' ? e.errno : undefined;
-    const why = errno !== undefined ? strerror(errno) : typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
+    const why =
+      errno !== undefined ? strerror(errno) : typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
     err(`klpsim: ${option} ${path}: cannot create file: ${why}\n`);
     return null;
   }
@@ -108,7 +117,8 @@ async function runOpened(sim: Simulation, o: RunCliOptions, traceFd: number | nu
 /** Failed steps with the events leading to each, and violations, on stderr (for `run` and `watch`). */
 export function reportFailures(r: RunResult): void {
   const leadingEvents = (recent: readonly SimEvent[]): void => {
-    if (recent.length === 0) err(`  events leading to it: none since the run started, besides task state changes (--format ndjson shows them)\n`);
+    if (recent.length === 0)
+      err(`  events leading to it: none since the run started, besides task state changes (--format ndjson shows them)\n`);
     else err(`  events leading to it (task state changes left out):\n`);
     for (const ev of recent) err(`    ${formatEvent(ev, 'pretty')}\n`);
   };

@@ -26,9 +26,10 @@ const INTERRUPTED = 130;
 export async function serveCommand(file: string | undefined, o: ServeCliOptions, stop?: AbortSignal): Promise<number> {
   let session: ServeSession;
   try {
-    session = o.replay !== undefined
-      ? await ServeSession.replay({ replay: o.replay, host: o.host, port: o.port })
-      : await ServeSession.live({ ...o, file: file as string });
+    session =
+      o.replay !== undefined
+        ? await ServeSession.replay({ replay: o.replay, host: o.host, port: o.port })
+        : await ServeSession.live({ ...o, file: file as string });
   } catch (e) {
     if (e instanceof ScenarioError || e instanceof ReplayError) {
       err(e.message + '\n');

@@ -17,7 +17,15 @@ import { LIVEPATCHES, patchName } from '../stress/workload';
 import { MAX_CPUS } from '../mem/layout';
 import { MAX_SEED } from '../util/prng';
 
-export const FAULTS: KlpFault[] = ['skip-rcu-sync', 'skip-text-poke-bp', 'early-free', 'skip-stack-check', 'early-transition-clear', 'trust-unreliable-stack', 'switch-kthreads-at-exit'];
+export const FAULTS: KlpFault[] = [
+  'skip-rcu-sync',
+  'skip-text-poke-bp',
+  'early-free',
+  'skip-stack-check',
+  'early-transition-clear',
+  'trust-unreliable-stack',
+  'switch-kthreads-at-exit',
+];
 
 export interface StressCliOptions {
   cpus: number;
@@ -56,7 +64,8 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
   if (o.tasks < 1 || o.tasks > MAX_STRESS_TASKS) throw new StressUsageError(`--tasks must be between 1 and ${MAX_STRESS_TASKS}`);
   if (o.jobs < 1 || o.jobs > MAX_CPUS) throw new StressUsageError(`--jobs must be between 1 and ${MAX_CPUS}`);
   // Seeds seed, seed+1, …: the last must still be a seed of its own, not an alias of a small one.
-  if (o.seed + (o.runs ?? o.jobs) - 1 > MAX_SEED) throw new StressUsageError(`--seed ${o.seed} with ${o.runs ?? o.jobs} run(s) goes past the largest seed, ${MAX_SEED}`);
+  if (o.seed + (o.runs ?? o.jobs) - 1 > MAX_SEED)
+    throw new StressUsageError(`--seed ${o.seed} with ${o.runs ?? o.jobs} run(s) goes past the largest seed, ${MAX_SEED}`);
   if (o.ops !== undefined && o.duration !== undefined) throw new StressUsageError('give --ops or --duration, not both');
   const bad = o.inject.filter((f) => !FAULTS.includes(f as KlpFault));
   if (bad.length) throw new StressUsageError(`--inject: unknown fault '${bad[0]}' (one of ${FAULTS.join(', ')})`);
@@ -64,7 +73,11 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
   if (o.replayOps !== undefined) {
     const isPatch = (m: string): boolean => Array.from({ length: LIVEPATCHES }, (_, k) => patchName(k)).includes(m);
     replay = [];
-    for (const [i, text] of o.replayOps.split(';').map((x) => x.trim()).filter(Boolean).entries()) {
+    for (const [i, text] of o.replayOps
+      .split(';')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .entries()) {
       const p = parseOp(text, isPatch);
       if (typeof p === 'string') throw new StressUsageError(`--replay-ops: op ${i + 1}: ${p}`);
       replay.push(p);
@@ -74,7 +87,7 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
   const base: Omit<StressOptions, 'onProgress' | 'seed'> = {
     cpus: o.cpus,
     tasks: o.tasks,
-    ops: durationMs === undefined && !replay ? o.ops ?? 100 : o.ops,
+    ops: durationMs === undefined && !replay ? (o.ops ?? 100) : o.ops,
     durationMs,
     deterministic: o.deterministic,
     nopRemoval: o.nopRemoval,
@@ -95,7 +108,9 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     if (now - lastDraw < 100 && p.done < p.runs) return;
     lastDraw = now;
     const secs = (now - started) / 1000;
-    err.write(`\r\x1b[2K[stress] runs ${p.done}/${p.runs} · ops ${p.ops} · violations ${p.violations} · ${(p.ops / Math.max(secs, 0.001)).toFixed(1)} ops/s · ${secs.toFixed(0)} s`);
+    err.write(
+      `\r\x1b[2K[stress] runs ${p.done}/${p.runs} · ops ${p.ops} · violations ${p.violations} · ${(p.ops / Math.max(secs, 0.001)).toFixed(1)} ops/s · ${secs.toFixed(0)} s`,
+    );
   });
   if (tty) err.write('\r\x1b[2K');
   const t = totals(results, Math.round(performance.now() - started));
@@ -105,15 +120,41 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     const f = failing[0];
     if (tty) err.write(`[stress] shrinking seed ${f.seed}…\n`);
     const s = await shrink(f, { ...base, seed: f.seed, ops: undefined, durationMs: undefined });
-    shrunk = { seed: f.seed, ops: s.ops.map((x) => x.text), check: s.check, runs: s.runs, command: replayCommand(f, s.ops.length, s.ops.map((x) => x.text)) };
+    shrunk = {
+      seed: f.seed,
+      ops: s.ops.map((x) => x.text),
+      check: s.check,
+      runs: s.runs,
+      command: replayCommand(
+        f,
+        s.ops.length,
+        s.ops.map((x) => x.text),
+      ),
+    };
   }
   if (o.json) {
-    out.write(JSON.stringify({ totals: t, results: results.map((r) => ({ ...r, ops: r.ops.map((x) => x.text), replay: r.violations ? replayCommand(r, (r.firstViolations[0]?.op ?? r.ops.length - 1) + 1) : null })), shrunk }, null, 2) + '\n');
+    out.write(
+      JSON.stringify(
+        {
+          totals: t,
+          results: results.map((r) => ({
+            ...r,
+            ops: r.ops.map((x) => x.text),
+            replay: r.violations ? replayCommand(r, (r.firstViolations[0]?.op ?? r.ops.length - 1) + 1) : null,
+          })),
+          shrunk,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     out.write(renderSummary(results, t));
     for (const r of failing) out.write('\n' + renderFailure(r));
     if (shrunk) {
-      out.write(`\nshrunk seed ${shrunk.seed} to ${shrunk.ops.length} op(s) still failing '${shrunk.check}' (${shrunk.runs} candidate runs):\n`);
+      out.write(
+        `\nshrunk seed ${shrunk.seed} to ${shrunk.ops.length} op(s) still failing '${shrunk.check}' (${shrunk.runs} candidate runs):\n`,
+      );
       shrunk.ops.forEach((x, i) => out.write(`  ${i + 1}. ${x}\n`));
       out.write(`  replay: ${shrunk.command}\n`);
     }

@@ -124,7 +124,8 @@ export function renderWatch(s: WatchSnapshot, o: WatchViewOptions = {}): string[
   for (const l of s.log) lines.push(`  ${l}`);
 
   const rows = o.rows ?? 0;
-  if (rows > 0 && lines.length > rows) lines.splice(rows - 1, lines.length, `... ${lines.length - rows + 1} more lines (a taller terminal shows them)`);
+  if (rows > 0 && lines.length > rows)
+    lines.splice(rows - 1, lines.length, `... ${lines.length - rows + 1} more lines (a taller terminal shows them)`);
   const cols = o.columns ?? 0;
   return cols > 0 ? lines.map((l) => (l.length > cols ? l.slice(0, cols) : l)) : lines;
 }

@@ -117,7 +117,10 @@ export class WatchRenderer {
   private readonly interval: number;
   frames = 0;
 
-  constructor(private readonly sim: Simulation, private readonly o: WatchRendererOptions) {
+  constructor(
+    private readonly sim: Simulation,
+    private readonly o: WatchRendererOptions,
+  ) {
     this.interval = o.intervalMs ?? 100;
     this.sub = sim.events$.subscribe((ev) => {
       this.events++;

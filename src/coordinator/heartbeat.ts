@@ -23,7 +23,11 @@ export class HeartbeatMonitor {
   private readonly last: { beat: number; since: number }[];
   hang: Hang | null = null;
 
-  constructor(private readonly m: Machine, private readonly stallMs = 3000, private readonly periodMs = 250) {
+  constructor(
+    private readonly m: Machine,
+    private readonly stallMs = 3000,
+    private readonly periodMs = 250,
+  ) {
     const now = performance.now();
     this.last = m.pcpus.map((p) => ({ beat: p.get(PcpuField.Heartbeat), since: now }));
   }

@@ -109,7 +109,10 @@ export class Machine implements KernelCore {
   /** The run list of every task whose slot is still its own, by pid (requests name an action in it). */
   private readonly specs = new Map<number, TaskSpec>();
 
-  private constructor(readonly config: MachineConfig, readonly options: MachineOptions) {
+  private constructor(
+    readonly config: MachineConfig,
+    readonly options: MachineOptions,
+  ) {
     this.km = KernelMemory.create(config);
     this.kallsyms = new Kallsyms(this.km);
     this.loader = new KernelLoader(this.km, this.kallsyms);
@@ -128,16 +131,22 @@ export class Machine implements KernelCore {
     this.version = options.kernelVersion ?? KernelVersion.DEFAULT;
     this.global.set(GlobalField.KernelVersion, this.version.code);
     // Explicitly, or as the release has it (klp_sched_try_switch(), 6.4).
-    if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch) this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
+    if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch)
+      this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
-    const config: MachineConfig = { ...DEFAULT_MACHINE, cpus: options.cpus ?? DEFAULT_MACHINE.cpus, maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks };
+    const config: MachineConfig = {
+      ...DEFAULT_MACHINE,
+      cpus: options.cpus ?? DEFAULT_MACHINE.cpus,
+      maxTasks: options.maxTasks ?? DEFAULT_MACHINE.maxTasks,
+    };
     // Refused before anything is allocated: 100 000 CPUs would exhaust the host rather than fail.
-    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) throw new RangeError(`cpus must be between 1 and ${MAX_CPUS}, got ${config.cpus}`);
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS)
+      throw new RangeError(`cpus must be between 1 and ${MAX_CPUS}, got ${config.cpus}`);
     const m = new Machine(config, options);
     const onEvents = (batch: RawEvent[]): void => m.ingest(batch);
     if (options.deterministic) {
@@ -145,7 +154,14 @@ export class Machine implements KernelCore {
         ? // eslint-disable-next-line @typescript-eslint/no-require-imports
           (require(options.hooksModule) as { createCpuHooks(host: CpuHost): CpuHooks }).createCpuHooks
         : undefined;
-      m.platform = new LockstepCpus({ cpus: config.cpus, buffers: m.km.buffers, seed: options.seed ?? 1, onEvents, hooks, timeslice: options.timeslice });
+      m.platform = new LockstepCpus({
+        cpus: config.cpus,
+        buffers: m.km.buffers,
+        seed: options.seed ?? 1,
+        onEvents,
+        hooks,
+        timeslice: options.timeslice,
+      });
     } else {
       m.platform = new WorkerCpus({
         cpus: config.cpus,
@@ -228,7 +244,9 @@ export class Machine implements KernelCore {
     // scenario's steps are checked against it; sleeps in callbacks and module init/exit, which run as
     // often as the steps make them, are caught here, on both platforms alike.
     if (ns > END_OF_TIME_NS) {
-      throw new SimError(`simulated time cannot pass ${END_OF_TIME_NS} ns (2^53 - 1, about 104 days), where klpsim's clocks end: a sleep from ${this.now} ns would end at ${ns} ns`);
+      throw new SimError(
+        `simulated time cannot pass ${END_OF_TIME_NS} ns (2^53 - 1, about 104 days), where klpsim's clocks end: a sleep from ${this.now} ns would end at ${ns} ns`,
+      );
     }
     for (;;) {
       const next = this.timers[0];
@@ -253,7 +271,11 @@ export class Machine implements KernelCore {
     const target = BigInt(ns);
     this.global.coordHorizon = target;
     this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(() => this.pollRequests() || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()), realTimeoutMs, true);
+    const ok = await this.platform.waitUntil(
+      () => this.pollRequests() || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()),
+      realTimeoutMs,
+      true,
+    );
     this.throwIfAborted();
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
@@ -271,7 +293,12 @@ export class Machine implements KernelCore {
   async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
     let ok: boolean;
     try {
-      ok = await this.platform.waitUntil(() => this.pollRequests() || pred(), timeoutMs, false, () => this.followCpus(pred));
+      ok = await this.platform.waitUntil(
+        () => this.pollRequests() || pred(),
+        timeoutMs,
+        false,
+        () => this.followCpus(pred),
+      );
     } finally {
       this.now = Math.max(this.now, Number(this.global.coordHorizon));
       this.global.coordHorizon = BigInt(this.now);
@@ -304,7 +331,10 @@ export class Machine implements KernelCore {
     const at = Number(h.view.get64(TaskField.ReqClock));
     let out: ReturnType<TaskRequestHandler>;
     try {
-      out = action && this.taskRequests ? this.taskRequests(h, action, at) : { reply: { error: 'nothing serves task requests on this machine' } };
+      out =
+        action && this.taskRequests
+          ? this.taskRequests(h, action, at)
+          : { reply: { error: 'nothing serves task requests on this machine' } };
     } catch (e) {
       // A request the machine cannot grant (no free task slot) ends the run, as it does from a step.
       this.abort(e instanceof Error ? e : new SimError(String(e)));
@@ -398,7 +428,16 @@ export class Machine implements KernelCore {
     const previous = this.tasks[slot];
     if (previous) this.specs.delete(previous.pid);
     this.tasks[slot] = handle;
-    const spec: TaskSpec = { slot, pid, comm: req.name, cpu, run: req.run, once: req.once ?? false, kind: req.kind ?? 'user', capture: req.capture };
+    const spec: TaskSpec = {
+      slot,
+      pid,
+      comm: req.name,
+      cpu,
+      run: req.run,
+      once: req.once ?? false,
+      kind: req.kind ?? 'user',
+      capture: req.capture,
+    };
     this.specs.set(pid, spec);
     const added = this.platform.addTask(cpu, spec, startNs);
     this.clock.bumpEpoch();

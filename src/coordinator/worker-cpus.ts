@@ -53,7 +53,13 @@ export class WorkerCpus implements CpuPlatform {
         this.received[cpu]++;
         this.opts.onEvents(batch);
       });
-      const init: CpuThreadInit = { cpu, buffers: this.opts.buffers, eventPort: port2, hooksModule: this.opts.hooksModule, timeslice: this.opts.timeslice };
+      const init: CpuThreadInit = {
+        cpu,
+        buffers: this.opts.buffers,
+        eventPort: port2,
+        hooksModule: this.opts.hooksModule,
+        timeslice: this.opts.timeslice,
+      };
       const w = new Worker(entry.file, { workerData: init, transferList: [port2], execArgv: entry.execArgv });
       w.on('error', (err) => this.opts.onError(cpu, err));
       this.workers.push(w);

@@ -194,7 +194,19 @@ export class CpuHost {
 
   addTask(spec: TaskSpec): void {
     const view = new TaskView(this.km, spec.slot);
-    this.tasks.push({ spec, view, ctx: null, action: 0, inService: false, sleepService: 'msleep', sleepUntil: 0, interrupted: false, seq: '', block: null, reply: null });
+    this.tasks.push({
+      spec,
+      view,
+      ctx: null,
+      action: 0,
+      inService: false,
+      sleepService: 'msleep',
+      sleepUntil: 0,
+      interrupted: false,
+      seq: '',
+      block: null,
+      reply: null,
+    });
     view.wakeNs = BigInt(this.clock);
   }
 
@@ -783,7 +795,10 @@ export class CpuHost {
         return this.sleepInService(t, name, n * NS_PER_JIFFY);
       }
       case 'cond_resched':
-        if (this.global.get(GlobalField.KernelFeatures) & KERNEL_FEATURE_COND_RESCHED_SWITCH && t.view.get(TaskField.Flags) & TIF_PATCH_PENDING) {
+        if (
+          this.global.get(GlobalField.KernelFeatures) & KERNEL_FEATURE_COND_RESCHED_SWITCH &&
+          t.view.get(TaskField.Flags) & TIF_PATCH_PENDING
+        ) {
           // klp_sched_try_switch() runs before the reschedule, on the task's own (current) stack.
           const w = this.serviceCallChain(t);
           this.opts.hooks?.condResched?.(this, t.view, w.frames, w.reliable);
@@ -806,7 +821,13 @@ export class CpuHost {
         if (t.interrupted && t.spec.kind === 'user') t.action = t.spec.run.length;
         t.interrupted = false;
         if (t.spec.capture) {
-          this.emit({ type: 'task.output', pid: t.spec.pid, comm: t.spec.comm, text: t.seq, ret: Number(BigInt.asIntN(64, this.x86.getReg(Reg.RAX))) });
+          this.emit({
+            type: 'task.output',
+            pid: t.spec.pid,
+            comm: t.spec.comm,
+            text: t.seq,
+            ret: Number(BigInt.asIntN(64, this.x86.getReg(Reg.RAX))),
+          });
           t.seq = '';
         }
         this.opts.hooks?.callReturned?.(this, t.view);
@@ -963,14 +984,33 @@ export class CpuHost {
     if (!f) return;
     const dieCounter = this.global.add(GlobalField.DieCounter, 1) + 1;
     const tainted = printTainted(taintMask(this.global));
-    for (const line of oopsLines(f, { cpu: this.cpu, pid: t.spec.pid, comm: t.spec.comm, where: this.kallsyms.format(f.rip), dieCounter, tainted, release: KernelVersion.fromCode(this.global.get(GlobalField.KernelVersion)).utsRelease, code: showOpcodes(this.km, f.rip), stack: stackOf(this.km.layout, t.spec.slot) })) this.log(line);
+    for (const line of oopsLines(f, {
+      cpu: this.cpu,
+      pid: t.spec.pid,
+      comm: t.spec.comm,
+      where: this.kallsyms.format(f.rip),
+      dieCounter,
+      tainted,
+      release: KernelVersion.fromCode(this.global.get(GlobalField.KernelVersion)).utsRelease,
+      code: showOpcodes(this.km, f.rip),
+      stack: stackOf(this.km.layout, t.spec.slot),
+    }))
+      this.log(line);
     // oops_end(): the kernel is tainted D only after the oops has been printed
     addTaint(this.global, Taint.Die);
-    this.emit({ type: 'fault', vector: f.vector, rip: f.rip, addr: f.addr, bytes: hex(f.bytes), message: f.message, pid: t.spec.pid, comm: t.spec.comm });
+    this.emit({
+      type: 'fault',
+      vector: f.vector,
+      rip: f.rip,
+      addr: f.addr,
+      bytes: hex(f.bytes),
+      message: f.message,
+      pid: t.spec.pid,
+      comm: t.spec.comm,
+    });
     this.global.add(GlobalField.Violations, 1);
     this.x86.fault = null;
     t.ctx = null;
     this.switchOut(TaskState.Dead);
   }
 }
-

@@ -89,7 +89,14 @@ export class CpuThread {
 
   state(): CpuThreadState {
     const h = this.host;
-    return { cpu: h.cpu, clock: h.clock, retired: h.x86.retired, rip: h.x86.rip, mode: h.pcpu.get(PcpuField.Mode), current: h.pcpu.get(PcpuField.Current) };
+    return {
+      cpu: h.cpu,
+      clock: h.clock,
+      retired: h.x86.retired,
+      rip: h.x86.rip,
+      mode: h.pcpu.get(PcpuField.Mode),
+      current: h.pcpu.get(PcpuField.Current),
+    };
   }
 
   async stop(): Promise<CpuThreadState> {

@@ -15,15 +15,28 @@ export interface EventBase {
 
 type Ev<T extends string, F> = EventBase & { type: T } & F;
 
-interface FuncRef { func: string; object: string; patch: string }
+interface FuncRef {
+  func: string;
+  object: string;
+  patch: string;
+}
 
 export type LogEvent = Ev<'log', { text: string }>;
 export type TaskStateEvent = Ev<'task.state', { pid: number; comm: string; state: string; func?: string }>;
 export type TaskOutputEvent = Ev<'task.output', { pid: number; comm: string; text: string; ret: number }>;
-export type FaultEvent = Ev<'fault', { vector: string; rip: number; addr?: number; bytes: string; message: string; pid: number; comm: string }>;
+export type FaultEvent = Ev<
+  'fault',
+  { vector: string; rip: number; addr?: number; bytes: string; message: string; pid: number; comm: string }
+>;
 /** `pos`: the scenario's place, for a run-time error of an action (check `action`). */
-export type ViolationEvent = Ev<'violation', { check: string; message: string; pid?: number; addr?: number; pos?: { file: string; line: number; col: number } }>;
-export type TextPokeEvent = Ev<'text.poke', { addr: number; symbol: string; old: string; new: string; phase: 'int3' | 'tail' | 'first' | 'direct' }>;
+export type ViolationEvent = Ev<
+  'violation',
+  { check: string; message: string; pid?: number; addr?: number; pos?: { file: string; line: number; col: number } }
+>;
+export type TextPokeEvent = Ev<
+  'text.poke',
+  { addr: number; symbol: string; old: string; new: string; phase: 'int3' | 'tail' | 'first' | 'direct' }
+>;
 export type SyncCoreEvent = Ev<'ipi.sync_core', { cpus: number; waitedNs: number }>;
 export type FtraceRegEvent = Ev<'ftrace.register' | 'ftrace.unregister', { func: string; addr: number }>;
 export type RcuGpStartEvent = Ev<'rcu.gp_start', { reason: string }>;
@@ -38,8 +51,14 @@ export type TaskSwitchEvent = Ev<'transition.task_switch', { pid: number; comm: 
 export type FuncStackEvent = Ev<'func_stack.push' | 'func_stack.remove', FuncRef & { nop: boolean; depth: number; addr: number }>;
 export type NopAddEvent = Ev<'nop.add', FuncRef & { dynamicObject: boolean; replaces: string }>;
 export type NopDiscardEvent = Ev<'nop.discard', FuncRef>;
-export type KlpFreeEvent = Ev<'klp.free', { what: 'func' | 'object' | 'patch'; patch: string; func?: string; object?: string; nop?: boolean; dynamic?: boolean; forced?: boolean }>;
-export type CallRedirectEvent = Ev<'call.redirect', { func: string; from: number; to: number; target: string; patchId: number; pid: number; sampled: number }>;
+export type KlpFreeEvent = Ev<
+  'klp.free',
+  { what: 'func' | 'object' | 'patch'; patch: string; func?: string; object?: string; nop?: boolean; dynamic?: boolean; forced?: boolean }
+>;
+export type CallRedirectEvent = Ev<
+  'call.redirect',
+  { func: string; from: number; to: number; target: string; patchId: number; pid: number; sampled: number }
+>;
 export type ShEvent = Ev<'sh', { command: string; stdout: string; stderr: string; exit: number }>;
 
 export type SimEvent =
@@ -83,5 +102,4 @@ export type RawEvent = DistributiveOmit<SimEvent, 'seq'>;
 /** An event as its producer writes it: time and CPU are filled in by emit(). */
 export type EventBody = DistributiveOmit<SimEvent, 'seq' | 't' | 'cpu'>;
 
-export const hex = (bytes: ArrayLike<number>): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+export const hex = (bytes: ArrayLike<number>): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');

@@ -56,7 +56,12 @@ export class FtraceSites {
     const ks = this.c.kallsyms;
     const key = `${ks.count()}:${ks.generation()}`;
     if (key !== this.addrsKey) {
-      this.addrs = new Set(ks.all().filter((s) => s.live && s.kind === KsymKind.Func).map((s) => s.addr));
+      this.addrs = new Set(
+        ks
+          .all()
+          .filter((s) => s.live && s.kind === KsymKind.Func)
+          .map((s) => s.addr),
+      );
       this.addrsKey = key;
     }
     return this.addrs.has(addr);
@@ -82,7 +87,12 @@ export class FtraceSites {
     if ((mem & 0xff) === INT3_OPCODE && cached === undefined) return this.int3(addr);
     let bytes = cached ?? mem;
     if (cached !== undefined && cached !== mem && !this.pokeActiveAt(addr)) {
-      this.report('stale-fetch', addr, () => `CPU ${this.c.cpu} executed a stale ftrace site at ${this.c.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`);
+      this.report(
+        'stale-fetch',
+        addr,
+        () =>
+          `CPU ${this.c.cpu} executed a stale ftrace site at ${this.c.kallsyms.format(addr)}: cached ${hexOf(cached)}, memory ${hexOf(mem)}`,
+      );
       bytes = cached;
     }
     if (cached === undefined) this.cache.set(addr, mem);
@@ -95,7 +105,12 @@ export class FtraceSites {
    */
   int3(addr: number): void {
     if (this.pokeActiveAt(addr)) return this.emulate(addr, pack(this.c.km.u8, this.c.global.base + POKE_BYTES_OFFSET));
-    this.c.x86.fault = { vector: '#BP', rip: addr, bytes: Array.from(this.c.km.u8.subarray(addr, addr + 16)), message: 'int3 outside code patching' };
+    this.c.x86.fault = {
+      vector: '#BP',
+      rip: addr,
+      bytes: Array.from(this.c.km.u8.subarray(addr, addr + 16)),
+      message: 'int3 outside code patching',
+    };
     this.c.oopsCurrent();
   }
 
@@ -109,7 +124,11 @@ export class FtraceSites {
       if (this.c.push(addr + 5)) x86.rip = FTRACE_CALLER;
       return;
     }
-    this.report('torn-fetch', addr, () => `CPU ${this.c.cpu} fetched a torn instruction at ftrace site ${this.c.kallsyms.format(addr)}: ${hexOf(bytes)}`);
+    this.report(
+      'torn-fetch',
+      addr,
+      () => `CPU ${this.c.cpu} fetched a torn instruction at ftrace site ${this.c.kallsyms.format(addr)}: ${hexOf(bytes)}`,
+    );
     x86.fault = { vector: '#UD', rip: addr, bytes: unpack(bytes), message: `torn instruction ${hexOf(bytes)}` };
     this.c.oopsCurrent();
   }

@@ -68,7 +68,7 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
     since: '6.4',
     change: '"livepatch,sched: Add livepatch task switching to cond_resched()" (e3ff7c609f39)',
     klpsim:
-      "from 6.4, cond_resched() switches the current task when an ORC walk of its own stack holds no function the transition changes (how=\"cond_resched\"; the Machine option condReschedSwitch overrides the release). The same commit makes klp_reverse_transition() flip the target only after its klp_synchronize_transition(); klpsim keeps 5.1's order (not yet modelled)",
+      'from 6.4, cond_resched() switches the current task when an ORC walk of its own stack holds no function the transition changes (how="cond_resched"; the Machine option condReschedSwitch overrides the release). The same commit makes klp_reverse_transition() flip the target only after its klp_synchronize_transition(); klpsim keeps 5.1\'s order (not yet modelled)',
   },
   {
     behaviour: 'sysfs OBJ/patched',

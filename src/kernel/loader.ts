@@ -46,7 +46,10 @@ export interface LoadDiagnostic {
 }
 
 export class LoadError extends Error {
-  constructor(readonly object: string, readonly diagnostics: LoadDiagnostic[]) {
+  constructor(
+    readonly object: string,
+    readonly diagnostics: LoadDiagnostic[],
+  ) {
     super(diagnostics.map((d) => `${d.line}:${d.col}: ${d.symbol}: ${d.message}`).join('\n'));
     this.name = 'LoadError';
   }
@@ -94,7 +97,10 @@ export class KernelLoader {
   /** Called after an object is loaded and published (the machine runs objtool's checks there). */
   onLoad?: (obj: LoadedObject) => void;
 
-  constructor(private readonly km: KernelMemory, private readonly kallsyms: Kallsyms) {
+  constructor(
+    private readonly km: KernelMemory,
+    private readonly kallsyms: Kallsyms,
+  ) {
     this.textCursor = km.layout.textBase;
     this.dataCursor = km.layout.dataBase;
   }
@@ -111,7 +117,8 @@ export class KernelLoader {
    * reads them as `mov rax, [rip + param]`). Throws LoadError with every problem found.
    */
   load(object: string, symbols: SymbolSource[], data: Record<string, number> = {}): LoadedObject {
-    if (this.objects.has(object)) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: `object '${object}' is already loaded` }]);
+    if (this.objects.has(object))
+      throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: `object '${object}' is already loaded` }]);
     const diags: LoadDiagnostic[] = [];
     const assembled = new Map<string, AsmResult>();
     for (const s of symbols) {
@@ -149,9 +156,14 @@ export class KernelLoader {
     }
     if (text > this.km.layout.textEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of text memory' }]);
     // Checked before anything is written, so a refused load leaves the machine as it was.
-    if (this.kallsyms.count() + placed.size > KSYMS_CAPACITY) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of kallsyms space' }]);
+    if (this.kallsyms.count() + placed.size > KSYMS_CAPACITY)
+      throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of kallsyms space' }]);
     const tooLong = [object, ...placed.keys()].filter((n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX);
-    if (tooLong.length > 0) throw new LoadError(object, tooLong.map((n) => ({ symbol: n, line: 1, col: 1, message: `name longer than ${KSYM_NAME_MAX} bytes` })));
+    if (tooLong.length > 0)
+      throw new LoadError(
+        object,
+        tooLong.map((n) => ({ symbol: n, line: 1, col: 1, message: `name longer than ${KSYM_NAME_MAX} bytes` })),
+      );
     if (dataPos > this.km.layout.dataEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of data memory' }]);
 
     // Resolve relocations and write the bytes.
@@ -234,10 +246,16 @@ export class KernelLoader {
    * Own object first, then the kernel services, then vmlinux; then, for a livepatch's code of a patched
    * module, a klp relocation against that module; otherwise the one other module that defines the name.
    */
-  private resolve(object: string, name: string, placed: Map<string, LoadedSymbol>, klpObject: string | undefined): { addr: number; object: string } | 'klp' | undefined {
+  private resolve(
+    object: string,
+    name: string,
+    placed: Map<string, LoadedSymbol>,
+    klpObject: string | undefined,
+  ): { addr: number; object: string } | 'klp' | undefined {
     const own = placed.get(name);
     if (own) return { addr: own.addr, object };
-    if ((CALLABLE_SERVICES as readonly string[]).includes(name)) return { addr: serviceAddr(name as (typeof CALLABLE_SERVICES)[number]), object: 'vmlinux' };
+    if ((CALLABLE_SERVICES as readonly string[]).includes(name))
+      return { addr: serviceAddr(name as (typeof CALLABLE_SERVICES)[number]), object: 'vmlinux' };
     const all = this.kallsyms.lookupAll(name);
     const vmlinux = all.filter((s) => s.object === 'vmlinux');
     if (vmlinux.length === 1) return { addr: vmlinux[0].addr, object: 'vmlinux' };

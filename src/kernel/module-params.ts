@@ -55,9 +55,12 @@ function parseInt32(s: string): string | null {
   const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
   if (!m) return null;
   const digits = m[2];
-  const magnitude = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const magnitude = /^0[xX]/.test(digits)
+    ? BigInt(digits)
+    : digits.length > 1 && digits.startsWith('0')
+      ? BigInt(`0o${digits.slice(1)}`)
+      : BigInt(digits);
   const n = m[1] === '-' ? -magnitude : magnitude;
   if (n < -(2n ** 31n) || n > 2n ** 31n - 1n) return null;
   return n.toString();
 }
-

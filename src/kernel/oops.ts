@@ -63,7 +63,9 @@ function pageFaultLines(addr: number, err: number): string[] {
   const address = addr.toString(16).padStart(16, '0');
   const access = err & PF_INSTR ? 'instruction fetch' : err & PF_WRITE ? 'write access' : 'read access';
   return [
-    addr < PAGE_SIZE ? `BUG: kernel NULL pointer dereference, address: ${address}` : `BUG: unable to handle page fault for address: ${address}`,
+    addr < PAGE_SIZE
+      ? `BUG: kernel NULL pointer dereference, address: ${address}`
+      : `BUG: unable to handle page fault for address: ${address}`,
     `#PF: ${err & PF_USER ? 'user' : 'supervisor'} ${access} in kernel mode`,
     `#PF: error_code(0x${err.toString(16).padStart(4, '0')}) - ${err & PF_PROT ? 'permissions violation' : 'not-present page'}`,
   ];

@@ -21,16 +21,22 @@ export async function synchronizeRcu(m: KernelCore, reason: string): Promise<voi
   m.emit({ type: 'rcu.gp_start', reason });
   const qs0 = m.pcpus.map((p) => p.get(PcpuField.RcuQs));
   const done = m.pcpus.map(() => false);
-  await m.waitFor(() => {
-    let all = true;
-    m.pcpus.forEach((p, i) => {
-      if (done[i]) return;
-      const mode = p.get(PcpuField.Mode);
-      if (p.get(PcpuField.PreemptCount) === 0 || p.get(PcpuField.RcuQs) !== qs0[i] || cpuGone(mode)) done[i] = true;
-      else all = false;
-    });
-    return all;
-  }, `an RCU grace period (${reason}): CPUs ${m.pcpus.filter((_, i) => !done[i]).map((p) => p.cpu).join(',')} still inside klp_ftrace_handler`);
+  await m.waitFor(
+    () => {
+      let all = true;
+      m.pcpus.forEach((p, i) => {
+        if (done[i]) return;
+        const mode = p.get(PcpuField.Mode);
+        if (p.get(PcpuField.PreemptCount) === 0 || p.get(PcpuField.RcuQs) !== qs0[i] || cpuGone(mode)) done[i] = true;
+        else all = false;
+      });
+      return all;
+    },
+    `an RCU grace period (${reason}): CPUs ${m.pcpus
+      .filter((_, i) => !done[i])
+      .map((p) => p.cpu)
+      .join(',')} still inside klp_ftrace_handler`,
+  );
   // Simulated time only: a real-time figure would make deterministic runs differ.
   m.emit({ type: 'rcu.gp_end', reason, durationNs: m.now - start });
 }

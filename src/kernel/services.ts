@@ -25,9 +25,7 @@ export const SERVICE_NAMES = [
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Names emulated code may `call` (the other two are reached only by the machine itself). */
-export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter(
-  (n) => n !== 'ftrace_caller' && n !== 'ret_from_call',
-);
+export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((n) => n !== 'ftrace_caller' && n !== 'ret_from_call');
 
 export function serviceAddr(name: ServiceName): number {
   return SERVICES_BASE + SERVICE_NAMES.indexOf(name) * SERVICE_STRIDE;

@@ -12,8 +12,24 @@ export const enum Taint {
 
 /** v5.1's taint_flags[]: the letter shown when the bit is set, and when it is clear (TAINT_FLAGS_COUNT = 18). */
 const TAINT_FLAGS: readonly (readonly [string, string])[] = [
-  ['P', 'G'], ['F', ' '], ['S', ' '], ['R', ' '], ['M', ' '], ['B', ' '], ['U', ' '], ['D', ' '], ['A', ' '],
-  ['W', ' '], ['C', ' '], ['I', ' '], ['O', ' '], ['E', ' '], ['L', ' '], ['K', ' '], ['X', ' '], ['T', ' '],
+  ['P', 'G'],
+  ['F', ' '],
+  ['S', ' '],
+  ['R', ' '],
+  ['M', ' '],
+  ['B', ' '],
+  ['U', ' '],
+  ['D', ' '],
+  ['A', ' '],
+  ['W', ' '],
+  ['C', ' '],
+  ['I', ' '],
+  ['O', ' '],
+  ['E', ' '],
+  ['L', ' '],
+  ['K', ' '],
+  ['X', ' '],
+  ['T', ' '],
 ];
 
 /** add_taint(): sets the bit for good; true when it was not set before (for pr_*_once() notices). */

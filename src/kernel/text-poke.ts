@@ -33,7 +33,16 @@ export async function textPokeBp(env: PokeEnv, addr: number, next: readonly numb
   const global = new GlobalView(km);
   const old = Array.from(km.u8.subarray(addr, addr + next.length));
   const ev = (phase: 'int3' | 'tail' | 'first' | 'direct', before: number[]): void =>
-    env.emit({ t: env.now(), cpu: null, type: 'text.poke', addr, symbol: env.symbolize(addr), old: hex(before), new: hex(km.u8.subarray(addr, addr + next.length)), phase });
+    env.emit({
+      t: env.now(),
+      cpu: null,
+      type: 'text.poke',
+      addr,
+      symbol: env.symbolize(addr),
+      old: hex(before),
+      new: hex(km.u8.subarray(addr, addr + next.length)),
+      phase,
+    });
 
   if (!protocol) {
     for (let i = 0; i < next.length; i++) km.u8[addr + i] = next[i];

@@ -109,8 +109,7 @@ export function sideOf(e: ConsistencyEntry, addr: number): Side | 0 {
   return 0;
 }
 
-const versionOf = (f: KlpFunc): [number, number] =>
-  f.nop ? [f.old_func, f.old_func + f.old_size] : [f.new_func, f.new_func + f.new_size];
+const versionOf = (f: KlpFunc): [number, number] => (f.nop ? [f.old_func, f.old_func + f.old_size] : [f.new_func, f.new_func + f.new_size]);
 
 /**
  * Publishes the two versions of every function the transition patch changes, from the func_stacks as

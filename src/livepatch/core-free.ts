@@ -100,7 +100,6 @@ export async function klpDiscardNops(s: KlpState, patch: KlpPatch): Promise<void
   klpFreeObjectsDynamic(s, patch);
 }
 
-
 /** free_module() of a livepatch module: its static klp_func records (after a grace period). */
 export function klpReleaseModuleRecords(s: KlpState, mod: string): void {
   for (const rec of s.moduleRecords.get(mod) ?? []) s.records.slab.release(rec);

@@ -30,9 +30,17 @@ const log = (s: KlpState, text: string): void => s.m.log(`livepatch: ${text}`);
 
 function newFunc(s: KlpState, obj: KlpObject, old_name: string, new_name: string, old_sympos: number, nop: boolean): KlpFunc {
   const func: KlpFunc = {
-    old_name, new_name, old_sympos, nop, obj,
-    old_func: 0, old_size: 0, new_func: 0, new_size: 0,
-    patched: false, transition: false,
+    old_name,
+    new_name,
+    old_sympos,
+    nop,
+    obj,
+    old_func: 0,
+    old_size: 0,
+    new_func: 0,
+    new_size: 0,
+    patched: false,
+    transition: false,
     rec: s.records.slab.alloc(FUNC_MAGIC),
   };
   obj.funcs.push(func);
@@ -41,7 +49,12 @@ function newFunc(s: KlpState, obj: KlpObject, old_name: string, new_name: string
 
 function newObject(patch: KlpPatch, def: Pick<KlpObjectDef, 'name' | 'callbacks'>, dynamic: boolean): KlpObject {
   const obj: KlpObject = {
-    name: def.name, funcs: [], patched: false, dynamic, loaded: false, patch,
+    name: def.name,
+    funcs: [],
+    patched: false,
+    dynamic,
+    loaded: false,
+    patch,
     callbacks: { ...(def.callbacks ?? {}), post_unpatch_enabled: false },
   };
   patch.objs.push(obj);
@@ -63,7 +76,14 @@ function klpAddNops(s: KlpState, patch: KlpPatch): void {
       for (const oldFunc of oldObj.funcs) {
         if (obj.funcs.some((f) => f.old_name === oldFunc.old_name && sameSympos(s, f.old_sympos, oldFunc.old_sympos))) continue;
         const nop = newFunc(s, obj, oldFunc.old_name, '', oldFunc.old_sympos, true);
-        s.m.emit({ type: 'nop.add', func: nop.old_name, object: objName(obj), patch: patch.mod, dynamicObject: obj.dynamic, replaces: old.mod });
+        s.m.emit({
+          type: 'nop.add',
+          func: nop.old_name,
+          object: objName(obj),
+          patch: patch.mod,
+          dynamicObject: obj.dynamic,
+          replaces: old.mod,
+        });
       }
     }
   }
@@ -103,7 +123,8 @@ function findObjectSymbol(s: KlpState, objname: string | null, name: string, sym
   const matches = s.m.kallsyms.lookupAll(name, objname ?? 'vmlinux').filter((k) => k.kind !== KsymKind.Service);
   if (matches.length === 0) log(s, `symbol '${name}' not found in symbol table`);
   else if (matches.length > 1 && sympos === 0) log(s, `unresolvable ambiguity for symbol '${name}' in object '${objname ?? '(null)'}'`);
-  else if (sympos > 0 && sympos > matches.length) log(s, `symbol position ${sympos} for symbol '${name}' in object '${objname ?? 'vmlinux'}' not found`);
+  else if (sympos > 0 && sympos > matches.length)
+    log(s, `symbol position ${sympos} for symbol '${name}' in object '${objname ?? 'vmlinux'}' not found`);
   else {
     const k = matches[sympos > 0 ? sympos - 1 : 0];
     return { addr: k.addr, size: k.size };
@@ -208,7 +229,16 @@ function earlyFreeReplaced(s: KlpState, patch: KlpPatch): void {
 export async function klpEnablePatch(s: KlpState, def: KlpPatchDef, modules: ModuleQuery): Promise<number> {
   return s.withMutex(async () => {
     if (s.byName.has(def.mod)) return EINVAL;
-    const patch: KlpPatch = { mod: def.mod, id: s.nextPatchId++, replace: def.replace, enabled: false, forced: false, objs: [], listed: false, freed: false };
+    const patch: KlpPatch = {
+      mod: def.mod,
+      id: s.nextPatchId++,
+      replace: def.replace,
+      enabled: false,
+      forced: false,
+      objs: [],
+      listed: false,
+      freed: false,
+    };
     for (const od of def.objs) {
       const obj = newObject(patch, od, false);
       for (const fd of od.funcs) newFunc(s, obj, fd.old_name, fd.new_name, fd.old_sympos ?? 0, false);

@@ -23,7 +23,15 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
-import { KLP_UNDEFINED, KLP_UNPATCHED, TaskField, TaskView, TIF_FORCED_SWITCH, TIF_PATCH_PENDING, TIF_SIGPENDING } from '../mem/task-struct';
+import {
+  KLP_UNDEFINED,
+  KLP_UNPATCHED,
+  TaskField,
+  TaskView,
+  TIF_FORCED_SWITCH,
+  TIF_PATCH_PENDING,
+  TIF_SIGPENDING,
+} from '../mem/task-struct';
 import { ConsistencyCheck } from './consistency-check';
 import { ConsistencyTable, sideOf } from './consistency-table';
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT } from './klp-state';
@@ -63,7 +71,11 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   const uaf = (what: string, link: Link, ip: number, why: string): void => {
     if (reportedLinks.has(link)) return;
     reportedLinks.add(link);
-    host.violation('use-after-free', `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`, ip);
+    host.violation(
+      'use-after-free',
+      `CPU ${host.cpu} in klp_ftrace_handler for ${host.kallsyms.format(ip)} read a freed ${what}: ${why}`,
+      ip,
+    );
   };
 
   const currentPatchState = (): number => {
@@ -105,7 +117,11 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       if (slab.get(func, FuncWord.Flags) & FUNC_TRANSITION) {
         const state = currentPatchState();
         if (state === KLP_UNDEFINED) {
-          h.violation('patch-state-undefined', `CPU ${h.cpu}: a task with patch_state KLP_UNDEFINED called ${h.kallsyms.format(p.ip)} while it is in transition`, p.ip);
+          h.violation(
+            'patch-state-undefined',
+            `CPU ${h.cpu}: a task with patch_state KLP_UNDEFINED called ${h.kallsyms.format(p.ip)} while it is in transition`,
+            p.ip,
+          );
         }
         if (state === KLP_UNPATCHED) {
           func = slab.get(func, FuncWord.Next);
@@ -192,6 +208,6 @@ export function klpUpdatePatchState(h: CpuHost, task: TaskView, how: string): vo
     task.set(TaskField.PatchState, state);
   }
   h.pcpu.set(PcpuField.PreemptCount, preempt);
-  if (state !== null) h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how, kind: h.taskKind(task) });
+  if (state !== null)
+    h.emit({ type: 'transition.task_switch', pid: task.get(TaskField.Pid), comm: task.comm, state, how, kind: h.taskKind(task) });
 }
-

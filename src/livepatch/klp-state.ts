@@ -70,7 +70,10 @@ export class KlpState {
   private mutexTail: Promise<void> = Promise.resolve();
   mutexHeld = false;
 
-  constructor(readonly m: KernelCore, readonly options: KlpOptions) {
+  constructor(
+    readonly m: KernelCore,
+    readonly options: KlpOptions,
+  ) {
     this.records = new KlpRecords(m.km);
     this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);

@@ -25,10 +25,14 @@ export interface KlpStats {
 export class Livepatch {
   readonly state: KlpState;
 
-  constructor(readonly machine: KernelCore, options: Partial<KlpOptions> = {}) {
+  constructor(
+    readonly machine: KernelCore,
+    options: Partial<KlpOptions> = {},
+  ) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
     // Before any task runs: the CPUs' klp code reads the faults that act there.
-    if (this.state.fault('switch-kthreads-at-exit')) Atomics.or(machine.km.i32, machine.global.index(GlobalField.KlpCpuFaults), CPU_FAULT_SWITCH_KTHREADS_AT_EXIT);
+    if (this.state.fault('switch-kthreads-at-exit'))
+      Atomics.or(machine.km.i32, machine.global.index(GlobalField.KlpCpuFaults), CPU_FAULT_SWITCH_KTHREADS_AT_EXIT);
   }
 
   enablePatch(def: KlpPatchDef, modules: ModuleQuery): Promise<number> {

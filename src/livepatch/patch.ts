@@ -26,7 +26,11 @@ export function syncFuncRecord(s: KlpState, func: KlpFunc): void {
   slab.set(func.rec, FuncWord.NewSize, func.new_size);
   slab.set(func.rec, FuncWord.OldSize, func.old_size);
   slab.set(func.rec, FuncWord.PatchId, func.obj.patch.id);
-  slab.set(func.rec, FuncWord.Flags, (func.nop ? FUNC_NOP : 0) | (func.patched ? FUNC_PATCHED : 0) | (func.transition ? FUNC_TRANSITION : 0));
+  slab.set(
+    func.rec,
+    FuncWord.Flags,
+    (func.nop ? FUNC_NOP : 0) | (func.patched ? FUNC_PATCHED : 0) | (func.transition ? FUNC_TRANSITION : 0),
+  );
 }
 
 export function setTransition(s: KlpState, func: KlpFunc, transition: boolean): void {
@@ -44,7 +48,15 @@ function callFtraceCaller(site: number): number[] {
 }
 
 function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', func: KlpFunc, ops: KlpOps): void {
-  s.m.emit({ type, func: func.old_name, object: objName(func.obj), patch: func.obj.patch.mod, nop: func.nop, depth: ops.func_stack.length, addr: func.old_func });
+  s.m.emit({
+    type,
+    func: func.old_name,
+    object: objName(func.obj),
+    patch: func.obj.patch.mod,
+    nop: func.nop,
+    depth: ops.func_stack.length,
+    addr: func.old_func,
+  });
 }
 
 /** register_ftrace_function(): the site now calls the trampoline. */

@@ -34,7 +34,8 @@ function resolve(s: KlpState, path: string): Node | null {
   if (third === undefined && attrs.includes(oname)) return { kind: 'attr', patch, name: oname as 'enabled' };
   const obj = patch.objs.find((o) => objName(o) === oname);
   if (!obj) return null;
-  if (third === undefined) return { kind: 'dir', entries: [...(v.hasPatchedAttr ? ['patched'] : []), ...obj.funcs.map(funcSysfsName)].sort() };
+  if (third === undefined)
+    return { kind: 'dir', entries: [...(v.hasPatchedAttr ? ['patched'] : []), ...obj.funcs.map(funcSysfsName)].sort() };
   if (third === 'patched' && rest.length === 0 && v.hasPatchedAttr) return { kind: 'patched', obj };
   if (rest.length === 0 && obj.funcs.some((f) => funcSysfsName(f) === third)) return { kind: 'dir', entries: [] };
   return null;

@@ -64,7 +64,8 @@ export function klpStartTransition(s: KlpState): void {
   // Before any task may switch: the CPUs judge every call against this transition's two versions.
   klpPublishConsistency(s.consistency, s.transitionPatch, s.ops);
   for (const t of liveTasks(s)) if (t.view.get(TaskField.PatchState) !== s.targetState) t.view.orFlags(TIF_PATCH_PENDING);
-  for (const p of s.m.pcpus) if (p.get(PcpuField.IdlePatchState) !== s.targetState) Atomics.or(s.m.km.i32, p.index(PcpuField.IdleFlags), TIF_PATCH_PENDING);
+  for (const p of s.m.pcpus)
+    if (p.get(PcpuField.IdlePatchState) !== s.targetState) Atomics.or(s.m.km.i32, p.index(PcpuField.IdleFlags), TIF_PATCH_PENDING);
   s.signalsCnt = 0;
   if (s.fault('early-transition-clear')) {
     // Fault: the handler stops consulting task states while tasks are still switching.
@@ -98,20 +99,25 @@ function trySwitchTask(s: KlpState, t: TaskHandle): boolean {
   if (t.view.get(TaskField.PatchState) === s.targetState) return true;
   let result = 'busy'; // 'ok', 'running', 'unreliable', 'busy', or the function the task sleeps in
   const trustRegs = s.fault('trust-unreliable-stack');
-  const walk = walkTaskStack(s.m.unwinder, t.view, (w) => {
-    if (!w.reliable && !s.fault('skip-stack-check')) {
-      result = 'unreliable';
-      return;
-    }
-    const old = s.fault('skip-stack-check') ? null : klpCheckStack(s, w.frames);
-    if (old) {
-      result = old;
-      return;
-    }
-    t.view.andNotFlags(TIF_PATCH_PENDING);
-    t.view.set(TaskField.PatchState, s.targetState);
-    result = 'ok';
-  }, { trustRegs });
+  const walk = walkTaskStack(
+    s.m.unwinder,
+    t.view,
+    (w) => {
+      if (!w.reliable && !s.fault('skip-stack-check')) {
+        result = 'unreliable';
+        return;
+      }
+      const old = s.fault('skip-stack-check') ? null : klpCheckStack(s, w.frames);
+      if (old) {
+        result = old;
+        return;
+      }
+      t.view.andNotFlags(TIF_PATCH_PENDING);
+      t.view.set(TaskField.PatchState, s.targetState);
+      result = 'ok';
+    },
+    { trustRegs },
+  );
   if (walk?.running) result = s.fault('skip-stack-check') ? forceSwitch(s, t) : 'running';
   const who = `${t.comm}:${t.pid}`;
   if (result === 'ok') {
@@ -155,7 +161,8 @@ function trySwitchIdle(s: KlpState, cpu: number): boolean {
 /** Wakes `t` now if it sleeps in TASK_INTERRUPTIBLE (under its lock: its CPU may be switching it). */
 function wakeUpInterruptible(s: KlpState, t: TaskHandle): void {
   if (!t.view.tryLock()) return; // being switched in or out: not asleep
-  const wake = t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.SleepInterruptible) !== 0 && Number(t.view.wakeNs) > s.m.now;
+  const wake =
+    t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.SleepInterruptible) !== 0 && Number(t.view.wakeNs) > s.m.now;
   if (wake) t.view.wakeNs = BigInt(s.m.now);
   t.view.unlock();
   if (wake) s.m.kickCpu(t.view.get(TaskField.Cpu));
@@ -257,8 +264,16 @@ export async function klpCancelTransition(s: KlpState): Promise<void> {
 /** Disabling the patch in transition (or re-enabling it) turns the transition around. */
 export async function klpReverseTransition(s: KlpState): Promise<void> {
   const patch = s.transitionPatch as KlpPatch;
-  log(s, `'${patch.mod}': reversing transition from ${s.targetState === KLP_PATCHED ? 'patching to unpatching' : 'unpatching to patching'}`);
-  s.m.emit({ type: 'transition.reverse', patch: patch.mod, from: verb(s.targetState), to: verb(s.targetState === KLP_PATCHED ? KLP_UNPATCHED : KLP_PATCHED) });
+  log(
+    s,
+    `'${patch.mod}': reversing transition from ${s.targetState === KLP_PATCHED ? 'patching to unpatching' : 'unpatching to patching'}`,
+  );
+  s.m.emit({
+    type: 'transition.reverse',
+    patch: patch.mod,
+    from: verb(s.targetState),
+    to: verb(s.targetState === KLP_PATCHED ? KLP_UNPATCHED : KLP_PATCHED),
+  });
   patch.enabled = !patch.enabled;
   s.targetState = s.targetState === KLP_PATCHED ? KLP_UNPATCHED : KLP_PATCHED;
   // Clear every TIF_PATCH_PENDING so a CPU's klp_update_patch_state() cannot race with the restart.
@@ -279,7 +294,8 @@ export function klpForceTransition(s: KlpState): void {
     }
   }
   for (const p of s.m.pcpus) {
-    if (Atomics.and(s.m.km.i32, p.index(PcpuField.IdleFlags), ~TIF_PATCH_PENDING) & TIF_PATCH_PENDING) p.set(PcpuField.IdlePatchState, s.targetState);
+    if (Atomics.and(s.m.km.i32, p.index(PcpuField.IdleFlags), ~TIF_PATCH_PENDING) & TIF_PATCH_PENDING)
+      p.set(PcpuField.IdlePatchState, s.targetState);
   }
   // Before 5.18 every patch was marked: none of their modules could be removed. Since "livepatch: Don't
   // block removal of patches that are safe to unload" only the code a forced task may still run is kept:

@@ -10,7 +10,10 @@ export class AtomicWords {
   protected readonly base32: number;
   protected readonly base64: number;
 
-  constructor(protected readonly km: KernelMemory, readonly base: number) {
+  constructor(
+    protected readonly km: KernelMemory,
+    readonly base: number,
+  ) {
     this.base32 = base >>> 2;
     this.base64 = base >>> 3;
   }

@@ -127,10 +127,12 @@ export const DEBUG_CPU_HANG = 1;
 export const DEBUG_CPU_CRASH = 2;
 
 export class PercpuView extends AtomicWords {
-  constructor(km: KernelMemory, readonly cpu: number) {
+  constructor(
+    km: KernelMemory,
+    readonly cpu: number,
+  ) {
     super(km, km.layout.percpuBase + PERCPU_SIZE * (cpu + 1));
   }
-
 }
 
 export class GlobalView extends AtomicWords {

@@ -125,7 +125,10 @@ export const TASK_COMM_OFFSET = 128;
 export const TASK_COMM_LEN = 64;
 
 export class TaskView extends AtomicWords {
-  constructor(km: KernelMemory, readonly slot: number) {
+  constructor(
+    km: KernelMemory,
+    readonly slot: number,
+  ) {
     super(km, km.layout.tasksBase + slot * TASK_STRUCT_SIZE);
   }
 

@@ -56,7 +56,14 @@ export function toTaskActions(scenario: Scenario, actions: Action[], module?: st
         break;
       }
       case 'start_task':
-        out.push({ kind: 'start_task', name: a.name, run: toTaskActions(scenario, a.run, module), once: a.once, pos: a.pos, ...(a.cpu !== undefined ? { cpu: a.cpu } : {}) });
+        out.push({
+          kind: 'start_task',
+          name: a.name,
+          run: toTaskActions(scenario, a.run, module),
+          once: a.once,
+          pos: a.pos,
+          ...(a.cpu !== undefined ? { cpu: a.cpu } : {}),
+        });
         break;
       case 'stop_task':
         out.push({ kind: 'stop_task', name: a.name, pos: a.pos });
@@ -124,7 +131,8 @@ export async function runActions(ctx: SimContext, actions: Action[] | undefined,
         const ms = actionNumber(ctx, a.ms, scope, a.pos);
         if (ms === null) break;
         // Only a parameter can be negative here (the schema refuses a negative literal).
-        if (ms < 0 && typeof a.ms !== 'number') actionError(ctx, `\${${a.ms.ref}} is ${ms}: sleep_ms needs a number of milliseconds >= 0`, a.ms.pos);
+        if (ms < 0 && typeof a.ms !== 'number')
+          actionError(ctx, `\${${a.ms.ref}} is ${ms}: sleep_ms needs a number of milliseconds >= 0`, a.ms.pos);
         else await ctx.m.sleep(ms);
         break;
       }
@@ -135,7 +143,13 @@ export async function runActions(ctx: SimContext, actions: Action[] | undefined,
         break;
       }
       case 'start_task': {
-        const t = await ctx.m.spawn({ name: a.name, run: toTaskActions(ctx.scenario, a.run, scope.module), cpu: a.cpu, once: a.once, kind: 'kthread' });
+        const t = await ctx.m.spawn({
+          name: a.name,
+          run: toTaskActions(ctx.scenario, a.run, scope.module),
+          cpu: a.cpu,
+          once: a.once,
+          kind: 'kthread',
+        });
         ctx.taskPids.set(a.name, t.pid);
         break;
       }

@@ -185,7 +185,12 @@ class Builder {
   task(raw: unknown, path: Path): TaskDef | undefined {
     const t = parsed(TaskSchema, raw);
     if (!t) return undefined;
-    const task: TaskDef = { name: t.name, kind: t.kind ?? 'user', run: this.actions(t.run, [...path, 'run']), pos: this.positions.nodePos(path) };
+    const task: TaskDef = {
+      name: t.name,
+      kind: t.kind ?? 'user',
+      run: this.actions(t.run, [...path, 'run']),
+      pos: this.positions.nodePos(path),
+    };
     if (t.count !== undefined) task.count = t.count;
     if (t.cpu !== undefined) task.cpu = t.cpu;
     this.field(task, 'name', [...path, 'name']);
@@ -241,11 +246,15 @@ class Builder {
     if (e.ftrace_ops !== undefined) step.ftraceOps = e.ftrace_ops;
     if (e.sh === undefined) {
       for (const k of ['stdout', 'exit'] as const) {
-        if (e[k] !== undefined) this.diagnostics.push({ pos: this.positions.keyPos([...ePath, k]), message: `'${k}' needs 'sh' in the same expect` });
+        if (e[k] !== undefined)
+          this.diagnostics.push({ pos: this.positions.keyPos([...ePath, k]), message: `'${k}' needs 'sh' in the same expect` });
       }
     }
     if (Object.keys(e).length === 0) {
-      this.diagnostics.push({ pos: this.positions.nodePos(ePath), message: 'expect needs at least one of: sh, dmesg, patched, nops, ftrace_ops' });
+      this.diagnostics.push({
+        pos: this.positions.nodePos(ePath),
+        message: 'expect needs at least one of: sh, dmesg, patched, nops, ftrace_ops',
+      });
     }
     return step;
   }
@@ -268,9 +277,17 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
   }
   const modules: ModuleDef[] = isObject(r['modules']) ? Object.entries(r['modules']).map(([n, m]) => b.module(n, m, ['modules', n])) : [];
   const tasks: TaskDef[] = [];
-  if (Array.isArray(r['tasks'])) r['tasks'].forEach((t: unknown, i) => { const td = b.task(t, ['tasks', i]); if (td) tasks.push(td); });
+  if (Array.isArray(r['tasks']))
+    r['tasks'].forEach((t: unknown, i) => {
+      const td = b.task(t, ['tasks', i]);
+      if (td) tasks.push(td);
+    });
   const steps: Step[] = [];
-  if (Array.isArray(r['steps'])) r['steps'].forEach((s: unknown, i) => { const st = b.step(s, ['steps', i]); if (st) steps.push(st); });
+  if (Array.isArray(r['steps']))
+    r['steps'].forEach((s: unknown, i) => {
+      const st = b.step(s, ['steps', i]);
+      if (st) steps.push(st);
+    });
 
   const scenario: Scenario = {
     file,

@@ -60,7 +60,15 @@ export class TraceBuilder {
       case 'fault':
       case 'nop.discard':
       case 'klp.free':
-        this.events.push({ name: ev.type, ph: 'i', s: 't', ts, pid: ev.cpu === null ? PID_KLP : PID_CPUS, tid: ev.cpu ?? 3, args: { ...ev } });
+        this.events.push({
+          name: ev.type,
+          ph: 'i',
+          s: 't',
+          ts,
+          pid: ev.cpu === null ? PID_KLP : PID_CPUS,
+          tid: ev.cpu ?? 3,
+          args: { ...ev },
+        });
         break;
       case 'log':
         this.events.push({ name: ev.text.slice(0, 80), ph: 'i', s: 'p', ts, pid: PID_KLP, tid: 4, args: { text: ev.text } });

@@ -20,7 +20,12 @@ export interface AssembledBlock {
 function looksLikeData(source: string): boolean {
   const statements = source
     .split('\n')
-    .map((l) => l.replace(/(;|#|\/\/).*$/, '').replace(/^\s*([A-Za-z_.$][\w.$@]*\s*:\s*)*/, '').trim())
+    .map((l) =>
+      l
+        .replace(/(;|#|\/\/).*$/, '')
+        .replace(/^\s*([A-Za-z_.$][\w.$@]*\s*:\s*)*/, '')
+        .trim(),
+    )
     .filter((l) => l !== '');
   return statements.length > 0 && statements.every((l) => l.startsWith('.'));
 }

@@ -26,7 +26,9 @@ export async function checkExpect(ctx: SimContext, step: ExpectStep): Promise<st
     const r = await runShell(ctx, step.sh.parsed);
     const wantExit = step.sh.exit ?? (step.sh.stdout !== undefined ? 0 : undefined);
     if (step.sh.stdout !== undefined && stripNl(r.stdout) !== stripNl(step.sh.stdout)) {
-      problems.push(`'${step.sh.command}' printed ${JSON.stringify(stripNl(r.stdout))}${r.stderr ? ` (stderr ${JSON.stringify(stripNl(r.stderr))})` : ''}, expected ${JSON.stringify(stripNl(step.sh.stdout))}`);
+      problems.push(
+        `'${step.sh.command}' printed ${JSON.stringify(stripNl(r.stdout))}${r.stderr ? ` (stderr ${JSON.stringify(stripNl(r.stderr))})` : ''}, expected ${JSON.stringify(stripNl(step.sh.stdout))}`,
+      );
     }
     if (wantExit !== undefined && r.exit !== wantExit) problems.push(`'${step.sh.command}' exited with ${r.exit}, expected ${wantExit}`);
   }
@@ -42,6 +44,7 @@ export async function checkExpect(ctx: SimContext, step: ExpectStep): Promise<st
   }
   const stats = ctx.klp.stats();
   if (step.nops !== undefined && stats.nops !== step.nops) problems.push(`${stats.nops} NOP klp_funcs exist, expected ${step.nops}`);
-  if (step.ftraceOps !== undefined && stats.ftraceOps !== step.ftraceOps) problems.push(`${stats.ftraceOps} klp ftrace ops are registered, expected ${step.ftraceOps}`);
+  if (step.ftraceOps !== undefined && stats.ftraceOps !== step.ftraceOps)
+    problems.push(`${stats.ftraceOps} klp ftrace ops are registered, expected ${step.ftraceOps}`);
   return problems;
 }

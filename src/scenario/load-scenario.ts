@@ -31,14 +31,25 @@ export interface ParseOptions {
 export function parseScenario(text: string, file: string, options: ParseOptions = {}): Scenario {
   if (text.length > MAX_SCENARIO_BYTES) {
     // A string from a library caller: counted in UTF-16 units, a file in bytes; either way far too large.
-    throw new ScenarioError([{ pos: { file, line: 1, col: 1 }, message: `scenario too large: more than ${formatBytes(MAX_SCENARIO_BYTES)} (the most klpsim reads)` }]);
+    throw new ScenarioError([
+      {
+        pos: { file, line: 1, col: 1 },
+        message: `scenario too large: more than ${formatBytes(MAX_SCENARIO_BYTES)} (the most klpsim reads)`,
+      },
+    ]);
   }
   const { doc, problems } = parseYaml(text);
   const positions = new SourcePositions(file, text, doc);
   if (problems.length > 0) throw new ScenarioError(problems.map((p) => ({ pos: positions.at(p.offset), message: p.message })));
   const keyProblems = [
-    ...collectionKeys(doc).map((k) => ({ pos: positions.at(k.range?.[0] ?? 0), message: 'YAML: a key here is a name, not a mapping or a sequence' })),
-    ...badMergeSources(doc).map((v) => ({ pos: positions.at(v.range?.[0] ?? 0), message: "YAML: a merge key ('<<') takes a mapping, an alias of one, or a list of them" })),
+    ...collectionKeys(doc).map((k) => ({
+      pos: positions.at(k.range?.[0] ?? 0),
+      message: 'YAML: a key here is a name, not a mapping or a sequence',
+    })),
+    ...badMergeSources(doc).map((v) => ({
+      pos: positions.at(v.range?.[0] ?? 0),
+      message: "YAML: a merge key ('<<') takes a mapping, an alias of one, or a list of them",
+    })),
   ];
   if (keyProblems.length > 0) throw new ScenarioError(keyProblems);
   if (doc.errors.length > 0) {
@@ -46,7 +57,10 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
       doc.errors.map((e) => ({
         pos: positions.at(e.pos[0]),
         // yaml's own wording for this one tells the user to call a different API.
-        message: e.code === 'MULTIPLE_DOCS' ? 'YAML: a scenario file holds one document (a second one starts here)' : `YAML: ${yamlMessage(e.message)}`,
+        message:
+          e.code === 'MULTIPLE_DOCS'
+            ? 'YAML: a scenario file holds one document (a second one starts here)'
+            : `YAML: ${yamlMessage(e.message)}`,
       })),
     );
   }

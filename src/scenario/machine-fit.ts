@@ -35,7 +35,12 @@ interface Placed {
   what: string;
 }
 
-function objectSymbols(blocks: Map<CodeBlock, AssembledBlock>, own: CodeBlock[], livepatchFuncs: CodeBlock[], params: { name: string; pos: Pos }[]): Placed[] {
+function objectSymbols(
+  blocks: Map<CodeBlock, AssembledBlock>,
+  own: CodeBlock[],
+  livepatchFuncs: CodeBlock[],
+  params: { name: string; pos: Pos }[],
+): Placed[] {
   const out: Placed[] = [];
   const add = (b: CodeBlock, name: string): void => {
     const a = blocks.get(b);
@@ -54,7 +59,9 @@ export function checkMachineFit(
   config: MachineConfig = DEFAULT_MACHINE,
 ): ScenarioDiagnostic[] {
   const diags: ScenarioDiagnostic[] = [];
-  const objects: { name: string; pos: Pos; symbols: Placed[] }[] = [{ name: 'vmlinux', pos: { file: s.file, line: 1, col: 1 }, symbols: objectSymbols(blocks, s.functions, [], []) }];
+  const objects: { name: string; pos: Pos; symbols: Placed[] }[] = [
+    { name: 'vmlinux', pos: { file: s.file, line: 1, col: 1 }, symbols: objectSymbols(blocks, s.functions, [], []) },
+  ];
   for (const m of s.modules) {
     const lpFuncs = (m.livepatch?.objects ?? []).flatMap((o) => o.funcs);
     const params = Object.keys(m.params).map((name) => ({ name, pos: paramPos(m, name) }));
@@ -63,9 +70,11 @@ export function checkMachineFit(
 
   // Names: a kallsyms record holds names of up to KSYM_NAME_MAX bytes (module names: MODULE_NAME_LEN).
   for (const o of objects) {
-    if (Buffer.byteLength(o.name, 'utf8') > KSYM_NAME_MAX) diags.push({ pos: o.pos, message: `module name '${o.name}' is longer than ${KSYM_NAME_MAX} bytes (MODULE_NAME_LEN)` });
+    if (Buffer.byteLength(o.name, 'utf8') > KSYM_NAME_MAX)
+      diags.push({ pos: o.pos, message: `module name '${o.name}' is longer than ${KSYM_NAME_MAX} bytes (MODULE_NAME_LEN)` });
     for (const p of o.symbols) {
-      if (Buffer.byteLength(p.name, 'utf8') > KSYM_NAME_MAX) diags.push({ pos: p.pos, message: `symbol name '${p.name}' is longer than ${KSYM_NAME_MAX} bytes (the most kallsyms holds)` });
+      if (Buffer.byteLength(p.name, 'utf8') > KSYM_NAME_MAX)
+        diags.push({ pos: p.pos, message: `symbol name '${p.name}' is longer than ${KSYM_NAME_MAX} bytes (the most kallsyms holds)` });
     }
   }
 
@@ -86,19 +95,28 @@ export function checkMachineFit(
         text = align(text, FUNC_ALIGN) + p.size;
         if (text > textLimit && !textReported) {
           textReported = true;
-          diags.push({ pos: p.pos, message: `${p.what} does not fit in the machine's text memory (${formatBytes(textLimit)}): the code up to it takes ${text} bytes` });
+          diags.push({
+            pos: p.pos,
+            message: `${p.what} does not fit in the machine's text memory (${formatBytes(textLimit)}): the code up to it takes ${text} bytes`,
+          });
         }
       } else {
         data = align(data, DATA_ALIGN) + Math.max(p.size, 1);
         if (data > dataLimit && !dataReported) {
           dataReported = true;
-          diags.push({ pos: p.pos, message: `${p.what} does not fit in the machine's data memory (${formatBytes(dataLimit)}): the data up to it takes ${data} bytes` });
+          diags.push({
+            pos: p.pos,
+            message: `${p.what} does not fit in the machine's data memory (${formatBytes(dataLimit)}): the data up to it takes ${data} bytes`,
+          });
         }
       }
       ksyms++;
       if (ksyms > KSYMS_CAPACITY && !ksymsReported) {
         ksymsReported = true;
-        diags.push({ pos: p.pos, message: `${p.what} does not fit in kallsyms: the machine holds ${KSYMS_CAPACITY} symbols (${SERVICE_NAMES.length} are its kernel services)` });
+        diags.push({
+          pos: p.pos,
+          message: `${p.what} does not fit in kallsyms: the machine holds ${KSYMS_CAPACITY} symbols (${SERVICE_NAMES.length} are its kernel services)`,
+        });
       }
     }
   }
@@ -117,7 +135,10 @@ export function checkMachineFit(
         if (patched.has(key)) continue;
         patched.add(key);
         if (patched.size === FILTER_SLOTS + 1) {
-          diags.push({ pos: b.pos, message: `livepatch function ${b.name} does not fit: the machine's ftrace filter holds ${FILTER_SLOTS} patched functions` });
+          diags.push({
+            pos: b.pos,
+            message: `livepatch function ${b.name} does not fit: the machine's ftrace filter holds ${FILTER_SLOTS} patched functions`,
+          });
         }
       }
     }
@@ -125,7 +146,10 @@ export function checkMachineFit(
   const records = funcs + 2 * Math.min(patched.size, FILTER_SLOTS);
   if (patched.size <= FILTER_SLOTS && records > slabCapacity) {
     const lastLp = [...s.modules].reverse().find((m) => m.livepatch);
-    diags.push({ pos: lastLp?.livepatch?.pos ?? lastLp?.pos ?? { file: s.file, line: 1, col: 1 }, message: `the livepatch modules need up to ${records} klp records (funcs, NOPs, ops): the machine's slab holds ${slabCapacity}` });
+    diags.push({
+      pos: lastLp?.livepatch?.pos ?? lastLp?.pos ?? { file: s.file, line: 1, col: 1 },
+      message: `the livepatch modules need up to ${records} klp records (funcs, NOPs, ops): the machine's slab holds ${slabCapacity}`,
+    });
   }
   return diags;
 }

@@ -23,7 +23,6 @@ export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName
 
 const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
 
-
 /** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
 function moduleSymbols(def: ModuleDef): SymbolSource[] {
   const syms = def.functions.map((b) => source(b));
@@ -57,8 +56,15 @@ function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
     const cb = (actions: typeof o.callbacks.pre_patch) => (actions ? async () => runActions(ctx, actions, scope) : undefined);
     return {
       name: o.name === 'vmlinux' ? null : o.name,
-      funcs: o.funcs.filter((b) => b.kind === 'func').map((b) => ({ old_name: b.name, new_name: livepatchSymbol(b.name), old_sympos: b.sympos ?? 0 })),
-      callbacks: { pre_patch: cb(o.callbacks.pre_patch), post_patch: cb(o.callbacks.post_patch), pre_unpatch: cb(o.callbacks.pre_unpatch), post_unpatch: cb(o.callbacks.post_unpatch) },
+      funcs: o.funcs
+        .filter((b) => b.kind === 'func')
+        .map((b) => ({ old_name: b.name, new_name: livepatchSymbol(b.name), old_sympos: b.sympos ?? 0 })),
+      callbacks: {
+        pre_patch: cb(o.callbacks.pre_patch),
+        post_patch: cb(o.callbacks.post_patch),
+        pre_unpatch: cb(o.callbacks.pre_unpatch),
+        post_unpatch: cb(o.callbacks.post_unpatch),
+      },
     };
   });
   return { mod: def.name, replace, objs };

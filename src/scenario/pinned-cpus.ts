@@ -41,5 +41,7 @@ export function checkCpuPins(s: Scenario, cpus: number): void {
   const bad = cpuPins(s).filter((p) => p.cpu >= cpus);
   if (bad.length === 0) return;
   const range = cpus === 1 ? '0' : `0-${cpus - 1}`;
-  throw new ScenarioError(bad.map((p) => ({ pos: p.pos, message: `cpu ${p.cpu} is out of range: the run has ${cpus} CPU${cpus === 1 ? '' : 's'} (${range})` })));
+  throw new ScenarioError(
+    bad.map((p) => ({ pos: p.pos, message: `cpu ${p.cpu} is out of range: the run has ${cpus} CPU${cpus === 1 ? '' : 's'} (${range})` })),
+  );
 }

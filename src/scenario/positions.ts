@@ -67,7 +67,26 @@ function foldedOffsets(raw: string, style: 'plain' | 'single' | 'double', value:
     chars.push(c);
     offsets.push(at);
   };
-  const ESCAPES: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029' };
+  const ESCAPES: Record<string, string> = {
+    '0': '\0',
+    a: '\x07',
+    b: '\b',
+    t: '\t',
+    '\t': '\t',
+    n: '\n',
+    v: '\v',
+    f: '\f',
+    r: '\r',
+    e: '\x1b',
+    ' ': ' ',
+    '"': '"',
+    '/': '/',
+    '\\': '\\',
+    N: '\u0085',
+    _: '\u00a0',
+    L: '\u2028',
+    P: '\u2029',
+  };
   let i = style === 'plain' ? 0 : 1;
   const end = style === 'plain' ? raw.length : raw.length - 1;
   while (i < end) {
@@ -129,10 +148,10 @@ export class SourcePositions {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.lineStarts[mid]) <= o) lo = mid;
+      if (this.lineStarts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { file: this.file, line: lo + 1, col: o - (this.lineStarts[lo]) + 1 };
+    return { file: this.file, line: lo + 1, col: o - this.lineStarts[lo] + 1 };
   }
 
   /** Follows aliases to the node they name: the data the schema checked has them resolved. */
@@ -232,7 +251,7 @@ export class SourcePositions {
       return () => first;
     }
     const lineStarts = [0];
-    value.split('\n').forEach((l, i) => lineStarts.push((lineStarts[i]) + l.length + 1));
+    value.split('\n').forEach((l, i) => lineStarts.push(lineStarts[i] + l.length + 1));
     return (line, col) => this.at(start + (folded[(lineStarts[line - 1] ?? 0) + col - 1] ?? folded[folded.length - 1] ?? 0));
   }
 
@@ -278,7 +297,9 @@ export class SourcePositions {
           // One line in the file; the value may still have several (from \n escapes).
           const offsets = quotedOffsets(raw, node.type === Scalar.QUOTE_DOUBLE);
           const lineStarts = [0];
-          String(node.value).split('\n').forEach((l, i) => lineStarts.push((lineStarts[i]) + l.length + 1));
+          String(node.value)
+            .split('\n')
+            .forEach((l, i) => lineStarts.push(lineStarts[i] + l.length + 1));
           return (line, col) => {
             const index = (lineStarts[line - 1] ?? 0) + col - 1;
             return { file, line: first.line, col: first.col + (offsets[index] ?? offsets[offsets.length - 1] ?? 0) };

@@ -26,13 +26,15 @@ const paramName = z.string().regex(PARAM_NAME, { error: 'a parameter name is a C
 const procName = z.string().regex(PROC_NAME, { error: 'a /proc file name has no / and no spaces' });
 
 const int = () => z.number().int();
-const cpuIndex = int().min(0).max(MAX_CPUS - 1);
+const cpuIndex = int()
+  .min(0)
+  .max(MAX_CPUS - 1);
 /** Sleeps and timeouts are msleep()'s `unsigned int msecs`, so a huge one is refused, not wrapped. */
 const sleepMs = () => int().min(0).max(MAX_SLEEP_MS);
 /** One `${param}`, for a number that an action reads when it runs (SPEC section 2: "in strings and values"). */
-const paramValue = z
-  .string()
-  .regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, { error: (iss) => `expected an integer or one \${param}, got the string '${String(iss.input).slice(0, 40)}'` });
+const paramValue = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, {
+  error: (iss) => `expected an integer or one \${param}, got the string '${String(iss.input).slice(0, 40)}'`,
+});
 
 /** Intel-syntax assembly of one symbol; the assembler decides whether it is a function or data. */
 const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly of one function or data symbol (SPEC section 3)' });
@@ -40,12 +42,20 @@ const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly o
 export const ActionSchema = z
   .union([
     z.strictObject({ printk: z.string().meta({ description: 'one kernel log line; may use ${param}, ${object}, ${module_state}' }) }),
-    z.strictObject({ return: z.union([int(), z.string()]).meta({ description: 'an integer, e.g. -19, or ${param}; the last action only' }) }),
+    z.strictObject({
+      return: z.union([int(), z.string()]).meta({ description: 'an integer, e.g. -19, or ${param}; the last action only' }),
+    }),
     z.strictObject({ sleep_ms: z.union([sleepMs(), paramValue]) }),
     z.strictObject({
       call: z.union([
         z.string(),
-        z.strictObject({ func: z.string(), args: z.array(z.union([int(), paramValue])).max(6).optional() }),
+        z.strictObject({
+          func: z.string(),
+          args: z
+            .array(z.union([int(), paramValue]))
+            .max(6)
+            .optional(),
+        }),
       ]),
     }),
     z.strictObject({

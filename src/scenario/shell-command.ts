@@ -17,7 +17,7 @@ const KMSG = '/dev/kmsg';
 type Word = Extract<ShellToken, { kind: 'word' }>;
 
 /** Where "missing operand" errors point: just past the last word. */
-const after = (words: Word[], fallback: number): number => (words.length > 0 ? (words[words.length - 1]).end : fallback);
+const after = (words: Word[], fallback: number): number => (words.length > 0 ? words[words.length - 1].end : fallback);
 
 /** As modprobe/rmmod do, '-' and '_' are the same in a module name. */
 const normaliseModule = (name: string): string => name.replace(/-/g, '_');
@@ -133,5 +133,5 @@ export function parseShellCommand(cmd: string): ShellCommand {
   if (!target) return inner;
   if (target.file === KMSG) return { cmd: 'kmsg', inner };
   if (inner.cmd === 'echo') return { ...inner, target: target.file };
-  throw new ShellParseError(target.col, `only echo can write to a file; '${(words[0]).text} > ${KMSG}' sends output to the kernel log`);
+  throw new ShellParseError(target.col, `only echo can write to a file; '${words[0].text} > ${KMSG}' sends output to the kernel log`);
 }

@@ -18,8 +18,7 @@ export class ShellParseError extends Error {
 }
 
 export type ShellToken =
-  | { kind: 'word'; text: string; col: number; end: number }
-  | { kind: 'redirect'; append: boolean; col: number; end: number };
+  { kind: 'word'; text: string; col: number; end: number } | { kind: 'redirect'; append: boolean; col: number; end: number };
 
 const UNSUPPORTED: Record<string, string> = {
   '|': 'pipes are not supported',
@@ -55,7 +54,8 @@ export function tokenizeShell(cmd: string): ShellToken[] {
     if (c === '>') {
       const append = cmd[i + 1] === '>';
       const len = append ? 2 : 1;
-      if (cmd[i + len] === '&' || cmd[i + len] === '|') throw new ShellParseError(i + 1, `redirection '${cmd.slice(i, i + len + 1)}' is not supported`);
+      if (cmd[i + len] === '&' || cmd[i + len] === '|')
+        throw new ShellParseError(i + 1, `redirection '${cmd.slice(i, i + len + 1)}' is not supported`);
       tokens.push({ kind: 'redirect', append, col: i + 1, end: i + len + 1 });
       i += len;
       continue;

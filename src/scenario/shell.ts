@@ -108,7 +108,11 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       if (r === 'in-use') {
         // kmod names the holders when there are any, else only the reference count stands in the way.
         const holders = [...(ctx.modules.get(cmd.module)?.holders ?? [])];
-        return fail(holders.length > 0 ? `rmmod: ERROR: Module ${cmd.module} is in use by: ${holders.join(' ')}` : `rmmod: ERROR: Module ${cmd.module} is in use`);
+        return fail(
+          holders.length > 0
+            ? `rmmod: ERROR: Module ${cmd.module} is in use by: ${holders.join(' ')}`
+            : `rmmod: ERROR: Module ${cmd.module} is in use`,
+        );
       }
       return ok();
     }

@@ -101,16 +101,21 @@ export class Simulation {
       this.count++;
       if (e.type === 'log') ctx.klog.push(e.text);
       else if (e.type === 'task.output') ctx.outputs.set(e.pid, { text: e.text, ret: e.ret });
-      if (e.type === 'violation' && e.check === 'action' && isPos(e.pos)) this.actionFailures.push({ pos: e.pos, message: e.message, recent: [...this.recent] });
+      if (e.type === 'violation' && e.check === 'action' && isPos(e.pos))
+        this.actionFailures.push({ pos: e.pos, message: e.message, recent: [...this.recent] });
       // A failure's report shows what happened before it, not the last few of thousands of task wake-ups;
       // and a run of sampled redirects of one function to one target is its latest sample.
       if (isSchedulerChurn(e)) return;
       // (An action's violation is reported as a failure at the action's place, above.)
-      if ((e.type === 'fault' || (e.type === 'violation' && e.check !== 'action')) && this.violationReports.length < MAX_VIOLATION_REPORTS) {
+      if (
+        (e.type === 'fault' || (e.type === 'violation' && e.check !== 'action')) &&
+        this.violationReports.length < MAX_VIOLATION_REPORTS
+      ) {
         this.violationReports.push({ event: e, recent: [...this.recent] });
       }
       const last = this.recent[this.recent.length - 1];
-      if (e.type === 'call.redirect' && last?.type === 'call.redirect' && last.func === e.func && last.target === e.target) this.recent.pop();
+      if (e.type === 'call.redirect' && last?.type === 'call.redirect' && last.func === e.func && last.target === e.target)
+        this.recent.pop();
       this.recent.push(e);
       if (this.recent.length > RECENT) this.recent.shift();
     });
@@ -147,7 +152,15 @@ export class Simulation {
       retryMs: options.retryMs ?? 1000,
       faults: new Set(options.faults ?? []),
     });
-    const ctx: SimContext = { m, klp, modules: new Modules(m.km, m.kallsyms, m.version), scenario, klog: [], outputs: new Map(), taskPids: new Map() };
+    const ctx: SimContext = {
+      m,
+      klp,
+      modules: new Modules(m.km, m.kallsyms, m.version),
+      scenario,
+      klog: [],
+      outputs: new Map(),
+      taskPids: new Map(),
+    };
     m.taskRequests = taskRequestHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
@@ -198,7 +211,13 @@ export class Simulation {
       }
       failures.push(...this.actionFailures);
       const violations = this.machine.violations();
-      return { exitCode: failures.length > 0 || violations > 0 ? 1 : 0, failures, violations, violationReports: [...this.violationReports], events: this.count };
+      return {
+        exitCode: failures.length > 0 || violations > 0 ? 1 : 0,
+        failures,
+        violations,
+        violationReports: [...this.violationReports],
+        events: this.count,
+      };
     } finally {
       // Also when a step throws (a klpsim bug): live CPU threads would keep the process from exiting.
       await this.dispose();
@@ -223,7 +242,9 @@ export class Simulation {
         while (this.klp.inTransition() && this.machine.now < deadline) await this.machine.sleep(WAIT_STEP_MS);
         if (!this.klp.inTransition()) return [];
         const blocking = this.klp.blockingTasks().map(describeBlockingTask);
-        return [`timed out after ${step.timeoutMs} ms waiting for the transition of '${this.klp.transitionPatch()?.mod}' to complete; tasks still blocking it: ${blocking.join(', ') || 'none (idle tasks)'}`];
+        return [
+          `timed out after ${step.timeoutMs} ms waiting for the transition of '${this.klp.transitionPatch()?.mod}' to complete; tasks still blocking it: ${blocking.join(', ') || 'none (idle tasks)'}`,
+        ];
       }
       case 'expect':
         return checkExpect(this.ctx, step);
@@ -236,12 +257,19 @@ export class Simulation {
 }
 
 const isPos = (p: unknown): p is Pos =>
-  typeof p === 'object' && p !== null && typeof (p as Pos).file === 'string' && typeof (p as Pos).line === 'number' && typeof (p as Pos).col === 'number';
+  typeof p === 'object' &&
+  p !== null &&
+  typeof (p as Pos).file === 'string' &&
+  typeof (p as Pos).line === 'number' &&
+  typeof (p as Pos).col === 'number';
 
 /** Loads an object's code; a link error becomes a ScenarioError at the offending line of the file. */
 function loadObject(m: Machine, object: string, blocks: CodeBlock[]): void {
   try {
-    m.loader.load(object, blocks.map((b) => ({ name: b.name, source: b.source })));
+    m.loader.load(
+      object,
+      blocks.map((b) => ({ name: b.name, source: b.source })),
+    );
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     throw new ScenarioError(

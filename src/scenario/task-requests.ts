@@ -40,7 +40,8 @@ function serve(ctx: SimContext, from: TaskHandle, a: TaskAction, atNs: number): 
         }
         const ref = a.refs.find((r) => r.name === part);
         const v = ref ? ctx.modules.get(ref.module)?.params.get(part) : undefined;
-        if (ref && v === undefined) return { reply: { error: `\${${part}}: module ${ref.module} is not loaded`, ...(ref.pos ? { errorAt: ref.pos } : {}) } };
+        if (ref && v === undefined)
+          return { reply: { error: `\${${part}}: module ${ref.module} is not loaded`, ...(ref.pos ? { errorAt: ref.pos } : {}) } };
         text += v ?? `\${${part}}`;
       }
       return { reply: { text } };
@@ -59,7 +60,7 @@ function numbers(ctx: SimContext, vs: TaskValue[]): TaskReply {
       values.push(v);
       continue;
     }
-    const r = paramNumber(ctx, (v).module, v.name);
+    const r = paramNumber(ctx, v.module, v.name);
     if ('error' in r) return { error: r.error, ...(v.pos ? { errorAt: v.pos } : {}) };
     values.push(r.value);
   }

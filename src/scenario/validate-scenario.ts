@@ -78,7 +78,8 @@ class Validator {
     for (const { block, ok, relocs } of this.blocks.values()) {
       if (!ok) continue;
       for (const r of relocs) {
-        if (!this.symbols.all.has(r.symbol)) this.error(block.map(r.line, r.col), `in ${describeBlock(block.name, block.kind)}: unknown symbol '${r.symbol}'`);
+        if (!this.symbols.all.has(r.symbol))
+          this.error(block.map(r.line, r.col), `in ${describeBlock(block.name, block.kind)}: unknown symbol '${r.symbol}'`);
       }
     }
   }
@@ -128,7 +129,10 @@ class Validator {
    */
   private checkPassTakesTime(name: string, run: Action[], pos: Pos): void {
     if (run.length === 0 || run.some((a) => a.kind === 'sleep_ms' || a.kind === 'call')) return;
-    this.error(pos, `task '${name}' repeats its run list until it is stopped, and nothing in it takes time (only printk, start_task, stop_task): add a sleep_ms or a call, or make it once: true`);
+    this.error(
+      pos,
+      `task '${name}' repeats its run list until it is stopped, and nothing in it takes time (only printk, start_task, stop_task): add a sleep_ms or a call, or make it once: true`,
+    );
   }
 
   /** `${name}` references in a string: only inside a module, and only to its parameters (and the specials). */
@@ -216,7 +220,10 @@ class Validator {
       // An integer the schema took (a non-integer or an unsafe one it reports itself) that an int cannot hold.
       const type = m.paramTypes[p];
       if (type === 'int' && Number.isSafeInteger(Number(m.params[p])) && parseParam(type, m.params[p]) === null) {
-        this.error(this.fields.pos(m, `paramValue:${p}`), `default ${m.params[p]} does not fit parameter '${p}' of type ${type} (a 32-bit int: -2147483648 to 2147483647)`);
+        this.error(
+          this.fields.pos(m, `paramValue:${p}`),
+          `default ${m.params[p]} does not fit parameter '${p}' of type ${type} (a 32-bit int: -2147483648 to 2147483647)`,
+        );
       }
     }
     for (const f of m.functions) {
@@ -228,7 +235,8 @@ class Validator {
     if (!lp) return;
     const replaceLoc = this.fields.get(lp, 'replace');
     if (/\$\{/.test(lp.replace)) {
-      if (!/^\$\{[^}]*\}$/.test(lp.replace)) this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or one \${param}, got '${lp.replace}'`);
+      if (!/^\$\{[^}]*\}$/.test(lp.replace))
+        this.error(replaceLoc(1, 1), `replace must be 0, 1, true, false or one \${param}, got '${lp.replace}'`);
       this.checkRefs(lp.replace, replaceLoc, { module: m, place: 'init' }, false);
       const ref = /^\$\{([^}]*)\}$/.exec(lp.replace);
       const type = ref && Object.prototype.hasOwnProperty.call(m.params, ref[1]) ? m.paramTypes[ref[1]] : undefined;
@@ -274,7 +282,8 @@ class Validator {
       return;
     }
     if (parsed.cmd === 'modprobe' || parsed.cmd === 'insmod' || parsed.cmd === 'rmmod') {
-      if (!this.s.modules.some((m) => m.name === parsed.module)) this.error(loc(1, parsed.moduleCol), `${parsed.cmd}: unknown module '${parsed.module}'`);
+      if (!this.s.modules.some((m) => m.name === parsed.module))
+        this.error(loc(1, parsed.moduleCol), `${parsed.cmd}: unknown module '${parsed.module}'`);
     }
   }
 
@@ -288,7 +297,10 @@ class Validator {
         sleptMs += step.ms;
         if (!sleptPastEnd && sleptMs * 1_000_000 > END_OF_TIME_NS) {
           sleptPastEnd = true;
-          this.error(step.pos, `the steps sleep ${sleptMs} ms by here, past the end of simulated time (${Math.floor(END_OF_TIME_NS / 1_000_000)} ms, about 104 days)`);
+          this.error(
+            step.pos,
+            `the steps sleep ${sleptMs} ms by here, past the end of simulated time (${Math.floor(END_OF_TIME_NS / 1_000_000)} ms, about 104 days)`,
+          );
         }
       }
       if (step.kind === 'sh') this.checkShell(step.parsed, this.fields.get(step, 'command'));
@@ -299,7 +311,12 @@ class Validator {
   }
 }
 
-export function validateScenario(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>, fields: FieldLocations, cpus = s.cpus): ScenarioDiagnostic[] {
+export function validateScenario(
+  s: Scenario,
+  blocks: Map<CodeBlock, AssembledBlock>,
+  fields: FieldLocations,
+  cpus = s.cpus,
+): ScenarioDiagnostic[] {
   const v = new Validator(s, blocks, fields, cpus);
   v.run();
   return v.diagnostics;

@@ -84,9 +84,14 @@ function walkDocument(doc: Document): YamlProblem[] {
       const e = extents.get(target) as Extent;
       if (aliasNodes <= MAX_ALIAS_NODES) {
         aliasNodes += e.nodes;
-        if (aliasNodes > MAX_ALIAS_NODES) problems.push({ offset: offsetOf(node), message: `YAML: aliases expand to more than ${MAX_ALIAS_NODES} nodes (the most a scenario may hold)` });
+        if (aliasNodes > MAX_ALIAS_NODES)
+          problems.push({
+            offset: offsetOf(node),
+            message: `YAML: aliases expand to more than ${MAX_ALIAS_NODES} nodes (the most a scenario may hold)`,
+          });
       }
-      if (depth + e.depth > MAX_YAML_NESTING && depth <= MAX_YAML_NESTING) problems.push({ offset: offsetOf(node), message: TOO_DEEP + ' with aliases expanded' });
+      if (depth + e.depth > MAX_YAML_NESTING && depth <= MAX_YAML_NESTING)
+        problems.push({ offset: offsetOf(node), message: TOO_DEEP + ' with aliases expanded' });
       return e;
     }
     if (!isCollection(node)) {

@@ -9,8 +9,7 @@ import type { Path, PathSegment, SourcePositions } from './positions';
 
 type Issue = z.core.$ZodIssue;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function valueAt(root: unknown, path: Path): unknown {
   let v = root;
@@ -86,14 +85,20 @@ export class IssueMapper {
         return;
       case 'invalid_key': {
         const inner = issue.issues[0];
-        this.report(this.positions.keyPos(path), `invalid name '${String(path[path.length - 1])}': ${inner ? inner.message : issue.message}`);
+        this.report(
+          this.positions.keyPos(path),
+          `invalid name '${String(path[path.length - 1])}': ${inner ? inner.message : issue.message}`,
+        );
         return;
       }
       case 'invalid_value': {
         const allowed = issue.values.map((v) => `'${String(v)}'`);
         // A schema's own wording (a long list of allowed values reads better summarised), else zod's list.
         const custom = !issue.message.startsWith('Invalid');
-        this.report(this.positions.nodePos(path), `${custom ? issue.message : `expected ${joinAlternatives(allowed)}`}, got ${describeValue(value)}`);
+        this.report(
+          this.positions.nodePos(path),
+          `${custom ? issue.message : `expected ${joinAlternatives(allowed)}`}, got ${describeValue(value)}`,
+        );
         return;
       }
       case 'too_small': {
@@ -154,7 +159,8 @@ export class IssueMapper {
       const present = Object.keys(value);
       const strange = present.filter((k) => !keys.includes(k));
       if (keys.length > 0 && present.length > 0 && strange.length > 0) {
-        for (const k of strange) this.report(this.positions.keyPos([...path, k]), `unknown key '${k}' (expected one of: ${keys.join(', ')})`);
+        for (const k of strange)
+          this.report(this.positions.keyPos([...path, k]), `unknown key '${k}' (expected one of: ${keys.join(', ')})`);
         return;
       }
       if (keys.length > 0) {
@@ -163,7 +169,9 @@ export class IssueMapper {
       }
     }
     const expected = branches.flatMap((b) =>
-      b.filter((i) => i.path.length === 0 && i.code === 'invalid_type').map((i) => expectedName((i as z.core.$ZodIssueInvalidType).expected)),
+      b
+        .filter((i) => i.path.length === 0 && i.code === 'invalid_type')
+        .map((i) => expectedName((i as z.core.$ZodIssueInvalidType).expected)),
     );
     this.report(pos, `expected ${joinAlternatives(expected)}, got ${describeValue(value)}`);
   }

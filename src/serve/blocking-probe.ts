@@ -15,7 +15,10 @@ export class BlockingProbe {
   private last = '';
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly sim: Simulation, private readonly emit: (note: BlockingNote) => void) {}
+  constructor(
+    private readonly sim: Simulation,
+    private readonly emit: (note: BlockingNote) => void,
+  ) {}
 
   start(intervalMs = 200): void {
     this.timer = setInterval(() => this.poll(), intervalMs);

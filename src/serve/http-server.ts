@@ -49,7 +49,14 @@ export function createServeServer(backend: ServeBackend, assets: Map<string, Web
   return server;
 }
 
-async function handle(server: Server, b: ServeBackend, assets: Map<string, WebAsset>, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  server: Server,
+  b: ServeBackend,
+  assets: Map<string, WebAsset>,
+  host: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const port = (server.address() as AddressInfo | null)?.port ?? 0;
   if (!hostAllowed(req.headers.host, host, port)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden host\n');
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -58,7 +65,12 @@ async function handle(server: Server, b: ServeBackend, assets: Map<string, WebAs
   const asset = assets.get(path);
   if (asset) {
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
-    res.writeHead(200, { 'Content-Type': asset.contentType, 'Content-Length': asset.body.length, 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      'Content-Type': asset.contentType,
+      'Content-Length': asset.body.length,
+      'Cache-Control': 'no-store',
+      ...SECURITY_HEADERS,
+    });
     res.end(method === 'HEAD' ? undefined : asset.body);
     return;
   }
@@ -82,18 +94,29 @@ async function handle(server: Server, b: ServeBackend, assets: Map<string, WebAs
       } catch (e) {
         return sendJson(res, 400, { error: `expected {"action": "pause" | "resume" | "step"}: ${(e as Error).message}` });
       }
-      if (!ACTIONS.includes(action as ControlAction)) return sendJson(res, 400, { error: `unknown action ${JSON.stringify(action)}: pause, resume or step` });
+      if (!ACTIONS.includes(action as ControlAction))
+        return sendJson(res, 400, { error: `unknown action ${JSON.stringify(action)}: pause, resume or step` });
       const r = b.control(action as ControlAction);
       return sendJson(res, r.ok ? 200 : 409, r.ok ? b.status() : { error: r.message ?? 'not possible now', status: b.status() });
     }
     case '/trace.json':
       if (method !== 'GET') return notAllowed(res, 'GET');
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Disposition': `attachment; filename="${b.downloadName}.trace.json"`, 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Disposition': `attachment; filename="${b.downloadName}.trace.json"`,
+        'Cache-Control': 'no-store',
+        ...SECURITY_HEADERS,
+      });
       res.end(b.hub.history.traceJson());
       return;
     case '/events.ndjson':
       if (method !== 'GET') return notAllowed(res, 'GET');
-      res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Content-Disposition': `attachment; filename="${b.downloadName}.ndjson"`, 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      res.writeHead(200, {
+        'Content-Type': 'application/x-ndjson',
+        'Content-Disposition': `attachment; filename="${b.downloadName}.ndjson"`,
+        'Cache-Control': 'no-store',
+        ...SECURITY_HEADERS,
+      });
       for (const chunk of b.hub.history.ndjson()) {
         if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
       }

@@ -29,7 +29,10 @@ export class StreamHub {
   private timer: NodeJS.Timeout | null = null;
   private readonly ping: NodeJS.Timeout;
 
-  constructor(private readonly status: () => ServeStatus, o: HubOptions = {}) {
+  constructor(
+    private readonly status: () => ServeStatus,
+    o: HubOptions = {},
+  ) {
     this.flushMs = o.flushMs ?? 100;
     this.maxBatch = o.maxBatch ?? 5000;
     this.ping = setInterval(() => this.clients.forEach((c) => c.ping()), o.pingMs ?? 15_000);

@@ -71,7 +71,10 @@ export function parseRecording(text: string, file: string): Recording {
     bad.push({ pos: { ...last, col: 1 }, message: `and ${badLines - bad.length} more bad lines` });
   }
   if (bad.length > 0) throw new ReplayError(bad);
-  if (events.length === 0) throw new ReplayError([{ pos: { file, line: 1, col: 1 }, message: 'no events: expected the ndjson of `klpsim run FILE --format ndjson`' }]);
+  if (events.length === 0)
+    throw new ReplayError([
+      { pos: { file, line: 1, col: 1 }, message: 'no events: expected the ndjson of `klpsim run FILE --format ndjson`' },
+    ]);
   return { events, cpus: Math.max(1, cpus) };
 }
 
@@ -82,13 +85,15 @@ function parseLine(raw: string): { event: SimEvent } | { col: number; message: s
   } catch (e) {
     return jsonError(raw, (e as Error).message);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { col: firstNonBlank(raw), message: 'expected a JSON object (one event per line)' };
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { col: firstNonBlank(raw), message: 'expected a JSON object (one event per line)' };
   const o = v as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof o.type !== 'string' || o.type === '') problems.push('"type" must be a non-empty string');
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) problems.push('"t" must be a number (simulated ns)');
   if (typeof o.seq !== 'number' || !Number.isInteger(o.seq)) problems.push('"seq" must be an integer');
-  if (!(o.cpu === null || (typeof o.cpu === 'number' && Number.isInteger(o.cpu) && o.cpu >= 0 && o.cpu < 4096))) problems.push('"cpu" must be a CPU number or null');
+  if (!(o.cpu === null || (typeof o.cpu === 'number' && Number.isInteger(o.cpu) && o.cpu >= 0 && o.cpu < 4096)))
+    problems.push('"cpu" must be a CPU number or null');
   if (problems.length > 0) return { col: firstNonBlank(raw), message: `not an event: ${problems.join('; ')}` };
   return { event: o as unknown as SimEvent };
 }

@@ -77,7 +77,16 @@ export class ServeSession {
     let finished: FinishedInfo | null = null;
     // The gate's changes (paused, held, next step) only come once run() has started, after the hub exists.
     const gate = new StepGate(o.paused && o.deterministic, () => liveHub.statusChanged());
-    const sim = await Simulation.fromFile(o.file, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion, verbose: o.verbose, gate: gate.pass });
+    const sim = await Simulation.fromFile(o.file, {
+      cpus: o.cpus,
+      seed: o.seed,
+      deterministic: o.deterministic,
+      nopRemoval: o.nopRemoval,
+      unwinder: o.unwinder,
+      kernelVersion: o.kernelVersion,
+      verbose: o.verbose,
+      gate: gate.pass,
+    });
     const steps = sim.scenario.steps.length;
     const session = randomUUID();
     const status = (): ServeStatus => {
@@ -90,7 +99,11 @@ export class ServeSession {
         cpus: sim.machine.pcpus.length,
         deterministic: o.deterministic,
         canPause: o.deterministic && finished === null,
-        pauseNote: !o.deterministic ? 'pause and step need --deterministic (worker CPUs run on by themselves)' : finished ? 'the run has finished' : null,
+        pauseNote: !o.deterministic
+          ? 'pause and step need --deterministic (worker CPUs run on by themselves)'
+          : finished
+            ? 'the run has finished'
+            : null,
         paused: gate.paused,
         held: gate.held,
         step: finished || !s ? null : { index: s.index, total: steps, text: describeStep(s.step), line: s.step.pos.line },
@@ -110,7 +123,11 @@ export class ServeSession {
     };
     let server: Server;
     try {
-      server = await listen(createServeServer({ hub: liveHub, status, control, downloadName: basename(o.file).replace(/\.ya?ml$/, '') }, assets, o.host), o.host, o.port);
+      server = await listen(
+        createServeServer({ hub: liveHub, status, control, downloadName: basename(o.file).replace(/\.ya?ml$/, '') }, assets, o.host),
+        o.host,
+        o.port,
+      );
     } catch (e) {
       liveHub.close();
       await sim.dispose();
@@ -121,7 +138,11 @@ export class ServeSession {
     const done: Promise<ServeOutcome> = sim.run().then(
       (result): ServeOutcome => ({
         result,
-        info: { exitCode: result.exitCode, failures: result.failures.map((f) => `${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}`), violations: result.violations },
+        info: {
+          exitCode: result.exitCode,
+          failures: result.failures.map((f) => `${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}`),
+          violations: result.violations,
+        },
       }),
       async (e: unknown): Promise<ServeOutcome> => {
         const error = e instanceof Error ? e : new Error(String(e));
@@ -170,7 +191,11 @@ export class ServeSession {
     const control = (): ControlResult => ({ ok: false, message: 'a replay has nothing to pause' });
     let server: Server;
     try {
-      server = await listen(createServeServer({ hub, status, control, downloadName: basename(o.replay).replace(/\.ndjson$/, '') }, assets, o.host), o.host, o.port);
+      server = await listen(
+        createServeServer({ hub, status, control, downloadName: basename(o.replay).replace(/\.ndjson$/, '') }, assets, o.host),
+        o.host,
+        o.port,
+      );
     } catch (e) {
       hub.close();
       throw e;

@@ -22,7 +22,10 @@ export class StepGate {
   private halted = false;
 
   /** `onChange` hears every change of `paused`, `held` or the current step. */
-  constructor(startPaused: boolean, private readonly onChange: () => void = () => {}) {
+  constructor(
+    startPaused: boolean,
+    private readonly onChange: () => void = () => {},
+  ) {
     this.pausedFlag = startPaused;
   }
 

@@ -53,7 +53,11 @@ export class Invariants {
   /** Every function address a func_stack ever held: their sites must be NOPs again once unpatched. */
   private readonly everPatched = new Set<number>();
 
-  constructor(private readonly m: Machine, private readonly klp: Livepatch, private readonly nopRemoval: boolean) {}
+  constructor(
+    private readonly m: Machine,
+    private readonly klp: Livepatch,
+    private readonly nopRemoval: boolean,
+  ) {}
 
   /** How long the running transition has run (simulated ms), 0 if none runs. */
   transitionAgeMs(): number {
@@ -98,12 +102,17 @@ export class Invariants {
     for (const p of s.patches) {
       for (const o of p.objs) {
         if (o.dynamic) this.fail('nop-removal', `after '${name}' completed: patch '${p.mod}' still has the dynamic object '${objName(o)}'`);
-        for (const f of o.funcs) if (f.nop) this.fail('nop-removal', `after '${name}' completed: patch '${p.mod}' still has a NOP func for ${f.old_name}`);
+        for (const f of o.funcs)
+          if (f.nop) this.fail('nop-removal', `after '${name}' completed: patch '${p.mod}' still has a NOP func for ${f.old_name}`);
       }
     }
     for (const ops of s.ops.values()) {
       const live = ops.func_stack.filter((f) => !f.nop && f.obj.patch.enabled);
-      if (live.length === 0) this.fail('nop-removal', `after '${name}' completed: ftrace ops still registered for ${this.m.kallsyms.format(ops.old_func)}, which no enabled patch changes`);
+      if (live.length === 0)
+        this.fail(
+          'nop-removal',
+          `after '${name}' completed: ftrace ops still registered for ${this.m.kallsyms.format(ops.old_func)}, which no enabled patch changes`,
+        );
     }
     this.checkSites(`after '${name}' completed`);
   }
@@ -116,7 +125,10 @@ export class Invariants {
       const b = this.m.km.u8.subarray(addr, addr + 5);
       const isNop = FTRACE_SITE_NOP.every((x, i) => b[i] === x);
       if (s.ops.has(addr) ? b[0] !== CALL_REL32_OPCODE : !isNop) {
-        this.fail('nop-removal', `${when}: the ftrace site of ${this.m.kallsyms.format(addr)} holds ${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ')} (${s.ops.has(addr) ? 'ops registered' : 'no ops'})`);
+        this.fail(
+          'nop-removal',
+          `${when}: the ftrace site of ${this.m.kallsyms.format(addr)} holds ${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ')} (${s.ops.has(addr) ? 'ops registered' : 'no ops'})`,
+        );
       }
     }
   }
@@ -140,7 +152,10 @@ export class Invariants {
       for (let i = 0; i < ops.func_stack.length; i++) {
         const f = ops.func_stack[i];
         if (link !== f.rec) {
-          this.fail('func-stack-order', `func_stack of ${where}: entry ${i} is ${f.obj.patch.mod}'s func in klp_ops but another record in the list the CPUs read`);
+          this.fail(
+            'func-stack-order',
+            `func_stack of ${where}: entry ${i} is ${f.obj.patch.mod}'s func in klp_ops but another record in the list the CPUs read`,
+          );
           break;
         }
         link = slab.get(link, FuncWord.Next);
@@ -149,10 +164,14 @@ export class Invariants {
         const a = s.patches.indexOf(f.obj.patch);
         const b = s.patches.indexOf(below.obj.patch);
         if (a < 0 || b < 0 || a <= b) {
-          this.fail('func-stack-order', `func_stack of ${where}: '${f.obj.patch.mod}' sits above '${below.obj.patch.mod}' but klp_patches has them ${a < 0 || b < 0 ? 'not both listed' : 'the other way round'}`);
+          this.fail(
+            'func-stack-order',
+            `func_stack of ${where}: '${f.obj.patch.mod}' sits above '${below.obj.patch.mod}' but klp_patches has them ${a < 0 || b < 0 ? 'not both listed' : 'the other way round'}`,
+          );
         }
       }
-      if (link !== NULL_LINK && ops.func_stack.length > 0) this.fail('func-stack-order', `func_stack of ${where}: the shared list is longer than klp_ops' func_stack`);
+      if (link !== NULL_LINK && ops.func_stack.length > 0)
+        this.fail('func-stack-order', `func_stack of ${where}: the shared list is longer than klp_ops' func_stack`);
     }
   }
 
@@ -164,14 +183,23 @@ export class Invariants {
       const dir = `/sys/kernel/livepatch/${p.mod}`;
       // Only the attributes the machine's release has (replace: 6.11, OBJ/patched: 6.0).
       const v = s.m.version;
-      const want: Record<string, boolean> = { enabled: p.enabled, transition: s.transitionPatch === p, ...(v.hasReplaceAttr ? { replace: p.replace } : {}) };
+      const want: Record<string, boolean> = {
+        enabled: p.enabled,
+        transition: s.transitionPatch === p,
+        ...(v.hasReplaceAttr ? { replace: p.replace } : {}),
+      };
       for (const [attr, value] of Object.entries(want)) {
         const r = this.klp.read(`${dir}/${attr}`);
-        if (!r.ok || r.text !== `${value ? 1 : 0}\n`) this.fail('sysfs', `${dir}/${attr} reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${value}`);
+        if (!r.ok || r.text !== `${value ? 1 : 0}\n`)
+          this.fail('sysfs', `${dir}/${attr} reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${value}`);
       }
       for (const o of v.hasPatchedAttr ? p.objs : []) {
         const r = this.klp.read(`${dir}/${objName(o)}/patched`);
-        if (!r.ok || r.text !== `${o.patched ? 1 : 0}\n`) this.fail('sysfs', `${dir}/${objName(o)}/patched reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${o.patched}`);
+        if (!r.ok || r.text !== `${o.patched ? 1 : 0}\n`)
+          this.fail(
+            'sysfs',
+            `${dir}/${objName(o)}/patched reads ${r.ok ? JSON.stringify(r.text) : `errno ${r.errno}`}, the core has ${o.patched}`,
+          );
       }
     }
   }
@@ -213,6 +241,10 @@ export class Invariants {
   /** The end of the run: the last transition must finish, by force if need be. */
   finalLiveness(stillInTransition: string | null): void {
     this.runs.liveness++;
-    if (stillInTransition) this.fail('liveness', `transition of '${stillInTransition}' did not complete, even after force; blocking: ${JSON.stringify(this.klp.blockingTasks())}`);
+    if (stillInTransition)
+      this.fail(
+        'liveness',
+        `transition of '${stillInTransition}' did not complete, even after force; blocking: ${JSON.stringify(this.klp.blockingTasks())}`,
+      );
   }
 }

@@ -48,9 +48,11 @@ export function parseOp(text: string, isPatch: (module: string) => boolean): Str
   if (t === 'signal') return op.signal();
   if (t === 'wait') return op.wait();
   if ((m = t.match(/^sleep (\d+)$/))) return op.sleep(Number(m[1]));
-  if ((m = t.match(/^modprobe (\S+)( replace=1)?$/))) return isPatch(m[1]) ? (m[2] ? op.replace(m[1]) : op.enable(m[1])) : op.moduleLoad(m[1]);
+  if ((m = t.match(/^modprobe (\S+)( replace=1)?$/)))
+    return isPatch(m[1]) ? (m[2] ? op.replace(m[1]) : op.enable(m[1])) : op.moduleLoad(m[1]);
   if ((m = t.match(/^rmmod (\S+)$/))) return isPatch(m[1]) ? op.rmmodPatch(m[1]) : op.moduleUnload(m[1]);
-  if ((m = t.match(/^echo ([01]) > \/sys\/kernel\/livepatch\/([^/]+)\/enabled$/))) return { kind: m[1] === '0' ? 'disable' : 'reverse', text: t };
+  if ((m = t.match(/^echo ([01]) > \/sys\/kernel\/livepatch\/([^/]+)\/enabled$/)))
+    return { kind: m[1] === '0' ? 'disable' : 'reverse', text: t };
   if ((m = t.match(/^echo 1 > \/sys\/kernel\/livepatch\/([^/]+)\/force$/))) return op.force(m[1]);
   return `not a stress op: '${text}'`;
 }

@@ -52,7 +52,14 @@ export async function runSeeds(
   }
 
   const entry = workerEntry('stress-job');
-  const pool = new Piscina({ filename: entry.file, execArgv: entry.execArgv, minThreads: jobs, maxThreads: jobs, atomics: 'disabled', idleTimeout: 1000 });
+  const pool = new Piscina({
+    filename: entry.file,
+    execArgv: entry.execArgv,
+    minThreads: jobs,
+    maxThreads: jobs,
+    atomics: 'disabled',
+    idleTimeout: 1000,
+  });
   try {
     return await Promise.all(
       seeds.map(async (seed) => {

@@ -18,7 +18,12 @@ export interface ShrinkResult {
   last: StressResult;
 }
 
-export async function shrink(failed: StressResult, base: StressOptions, maxRuns = 40, onStep?: (n: number, len: number) => void): Promise<ShrinkResult> {
+export async function shrink(
+  failed: StressResult,
+  base: StressOptions,
+  maxRuns = 40,
+  onStep?: (n: number, len: number) => void,
+): Promise<ShrinkResult> {
   const first = failed.firstViolations[0];
   const check = first?.check ?? '';
   let ops = failed.ops.slice(0, Math.max(1, (first?.op ?? failed.ops.length - 1) + 1));

@@ -100,7 +100,17 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const started = performance.now();
   const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval });
   const scenario = parseScenario(workload.yaml, `stress-seed-${o.seed}.yaml`);
-  const sim = await Simulation.create(scenario, { cpus: o.cpus, seed: o.seed, deterministic: o.deterministic, nopRemoval: o.nopRemoval, unwinder: o.unwinder, kernelVersion: o.kernelVersion === undefined ? undefined : KernelVersion.of(o.kernelVersion), faults: o.faults, retryMs: o.retryMs ?? STRESS_RETRY_MS, timeslice: workload.timeslice });
+  const sim = await Simulation.create(scenario, {
+    cpus: o.cpus,
+    seed: o.seed,
+    deterministic: o.deterministic,
+    nopRemoval: o.nopRemoval,
+    unwinder: o.unwinder,
+    kernelVersion: o.kernelVersion === undefined ? undefined : KernelVersion.of(o.kernelVersion),
+    faults: o.faults,
+    retryMs: o.retryMs ?? STRESS_RETRY_MS,
+    timeslice: workload.timeslice,
+  });
   const m = sim.machine;
   const klp = sim.klp;
   const inv = new Invariants(m, klp, o.nopRemoval && scenario.nopRemoval);
@@ -123,14 +133,15 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     violations++;
     violationsByCheck[check] = (violationsByCheck[check] ?? 0) + 1;
     if (firstViolations.length < KEEP_VIOLATIONS) {
-      const message = ev.type === 'violation' ? ev.message : ev.type === 'fault' ? `${ev.vector} in ${ev.comm}:${ev.pid}: ${ev.message}` : '';
+      const message =
+        ev.type === 'violation' ? ev.message : ev.type === 'fault' ? `${ev.vector} in ${ev.comm}:${ev.pid}: ${ev.message}` : '';
       firstViolations.push({ check, message, op: done.length - 1, t: ev.t, cpu: ev.cpu, wallMs: Math.round(performance.now() - started) });
     }
   });
   const heartbeat = new HeartbeatMonitor(m).start();
   const gen = new OpGenerator(o.seed);
   const deadline = o.durationMs !== undefined ? started + o.durationMs : Infinity;
-  const limit = o.replay ? o.replay.length : o.ops ?? (o.durationMs !== undefined ? Infinity : 100);
+  const limit = o.replay ? o.replay.length : (o.ops ?? (o.durationMs !== undefined ? Infinity : 100));
   let error: string | null = null;
 
   const waitTransition = async (ms: number): Promise<void> => {
@@ -193,7 +204,14 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   if (error && !heartbeat.hang && violations === 0) {
     violations++;
     violationsByCheck.liveness = (violationsByCheck.liveness ?? 0) + 1;
-    firstViolations.push({ check: 'liveness', message: `the run stopped: ${error}`, op: done.length - 1, t: m.now, cpu: null, wallMs: Math.round(performance.now() - started) });
+    firstViolations.push({
+      check: 'liveness',
+      message: `the run stopped: ${error}`,
+      op: done.length - 1,
+      t: m.now,
+      cpu: null,
+      wallMs: Math.round(performance.now() - started),
+    });
   }
   const { onProgress: _p, replay: _r, ...options } = o;
   return {

@@ -92,7 +92,10 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
       out.push(`  seed ${b.seed}: '${b.patch}' after ${b.forMs} ms, blocked by ${b.tasks.map(describeBlockingTask).join(', ')}`);
     }
   }
-  out.push('', `wall time ${(t.wallMs / 1000).toFixed(1)} s, simulated ${(t.simNs / 1e9).toFixed(3)} s, ${t.ops} ops, ${t.opsPerSec.toFixed(1)} ops/s`);
+  out.push(
+    '',
+    `wall time ${(t.wallMs / 1000).toFixed(1)} s, simulated ${(t.simNs / 1e9).toFixed(3)} s, ${t.ops} ops, ${t.opsPerSec.toFixed(1)} ops/s`,
+  );
   for (const r of results) {
     if (r.hang) out.push(`seed ${r.seed}: a CPU thread hung: ${r.hang}`);
     else if (r.error) out.push(`seed ${r.seed}: the run stopped early: ${r.error}`);
@@ -107,13 +110,20 @@ export function renderFailure(r: StressResult): string {
   const first = r.firstViolations[0];
   const upTo = Math.max(1, first ? first.op + 1 : r.ops.length);
   out.push(`seed ${r.seed}: ${r.violations} violation(s), the first after ${((first?.wallMs ?? 0) / 1000).toFixed(1)} s`);
-  for (const v of r.firstViolations.slice(0, 5)) out.push(`  violation: ${v.check}: ${v.message} (after op ${v.op + 1}${v.op >= 0 ? `: ${r.ops[v.op]?.text}` : ''})`);
+  for (const v of r.firstViolations.slice(0, 5))
+    out.push(`  violation: ${v.check}: ${v.message} (after op ${v.op + 1}${v.op >= 0 ? `: ${r.ops[v.op]?.text}` : ''})`);
   const lead = r.ops.slice(Math.max(0, upTo - 5), upTo);
   if (lead.length) out.push(`  the ops leading to it: ${lead.map((x, i) => `${upTo - lead.length + i + 1}. ${x.text}`).join(' | ')}`);
   out.push(`  replay: ${replayCommand(r, upTo, r.replayed ? r.ops.slice(0, upTo).map((x) => x.text) : undefined)}`);
   if (!r.options.deterministic && !r.replayed) {
     out.push('  (worker threads interleave differently on every run: the ops are seeded, but which tasks are where is not;');
-    out.push(`   the exact ops: ${replayCommand(r, upTo, r.ops.slice(0, upTo).map((x) => x.text))})`);
+    out.push(
+      `   the exact ops: ${replayCommand(
+        r,
+        upTo,
+        r.ops.slice(0, upTo).map((x) => x.text),
+      )})`,
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -70,17 +70,57 @@ const FL_LEAF = ['mov ecx, 300', 'spin:', 'dec ecx', 'jnz spin', 'ret'].join('\n
 
 /** Framed, with 16 bytes of locals; its version is what stress_fl_next returns when called from it. */
 function flCaller(version: number): string {
-  return ['push rbp', 'mov rbp, rsp', 'sub rsp, 16', `mov qword ptr [rsp], ${version}`, 'call stress_fl_leaf', 'call stress_fl_next', 'add rsp, 16', 'pop rbp', 'ret'].join('\n') + '\n';
+  return (
+    [
+      'push rbp',
+      'mov rbp, rsp',
+      'sub rsp, 16',
+      `mov qword ptr [rsp], ${version}`,
+      'call stress_fl_leaf',
+      'call stress_fl_next',
+      'add rsp, 16',
+      'pop rbp',
+      'ret',
+    ].join('\n') + '\n'
+  );
 }
 
 const flNext = (version: number): string => [`mov eax, ${version}`, 'ret'].join('\n') + '\n';
 
 /** The loop a task runs inside one call: many preemption points, no exit to user space between them. */
-const FL_LOOP = ['push rbp', 'mov rbp, rsp', 'push rbx', 'mov ebx, 30', 'again:', 'call stress_fl_caller', 'dec ebx', 'jnz again', 'pop rbx', 'pop rbp', 'ret'].join('\n') + '\n';
+const FL_LOOP =
+  [
+    'push rbp',
+    'mov rbp, rsp',
+    'push rbx',
+    'mov ebx, 30',
+    'again:',
+    'call stress_fl_caller',
+    'dec ebx',
+    'jnz again',
+    'pop rbx',
+    'pop rbp',
+    'ret',
+  ].join('\n') + '\n';
 
 /** Recursion to the depth in edi, with an early return at the bottom. */
 function rec(version: number): string {
-  return ['push rbp', 'mov rbp, rsp', 'test edi, edi', 'jz bottom', 'dec edi', 'call stress_rec', 'pop rbp', 'ret', 'bottom:', `mov eax, ${version}`, 'pop rbp', 'ret'].join('\n') + '\n';
+  return (
+    [
+      'push rbp',
+      'mov rbp, rsp',
+      'test edi, edi',
+      'jz bottom',
+      'dec edi',
+      'call stress_rec',
+      'pop rbp',
+      'ret',
+      'bottom:',
+      `mov eax, ${version}`,
+      'pop rbp',
+      'ret',
+    ].join('\n') + '\n'
+  );
 }
 
 export interface WorkloadOptions {
@@ -102,11 +142,20 @@ export function buildWorkload(o: WorkloadOptions): Workload {
   const rng = new Prng(o.seed ^ 0x5eed);
   const vmlinux: Record<string, string> = {};
   for (let i = 0; i < VMLINUX_FUNCS; i++) vmlinux[fname(i)] = body(fname(i), 0);
-  Object.assign(vmlinux, { stress_fl_leaf: FL_LEAF, stress_fl_caller: flCaller(0), stress_fl_next: flNext(0), stress_fl_loop: FL_LOOP, stress_rec: rec(0) });
+  Object.assign(vmlinux, {
+    stress_fl_leaf: FL_LEAF,
+    stress_fl_caller: flCaller(0),
+    stress_fl_next: flNext(0),
+    stress_fl_loop: FL_LOOP,
+    stress_rec: rec(0),
+  });
   const modules: Record<string, unknown> = {
     [TARGET_MODULE]: {
       functions: Object.fromEntries(MODULE_FUNCS.map((f) => [f, body(f, 0)])),
-      init: [{ printk: `${TARGET_MODULE}: init` }, { start_task: { name: 'stress_mod_worker', run: [{ call: 'stress_m0' }, { sleep_ms: 2 }] } }],
+      init: [
+        { printk: `${TARGET_MODULE}: init` },
+        { start_task: { name: 'stress_mod_worker', run: [{ call: 'stress_m0' }, { sleep_ms: 2 }] } },
+      ],
       exit: [{ stop_task: 'stress_mod_worker' }, { printk: `${TARGET_MODULE}: exit` }],
     },
   };
@@ -132,7 +181,8 @@ export function buildWorkload(o: WorkloadOptions): Workload {
   const hot = Math.min(HOT_TASKS, Math.floor(o.tasks / 4));
   const tasks = Array.from({ length: o.tasks }, (_, i) => {
     if (i < hot) return { name: `stress_hot/${i}`, run: LEAVES.map((f) => ({ call: f })) };
-    if (i % 4 === 3) return { name: `stress_fl/${i}`, run: [{ call: 'stress_fl_loop' }, { call: { func: 'stress_rec', args: [1 + (i % 7)] } }] };
+    if (i % 4 === 3)
+      return { name: `stress_fl/${i}`, run: [{ call: 'stress_fl_loop' }, { call: { func: 'stress_rec', args: [1 + (i % 7)] } }] };
     const call = { call: CHAIN_HEADS[i % CHAIN_HEADS.length] };
     const sleep = { sleep_ms: 1 + (i % 3) };
     // A kthread's loop sleeps first and ends its pass straight out of its call: where a kthread that

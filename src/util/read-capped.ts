@@ -39,7 +39,8 @@ export function readTextCapped(path: string, limit: number, what = 'file'): stri
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new ReadCappedError(`cannot read file: it is a directory`);
-    const tooLarge = (): ReadCappedError => new ReadCappedError(`${what} too large: more than ${formatBytes(limit)} (the most klpsim reads)`);
+    const tooLarge = (): ReadCappedError =>
+      new ReadCappedError(`${what} too large: more than ${formatBytes(limit)} (the most klpsim reads)`);
     if (st.isFile() && st.size > limit) throw tooLarge();
     const chunks: Buffer[] = [];
     let total = 0;

@@ -93,7 +93,15 @@ export const enum Op {
 }
 
 export const enum Alu {
-  Add = 0, Or = 1, Adc = 2, Sbb = 3, And = 4, Sub = 5, Xor = 6, Cmp = 7, Test = 8,
+  Add = 0,
+  Or = 1,
+  Adc = 2,
+  Sbb = 3,
+  And = 4,
+  Sub = 5,
+  Xor = 6,
+  Cmp = 7,
+  Test = 8,
 }
 
 const ALU_NAMES = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test'];
@@ -188,7 +196,11 @@ export class Insn {
 
 /** Thrown inside the decoder for a fetch that is out of memory or not executable. */
 class FetchFault {
-  constructor(readonly addr: number, readonly message: string, readonly errorCode: number) {}
+  constructor(
+    readonly addr: number,
+    readonly message: string,
+    readonly errorCode: number,
+  ) {}
 }
 /** Thrown inside the decoder for an undecodable instruction. */
 class BadOpcode {
@@ -257,34 +269,71 @@ export function decodeAt(mem: Uint8Array, addr: number): Insn {
 
 function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
   const addr = ins.addr;
-  let opsz16 = false, rep = 0, seg = 0, rex = 0, hasRex = false;
+  let opsz16 = false,
+    rep = 0,
+    seg = 0,
+    rex = 0,
+    hasRex = false;
   let b: number;
   // ---- prefixes
   for (;;) {
     b = fetch();
-    if (b === 0x66) { opsz16 = true; rex = 0; hasRex = false; continue; }
-    if (b === 0xf2 || b === 0xf3) { rep = b; rex = 0; hasRex = false; continue; }
-    if (b === 0xf0 || b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) { rex = 0; hasRex = false; continue; }
-    if (b === 0x64 || b === 0x65) { seg = b; rex = 0; hasRex = false; continue; }
+    if (b === 0x66) {
+      opsz16 = true;
+      rex = 0;
+      hasRex = false;
+      continue;
+    }
+    if (b === 0xf2 || b === 0xf3) {
+      rep = b;
+      rex = 0;
+      hasRex = false;
+      continue;
+    }
+    if (b === 0xf0 || b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) {
+      rex = 0;
+      hasRex = false;
+      continue;
+    }
+    if (b === 0x64 || b === 0x65) {
+      seg = b;
+      rex = 0;
+      hasRex = false;
+      continue;
+    }
     if (b === 0x67) throw new BadOpcode('address-size prefix unsupported');
-    if ((b & 0xf0) === 0x40) { rex = b; hasRex = true; continue; }
+    if ((b & 0xf0) === 0x40) {
+      rex = b;
+      hasRex = true;
+      continue;
+    }
     break;
   }
   const W = (rex & 8) !== 0;
-  const rexR = (rex & 4) << 1, rexX = (rex & 2) << 2, rexB = (rex & 1) << 3;
+  const rexR = (rex & 4) << 1,
+    rexX = (rex & 2) << 2,
+    rexB = (rex & 1) << 3;
   const osz = W ? 8 : opsz16 ? 2 : 4;
 
   // ---- ModRM helpers
-  let mod = 0, regf = 0, rmf = 0, ripRel = false;
+  let mod = 0,
+    regf = 0,
+    rmf = 0,
+    ripRel = false;
   const modrm = (): void => {
     const m = fetch();
     mod = m >> 6;
-    regf = ((m >> 3) & 7);
+    regf = (m >> 3) & 7;
     rmf = m & 7;
-    if (mod === 3) { ins.rm = rmf | rexB; return; }
+    if (mod === 3) {
+      ins.rm = rmf | rexB;
+      return;
+    }
     if (rmf === 4) {
       const sib = fetch();
-      const ss = sib >> 6, idx = ((sib >> 3) & 7) | rexX, bs = sib & 7;
+      const ss = sib >> 6,
+        idx = ((sib >> 3) & 7) | rexX,
+        bs = sib & 7;
       ins.scale = 1 << ss;
       ins.index = idx === 4 ? -1 : idx;
       if (bs === 5 && mod === 0) {
@@ -304,16 +353,22 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     else if (mod === 2) ins.disp = disp32();
   };
   const disp32 = (): number => {
-    const a = fetch(), c = fetch(), d = fetch(), e = fetch();
+    const a = fetch(),
+      c = fetch(),
+      d = fetch(),
+      e = fetch();
     return a | (c << 8) | (d << 16) | (e << 24);
   };
   const imm8 = (): number => (fetch() << 24) >> 24;
-  const imm16 = (): number => { const a = fetch(); return ((a | (fetch() << 8)) << 16) >> 16; };
-  const immSz = (sz: number): number => sz === 1 ? imm8() : sz === 2 ? imm16() : disp32();
+  const imm16 = (): number => {
+    const a = fetch();
+    return ((a | (fetch() << 8)) << 16) >> 16;
+  };
+  const immSz = (sz: number): number => (sz === 1 ? imm8() : sz === 2 ? imm16() : disp32());
   const isReg = (): boolean => mod === 3;
   const reg = (): number => regf | rexR;
   /** byte-register number for a reg/rm field value (16..19 = ah..bh when no REX) */
-  const r8 = (n: number): number => (!hasRex && n >= 4 && n < 8) ? 16 + n - 4 : n;
+  const r8 = (n: number): number => (!hasRex && n >= 4 && n < 8 ? 16 + n - 4 : n);
   const setImm = (v: number, sz: number): void => {
     // store the immediate sign-extended to 64 bits; consumers that need zero-extension mask by size
     ins.ilo = v | 0;
@@ -326,12 +381,15 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     if (ripRel) ins.disp = end + ins.disp; // absolute address; may be out of range, the access will fault
     if (seg !== 0 && ins.op !== Op.Nop) throw new BadOpcode('fs/gs segment override unsupported');
   };
-  const bad = (): never => { throw new BadOpcode('invalid opcode'); };
+  const bad = (): never => {
+    throw new BadOpcode('invalid opcode');
+  };
   const aluName = (a: number): string => ALU_NAMES[a];
 
   // ---- one-byte opcodes
   if (b < 0x40 && (b & 7) < 6 && b !== 0x0f) {
-    const alu = b >> 3, form = b & 7;
+    const alu = b >> 3,
+      form = b & 7;
     ins.alu = alu;
     ins.mnem = aluName(alu);
     const sz = (form & 1) === 0 ? 1 : osz;
@@ -342,7 +400,13 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       if (isReg()) {
         const rmr = sz === 1 ? r8(ins.rm) : ins.rm;
         ins.op = Op.AluRR;
-        if (form < 2) { ins.r = rmr; ins.rm = rg; } else { ins.r = rg; ins.rm = rmr; }
+        if (form < 2) {
+          ins.r = rmr;
+          ins.rm = rg;
+        } else {
+          ins.r = rg;
+          ins.rm = rmr;
+        }
       } else {
         ins.r = rg;
         ins.op = form < 2 ? Op.AluMR : Op.AluRM;
@@ -356,41 +420,113 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     return;
   }
   switch (b) {
-    case 0x0f: { twoByte(); return; }
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+    case 0x0f: {
+      twoByte();
+      return;
+    }
+    case 0x50:
+    case 0x51:
+    case 0x52:
+    case 0x53:
+    case 0x54:
+    case 0x55:
+    case 0x56:
+    case 0x57:
       if (opsz16) bad();
-      ins.op = Op.PushR; ins.r = (b & 7) | rexB; ins.sz = 8; ins.mnem = 'push'; break;
-    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+      ins.op = Op.PushR;
+      ins.r = (b & 7) | rexB;
+      ins.sz = 8;
+      ins.mnem = 'push';
+      break;
+    case 0x58:
+    case 0x59:
+    case 0x5a:
+    case 0x5b:
+    case 0x5c:
+    case 0x5d:
+    case 0x5e:
+    case 0x5f:
       if (opsz16) bad();
-      ins.op = Op.PopR; ins.r = (b & 7) | rexB; ins.sz = 8; ins.mnem = 'pop'; break;
+      ins.op = Op.PopR;
+      ins.r = (b & 7) | rexB;
+      ins.sz = 8;
+      ins.mnem = 'pop';
+      break;
     case 0x63:
       modrm();
-      ins.r = reg(); ins.sz = 4; ins.dsz = W ? 8 : osz; ins.ext = W ? 1 : 0; ins.mnem = 'movsxd';
+      ins.r = reg();
+      ins.sz = 4;
+      ins.dsz = W ? 8 : osz;
+      ins.ext = W ? 1 : 0;
+      ins.mnem = 'movsxd';
       ins.op = isReg() ? Op.MovX : Op.Load;
       break;
-    case 0x68: ins.op = Op.PushI; ins.sz = 8; setImm(disp32(), 8); ins.mnem = 'push'; if (opsz16) bad(); break;
-    case 0x6a: ins.op = Op.PushI; ins.sz = 8; setImm(imm8(), 8); ins.mnem = 'push'; if (opsz16) bad(); break;
-    case 0x69: case 0x6b:
+    case 0x68:
+      ins.op = Op.PushI;
+      ins.sz = 8;
+      setImm(disp32(), 8);
+      ins.mnem = 'push';
+      if (opsz16) bad();
+      break;
+    case 0x6a:
+      ins.op = Op.PushI;
+      ins.sz = 8;
+      setImm(imm8(), 8);
+      ins.mnem = 'push';
+      if (opsz16) bad();
+      break;
+    case 0x69:
+    case 0x6b:
       modrm();
-      ins.r = reg(); ins.sz = osz; ins.ext = 1; ins.mnem = 'imul';
+      ins.r = reg();
+      ins.sz = osz;
+      ins.ext = 1;
+      ins.mnem = 'imul';
       ins.op = isReg() ? Op.ImulR : Op.ImulM;
       setImm(b === 0x6b ? imm8() : immSz(osz === 8 ? 4 : osz), osz);
       break;
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
+    case 0x70:
+    case 0x71:
+    case 0x72:
+    case 0x73:
+    case 0x74:
+    case 0x75:
+    case 0x76:
+    case 0x77:
+    case 0x78:
+    case 0x79:
+    case 0x7a:
+    case 0x7b:
+    case 0x7c:
+    case 0x7d:
+    case 0x7e:
+    case 0x7f: {
       const d = imm8();
-      ins.op = Op.Jcc; ins.alu = b & 15; ins.tgt = pos() + d; ins.mnem = 'j' + CC_NAMES[b & 15];
+      ins.op = Op.Jcc;
+      ins.alu = b & 15;
+      ins.tgt = pos() + d;
+      ins.mnem = 'j' + CC_NAMES[b & 15];
       break;
     }
-    case 0x80: case 0x81: case 0x83: {
+    case 0x80:
+    case 0x81:
+    case 0x83: {
       modrm();
       const sz = b === 0x80 ? 1 : osz;
-      ins.sz = sz; ins.alu = regf; ins.mnem = aluName(regf);
-      if (isReg()) { ins.op = Op.AluRI; ins.r = sz === 1 ? r8(ins.rm) : ins.rm; } else ins.op = Op.AluMI;
+      ins.sz = sz;
+      ins.alu = regf;
+      ins.mnem = aluName(regf);
+      if (isReg()) {
+        ins.op = Op.AluRI;
+        ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
+      } else ins.op = Op.AluMI;
       setImm(b === 0x81 ? immSz(sz === 8 ? 4 : sz) : imm8(), sz);
       break;
     }
-    case 0x84: case 0x85: case 0x86: case 0x87: {
+    case 0x84:
+    case 0x85:
+    case 0x86:
+    case 0x87: {
       modrm();
       const sz = (b & 1) === 0 ? 1 : osz;
       ins.sz = sz;
@@ -400,23 +536,31 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       ins.alu = Alu.Test;
       if (isReg()) {
         ins.op = xchg ? Op.XchgRR : Op.AluRR;
-        ins.r = sz === 1 ? r8(ins.rm) : ins.rm; ins.rm = rg;
+        ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
+        ins.rm = rg;
       } else {
         ins.op = xchg ? Op.XchgRM : Op.AluMR;
         ins.r = rg;
       }
       break;
     }
-    case 0x88: case 0x89: case 0x8a: case 0x8b: {
+    case 0x88:
+    case 0x89:
+    case 0x8a:
+    case 0x8b: {
       modrm();
       const sz = (b & 1) === 0 ? 1 : osz;
-      ins.sz = sz; ins.dsz = sz; ins.mnem = 'mov';
+      ins.sz = sz;
+      ins.dsz = sz;
+      ins.mnem = 'mov';
       const rg = sz === 1 ? r8(reg()) : reg();
       if (isReg()) {
         const rmr = sz === 1 ? r8(ins.rm) : ins.rm;
-        const dst = b < 0x8a ? rmr : rg, src = b < 0x8a ? rg : rmr;
+        const dst = b < 0x8a ? rmr : rg,
+          src = b < 0x8a ? rg : rmr;
         ins.op = sz === 8 ? Op.MovRR64 : sz === 4 ? Op.MovRR32 : Op.MovX;
-        ins.r = dst; ins.rm = src;
+        ins.r = dst;
+        ins.rm = src;
       } else {
         ins.r = rg;
         ins.op = b < 0x8a ? Op.Store : Op.Load;
@@ -426,107 +570,234 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     case 0x8d:
       modrm();
       if (isReg()) bad();
-      ins.op = Op.Lea; ins.r = reg(); ins.dsz = osz; ins.sz = osz; ins.mnem = 'lea';
+      ins.op = Op.Lea;
+      ins.r = reg();
+      ins.dsz = osz;
+      ins.sz = osz;
+      ins.mnem = 'lea';
       break;
     case 0x8f:
       modrm();
       if (regf !== 0 || opsz16) bad();
-      ins.sz = 8; ins.mnem = 'pop';
-      if (isReg()) { ins.op = Op.PopR; ins.r = ins.rm; } else ins.op = Op.PopM;
+      ins.sz = 8;
+      ins.mnem = 'pop';
+      if (isReg()) {
+        ins.op = Op.PopR;
+        ins.r = ins.rm;
+      } else ins.op = Op.PopM;
       break;
-    case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
-      if (b === 0x90 && rexB === 0) { ins.op = Op.Nop; ins.mnem = rep === 0xf3 ? 'pause' : opsz16 ? 'xchg' : 'nop'; break; }
+    case 0x90:
+    case 0x91:
+    case 0x92:
+    case 0x93:
+    case 0x94:
+    case 0x95:
+    case 0x96:
+    case 0x97:
+      if (b === 0x90 && rexB === 0) {
+        ins.op = Op.Nop;
+        ins.mnem = rep === 0xf3 ? 'pause' : opsz16 ? 'xchg' : 'nop';
+        break;
+      }
       // (41 90 is xchg r8d, eax)
-      ins.op = Op.XchgRR; ins.sz = osz; ins.r = (b & 7) | rexB; ins.rm = 0; ins.mnem = 'xchg';
+      ins.op = Op.XchgRR;
+      ins.sz = osz;
+      ins.r = (b & 7) | rexB;
+      ins.rm = 0;
+      ins.mnem = 'xchg';
       break;
     case 0x98:
-      ins.op = Op.Cdqe; ins.sz = osz; ins.mnem = osz === 8 ? 'cdqe' : osz === 4 ? 'cwde' : 'cbw'; break;
+      ins.op = Op.Cdqe;
+      ins.sz = osz;
+      ins.mnem = osz === 8 ? 'cdqe' : osz === 4 ? 'cwde' : 'cbw';
+      break;
     case 0x99:
-      ins.op = Op.Cqo; ins.sz = osz; ins.mnem = osz === 8 ? 'cqo' : osz === 4 ? 'cdq' : 'cwd'; break;
-    case 0xa8: case 0xa9: {
+      ins.op = Op.Cqo;
+      ins.sz = osz;
+      ins.mnem = osz === 8 ? 'cqo' : osz === 4 ? 'cdq' : 'cwd';
+      break;
+    case 0xa8:
+    case 0xa9: {
       const sz = b === 0xa8 ? 1 : osz;
-      ins.op = Op.AluRI; ins.alu = Alu.Test; ins.sz = sz; ins.r = 0; ins.mnem = 'test';
+      ins.op = Op.AluRI;
+      ins.alu = Alu.Test;
+      ins.sz = sz;
+      ins.r = 0;
+      ins.mnem = 'test';
       setImm(immSz(sz === 8 ? 4 : sz), sz);
       break;
     }
-    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
-      ins.op = Op.MovRIN; ins.sz = 1; ins.r = r8((b & 7) | rexB); ins.ilo = fetch(); ins.mnem = 'mov';
+    case 0xb0:
+    case 0xb1:
+    case 0xb2:
+    case 0xb3:
+    case 0xb4:
+    case 0xb5:
+    case 0xb6:
+    case 0xb7:
+      ins.op = Op.MovRIN;
+      ins.sz = 1;
+      ins.r = r8((b & 7) | rexB);
+      ins.ilo = fetch();
+      ins.mnem = 'mov';
       break;
-    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-      ins.r = (b & 7) | rexB; ins.sz = osz; ins.mnem = 'mov';
+    case 0xb8:
+    case 0xb9:
+    case 0xba:
+    case 0xbb:
+    case 0xbc:
+    case 0xbd:
+    case 0xbe:
+    case 0xbf:
+      ins.r = (b & 7) | rexB;
+      ins.sz = osz;
+      ins.mnem = 'mov';
       if (osz === 8) {
-        ins.op = Op.MovRI; ins.ilo = disp32(); ins.ihi = disp32(); ins.mnem = 'movabs';
+        ins.op = Op.MovRI;
+        ins.ilo = disp32();
+        ins.ihi = disp32();
+        ins.mnem = 'movabs';
       } else if (osz === 4) {
-        ins.op = Op.MovRI; ins.ilo = disp32(); ins.ihi = 0;
+        ins.op = Op.MovRI;
+        ins.ilo = disp32();
+        ins.ihi = 0;
       } else {
-        ins.op = Op.MovRIN; ins.ilo = imm16() & 0xffff;
+        ins.op = Op.MovRIN;
+        ins.ilo = imm16() & 0xffff;
       }
       break;
-    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+    case 0xc0:
+    case 0xc1:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
       modrm();
       if (regf < 4) bad();
       const sz = (b & 1) === 0 ? 1 : osz;
-      ins.sz = sz; ins.alu = regf === 6 ? 4 : regf; ins.mnem = SHIFT_NAMES[regf === 6 ? 4 : regf];
-      if (isReg()) { ins.op = Op.ShR; ins.r = sz === 1 ? r8(ins.rm) : ins.rm; } else ins.op = Op.ShM;
+      ins.sz = sz;
+      ins.alu = regf === 6 ? 4 : regf;
+      ins.mnem = SHIFT_NAMES[regf === 6 ? 4 : regf];
+      if (isReg()) {
+        ins.op = Op.ShR;
+        ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
+      } else ins.op = Op.ShM;
       if (b >= 0xd2) ins.ext = 1;
       else ins.ilo = b >= 0xd0 ? 1 : fetch();
       break;
     }
-    case 0xc2: ins.op = Op.Ret; ins.ilo = imm16() & 0xffff; ins.mnem = 'ret'; break;
-    case 0xc3: ins.op = Op.Ret; ins.ilo = 0; ins.mnem = 'ret'; break;
-    case 0xc6: case 0xc7: {
+    case 0xc2:
+      ins.op = Op.Ret;
+      ins.ilo = imm16() & 0xffff;
+      ins.mnem = 'ret';
+      break;
+    case 0xc3:
+      ins.op = Op.Ret;
+      ins.ilo = 0;
+      ins.mnem = 'ret';
+      break;
+    case 0xc6:
+    case 0xc7: {
       modrm();
       if (regf !== 0) bad();
       const sz = b === 0xc6 ? 1 : osz;
-      ins.sz = sz; ins.mnem = 'mov';
+      ins.sz = sz;
+      ins.mnem = 'mov';
       setImm(immSz(sz === 8 ? 4 : sz), sz);
       if (isReg()) {
-        if (sz >= 4) { ins.op = Op.MovRI; ins.r = ins.rm; }
-        else { ins.op = Op.MovRIN; ins.r = sz === 1 ? r8(ins.rm) : ins.rm; ins.ilo &= sz === 1 ? 0xff : 0xffff; }
+        if (sz >= 4) {
+          ins.op = Op.MovRI;
+          ins.r = ins.rm;
+        } else {
+          ins.op = Op.MovRIN;
+          ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
+          ins.ilo &= sz === 1 ? 0xff : 0xffff;
+        }
       } else ins.op = Op.StoreI;
       break;
     }
-    case 0xc9: ins.op = Op.Leave; ins.mnem = 'leave'; break;
-    case 0xcc: ins.op = Op.Int3; ins.cached = false; ins.mnem = 'int3'; break;
-    case 0xe8: { const d = disp32(); ins.op = Op.Call; ins.tgt = pos() + d; ins.mnem = 'call'; break; }
-    case 0xe9: { const d = disp32(); ins.op = Op.Jmp; ins.tgt = pos() + d; ins.mnem = 'jmp'; break; }
-    case 0xeb: { const d = imm8(); ins.op = Op.Jmp; ins.tgt = pos() + d; ins.mnem = 'jmp'; break; }
-    case 0xf4: ins.op = Op.Hlt; ins.mnem = 'hlt'; break;
-    case 0xf6: case 0xf7: {
+    case 0xc9:
+      ins.op = Op.Leave;
+      ins.mnem = 'leave';
+      break;
+    case 0xcc:
+      ins.op = Op.Int3;
+      ins.cached = false;
+      ins.mnem = 'int3';
+      break;
+    case 0xe8: {
+      const d = disp32();
+      ins.op = Op.Call;
+      ins.tgt = pos() + d;
+      ins.mnem = 'call';
+      break;
+    }
+    case 0xe9: {
+      const d = disp32();
+      ins.op = Op.Jmp;
+      ins.tgt = pos() + d;
+      ins.mnem = 'jmp';
+      break;
+    }
+    case 0xeb: {
+      const d = imm8();
+      ins.op = Op.Jmp;
+      ins.tgt = pos() + d;
+      ins.mnem = 'jmp';
+      break;
+    }
+    case 0xf4:
+      ins.op = Op.Hlt;
+      ins.mnem = 'hlt';
+      break;
+    case 0xf6:
+    case 0xf7: {
       modrm();
       const sz = b === 0xf6 ? 1 : osz;
       ins.sz = sz;
       const mem = !isReg();
       if (!mem) ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
       if (regf === 0 || regf === 1) {
-        ins.alu = Alu.Test; ins.mnem = 'test';
+        ins.alu = Alu.Test;
+        ins.mnem = 'test';
         ins.op = mem ? Op.AluMI : Op.AluRI;
         setImm(immSz(sz === 8 ? 4 : sz), sz);
       } else if (regf === 2 || regf === 3) {
-        ins.alu = regf; ins.mnem = regf === 2 ? 'not' : 'neg';
+        ins.alu = regf;
+        ins.mnem = regf === 2 ? 'not' : 'neg';
         ins.op = mem ? Op.UnM : Op.UnR;
       } else {
-        ins.alu = regf; ins.mnem = ['mul', 'imul', 'div', 'idiv'][regf - 4];
+        ins.alu = regf;
+        ins.mnem = ['mul', 'imul', 'div', 'idiv'][regf - 4];
         ins.op = mem ? Op.MulDivM : Op.MulDivR;
       }
       break;
     }
-    case 0xfe: case 0xff: {
+    case 0xfe:
+    case 0xff: {
       modrm();
       const sz = b === 0xfe ? 1 : osz;
       const mem = !isReg();
       if (regf <= 1) {
-        ins.sz = sz; ins.alu = regf; ins.mnem = regf === 0 ? 'inc' : 'dec';
+        ins.sz = sz;
+        ins.alu = regf;
+        ins.mnem = regf === 0 ? 'inc' : 'dec';
         if (!mem) ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
         ins.op = mem ? Op.UnM : Op.UnR;
       } else if (b === 0xff && (regf === 2 || regf === 4)) {
-        ins.sz = 8; ins.mnem = regf === 2 ? 'call' : 'jmp';
+        ins.sz = 8;
+        ins.mnem = regf === 2 ? 'call' : 'jmp';
         if (!mem) ins.r = ins.rm;
-        ins.op = regf === 2 ? (mem ? Op.CallM : Op.CallR) : (mem ? Op.JmpM : Op.JmpR);
+        ins.op = regf === 2 ? (mem ? Op.CallM : Op.CallR) : mem ? Op.JmpM : Op.JmpR;
       } else if (b === 0xff && regf === 6) {
         if (opsz16) bad();
-        ins.sz = 8; ins.mnem = 'push';
-        if (mem) ins.op = Op.PushM; else { ins.op = Op.PushR; ins.r = ins.rm; }
+        ins.sz = 8;
+        ins.mnem = 'push';
+        if (mem) ins.op = Op.PushM;
+        else {
+          ins.op = Op.PushR;
+          ins.r = ins.rm;
+        }
       } else bad();
       break;
     }
@@ -537,44 +808,62 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
 
   function twoByte(): void {
     const b2 = fetch();
-    if (b2 === 0x0b) { throw new BadOpcode('ud2'); }
+    if (b2 === 0x0b) {
+      throw new BadOpcode('ud2');
+    }
     if (b2 === 0x1f) {
       modrm();
       if (regf !== 0) bad();
-      ins.op = Op.Nop; ins.mnem = 'nop';
+      ins.op = Op.Nop;
+      ins.mnem = 'nop';
       finish();
       return;
     }
     if (b2 === 0x1e && rep === 0xf3) {
       const m = fetch();
       if (m !== 0xfa && m !== 0xfb) bad();
-      ins.op = Op.Nop; ins.mnem = m === 0xfa ? 'endbr64' : 'endbr32';
+      ins.op = Op.Nop;
+      ins.mnem = m === 0xfa ? 'endbr64' : 'endbr32';
       finish();
       return;
     }
     if (b2 >= 0x80 && b2 <= 0x8f) {
       const d = disp32();
-      ins.op = Op.Jcc; ins.alu = b2 & 15; ins.tgt = pos() + d; ins.mnem = 'j' + CC_NAMES[b2 & 15];
+      ins.op = Op.Jcc;
+      ins.alu = b2 & 15;
+      ins.tgt = pos() + d;
+      ins.mnem = 'j' + CC_NAMES[b2 & 15];
       finish();
       return;
     }
     if (b2 >= 0x40 && b2 <= 0x4f) {
       modrm();
-      ins.alu = b2 & 15; ins.r = reg(); ins.sz = osz; ins.mnem = 'cmov' + CC_NAMES[b2 & 15];
+      ins.alu = b2 & 15;
+      ins.r = reg();
+      ins.sz = osz;
+      ins.mnem = 'cmov' + CC_NAMES[b2 & 15];
       ins.op = isReg() ? Op.CmovR : Op.CmovM;
       finish();
       return;
     }
     if (b2 >= 0x90 && b2 <= 0x9f) {
       modrm();
-      ins.alu = b2 & 15; ins.sz = 1; ins.mnem = 'set' + CC_NAMES[b2 & 15];
-      if (isReg()) { ins.op = Op.SetccR; ins.r = r8(ins.rm); } else ins.op = Op.SetccM;
+      ins.alu = b2 & 15;
+      ins.sz = 1;
+      ins.mnem = 'set' + CC_NAMES[b2 & 15];
+      if (isReg()) {
+        ins.op = Op.SetccR;
+        ins.r = r8(ins.rm);
+      } else ins.op = Op.SetccM;
       finish();
       return;
     }
     if (b2 === 0xaf) {
       modrm();
-      ins.r = reg(); ins.sz = osz; ins.ext = 0; ins.mnem = 'imul';
+      ins.r = reg();
+      ins.sz = osz;
+      ins.ext = 0;
+      ins.mnem = 'imul';
       ins.op = isReg() ? Op.ImulR : Op.ImulM;
       finish();
       return;
@@ -582,9 +871,15 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     if (b2 === 0xb6 || b2 === 0xb7 || b2 === 0xbe || b2 === 0xbf) {
       modrm();
       const ssz = (b2 & 1) === 0 ? 1 : 2;
-      ins.sz = ssz; ins.dsz = osz; ins.r = reg(); ins.ext = b2 >= 0xbe ? 1 : 0;
+      ins.sz = ssz;
+      ins.dsz = osz;
+      ins.r = reg();
+      ins.ext = b2 >= 0xbe ? 1 : 0;
       ins.mnem = b2 >= 0xbe ? 'movsx' : 'movzx';
-      if (isReg()) { ins.op = Op.MovX; ins.rm = ssz === 1 ? r8(ins.rm) : ins.rm; } else ins.op = Op.Load;
+      if (isReg()) {
+        ins.op = Op.MovX;
+        ins.rm = ssz === 1 ? r8(ins.rm) : ins.rm;
+      } else ins.op = Op.Load;
       finish();
       return;
     }

@@ -17,9 +17,12 @@
 /** Slots of the lazy-flags array. */
 export const enum FS {
   Kind = 0,
-  ALo = 1, AHi = 2,
-  BLo = 3, BHi = 4,
-  RLo = 5, RHi = 6,
+  ALo = 1,
+  AHi = 2,
+  BLo = 3,
+  BHi = 4,
+  RLo = 5,
+  RHi = 6,
   /** Kind-specific: carry-in for ADC/SBB, saved CF for INC/DEC, CF|OF bits for CO, the whole rflags for RAW. */
   Aux = 7,
 }
@@ -53,8 +56,12 @@ export const STATUS_FLAGS = CF | PF | AF | ZF | SF | OF;
 export const PARITY: Uint8Array = (() => {
   const t = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
-    let b = i, n = 0;
-    while (b) { n += b & 1; b >>= 1; }
+    let b = i,
+      n = 0;
+    while (b) {
+      n += b & 1;
+      b >>= 1;
+    }
     t[i] = n % 2 === 0 ? PF : 0;
   }
   return t;
@@ -62,19 +69,29 @@ export const PARITY: Uint8Array = (() => {
 
 /** a <u b for 64-bit values in int32 halves. */
 function ult(alo: number, ahi: number, blo: number, bhi: number): boolean {
-  return ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0);
+  return ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi >>> 0 < bhi >>> 0;
 }
 
 /** Carry flag only (0 or 1): needed by inc/dec (which preserve it) and adc/sbb. */
 export function carryOf(F: Int32Array): number {
   switch (F[FS.Kind]) {
-    case FK.Raw: case FK.CO: case FK.Inc: case FK.Dec: return F[FS.Aux] & 1;
-    case FK.Sub: return ult(F[FS.ALo], F[FS.AHi], F[FS.BLo], F[FS.BHi]) ? 1 : 0;
-    case FK.Add: return ult(F[FS.RLo], F[FS.RHi], F[FS.ALo], F[FS.AHi]) ? 1 : 0;
-    case FK.Adc: return ult(F[FS.RLo], F[FS.RHi], F[FS.ALo], F[FS.AHi]) ||
-      (F[FS.Aux] !== 0 && F[FS.RLo] === F[FS.ALo] && F[FS.RHi] === F[FS.AHi]) ? 1 : 0;
-    case FK.Sbb: return ult(F[FS.ALo], F[FS.AHi], F[FS.BLo], F[FS.BHi]) ||
-      (F[FS.Aux] !== 0 && F[FS.ALo] === F[FS.BLo] && F[FS.AHi] === F[FS.BHi]) ? 1 : 0;
+    case FK.Raw:
+    case FK.CO:
+    case FK.Inc:
+    case FK.Dec:
+      return F[FS.Aux] & 1;
+    case FK.Sub:
+      return ult(F[FS.ALo], F[FS.AHi], F[FS.BLo], F[FS.BHi]) ? 1 : 0;
+    case FK.Add:
+      return ult(F[FS.RLo], F[FS.RHi], F[FS.ALo], F[FS.AHi]) ? 1 : 0;
+    case FK.Adc:
+      return ult(F[FS.RLo], F[FS.RHi], F[FS.ALo], F[FS.AHi]) || (F[FS.Aux] !== 0 && F[FS.RLo] === F[FS.ALo] && F[FS.RHi] === F[FS.AHi])
+        ? 1
+        : 0;
+    case FK.Sbb:
+      return ult(F[FS.ALo], F[FS.AHi], F[FS.BLo], F[FS.BHi]) || (F[FS.Aux] !== 0 && F[FS.ALo] === F[FS.BLo] && F[FS.AHi] === F[FS.BHi])
+        ? 1
+        : 0;
   }
   return 0;
 }
@@ -83,18 +100,24 @@ export function carryOf(F: Int32Array): number {
 export function statusFlags(F: Int32Array): number {
   const k = F[FS.Kind];
   if (k === FK.Raw) return F[FS.Aux] & STATUS_FLAGS;
-  const rlo = F[FS.RLo], rhi = F[FS.RHi];
+  const rlo = F[FS.RLo],
+    rhi = F[FS.RHi];
   let f = PARITY[rlo & 0xff];
   if ((rlo | rhi) === 0) f |= ZF;
   if (rhi < 0) f |= SF;
   switch (k) {
-    case FK.CO: return f | (F[FS.Aux] & (CF | OF));
-    case FK.Add: case FK.Adc: case FK.Inc: {
-      if ((((F[FS.AHi] ^ rhi) & (F[FS.BHi] ^ rhi)) < 0)) f |= OF;
+    case FK.CO:
+      return f | (F[FS.Aux] & (CF | OF));
+    case FK.Add:
+    case FK.Adc:
+    case FK.Inc: {
+      if (((F[FS.AHi] ^ rhi) & (F[FS.BHi] ^ rhi)) < 0) f |= OF;
       break;
     }
-    case FK.Sub: case FK.Sbb: case FK.Dec: {
-      if ((((F[FS.AHi] ^ F[FS.BHi]) & (F[FS.AHi] ^ rhi)) < 0)) f |= OF;
+    case FK.Sub:
+    case FK.Sbb:
+    case FK.Dec: {
+      if (((F[FS.AHi] ^ F[FS.BHi]) & (F[FS.AHi] ^ rhi)) < 0) f |= OF;
       break;
     }
   }
@@ -109,29 +132,51 @@ export function statusFlags(F: Int32Array): number {
 export function cond(F: Int32Array, cc: number): boolean {
   const k = F[FS.Kind];
   if (k === FK.Sub) {
-    const alo = F[FS.ALo], ahi = F[FS.AHi], blo = F[FS.BLo], bhi = F[FS.BHi];
+    const alo = F[FS.ALo],
+      ahi = F[FS.AHi],
+      blo = F[FS.BLo],
+      bhi = F[FS.BHi];
     switch (cc) {
-      case 4: return alo === blo && ahi === bhi;
-      case 5: return alo !== blo || ahi !== bhi;
-      case 12: return ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi;
-      case 13: return !(ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi);
-      case 14: return ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : ahi < bhi;
-      case 15: return !(ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : ahi < bhi);
-      case 2: return ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0);
-      case 3: return !(ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0));
-      case 6: return ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0);
-      case 7: return !(ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0));
+      case 4:
+        return alo === blo && ahi === bhi;
+      case 5:
+        return alo !== blo || ahi !== bhi;
+      case 12:
+        return ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi < bhi;
+      case 13:
+        return !(ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi < bhi);
+      case 14:
+        return ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi < bhi;
+      case 15:
+        return !(ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi < bhi);
+      case 2:
+        return ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi >>> 0 < bhi >>> 0;
+      case 3:
+        return !(ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi >>> 0 < bhi >>> 0);
+      case 6:
+        return ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi >>> 0 < bhi >>> 0;
+      case 7:
+        return !(ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi >>> 0 < bhi >>> 0);
     }
   } else if (k === FK.CO && F[FS.Aux] === 0) {
     // logic ops: CF = OF = 0
-    const rlo = F[FS.RLo], rhi = F[FS.RHi];
+    const rlo = F[FS.RLo],
+      rhi = F[FS.RHi];
     switch (cc) {
-      case 4: return (rlo | rhi) === 0;
-      case 5: return (rlo | rhi) !== 0;
-      case 8: case 12: return rhi < 0;
-      case 9: case 13: return rhi >= 0;
-      case 14: return rhi < 0 || (rlo | rhi) === 0;
-      case 15: return rhi >= 0 && (rlo | rhi) !== 0;
+      case 4:
+        return (rlo | rhi) === 0;
+      case 5:
+        return (rlo | rhi) !== 0;
+      case 8:
+      case 12:
+        return rhi < 0;
+      case 9:
+      case 13:
+        return rhi >= 0;
+      case 14:
+        return rhi < 0 || (rlo | rhi) === 0;
+      case 15:
+        return rhi >= 0 && (rlo | rhi) !== 0;
     }
   }
   return condOfFlags(statusFlags(F), cc);
@@ -140,14 +185,30 @@ export function cond(F: Int32Array, cc: number): boolean {
 export function condOfFlags(f: number, cc: number): boolean {
   let r: boolean;
   switch (cc >> 1) {
-    case 0: r = (f & OF) !== 0; break;
-    case 1: r = (f & CF) !== 0; break;
-    case 2: r = (f & ZF) !== 0; break;
-    case 3: r = (f & (CF | ZF)) !== 0; break;
-    case 4: r = (f & SF) !== 0; break;
-    case 5: r = (f & PF) !== 0; break;
-    case 6: r = ((f & SF) !== 0) !== ((f & OF) !== 0); break;
-    default: r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0); break;
+    case 0:
+      r = (f & OF) !== 0;
+      break;
+    case 1:
+      r = (f & CF) !== 0;
+      break;
+    case 2:
+      r = (f & ZF) !== 0;
+      break;
+    case 3:
+      r = (f & (CF | ZF)) !== 0;
+      break;
+    case 4:
+      r = (f & SF) !== 0;
+      break;
+    case 5:
+      r = (f & PF) !== 0;
+      break;
+    case 6:
+      r = ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break;
+    default:
+      r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break;
   }
   return (cc & 1) !== 0 ? !r : r;
 }
@@ -162,7 +223,6 @@ export function condOfFlags(f: number, cc: number): boolean {
  * No BigInt here except in mul/div, which are rare.
  */
 
-
 /** Sign-extend the low `sz` bytes of an int32 (sz = 1, 2 or 4). */
 export function sx(v: number, sz: number): number {
   return sz === 4 ? v | 0 : sz === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
@@ -173,32 +233,56 @@ export function sx(v: number, sz: number): number {
  * Result in F[RLo], F[RHi].
  */
 export function alu(F: Int32Array, op: number, alo: number, ahi: number, blo: number, bhi: number, sz: number): void {
-  let rlo: number, rhi: number, kind: number, aux = 0;
+  let rlo: number,
+    rhi: number,
+    kind: number,
+    aux = 0;
   switch (op) {
     case 0: {
       const s = (alo >>> 0) + (blo >>> 0);
-      rlo = s | 0; rhi = (ahi + bhi + (s > 4294967295 ? 1 : 0)) | 0; kind = FK.Add;
+      rlo = s | 0;
+      rhi = (ahi + bhi + (s > 4294967295 ? 1 : 0)) | 0;
+      kind = FK.Add;
       break;
     }
-    case 1: rlo = alo | blo; rhi = ahi | bhi; kind = FK.CO; break;
+    case 1:
+      rlo = alo | blo;
+      rhi = ahi | bhi;
+      kind = FK.CO;
+      break;
     case 2: {
       aux = carryOf(F);
       const s = (alo >>> 0) + (blo >>> 0) + aux;
-      rlo = s | 0; rhi = (ahi + bhi + (s > 4294967295 ? 1 : 0)) | 0; kind = FK.Adc;
+      rlo = s | 0;
+      rhi = (ahi + bhi + (s > 4294967295 ? 1 : 0)) | 0;
+      kind = FK.Adc;
       break;
     }
     case 3: {
       aux = carryOf(F);
       const s = (alo >>> 0) - (blo >>> 0) - aux;
-      rlo = s | 0; rhi = (ahi - bhi - (s < 0 ? 1 : 0)) | 0; kind = FK.Sbb;
+      rlo = s | 0;
+      rhi = (ahi - bhi - (s < 0 ? 1 : 0)) | 0;
+      kind = FK.Sbb;
       break;
     }
-    case 4: case 8: rlo = alo & blo; rhi = ahi & bhi; kind = FK.CO; break;
-    case 6: rlo = alo ^ blo; rhi = ahi ^ bhi; kind = FK.CO; break;
+    case 4:
+    case 8:
+      rlo = alo & blo;
+      rhi = ahi & bhi;
+      kind = FK.CO;
+      break;
+    case 6:
+      rlo = alo ^ blo;
+      rhi = ahi ^ bhi;
+      kind = FK.CO;
+      break;
     default: {
       // 5 sub, 7 cmp
       const s = (alo >>> 0) - (blo >>> 0);
-      rlo = s | 0; rhi = (ahi - bhi - (s < 0 ? 1 : 0)) | 0; kind = FK.Sub;
+      rlo = s | 0;
+      rhi = (ahi - bhi - (s < 0 ? 1 : 0)) | 0;
+      kind = FK.Sub;
       break;
     }
   }
@@ -206,26 +290,44 @@ export function alu(F: Int32Array, op: number, alo: number, ahi: number, blo: nu
     rlo = sz === 4 ? rlo : sz === 2 ? (rlo << 16) >> 16 : (rlo << 24) >> 24;
     rhi = rlo >> 31;
   }
-  F[FS.Kind] = kind; F[FS.ALo] = alo; F[FS.AHi] = ahi; F[FS.BLo] = blo; F[FS.BHi] = bhi;
-  F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = aux;
+  F[FS.Kind] = kind;
+  F[FS.ALo] = alo;
+  F[FS.AHi] = ahi;
+  F[FS.BLo] = blo;
+  F[FS.BHi] = bhi;
+  F[FS.RLo] = rlo;
+  F[FS.RHi] = rhi;
+  F[FS.Aux] = aux;
 }
 
 /** inc (op 0), dec (op 1), neg (op 3). Result in F[RLo]/F[RHi]. */
 export function unary(F: Int32Array, op: number, lo: number, hi: number, sz: number): void {
   let rlo: number, rhi: number;
   switch (op) {
-    case 0: case 1: {
+    case 0:
+    case 1: {
       const cf = carryOf(F);
       if (op === 0) {
         const s = (lo >>> 0) + 1;
-        rlo = s | 0; rhi = (hi + (s > 4294967295 ? 1 : 0)) | 0;
+        rlo = s | 0;
+        rhi = (hi + (s > 4294967295 ? 1 : 0)) | 0;
       } else {
         const s = (lo >>> 0) - 1;
-        rlo = s | 0; rhi = (hi - (s < 0 ? 1 : 0)) | 0;
+        rlo = s | 0;
+        rhi = (hi - (s < 0 ? 1 : 0)) | 0;
       }
-      if (sz !== 8) { rlo = sx(rlo, sz); rhi = rlo >> 31; }
-      F[FS.Kind] = op === 0 ? FK.Inc : FK.Dec; F[FS.ALo] = lo; F[FS.AHi] = hi; F[FS.BLo] = 1; F[FS.BHi] = 0;
-      F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = cf;
+      if (sz !== 8) {
+        rlo = sx(rlo, sz);
+        rhi = rlo >> 31;
+      }
+      F[FS.Kind] = op === 0 ? FK.Inc : FK.Dec;
+      F[FS.ALo] = lo;
+      F[FS.AHi] = hi;
+      F[FS.BLo] = 1;
+      F[FS.BHi] = 0;
+      F[FS.RLo] = rlo;
+      F[FS.RHi] = rhi;
+      F[FS.Aux] = cf;
       return;
     }
     default: {
@@ -253,14 +355,22 @@ export function shift(F: Int32Array, k: number, lo: number, hi: number, c: numbe
   const msb = hi < 0 ? 1 : 0;
   let rlo: number, rhi: number, cf: number;
   if (k === 4) {
-    if (c < 32) { rhi = (hi << c) | (lo >>> (32 - c)); rlo = lo << c; }
-    else { rhi = lo << (c - 32); rlo = 0; }
+    if (c < 32) {
+      rhi = (hi << c) | (lo >>> (32 - c));
+      rlo = lo << c;
+    } else {
+      rhi = lo << (c - 32);
+      rlo = 0;
+    }
     cf = bit(lo, hi, w - c);
   } else {
     if (k === 5 && sz !== 8) {
       // logical shift: the operand zero-extended from sz
       if (sz === 4) hi = 0;
-      else { lo &= sz === 2 ? 0xffff : 0xff; hi = 0; }
+      else {
+        lo &= sz === 2 ? 0xffff : 0xff;
+        hi = 0;
+      }
     }
     if (c < 32) {
       rlo = (lo >>> c) | (hi << (32 - c));
@@ -271,9 +381,15 @@ export function shift(F: Int32Array, k: number, lo: number, hi: number, c: numbe
     }
     cf = bit(lo, hi, c - 1);
   }
-  if (sz !== 8) { rlo = sx(rlo, sz); rhi = rlo >> 31; }
+  if (sz !== 8) {
+    rlo = sx(rlo, sz);
+    rhi = rlo >> 31;
+  }
   const of = k === 4 ? (rhi < 0 ? 1 : 0) ^ cf : k === 5 ? msb : 0;
-  F[FS.Kind] = FK.CO; F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = cf | (of ? OF : 0);
+  F[FS.Kind] = FK.CO;
+  F[FS.RLo] = rlo;
+  F[FS.RHi] = rhi;
+  F[FS.Aux] = cf | (of ? OF : 0);
 }
 
 const TWO32 = 4294967296;
@@ -284,22 +400,33 @@ export function imul(F: Int32Array, alo: number, ahi: number, blo: number, bhi: 
   if (sz === 8) {
     const p = alo * blo;
     if (ahi === alo >> 31 && bhi === blo >> 31 && p < 9007199254740992 && p > -9007199254740992) {
-      rlo = p | 0; rhi = Math.floor(p / TWO32) | 0; ovf = false;
+      rlo = p | 0;
+      rhi = Math.floor(p / TWO32) | 0;
+      ovf = false;
     } else {
       const a = (BigInt(ahi) << 32n) | BigInt(alo >>> 0);
       const b = (BigInt(bhi) << 32n) | BigInt(blo >>> 0);
       const full = a * b;
       const t = BigInt.asIntN(64, full);
-      rlo = Number(BigInt.asIntN(32, t)); rhi = Number(t >> 32n);
+      rlo = Number(BigInt.asIntN(32, t));
+      rhi = Number(t >> 32n);
       ovf = t !== full;
     }
   } else {
     const p = alo * blo;
-    if (sz === 4) { rlo = Math.imul(alo, blo); ovf = rlo !== p; }
-    else { rlo = sx(p | 0, sz); ovf = rlo !== p; }
+    if (sz === 4) {
+      rlo = Math.imul(alo, blo);
+      ovf = rlo !== p;
+    } else {
+      rlo = sx(p | 0, sz);
+      ovf = rlo !== p;
+    }
     rhi = rlo >> 31;
   }
-  F[FS.Kind] = FK.CO; F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = ovf ? CF | OF : 0;
+  F[FS.Kind] = FK.CO;
+  F[FS.RLo] = rlo;
+  F[FS.RHi] = rhi;
+  F[FS.Aux] = ovf ? CF | OF : 0;
 }
 
 /** (lo, hi) of a bigint taken mod 2^64. */

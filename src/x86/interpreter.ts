@@ -48,20 +48,83 @@ import { CF, FLAGS_SLOTS, OF, STATUS_FLAGS, alu, cond, imul, joinBig, shift, spl
  * tests/x86/interp/enum-mirror.test.ts checks these stay identical to the originals.
  */
 const enum Op {
-  Nop = 0, Native = 1, Site = 2, Int3 = 3, Hlt = 4, Fault = 5,
-  MovRR64 = 6, MovRR32 = 7, MovRI = 8, MovX = 9, Load = 10, Store = 11,
-  StoreI = 12, MovRIN = 13, Lea = 14, AluRR = 15, AluRI = 16, AluRM = 17,
-  AluMR = 18, AluMI = 19, PushR = 20, PopR = 21, PushI = 22, PushM = 23,
-  PopM = 24, Jmp = 25, Jcc = 26, Call = 27, CallR = 28, CallM = 29,
-  JmpR = 30, JmpM = 31, Ret = 32, Leave = 33, UnR = 34, UnM = 35,
-  ShR = 36, ShM = 37, ImulR = 38, ImulM = 39, Cdqe = 40, Cqo = 41,
-  XchgRR = 42, XchgRM = 43, SetccR = 44, SetccM = 45, CmovR = 46, CmovM = 47,
-  MulDivR = 48, MulDivM = 49,
+  Nop = 0,
+  Native = 1,
+  Site = 2,
+  Int3 = 3,
+  Hlt = 4,
+  Fault = 5,
+  MovRR64 = 6,
+  MovRR32 = 7,
+  MovRI = 8,
+  MovX = 9,
+  Load = 10,
+  Store = 11,
+  StoreI = 12,
+  MovRIN = 13,
+  Lea = 14,
+  AluRR = 15,
+  AluRI = 16,
+  AluRM = 17,
+  AluMR = 18,
+  AluMI = 19,
+  PushR = 20,
+  PopR = 21,
+  PushI = 22,
+  PushM = 23,
+  PopM = 24,
+  Jmp = 25,
+  Jcc = 26,
+  Call = 27,
+  CallR = 28,
+  CallM = 29,
+  JmpR = 30,
+  JmpM = 31,
+  Ret = 32,
+  Leave = 33,
+  UnR = 34,
+  UnM = 35,
+  ShR = 36,
+  ShM = 37,
+  ImulR = 38,
+  ImulM = 39,
+  Cdqe = 40,
+  Cqo = 41,
+  XchgRR = 42,
+  XchgRM = 43,
+  SetccR = 44,
+  SetccM = 45,
+  CmovR = 46,
+  CmovM = 47,
+  MulDivR = 48,
+  MulDivM = 49,
 }
-const enum FS { Kind = 0, ALo = 1, AHi = 2, BLo = 3, BHi = 4, RLo = 5, RHi = 6, Aux = 7 }
-const enum FK { Raw = 0, Add = 1, Sub = 2, Adc = 3, Sbb = 4, CO = 5, Inc = 6, Dec = 7 }
+const enum FS {
+  Kind = 0,
+  ALo = 1,
+  AHi = 2,
+  BLo = 3,
+  BHi = 4,
+  RLo = 5,
+  RHi = 6,
+  Aux = 7,
+}
+const enum FK {
+  Raw = 0,
+  Add = 1,
+  Sub = 2,
+  Adc = 3,
+  Sbb = 4,
+  CO = 5,
+  Inc = 6,
+  Dec = 7,
+}
 /** P.R / P.W / P.Shift from cpu-types.ts, inlined for the same reason. */
-const enum P { R = 1, W = 2, Shift = 12 }
+const enum P {
+  R = 1,
+  W = 2,
+  Shift = 12,
+}
 
 export interface CpuContext {
   /** 32 int32: (lo, hi) per Reg */
@@ -94,11 +157,20 @@ function rdS(R: Int32Array, r: number, sz: number): number {
 
 /** Write a value of size sz to register code r with the x86-64 rules (32-bit zero-extends, 8/16 merge). */
 function wrReg(R: Int32Array, r: number, sz: number, lo: number, hi: number): void {
-  if (sz === 8) { R[r << 1] = lo; R[(r << 1) + 1] = hi; }
-  else if (sz === 4) { R[r << 1] = lo; R[(r << 1) + 1] = 0; }
-  else if (sz === 2) { R[r << 1] = (R[r << 1] & ~0xffff) | (lo & 0xffff); }
-  else if (r < 16) { R[r << 1] = (R[r << 1] & ~0xff) | (lo & 0xff); }
-  else { const i = (r - 16) << 1; R[i] = (R[i] & ~0xff00) | ((lo & 0xff) << 8); }
+  if (sz === 8) {
+    R[r << 1] = lo;
+    R[(r << 1) + 1] = hi;
+  } else if (sz === 4) {
+    R[r << 1] = lo;
+    R[(r << 1) + 1] = 0;
+  } else if (sz === 2) {
+    R[r << 1] = (R[r << 1] & ~0xffff) | (lo & 0xffff);
+  } else if (r < 16) {
+    R[r << 1] = (R[r << 1] & ~0xff) | (lo & 0xff);
+  } else {
+    const i = (r - 16) << 1;
+    R[i] = (R[i] & ~0xff00) | ((lo & 0xff) << 8);
+  }
 }
 
 export class X86Cpu {
@@ -230,7 +302,7 @@ export class X86Cpu {
   /** Target of an indirect call/jmp at `from`, through a one-entry cache in from.tnext. */
   private indirect(from: Insn, lo: number, hi: number): Insn {
     const c = from.tnext;
-    if (c !== null && hi === 0 && c.addr === (lo >>> 0)) return c;
+    if (c !== null && hi === 0 && c.addr === lo >>> 0) return c;
     const x = this.target(lo, hi);
     if (x.cached) from.tnext = x;
     return x;
@@ -294,16 +366,31 @@ export class X86Cpu {
   private wr(a: number, sz: number, lo: number, hi: number): void {
     this.chk(a, sz, P.W);
     const m = this.mem;
-    if (sz === 1) { m[a] = lo; return; }
-    if (sz === 2) { m[a] = lo; m[a + 1] = lo >> 8; return; }
+    if (sz === 1) {
+      m[a] = lo;
+      return;
+    }
+    if (sz === 2) {
+      m[a] = lo;
+      m[a + 1] = lo >> 8;
+      return;
+    }
     if ((a & 3) === 0) {
       const i = a >>> 2;
       this.m32[i] = lo;
       if (sz === 8) this.m32[i + 1] = hi;
       return;
     }
-    m[a] = lo; m[a + 1] = lo >> 8; m[a + 2] = lo >> 16; m[a + 3] = lo >> 24;
-    if (sz === 8) { m[a + 4] = hi; m[a + 5] = hi >> 8; m[a + 6] = hi >> 16; m[a + 7] = hi >> 24; }
+    m[a] = lo;
+    m[a + 1] = lo >> 8;
+    m[a + 2] = lo >> 16;
+    m[a + 3] = lo >> 24;
+    if (sz === 8) {
+      m[a + 4] = hi;
+      m[a + 5] = hi >> 8;
+      m[a + 6] = hi >> 16;
+      m[a + 7] = hi >> 24;
+    }
   }
 
   /**
@@ -313,10 +400,18 @@ export class X86Cpu {
    */
   private ea(ins: Insn): number {
     const R = this.regs;
-    let s = ins.disp, h = 0;
-    const b = ins.base, x = ins.index;
-    if (b >= 0) { s += R[b << 1] >>> 0; h = R[(b << 1) + 1]; }
-    if (x >= 0) { s += (R[x << 1] >>> 0) * ins.scale; h = (h + Math.imul(R[(x << 1) + 1], ins.scale)) | 0; }
+    let s = ins.disp,
+      h = 0;
+    const b = ins.base,
+      x = ins.index;
+    if (b >= 0) {
+      s += R[b << 1] >>> 0;
+      h = R[(b << 1) + 1];
+    }
+    if (x >= 0) {
+      s += (R[x << 1] >>> 0) * ins.scale;
+      h = (h + Math.imul(R[(x << 1) + 1], ins.scale)) | 0;
+    }
     if (h === 0) return s;
     const hi = (h + Math.floor(s / TWO32)) | 0;
     if (hi === 0) return s >>> 0;
@@ -337,7 +432,9 @@ export class X86Cpu {
   /** Push a 64-bit value (lo, hi) inside run(): throws MEM_FAULT without side effects. */
   private pushQ(lo: number, hi: number): void {
     const R = this.regs;
-    if (R[9] !== 0) { this.ea64Fault(R[8], R[9], -8); }
+    if (R[9] !== 0) {
+      this.ea64Fault(R[8], R[9], -8);
+    }
     const a = (R[8] >>> 0) - 8;
     this.wr(a, 8, lo, hi);
     R[8] = a;
@@ -346,7 +443,9 @@ export class X86Cpu {
   /** Pop inside run(): returns lo, high half in qhi. */
   private popQ(): number {
     const R = this.regs;
-    if (R[9] !== 0) { this.ea64Fault(R[8], R[9], 0); }
+    if (R[9] !== 0) {
+      this.ea64Fault(R[8], R[9], 0);
+    }
     const a = R[8] >>> 0;
     const lo = this.rd(a, 8);
     R[8] = a + 8;
@@ -413,9 +512,10 @@ export class X86Cpu {
               if (c === 0) ins = l.next !== null ? l.next : this.linkNext(l);
               else if (c === 1) ins = l.tnext !== null ? l.tnext : this.linkTarget(l);
               else {
-                const lo = this.S[0], hi = this.S[1];
+                const lo = this.S[0],
+                  hi = this.S[1];
                 const t = l.tnext;
-                if (t !== null && t.addr === (lo >>> 0) && hi === 0) ins = t;
+                if (t !== null && t.addr === lo >>> 0 && hi === 0) ins = t;
                 else {
                   const y = hi === 0 ? this.lookup(lo >>> 0) : this.target(lo, hi);
                   if (y.cached) l.tnext = y;
@@ -439,18 +539,22 @@ export class X86Cpu {
 
           // ---- moves
           case Op.MovRR64: {
-            const d = ins.r << 1, s = ins.rm << 1;
-            R[d] = R[s]; R[d + 1] = R[s + 1];
+            const d = ins.r << 1,
+              s = ins.rm << 1;
+            R[d] = R[s];
+            R[d + 1] = R[s + 1];
             break;
           }
           case Op.MovRR32: {
             const d = ins.r << 1;
-            R[d] = R[ins.rm << 1]; R[d + 1] = 0;
+            R[d] = R[ins.rm << 1];
+            R[d + 1] = 0;
             break;
           }
           case Op.MovRI: {
             const d = ins.r << 1;
-            R[d] = ins.ilo; R[d + 1] = ins.ihi;
+            R[d] = ins.ilo;
+            R[d + 1] = ins.ihi;
             break;
           }
           case Op.MovRIN:
@@ -460,10 +564,13 @@ export class X86Cpu {
             // mov r8/r16, movzx, movsx, movsxd between registers
             const sz = ins.sz;
             let lo: number, hi: number;
-            if (ins.ext !== 0) { lo = rdS(R, ins.rm, sz); hi = lo >> 31; }
-            else {
+            if (ins.ext !== 0) {
               lo = rdS(R, ins.rm, sz);
-              if (sz === 1) lo &= 0xff; else if (sz === 2) lo &= 0xffff;
+              hi = lo >> 31;
+            } else {
+              lo = rdS(R, ins.rm, sz);
+              if (sz === 1) lo &= 0xff;
+              else if (sz === 2) lo &= 0xffff;
               hi = 0;
             }
             wrReg(R, ins.r, ins.dsz, lo, hi);
@@ -473,33 +580,41 @@ export class X86Cpu {
             // [base + disp] with a 32-bit base is computed inline; anything else via ea()
             const bs = ins.base;
             const a = ins.index < 0 && bs >= 0 && R[(bs << 1) + 1] === 0 ? ins.disp + (R[bs << 1] >>> 0) : this.ea(ins);
-            const sz = ins.sz, d = ins.r;
+            const sz = ins.sz,
+              d = ins.r;
             if (sz === 8 && (a & 7) === 0 && a >= 0 && a + 8 <= memLen && (perms[a >>> 12] & P.R) !== 0) {
               // fast path: aligned 8-byte load into a 64-bit register
               const i = a >>> 2;
-              R[d << 1] = m32[i]; R[(d << 1) + 1] = m32[i + 1];
+              R[d << 1] = m32[i];
+              R[(d << 1) + 1] = m32[i + 1];
               break;
             }
             if (sz === 4 && (a & 3) === 0 && a >= 0 && a + 4 <= memLen && (perms[a >>> 12] & P.R) !== 0) {
               // aligned 4-byte load: mov r32 (zero-extends) or movsxd r64
               const v = m32[a >>> 2];
-              R[d << 1] = v; R[(d << 1) + 1] = ins.ext !== 0 && ins.dsz === 8 ? v >> 31 : 0;
+              R[d << 1] = v;
+              R[(d << 1) + 1] = ins.ext !== 0 && ins.dsz === 8 ? v >> 31 : 0;
               break;
             }
-            let lo = this.rd(a, sz), hi: number;
+            let lo = this.rd(a, sz),
+              hi: number;
             if (sz === 8) hi = this.qhi;
-            else if (ins.ext !== 0) { lo = sx(lo, sz); hi = lo >> 31; }
-            else hi = 0;
+            else if (ins.ext !== 0) {
+              lo = sx(lo, sz);
+              hi = lo >> 31;
+            } else hi = 0;
             wrReg(R, d, ins.dsz, lo, hi);
             break;
           }
           case Op.Store: {
             const bs = ins.base;
             const a = ins.index < 0 && bs >= 0 && R[(bs << 1) + 1] === 0 ? ins.disp + (R[bs << 1] >>> 0) : this.ea(ins);
-            const sz = ins.sz, s = ins.r;
+            const sz = ins.sz,
+              s = ins.r;
             if (sz === 8 && (a & 7) === 0 && a >= 0 && a + 8 <= memLen && (perms[a >>> 12] & P.W) !== 0) {
               const i = a >>> 2;
-              m32[i] = R[s << 1]; m32[i + 1] = R[(s << 1) + 1];
+              m32[i] = R[s << 1];
+              m32[i + 1] = R[(s << 1) + 1];
               break;
             }
             if (sz === 4 && (a & 3) === 0 && a >= 0 && a + 4 <= memLen && (perms[a >>> 12] & P.W) !== 0) {
@@ -515,63 +630,134 @@ export class X86Cpu {
             break;
           case Op.Lea: {
             // exact 64-bit base + index*scale + disp (also used for plain arithmetic)
-            let s = ins.disp, h = 0;
-            const b = ins.base, x = ins.index;
-            if (b >= 0) { s += R[b << 1] >>> 0; h = R[(b << 1) + 1]; }
-            if (x >= 0) { s += (R[x << 1] >>> 0) * ins.scale; h = (h + Math.imul(R[(x << 1) + 1], ins.scale)) | 0; }
+            let s = ins.disp,
+              h = 0;
+            const b = ins.base,
+              x = ins.index;
+            if (b >= 0) {
+              s += R[b << 1] >>> 0;
+              h = R[(b << 1) + 1];
+            }
+            if (x >= 0) {
+              s += (R[x << 1] >>> 0) * ins.scale;
+              h = (h + Math.imul(R[(x << 1) + 1], ins.scale)) | 0;
+            }
             const lo = s | 0;
             const hi = s >= 0 && s < TWO32 ? h : (h + Math.floor(s / TWO32)) | 0;
             const d = ins.r << 1;
-            if (ins.dsz === 8) { R[d] = lo; R[d + 1] = hi; }
-            else if (ins.dsz === 4) { R[d] = lo; R[d + 1] = 0; }
-            else wrReg(R, ins.r, 2, lo, 0);
+            if (ins.dsz === 8) {
+              R[d] = lo;
+              R[d + 1] = hi;
+            } else if (ins.dsz === 4) {
+              R[d] = lo;
+              R[d + 1] = 0;
+            } else wrReg(R, ins.r, 2, lo, 0);
             break;
           }
 
           // ---- ALU
-          case Op.AluRR: case Op.AluRI: {
+          case Op.AluRR:
+          case Op.AluRI: {
             // add/or/and/sub/xor/cmp/test on registers, inlined for 32- and 64-bit operands (the bulk of
             // compiled code); byte/word operands and adc/sbb go through alu().
-            const sz = ins.sz, op = ins.alu, d = ins.r << 1;
+            const sz = ins.sz,
+              op = ins.alu,
+              d = ins.r << 1;
             if ((sz === 4 || sz === 8) && op !== 2 && op !== 3) {
               const isImm = ins.op === Op.AluRI;
               let alo: number, ahi: number, blo: number, bhi: number, rlo: number, rhi: number, k: number;
               if (sz === 4) {
                 // 32-bit: plain int32 arithmetic; the lazy-flags record wants sign-extended 64-bit values
-                alo = R[d]; blo = isImm ? ins.ilo : R[ins.rm << 1];
+                alo = R[d];
+                blo = isImm ? ins.ilo : R[ins.rm << 1];
                 switch (op) {
-                  case 0: rlo = (alo + blo) | 0; k = FK.Add; break;
-                  case 1: rlo = alo | blo; k = FK.CO; break;
-                  case 4: case 8: rlo = alo & blo; k = FK.CO; break;
-                  case 6: rlo = alo ^ blo; k = FK.CO; break;
-                  default: rlo = (alo - blo) | 0; k = FK.Sub; break; // sub, cmp
+                  case 0:
+                    rlo = (alo + blo) | 0;
+                    k = FK.Add;
+                    break;
+                  case 1:
+                    rlo = alo | blo;
+                    k = FK.CO;
+                    break;
+                  case 4:
+                  case 8:
+                    rlo = alo & blo;
+                    k = FK.CO;
+                    break;
+                  case 6:
+                    rlo = alo ^ blo;
+                    k = FK.CO;
+                    break;
+                  default:
+                    rlo = (alo - blo) | 0;
+                    k = FK.Sub;
+                    break; // sub, cmp
                 }
-                ahi = alo >> 31; bhi = blo >> 31; rhi = rlo >> 31;
-                if (op < 7) { R[d] = rlo; R[d + 1] = 0; }
+                ahi = alo >> 31;
+                bhi = blo >> 31;
+                rhi = rlo >> 31;
+                if (op < 7) {
+                  R[d] = rlo;
+                  R[d + 1] = 0;
+                }
               } else {
-                alo = R[d]; ahi = R[d + 1];
-                if (isImm) { blo = ins.ilo; bhi = ins.ihi; } else { blo = R[ins.rm << 1]; bhi = R[(ins.rm << 1) + 1]; }
+                alo = R[d];
+                ahi = R[d + 1];
+                if (isImm) {
+                  blo = ins.ilo;
+                  bhi = ins.ihi;
+                } else {
+                  blo = R[ins.rm << 1];
+                  bhi = R[(ins.rm << 1) + 1];
+                }
                 switch (op) {
                   case 0: {
                     const t = (alo >>> 0) + (blo >>> 0);
-                    rlo = t | 0; rhi = (ahi + bhi + (t > 4294967295 ? 1 : 0)) | 0; k = FK.Add;
+                    rlo = t | 0;
+                    rhi = (ahi + bhi + (t > 4294967295 ? 1 : 0)) | 0;
+                    k = FK.Add;
                     break;
                   }
-                  case 1: rlo = alo | blo; rhi = ahi | bhi; k = FK.CO; break;
-                  case 4: case 8: rlo = alo & blo; rhi = ahi & bhi; k = FK.CO; break;
-                  case 6: rlo = alo ^ blo; rhi = ahi ^ bhi; k = FK.CO; break;
+                  case 1:
+                    rlo = alo | blo;
+                    rhi = ahi | bhi;
+                    k = FK.CO;
+                    break;
+                  case 4:
+                  case 8:
+                    rlo = alo & blo;
+                    rhi = ahi & bhi;
+                    k = FK.CO;
+                    break;
+                  case 6:
+                    rlo = alo ^ blo;
+                    rhi = ahi ^ bhi;
+                    k = FK.CO;
+                    break;
                   default: {
                     const t = (alo >>> 0) - (blo >>> 0);
-                    rlo = t | 0; rhi = (ahi - bhi - (t < 0 ? 1 : 0)) | 0; k = FK.Sub;
+                    rlo = t | 0;
+                    rhi = (ahi - bhi - (t < 0 ? 1 : 0)) | 0;
+                    k = FK.Sub;
                     break;
                   }
                 }
-                if (op < 7) { R[d] = rlo; R[d + 1] = rhi; }
+                if (op < 7) {
+                  R[d] = rlo;
+                  R[d + 1] = rhi;
+                }
               }
               // lazy flags: logic ops only need the result (CF = OF = Aux = 0); add/sub need the operands
-              F[FS.Kind] = k; F[FS.RLo] = rlo; F[FS.RHi] = rhi;
+              F[FS.Kind] = k;
+              F[FS.RLo] = rlo;
+              F[FS.RHi] = rhi;
               if (k === FK.CO) F[FS.Aux] = 0;
-              else { F[FS.ALo] = alo; F[FS.AHi] = ahi; F[FS.BLo] = blo; F[FS.BHi] = bhi; }
+              else {
+                F[FS.ALo] = alo;
+                F[FS.AHi] = ahi;
+                F[FS.BLo] = blo;
+                F[FS.BHi] = bhi;
+              }
               // Fusion: a cmp/test/sub/... directly followed by a jcc (the linked successor) executes the jcc
               // here, deciding the branch from the values in hand, which saves one dispatch per pair.
               const j = ins.next;
@@ -580,16 +766,36 @@ export class X86Cpu {
                 let t: boolean;
                 if (k === FK.Sub && cc >= 2 && cc !== 8 && cc !== 9 && cc !== 10 && cc !== 11) {
                   const eq = alo === blo && ahi === bhi;
-                  const lt = cc >= 12
-                    ? (ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi)
-                    : (ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0));
+                  const lt =
+                    cc >= 12
+                      ? ahi === bhi
+                        ? alo >>> 0 < blo >>> 0
+                        : ahi < bhi
+                      : ahi === bhi
+                        ? alo >>> 0 < blo >>> 0
+                        : ahi >>> 0 < bhi >>> 0;
                   switch (cc) {
-                    case 4: t = eq; break;
-                    case 5: t = !eq; break;
-                    case 2: case 12: t = lt; break;
-                    case 3: case 13: t = !lt; break;
-                    case 6: case 14: t = lt || eq; break;
-                    default: t = !(lt || eq); break; // 7, 15
+                    case 4:
+                      t = eq;
+                      break;
+                    case 5:
+                      t = !eq;
+                      break;
+                    case 2:
+                    case 12:
+                      t = lt;
+                      break;
+                    case 3:
+                    case 13:
+                      t = !lt;
+                      break;
+                    case 6:
+                    case 14:
+                      t = lt || eq;
+                      break;
+                    default:
+                      t = !(lt || eq);
+                      break; // 7, 15
                   }
                 } else if (k === FK.CO && (cc === 4 || cc === 5)) {
                   t = ((rlo | rhi) === 0) === (cc === 4);
@@ -604,96 +810,171 @@ export class X86Cpu {
               break;
             }
             const isImm = ins.op === Op.AluRI;
-            const a = rdS(R, ins.r, sz), ah = sz === 8 ? R[d + 1] : a >> 31;
+            const a = rdS(R, ins.r, sz),
+              ah = sz === 8 ? R[d + 1] : a >> 31;
             let b: number, bh: number;
-            if (isImm) { b = ins.ilo; bh = b >> 31; }
-            else { b = rdS(R, ins.rm, sz); bh = sz === 8 ? R[(ins.rm << 1) + 1] : b >> 31; }
+            if (isImm) {
+              b = ins.ilo;
+              bh = b >> 31;
+            } else {
+              b = rdS(R, ins.rm, sz);
+              bh = sz === 8 ? R[(ins.rm << 1) + 1] : b >> 31;
+            }
             alu(F, op, a, ah, b, bh, sz);
             if (op < 7) wrReg(R, ins.r, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
           case Op.AluRM: {
-            const sz = ins.sz, d = ins.r;
-            let b = this.rd(this.ea(ins), sz), bh: number;
-            if (sz === 8) bh = this.qhi; else { b = sx(b, sz); bh = b >> 31; }
+            const sz = ins.sz,
+              d = ins.r;
+            let b = this.rd(this.ea(ins), sz),
+              bh: number;
+            if (sz === 8) bh = this.qhi;
+            else {
+              b = sx(b, sz);
+              bh = b >> 31;
+            }
             if (sz === 8) alu(F, ins.alu, R[d << 1], R[(d << 1) + 1], b, bh, 8);
-            else { const a = rdS(R, d, sz); alu(F, ins.alu, a, a >> 31, b, bh, sz); }
+            else {
+              const a = rdS(R, d, sz);
+              alu(F, ins.alu, a, a >> 31, b, bh, sz);
+            }
             if (ins.alu < 7) wrReg(R, d, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
-          case Op.AluMR: case Op.AluMI: {
-            const sz = ins.sz, op = ins.alu;
+          case Op.AluMR:
+          case Op.AluMI: {
+            const sz = ins.sz,
+              op = ins.alu;
             const a = this.ea(ins);
             if (op < 7) this.chk(a, sz, P.W); // RMW: no flag update if the write would fault
-            let v = this.rd(a, sz), vh: number;
-            if (sz === 8) vh = this.qhi; else { v = sx(v, sz); vh = v >> 31; }
+            let v = this.rd(a, sz),
+              vh: number;
+            if (sz === 8) vh = this.qhi;
+            else {
+              v = sx(v, sz);
+              vh = v >> 31;
+            }
             let b: number, bh: number;
-            if (ins.op === Op.AluMI) { b = ins.ilo; bh = b >> 31; }
-            else if (sz === 8) { b = R[ins.r << 1]; bh = R[(ins.r << 1) + 1]; }
-            else { b = rdS(R, ins.r, sz); bh = b >> 31; }
+            if (ins.op === Op.AluMI) {
+              b = ins.ilo;
+              bh = b >> 31;
+            } else if (sz === 8) {
+              b = R[ins.r << 1];
+              bh = R[(ins.r << 1) + 1];
+            } else {
+              b = rdS(R, ins.r, sz);
+              bh = b >> 31;
+            }
             alu(F, op, v, vh, b, bh, sz);
             if (op < 7) this.wr(a, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
           case Op.UnR: {
-            const sz = ins.sz, d = ins.r;
-            const lo = rdS(R, d, sz), hi = sz === 8 ? R[(d << 1) + 1] : lo >> 31;
-            if (ins.alu === 2) { wrReg(R, d, sz, ~lo, ~hi); break; }
+            const sz = ins.sz,
+              d = ins.r;
+            const lo = rdS(R, d, sz),
+              hi = sz === 8 ? R[(d << 1) + 1] : lo >> 31;
+            if (ins.alu === 2) {
+              wrReg(R, d, sz, ~lo, ~hi);
+              break;
+            }
             unary(F, ins.alu, lo, hi, sz);
             wrReg(R, d, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
           case Op.UnM: {
-            const sz = ins.sz, a = this.ea(ins);
+            const sz = ins.sz,
+              a = this.ea(ins);
             this.chk(a, sz, P.W);
-            let lo = this.rd(a, sz), hi: number;
-            if (sz === 8) hi = this.qhi; else { lo = sx(lo, sz); hi = lo >> 31; }
-            if (ins.alu === 2) { this.wr(a, sz, ~lo, ~hi); break; }
+            let lo = this.rd(a, sz),
+              hi: number;
+            if (sz === 8) hi = this.qhi;
+            else {
+              lo = sx(lo, sz);
+              hi = lo >> 31;
+            }
+            if (ins.alu === 2) {
+              this.wr(a, sz, ~lo, ~hi);
+              break;
+            }
             unary(F, ins.alu, lo, hi, sz);
             this.wr(a, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
-          case Op.ShR: case Op.ShM: {
+          case Op.ShR:
+          case Op.ShM: {
             const sz = ins.sz;
             let c = ins.ext !== 0 ? R[2] : ins.ilo;
             c &= sz === 8 ? 63 : 31;
-            let a = 0, lo: number, hi: number;
+            let a = 0,
+              lo: number,
+              hi: number;
             if (ins.op === Op.ShR) {
-              lo = rdS(R, ins.r, sz); hi = sz === 8 ? R[(ins.r << 1) + 1] : lo >> 31;
+              lo = rdS(R, ins.r, sz);
+              hi = sz === 8 ? R[(ins.r << 1) + 1] : lo >> 31;
             } else {
               a = this.ea(ins);
               this.chk(a, sz, P.W);
               lo = this.rd(a, sz);
-              if (sz === 8) hi = this.qhi; else { lo = sx(lo, sz); hi = lo >> 31; }
+              if (sz === 8) hi = this.qhi;
+              else {
+                lo = sx(lo, sz);
+                hi = lo >> 31;
+              }
             }
-            let rlo = lo, rhi = hi;
-            if (c !== 0) { shift(F, ins.alu, lo, hi, c, sz); rlo = F[FS.RLo]; rhi = F[FS.RHi]; }
+            let rlo = lo,
+              rhi = hi;
+            if (c !== 0) {
+              shift(F, ins.alu, lo, hi, c, sz);
+              rlo = F[FS.RLo];
+              rhi = F[FS.RHi];
+            }
             if (ins.op === Op.ShR) wrReg(R, ins.r, sz, rlo, rhi);
             else this.wr(a, sz, rlo, rhi);
             break;
           }
-          case Op.ImulR: case Op.ImulM: {
+          case Op.ImulR:
+          case Op.ImulM: {
             const sz = ins.sz;
             let b: number, bh: number;
-            if (ins.op === Op.ImulR) { b = rdS(R, ins.rm, sz); bh = sz === 8 ? R[(ins.rm << 1) + 1] : b >> 31; }
-            else {
+            if (ins.op === Op.ImulR) {
+              b = rdS(R, ins.rm, sz);
+              bh = sz === 8 ? R[(ins.rm << 1) + 1] : b >> 31;
+            } else {
               b = this.rd(this.ea(ins), sz);
-              if (sz === 8) bh = this.qhi; else { b = sx(b, sz); bh = b >> 31; }
+              if (sz === 8) bh = this.qhi;
+              else {
+                b = sx(b, sz);
+                bh = b >> 31;
+              }
             }
             let a: number, ah: number;
-            if (ins.ext !== 0) { a = ins.ilo; ah = a >> 31; }
-            else { a = rdS(R, ins.r, sz); ah = sz === 8 ? R[(ins.r << 1) + 1] : a >> 31; }
+            if (ins.ext !== 0) {
+              a = ins.ilo;
+              ah = a >> 31;
+            } else {
+              a = rdS(R, ins.r, sz);
+              ah = sz === 8 ? R[(ins.r << 1) + 1] : a >> 31;
+            }
             imul(F, a, ah, b, bh, sz);
             wrReg(R, ins.r, sz, F[FS.RLo], F[FS.RHi]);
             break;
           }
-          case Op.MulDivR: case Op.MulDivM: {
+          case Op.MulDivR:
+          case Op.MulDivM: {
             const sz = ins.sz;
             let v: number, vh: number;
-            if (ins.op === Op.MulDivR) { v = rdS(R, ins.r, sz); vh = sz === 8 ? R[(ins.r << 1) + 1] : v >> 31; }
-            else {
+            if (ins.op === Op.MulDivR) {
+              v = rdS(R, ins.r, sz);
+              vh = sz === 8 ? R[(ins.r << 1) + 1] : v >> 31;
+            } else {
               v = this.rd(this.ea(ins), sz);
-              if (sz === 8) vh = this.qhi; else { v = sx(v, sz); vh = v >> 31; }
+              if (sz === 8) vh = this.qhi;
+              else {
+                v = sx(v, sz);
+                vh = v >> 31;
+              }
             }
             this.mulDiv(ins.alu, sz, v, vh);
             break;
@@ -701,29 +982,40 @@ export class X86Cpu {
           case Op.Cdqe: {
             const sz = ins.sz;
             if (sz === 8) R[1] = R[0] >> 31;
-            else if (sz === 4) { R[0] = (R[0] << 16) >> 16; R[1] = 0; }
-            else R[0] = (R[0] & ~0xffff) | (((R[0] << 24) >> 24) & 0xffff);
+            else if (sz === 4) {
+              R[0] = (R[0] << 16) >> 16;
+              R[1] = 0;
+            } else R[0] = (R[0] & ~0xffff) | (((R[0] << 24) >> 24) & 0xffff);
             break;
           }
           case Op.Cqo: {
             const sz = ins.sz;
-            if (sz === 8) { const s = R[1] >> 31; R[4] = s; R[5] = s; }
-            else if (sz === 4) { R[4] = R[0] >> 31; R[5] = 0; }
-            else R[4] = (R[4] & ~0xffff) | (((R[0] << 16) >> 31) & 0xffff);
+            if (sz === 8) {
+              const s = R[1] >> 31;
+              R[4] = s;
+              R[5] = s;
+            } else if (sz === 4) {
+              R[4] = R[0] >> 31;
+              R[5] = 0;
+            } else R[4] = (R[4] & ~0xffff) | (((R[0] << 16) >> 31) & 0xffff);
             break;
           }
           case Op.XchgRR: {
             const sz = ins.sz;
-            const alo = rdS(R, ins.r, sz), ahi = sz === 8 ? R[(ins.r << 1) + 1] : 0;
-            const blo = rdS(R, ins.rm, sz), bhi = sz === 8 ? R[(ins.rm << 1) + 1] : 0;
+            const alo = rdS(R, ins.r, sz),
+              ahi = sz === 8 ? R[(ins.r << 1) + 1] : 0;
+            const blo = rdS(R, ins.rm, sz),
+              bhi = sz === 8 ? R[(ins.rm << 1) + 1] : 0;
             wrReg(R, ins.r, sz, blo, bhi);
             wrReg(R, ins.rm, sz, alo, ahi);
             break;
           }
           case Op.XchgRM: {
-            const sz = ins.sz, a = this.ea(ins);
+            const sz = ins.sz,
+              a = this.ea(ins);
             this.chk(a, sz, P.W);
-            const lo = this.rd(a, sz), hi = sz === 8 ? this.qhi : 0;
+            const lo = this.rd(a, sz),
+              hi = sz === 8 ? this.qhi : 0;
             const slo = sz === 1 && ins.r >= 16 ? R[(ins.r - 16) << 1] >> 8 : R[ins.r << 1];
             this.wr(a, sz, slo, sz === 8 ? R[(ins.r << 1) + 1] : 0);
             wrReg(R, ins.r, sz, lo, hi);
@@ -735,11 +1027,17 @@ export class X86Cpu {
           case Op.SetccM:
             this.wr(this.ea(ins), 1, cond(F, ins.alu) ? 1 : 0, 0);
             break;
-          case Op.CmovR: case Op.CmovM: {
+          case Op.CmovR:
+          case Op.CmovM: {
             const sz = ins.sz;
             let lo: number, hi: number;
-            if (ins.op === Op.CmovR) { lo = R[ins.rm << 1]; hi = R[(ins.rm << 1) + 1]; }
-            else { lo = this.rd(this.ea(ins), sz); hi = sz === 8 ? this.qhi : 0; }
+            if (ins.op === Op.CmovR) {
+              lo = R[ins.rm << 1];
+              hi = R[(ins.rm << 1) + 1];
+            } else {
+              lo = this.rd(this.ea(ins), sz);
+              hi = sz === 8 ? this.qhi : 0;
+            }
             if (cond(F, ins.alu)) wrReg(R, ins.r, sz, lo, hi);
             else if (sz === 4) R[(ins.r << 1) + 1] = 0; // a 32-bit cmov always writes (zero-extends) its destination
             break;
@@ -748,10 +1046,13 @@ export class X86Cpu {
           // ---- stack
           case Op.PushR: {
             const s = ins.r << 1;
-            const lo = R[s], hi = R[s + 1];
+            const lo = R[s],
+              hi = R[s + 1];
             const a = (R[8] >>> 0) - 8;
             if (R[9] === 0 && (a & 7) === 0 && a >= 0 && a + 8 <= memLen && (perms[a >>> 12] & P.W) !== 0) {
-              m32[a >>> 2] = lo; m32[(a >>> 2) + 1] = hi; R[8] = a;
+              m32[a >>> 2] = lo;
+              m32[(a >>> 2) + 1] = hi;
+              R[8] = a;
             } else this.pushQ(lo, hi);
             break;
           }
@@ -759,35 +1060,61 @@ export class X86Cpu {
             const a = R[8] >>> 0;
             let lo: number, hi: number;
             if (R[9] === 0 && (a & 7) === 0 && a + 8 <= memLen && (perms[a >>> 12] & P.R) !== 0) {
-              lo = m32[a >>> 2]; hi = m32[(a >>> 2) + 1]; R[8] = a + 8;
-            } else { lo = this.popQ(); hi = this.qhi; }
+              lo = m32[a >>> 2];
+              hi = m32[(a >>> 2) + 1];
+              R[8] = a + 8;
+            } else {
+              lo = this.popQ();
+              hi = this.qhi;
+            }
             const d = ins.r << 1;
-            R[d] = lo; R[d + 1] = hi;
+            R[d] = lo;
+            R[d + 1] = hi;
             break;
           }
           case Op.PushI:
             this.pushQ(ins.ilo, ins.ihi);
             break;
           case Op.PushM: {
-            const lo = this.rd(this.ea(ins), 8), hi = this.qhi;
+            const lo = this.rd(this.ea(ins), 8),
+              hi = this.qhi;
             this.pushQ(lo, hi);
             break;
           }
           case Op.PopM: {
             // the destination address is computed with rsp already incremented (SDM)
-            const sp = R[8], sph = R[9];
-            const lo = this.popQ(), hi = this.qhi;
+            const sp = R[8],
+              sph = R[9];
+            const lo = this.popQ(),
+              hi = this.qhi;
             let a: number;
-            try { a = this.ea(ins); this.wr(a, 8, lo, hi); } catch (e) { R[8] = sp; R[9] = sph; throw e; }
+            try {
+              a = this.ea(ins);
+              this.wr(a, 8, lo, hi);
+            } catch (e) {
+              R[8] = sp;
+              R[9] = sph;
+              throw e;
+            }
             break;
           }
           case Op.Leave: {
             // rsp = rbp; rbp = pop()
-            const sp = R[8], sph = R[9];
-            R[8] = R[10]; R[9] = R[11];
+            const sp = R[8],
+              sph = R[9];
+            R[8] = R[10];
+            R[9] = R[11];
             let lo: number, hi: number;
-            try { lo = this.popQ(); hi = this.qhi; } catch (e) { R[8] = sp; R[9] = sph; throw e; }
-            R[10] = lo; R[11] = hi;
+            try {
+              lo = this.popQ();
+              hi = this.qhi;
+            } catch (e) {
+              R[8] = sp;
+              R[9] = sph;
+              throw e;
+            }
+            R[10] = lo;
+            R[11] = hi;
             break;
           }
 
@@ -800,19 +1127,44 @@ export class X86Cpu {
             // the cmp/sub + jcc pair is answered from the recorded operands without materializing flags
             let t: boolean;
             if (F[FS.Kind] === FK.Sub) {
-              const alo = F[FS.ALo], ahi = F[FS.AHi], blo = F[FS.BLo], bhi = F[FS.BHi];
+              const alo = F[FS.ALo],
+                ahi = F[FS.AHi],
+                blo = F[FS.BLo],
+                bhi = F[FS.BHi];
               switch (ins.alu) {
-                case 4: t = alo === blo && ahi === bhi; break;
-                case 5: t = alo !== blo || ahi !== bhi; break;
-                case 12: t = ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi; break;
-                case 13: t = !(ahi === bhi ? (alo >>> 0) < (blo >>> 0) : ahi < bhi); break;
-                case 14: t = ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : ahi < bhi; break;
-                case 15: t = !(ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : ahi < bhi); break;
-                case 2: t = ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0); break;
-                case 3: t = !(ahi === bhi ? (alo >>> 0) < (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0)); break;
-                case 6: t = ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0); break;
-                case 7: t = !(ahi === bhi ? (alo >>> 0) <= (blo >>> 0) : (ahi >>> 0) < (bhi >>> 0)); break;
-                default: t = cond(F, ins.alu); break;
+                case 4:
+                  t = alo === blo && ahi === bhi;
+                  break;
+                case 5:
+                  t = alo !== blo || ahi !== bhi;
+                  break;
+                case 12:
+                  t = ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi < bhi;
+                  break;
+                case 13:
+                  t = !(ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi < bhi);
+                  break;
+                case 14:
+                  t = ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi < bhi;
+                  break;
+                case 15:
+                  t = !(ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi < bhi);
+                  break;
+                case 2:
+                  t = ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi >>> 0 < bhi >>> 0;
+                  break;
+                case 3:
+                  t = !(ahi === bhi ? alo >>> 0 < blo >>> 0 : ahi >>> 0 < bhi >>> 0);
+                  break;
+                case 6:
+                  t = ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi >>> 0 < bhi >>> 0;
+                  break;
+                case 7:
+                  t = !(ahi === bhi ? alo >>> 0 <= blo >>> 0 : ahi >>> 0 < bhi >>> 0);
+                  break;
+                default:
+                  t = cond(F, ins.alu);
+                  break;
               }
             } else if (F[FS.Kind] === FK.CO && F[FS.Aux] === 0 && ins.alu >= 4 && ins.alu <= 5) {
               const z = (F[FS.RLo] | F[FS.RHi]) === 0;
@@ -829,25 +1181,39 @@ export class X86Cpu {
             const ret = ins.end;
             const a = (R[8] >>> 0) - 8;
             if (R[9] === 0 && (a & 7) === 0 && a >= 0 && a + 8 <= memLen && (perms[a >>> 12] & P.W) !== 0) {
-              m32[a >>> 2] = ret; m32[(a >>> 2) + 1] = 0; R[8] = a;
+              m32[a >>> 2] = ret;
+              m32[(a >>> 2) + 1] = 0;
+              R[8] = a;
             } else this.pushQ(ret, 0);
             n++;
             ins = ins.tnext !== null ? ins.tnext : this.linkTarget(ins);
             continue loop;
           }
-          case Op.CallR: case Op.CallM: {
+          case Op.CallR:
+          case Op.CallM: {
             let lo: number, hi: number;
-            if (ins.op === Op.CallR) { lo = R[ins.r << 1]; hi = R[(ins.r << 1) + 1]; }
-            else { lo = this.rd(this.ea(ins), 8); hi = this.qhi; }
+            if (ins.op === Op.CallR) {
+              lo = R[ins.r << 1];
+              hi = R[(ins.r << 1) + 1];
+            } else {
+              lo = this.rd(this.ea(ins), 8);
+              hi = this.qhi;
+            }
             this.pushQ(ins.end, 0);
             n++;
             ins = this.indirect(ins, lo, hi);
             continue loop;
           }
-          case Op.JmpR: case Op.JmpM: {
+          case Op.JmpR:
+          case Op.JmpM: {
             let lo: number, hi: number;
-            if (ins.op === Op.JmpR) { lo = R[ins.r << 1]; hi = R[(ins.r << 1) + 1]; }
-            else { lo = this.rd(this.ea(ins), 8); hi = this.qhi; }
+            if (ins.op === Op.JmpR) {
+              lo = R[ins.r << 1];
+              hi = R[(ins.r << 1) + 1];
+            } else {
+              lo = this.rd(this.ea(ins), 8);
+              hi = this.qhi;
+            }
             n++;
             ins = this.indirect(ins, lo, hi);
             continue loop;
@@ -856,13 +1222,21 @@ export class X86Cpu {
             const a = R[8] >>> 0;
             let lo: number, hi: number;
             if (R[9] === 0 && (a & 7) === 0 && a + 8 <= memLen && (perms[a >>> 12] & P.R) !== 0) {
-              lo = m32[a >>> 2]; hi = m32[(a >>> 2) + 1]; R[8] = a + 8;
-            } else { lo = this.popQ(); hi = this.qhi; }
+              lo = m32[a >>> 2];
+              hi = m32[(a >>> 2) + 1];
+              R[8] = a + 8;
+            } else {
+              lo = this.popQ();
+              hi = this.qhi;
+            }
             if (ins.ilo !== 0) R[8] = (R[8] >>> 0) + ins.ilo;
             n++;
             // one-entry target cache in tnext: most functions return to one or a few call sites
             const c = ins.tnext;
-            if (c !== null && c.addr === (lo >>> 0) && hi === 0) { ins = c; continue loop; }
+            if (c !== null && c.addr === lo >>> 0 && hi === 0) {
+              ins = c;
+              continue loop;
+            }
             const x = hi === 0 ? this.lookup(lo >>> 0) : this.target(lo, hi);
             if (x.cached) ins.tnext = x;
             ins = x;
@@ -908,7 +1282,8 @@ export class X86Cpu {
 
   /** f6/f7 /4 mul, /5 imul, /6 div, /7 idiv (rare: BigInt). Operand v sign-extended from sz. */
   private mulDiv(op: number, sz: number, v: number, vh: number): void {
-    const R = this.regs, F = this.F;
+    const R = this.regs,
+      F = this.F;
     const bits = BigInt(sz * 8);
     const mask = (1n << bits) - 1n;
     const signed = op === 5 || op === 7;
@@ -916,21 +1291,27 @@ export class X86Cpu {
     const regVal = (r: number): bigint => joinBig(R[r << 1], R[(r << 1) + 1]) & mask;
     if (op === 4 || op === 5) {
       let a: bigint;
-      if (sz === 1) a = BigInt(R[0] & 0xff); else a = regVal(Reg.RAX);
+      if (sz === 1) a = BigInt(R[0] & 0xff);
+      else a = regVal(Reg.RAX);
       if (signed) a = BigInt.asIntN(sz * 8, a);
       const p = a * src;
-      const low = p & mask, high = (p >> bits) & mask;
+      const low = p & mask,
+        high = (p >> bits) & mask;
       const ovf = signed ? BigInt.asIntN(sz * 8, low) !== p : high !== 0n;
       if (sz === 1) {
         R[0] = (R[0] & ~0xffff) | Number(p & 0xffffn);
       } else {
-        const [llo, lhi] = splitBig(low), [hlo, hhi] = splitBig(high);
+        const [llo, lhi] = splitBig(low),
+          [hlo, hhi] = splitBig(high);
         wrReg(R, Reg.RAX, sz, llo, lhi);
         wrReg(R, Reg.RDX, sz, hlo, hhi);
       }
       const lowSx = BigInt.asIntN(sz * 8, low);
       const [rlo, rhi] = splitBig(lowSx);
-      F[FS.Kind] = FK.CO; F[FS.RLo] = rlo; F[FS.RHi] = rhi; F[FS.Aux] = ovf ? CF | OF : 0;
+      F[FS.Kind] = FK.CO;
+      F[FS.RLo] = rlo;
+      F[FS.RHi] = rhi;
+      F[FS.Aux] = ovf ? CF | OF : 0;
       return;
     }
     let dividend: bigint;
@@ -938,19 +1319,25 @@ export class X86Cpu {
     else dividend = (regVal(Reg.RDX) << bits) | regVal(Reg.RAX);
     if (signed) dividend = BigInt.asIntN(sz * 16, dividend);
     if (src === 0n) {
-      this.pendVec = '#DE'; this.pendAddr = 0; this.pendMsg = 'divide error: division by zero';
+      this.pendVec = '#DE';
+      this.pendAddr = 0;
+      this.pendMsg = 'divide error: division by zero';
       throw MEM_FAULT;
     }
-    const q = dividend / src, r = dividend % src;
+    const q = dividend / src,
+      r = dividend % src;
     const fits = signed ? BigInt.asIntN(sz * 8, q) === q : q <= mask;
     if (!fits) {
-      this.pendVec = '#DE'; this.pendAddr = 0; this.pendMsg = 'divide error: quotient overflow';
+      this.pendVec = '#DE';
+      this.pendAddr = 0;
+      this.pendMsg = 'divide error: quotient overflow';
       throw MEM_FAULT;
     }
     if (sz === 1) {
       R[0] = (R[0] & ~0xffff) | Number(BigInt.asUintN(8, q)) | (Number(BigInt.asUintN(8, r)) << 8);
     } else {
-      const [qlo, qhi] = splitBig(q), [rlo, rhi] = splitBig(r);
+      const [qlo, qhi] = splitBig(q),
+        [rlo, rhi] = splitBig(r);
       wrReg(R, Reg.RAX, sz, qlo, qhi);
       wrReg(R, Reg.RDX, sz, rlo, rhi);
     }
@@ -970,7 +1357,8 @@ export class X86Cpu {
 
   /** Low 32 bits unsigned when the high half is 0; otherwise the signed 64-bit value (exact while |v| < 2^53). */
   getRegNum(r: Reg): number {
-    const lo = this.regs[r << 1], hi = this.regs[(r << 1) + 1];
+    const lo = this.regs[r << 1],
+      hi = this.regs[(r << 1) + 1];
     return hi === 0 ? lo >>> 0 : hi * TWO32 + (lo >>> 0);
   }
 
@@ -996,7 +1384,8 @@ export class X86Cpu {
    * is set (rip = the current rip) and false is returned; run() will not clear it.
    */
   push64(v: number): boolean {
-    const lo = v | 0, hi = Math.floor(v / TWO32) | 0;
+    const lo = v | 0,
+      hi = Math.floor(v / TWO32) | 0;
     try {
       this.pushQ(lo, hi);
       return true;
@@ -1013,7 +1402,8 @@ export class X86Cpu {
    */
   pop64(): number {
     try {
-      const lo = this.popQ(), hi = this.qhi;
+      const lo = this.popQ(),
+        hi = this.qhi;
       return hi === 0 ? lo >>> 0 : hi * TWO32 + (lo >>> 0);
     } catch (e) {
       if (e !== MEM_FAULT) throw e;

@@ -15,7 +15,10 @@ const file = (name: string, text: string): string => {
 
 describe('klpsim run / check', () => {
   it('reports every problem of a broken file as FILE:LINE:COL and exits 2, without a stack trace', async () => {
-    const bad = file('bad.yaml', 'name: x\ncpus: 0\nkernel:\n  functions:\n    f: |\n      movq rax, 1\n      ret\nsteps:\n  - sh: frobnicate\n');
+    const bad = file(
+      'bad.yaml',
+      'name: x\ncpus: 0\nkernel:\n  functions:\n    f: |\n      movq rax, 1\n      ret\nsteps:\n  - sh: frobnicate\n',
+    );
     for (const cmd of ['run', 'check']) {
       const r = await cli([cmd, bad]);
       expect(r.code).toBe(2);
@@ -33,22 +36,37 @@ describe('klpsim run / check', () => {
   });
 
   it('a failed expectation exits 1 and shows the events leading to it', async () => {
-    const basic = readFileSync(resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'), 'utf8').replace('stdout: "test_klp_livepatch: this has been live patched"', 'stdout: "test_klp_livepatch: this was never printed"');
+    const basic = readFileSync(resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'), 'utf8').replace(
+      'stdout: "test_klp_livepatch: this has been live patched"',
+      'stdout: "test_klp_livepatch: this was never printed"',
+    );
     const p = file('fails.yaml', basic);
     const r = await cli(['run', p, '--deterministic', '--format', 'dmesg']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/fails\.yaml:\d+:\d+: 'cat \/proc\/cmdline' printed "test_klp_livepatch: this has been live patched", expected "test_klp_livepatch: this was never printed"/);
+    expect(r.err).toMatch(
+      /fails\.yaml:\d+:\d+: 'cat \/proc\/cmdline' printed "test_klp_livepatch: this has been live patched", expected "test_klp_livepatch: this was never printed"/,
+    );
     expect(r.err).toContain('events leading to it');
   }, 60_000);
 
   it('--format dmesg prints the kernel log with dmesg timestamps; --trace writes Chrome trace JSON', async () => {
     const trace = join(dir, 'trace.json');
-    const r = await cli(['run', resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'), '--deterministic', '--format', 'dmesg', '--trace', trace]);
+    const r = await cli([
+      'run',
+      resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'),
+      '--deterministic',
+      '--format',
+      'dmesg',
+      '--trace',
+      trace,
+    ]);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines.every((l) => /^\[\s*\d+\.\d{6}\] /.test(l))).toBe(true);
     expect(lines).toContain("[    0.000000] livepatch: enabling patch 'test_klp_livepatch'");
-    const t = JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: { ph: string; ts: number; pid: number; tid: number; name: string }[] };
+    const t = JSON.parse(readFileSync(trace, 'utf8')) as {
+      traceEvents: { ph: string; ts: number; pid: number; tid: number; name: string }[];
+    };
     expect(t.traceEvents.length).toBeGreaterThan(10);
     for (const ev of t.traceEvents) {
       expect(typeof ev.name).toBe('string');

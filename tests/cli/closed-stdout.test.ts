@@ -11,7 +11,10 @@ const ROOT = resolve(__dirname, '../..');
 
 function runUntilFirstOutput(args: string[]): Promise<{ code: number | null; signal: string | null; err: string; msAfterClose: number }> {
   // From source through tsx, so the test covers this tree's code, not a stale dist/.
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', resolve(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', resolve(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   let closedAt = 0;
   child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
@@ -36,11 +39,15 @@ describe('a closed stdout', () => {
     ['worker CPUs', ['run', 'scenarios/atomic-replace-nops.yaml']],
     ['lockstep CPUs', ['run', 'scenarios/atomic-replace-nops.yaml', '--deterministic', '--format', 'ndjson']],
     ['watch', ['watch', 'scenarios/atomic-replace-nops.yaml']],
-  ])('ends %s quietly with the SIGPIPE status', async (_what, args) => {
-    const r = await runUntilFirstOutput(args);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(EXIT_SIGPIPE);
-    // The flagship runs for many seconds; ending well before that means the run stopped with the pipe.
-    expect(r.msAfterClose).toBeLessThan(15_000);
-  }, 70_000);
+  ])(
+    'ends %s quietly with the SIGPIPE status',
+    async (_what, args) => {
+      const r = await runUntilFirstOutput(args);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(EXIT_SIGPIPE);
+      // The flagship runs for many seconds; ending well before that means the run stopped with the pipe.
+      expect(r.msAfterClose).toBeLessThan(15_000);
+    },
+    70_000,
+  );
 });

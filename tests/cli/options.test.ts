@@ -40,12 +40,17 @@ async function usageError(args: string[]): Promise<string> {
 
 describe('shared option bounds', () => {
   it.each(COMMANDS)('%s: --cpus outside 1..64 or not an integer is exit 2', async (_name, args) => {
-    for (const v of ['100000', '65', '0']) expect(await usageError([...args, '--cpus', v])).toBe(`klpsim: option '--cpus <n>' argument '${v}' is invalid. --cpus must be between 1 and 64\n`);
-    for (const v of ['1e3', '0x4', '4.0', '', '-1', 'four']) expect(await usageError([...args, '--cpus', v])).toMatch(/--cpus must be an integer between 1 and 64/);
+    for (const v of ['100000', '65', '0'])
+      expect(await usageError([...args, '--cpus', v])).toBe(
+        `klpsim: option '--cpus <n>' argument '${v}' is invalid. --cpus must be between 1 and 64\n`,
+      );
+    for (const v of ['1e3', '0x4', '4.0', '', '-1', 'four'])
+      expect(await usageError([...args, '--cpus', v])).toMatch(/--cpus must be an integer between 1 and 64/);
   });
 
-  it.each(COMMANDS)('%s: --seed beyond the PRNG\'s 32-bit seed is exit 2', async (_name, args) => {
-    for (const v of ['99999999999999999999999', '4294967296']) expect(await usageError([...args, '--seed', v])).toMatch(/--seed must be between 0 and 4294967295/);
+  it.each(COMMANDS)("%s: --seed beyond the PRNG's 32-bit seed is exit 2", async (_name, args) => {
+    for (const v of ['99999999999999999999999', '4294967296'])
+      expect(await usageError([...args, '--seed', v])).toMatch(/--seed must be between 0 and 4294967295/);
   });
 
   it('the other numeric options are bounded too', async () => {
@@ -54,15 +59,26 @@ describe('shared option bounds', () => {
     expect(await usageError(['stress', '--jobs', '1000'])).toMatch(/--jobs must be between 1 and 64/);
     expect(await usageError(['stress', '--tasks', '201'])).toMatch(/--tasks must be between 1 and 200/);
     expect(await usageError(['stress', '--runs', '0'])).toMatch(/--runs must be at least 1/);
-    expect(await usageError(['stress', '--seed', '4294967295', '--runs', '2'])).toMatch(/--seed 4294967295 with 2 run\(s\) goes past the largest seed, 4294967295/);
+    expect(await usageError(['stress', '--seed', '4294967295', '--runs', '2'])).toMatch(
+      /--seed 4294967295 with 2 run\(s\) goes past the largest seed, 4294967295/,
+    );
     expect(await usageError(['demo', '--pokes', '1e2'])).toMatch(/--pokes must be an integer at least 0/);
   });
 
   it('word options are refused the same way as numbers', async () => {
-    expect(await usageError(['run', BASIC, '--format', 'json'])).toBe("klpsim: option '--format <f>' argument 'json' is invalid. --format must be one of pretty, dmesg, ndjson\n");
+    expect(await usageError(['run', BASIC, '--format', 'json'])).toBe(
+      "klpsim: option '--format <f>' argument 'json' is invalid. --format must be one of pretty, dmesg, ndjson\n",
+    );
     expect(await usageError(['demo', '--format', 'json'])).toMatch(/--format must be one of pretty, dmesg, ndjson/);
-    for (const args of [['run', BASIC], ['watch', BASIC], ['serve', BASIC, '--port', '0'], ['stress', '--ops', '1']]) {
-      expect(await usageError([...args, '--unwinder', 'guess'])).toBe("klpsim: option '--unwinder <u>' argument 'guess' is invalid. --unwinder must be one of orc, frame-pointer\n");
+    for (const args of [
+      ['run', BASIC],
+      ['watch', BASIC],
+      ['serve', BASIC, '--port', '0'],
+      ['stress', '--ops', '1'],
+    ]) {
+      expect(await usageError([...args, '--unwinder', 'guess'])).toBe(
+        "klpsim: option '--unwinder <u>' argument 'guess' is invalid. --unwinder must be one of orc, frame-pointer\n",
+      );
     }
   });
 
@@ -103,14 +119,21 @@ describe('--trace and pinned CPUs are checked before the run', () => {
       `${p}:14:37: cpu 12 is out of range: the run has 4 CPUs (0-3, --cpus 4)`,
     ]);
     expect((await runCli(['check', p])).code).toBe(0);
-    expect(await usageError(['watch', p, '--cpus', '13', '--deterministic'])).toBe(`${p}:9:10: cpu 15 is out of range: the run has 13 CPUs (0-12, --cpus 13)\n`);
+    expect(await usageError(['watch', p, '--cpus', '13', '--deterministic'])).toBe(
+      `${p}:9:10: cpu 15 is out of range: the run has 13 CPUs (0-12, --cpus 13)\n`,
+    );
   });
 
   it('the library refuses the same when it is given a parsed scenario and fewer CPUs', async () => {
     const s = parseScenario(pinned(16), 'pinned.yaml');
     // A simulation that was created after all is disposed, or its machine would outlive the test.
-    const e = await Simulation.create(s, { cpus: 4, deterministic: true }).then(async (sim) => sim.dispose(), (err: unknown) => err);
+    const e = await Simulation.create(s, { cpus: 4, deterministic: true }).then(
+      async (sim) => sim.dispose(),
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(ScenarioError);
-    expect((e as ScenarioError).message).toBe('pinned.yaml:8:5: cpu 15 is out of range: the run has 4 CPUs (0-3)\npinned.yaml:14:9: cpu 12 is out of range: the run has 4 CPUs (0-3)');
+    expect((e as ScenarioError).message).toBe(
+      'pinned.yaml:8:5: cpu 15 is out of range: the run has 4 CPUs (0-3)\npinned.yaml:14:9: cpu 12 is out of range: the run has 4 CPUs (0-3)',
+    );
   });
 });

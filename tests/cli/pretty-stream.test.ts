@@ -5,8 +5,16 @@ import { FOLD_AFTER, PrettyStream } from '../../src/cli/pretty-stream';
 import { runCli } from './run-cli';
 
 let seq = 0;
-const state = (cpu: number, pid: number, s: string, func?: string): SimEvent =>
-  ({ t: 1000 * seq, seq: seq++, cpu, type: 'task.state', pid, comm: `w/${pid}`, state: s, ...(func ? { func } : {}) });
+const state = (cpu: number, pid: number, s: string, func?: string): SimEvent => ({
+  t: 1000 * seq,
+  seq: seq++,
+  cpu,
+  type: 'task.state',
+  pid,
+  comm: `w/${pid}`,
+  state: s,
+  ...(func ? { func } : {}),
+});
 const log = (text: string): SimEvent => ({ t: 1000 * seq, seq: seq++, cpu: null, type: 'log', text });
 
 function render(events: SimEvent[]): string[] {
@@ -27,12 +35,21 @@ describe('PrettyStream', () => {
   });
 
   it('folds a longer run into one line before the next other event: count, tasks, CPUs, who is left asleep in a function', () => {
-    const run = [state(0, 1, 'running'), state(0, 1, 'sleeping'), state(1, 2, 'running'), state(1, 2, 'sleeping', 'msleep'), state(0, 1, 'running'), state(0, 1, 'sleeping')];
+    const run = [
+      state(0, 1, 'running'),
+      state(0, 1, 'sleeping'),
+      state(1, 2, 'running'),
+      state(1, 2, 'sleeping', 'msleep'),
+      state(0, 1, 'running'),
+      state(0, 1, 'sleeping'),
+    ];
     const lines = render([log('before'), ...run, log('after')]);
     const lastT = `${(run[run.length - 1].t / 1e9).toFixed(6)}]`;
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/log +before$/);
-    expect(lines[1]).toMatch(/cpu\* +task\.state +×6 state changes of 2 tasks on 2 CPUs; w\/2:2 sleeping in msleep \(--format ndjson shows each\)$/);
+    expect(lines[1]).toMatch(
+      /cpu\* +task\.state +×6 state changes of 2 tasks on 2 CPUs; w\/2:2 sleeping in msleep \(--format ndjson shows each\)$/,
+    );
     expect(lines[1]).toContain(lastT); // the time of the run's last event
     expect(lines[2]).toMatch(/log +after$/);
   });

@@ -65,7 +65,13 @@ describe('the watch screen', () => {
     ],
     transition: { patch: 'klp_patch_c', target: 'patched', done: 3, total: 6 },
     funcStacks: [
-      { func: 'cmdline_proc_show', entries: [{ patch: 'klp_patch_c', nop: true, transition: true }, { patch: 'klp_patch_a', nop: false, transition: false }] },
+      {
+        func: 'cmdline_proc_show',
+        entries: [
+          { patch: 'klp_patch_c', nop: true, transition: true },
+          { patch: 'klp_patch_a', nop: false, transition: false },
+        ],
+      },
       { func: 'meminfo_proc_show', entries: [{ patch: 'klp_patch_c', nop: false, transition: true }] },
     ],
     log: Array.from({ length: 10 }, (_, i) => `line ${i}`),

@@ -48,8 +48,22 @@ describe.each([
 ])('machine on %s', (_name, deterministic) => {
   it('runs tasks on several CPUs: printk from emulated code reaches the log', async () => {
     await withMachine({ cpus: 2, deterministic }, KERNEL, async (m, events) => {
-      await m.spawn({ name: 'a', cpu: 0, run: [{ kind: 'call', func: 'hello', args: [7] }, { kind: 'sleep', ms: 1 }] });
-      await m.spawn({ name: 'b', cpu: 1, run: [{ kind: 'call', func: 'hello', args: [9] }, { kind: 'sleep', ms: 1 }] });
+      await m.spawn({
+        name: 'a',
+        cpu: 0,
+        run: [
+          { kind: 'call', func: 'hello', args: [7] },
+          { kind: 'sleep', ms: 1 },
+        ],
+      });
+      await m.spawn({
+        name: 'b',
+        cpu: 1,
+        run: [
+          { kind: 'call', func: 'hello', args: [9] },
+          { kind: 'sleep', ms: 1 },
+        ],
+      });
       await m.sleep(10);
       const l = logs(events);
       expect(l.filter((x) => x === 'hello: 7').length).toBeGreaterThanOrEqual(5);
@@ -64,7 +78,10 @@ describe.each([
   it('walks the stack of a task sleeping inside nested calls, from another thread', async () => {
     await withMachine({ cpus: 2, deterministic }, KERNEL, async (m) => {
       const t = await m.spawn({ name: 'sleeper', cpu: 1, run: [{ kind: 'call', func: 'outer', args: [] }] });
-      await m.waitFor(() => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1, 'the task to sleep in msleep');
+      await m.waitFor(
+        () => t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.InCall) === 1,
+        'the task to sleep in msleep',
+      );
       let walk = walkTaskStack(m.unwinder, t.view);
       while (walk === null) walk = walkTaskStack(m.unwinder, t.view);
       expect(walk.running).toBe(false);
@@ -78,7 +95,13 @@ describe.each([
     await withMachine({ cpus: 1, deterministic }, KERNEL, async (m, events) => {
       const bad = await m.spawn({ name: 'crasher', run: [{ kind: 'call', func: 'crash', args: [] }] });
       const ud = await m.spawn({ name: 'ud', run: [{ kind: 'call', func: 'bad_op', args: [] }] });
-      const good = await m.spawn({ name: 'good', run: [{ kind: 'call', func: 'hello', args: [1] }, { kind: 'sleep', ms: 1 }] });
+      const good = await m.spawn({
+        name: 'good',
+        run: [
+          { kind: 'call', func: 'hello', args: [1] },
+          { kind: 'sleep', ms: 1 },
+        ],
+      });
       await m.sleep(5);
       // A dead task's slot may already hold a newer task (here `good` may reuse `crasher`'s).
       expect(taskEnded(bad.view, bad.pid)).toBe(true);
@@ -96,7 +119,13 @@ describe.each([
 
   it('skips simulated time when every task sleeps', async () => {
     await withMachine({ cpus: 2, deterministic }, KERNEL, async (m) => {
-      const t = await m.spawn({ name: 'slow', run: [{ kind: 'call', func: 'hello', args: [1] }, { kind: 'sleep', ms: 1000 }] });
+      const t = await m.spawn({
+        name: 'slow',
+        run: [
+          { kind: 'call', func: 'hello', args: [1] },
+          { kind: 'sleep', ms: 1000 },
+        ],
+      });
       const t0 = performance.now();
       await m.sleep(5000);
       expect(performance.now() - t0).toBeLessThan(3000);

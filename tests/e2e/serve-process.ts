@@ -24,7 +24,10 @@ export function startServe(args: string[], startMs = 30_000): Promise<ServeProce
     child.kill('SIGINT');
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([exited, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`serve did not exit within ${ms} ms of SIGINT`)), ms)))]);
+      return await Promise.race([
+        exited,
+        new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`serve did not exit within ${ms} ms of SIGINT`)), ms))),
+      ]);
     } finally {
       clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');

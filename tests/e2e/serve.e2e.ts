@@ -71,7 +71,10 @@ describe('klpsim serve in the browser', () => {
     await expect(page.locator('#step-line').textContent()).resolves.toContain('step 1/');
     expect(await page.locator('#btn-step').isEnabled()).toBe(true);
     // The timeline redraws on the next animation frame after the status that gave the CPU count.
-    await page.locator('#timeline .lane[data-kind="cpu"]').nth(cpus - 1).waitFor(WAIT);
+    await page
+      .locator('#timeline .lane[data-kind="cpu"]')
+      .nth(cpus - 1)
+      .waitFor(WAIT);
     expect(await page.locator('#timeline .lane[data-kind="cpu"]').count()).toBe(cpus);
 
     // One scenario step per click, until `modprobe klp_patch_c` has added its NOPs.
@@ -90,7 +93,9 @@ describe('klpsim serve in the browser', () => {
     // The NOPs: three, one of them in the dynamic object for the module function; the transition is open,
     // held by demo_worker sleeping in klp_patch_b's version of demo_target_show.
     await expect(nopFuncs(page).count()).resolves.toBe(3);
-    const dynamic = page.locator('#patches .patch[data-patch="klp_patch_c"] .object.dynamic[data-object="klp_demo_target"] .func.nop[data-func="demo_target_show"]');
+    const dynamic = page.locator(
+      '#patches .patch[data-patch="klp_patch_c"] .object.dynamic[data-object="klp_demo_target"] .func.nop[data-func="demo_target_show"]',
+    );
     await expect(dynamic.count()).resolves.toBe(1);
     await expect(page.locator('#patches .patch[data-patch="klp_patch_c"] .func.nop').allTextContents()).resolves.toEqual(
       expect.arrayContaining([expect.stringContaining('NOP for klp_patch_a'), expect.stringContaining('NOP for klp_patch_b')]),
@@ -120,7 +125,9 @@ describe('klpsim serve in the browser', () => {
     expect(await page.locator('#btn-pause').isEnabled()).toBe(false);
 
     // The download link: the Chrome trace, one thread per CPU.
-    const trace = (await (await page.request.get(new URL('/trace.json', serve.url).href)).json()) as { traceEvents: { ph: string; pid: number; tid: number; name: string }[] };
+    const trace = (await (await page.request.get(new URL('/trace.json', serve.url).href)).json()) as {
+      traceEvents: { ph: string; pid: number; tid: number; name: string }[];
+    };
     const cpuTracks = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === 1);
     expect(cpuTracks).toHaveLength(cpus);
     await page.screenshot({ path: join(SHOTS, 'serve-finished.png'), fullPage: true });
@@ -132,7 +139,11 @@ describe('klpsim serve in the browser', () => {
   });
 
   it('replays a recorded ndjson stream: the final state, the log filter', async () => {
-    const rec = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'run', FLAGSHIP, '--deterministic', '--format', 'ndjson'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const rec = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/src/cli/main.js'), 'run', FLAGSHIP, '--deterministic', '--format', 'ndjson'],
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
     expect(rec.status).toBe(0);
     const file = join(SHOTS, 'flagship.ndjson');
     writeFileSync(file, rec.stdout);

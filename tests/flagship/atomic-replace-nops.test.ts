@@ -8,7 +8,10 @@ import { Simulation } from '../../src/scenario/simulation';
 
 const FLAGSHIP = resolve(__dirname, '../../scenarios/atomic-replace-nops.yaml');
 
-async function run(opts: { deterministic: boolean; nopRemoval: boolean }): Promise<{ events: SimEvent[]; exitCode: number; failures: string[] }> {
+async function run(opts: {
+  deterministic: boolean;
+  nopRemoval: boolean;
+}): Promise<{ events: SimEvent[]; exitCode: number; failures: string[] }> {
   const sim = await Simulation.fromFile(FLAGSHIP, opts);
   const events: SimEvent[] = [];
   sim.events$.subscribe((e) => events.push(e));
@@ -32,7 +35,10 @@ describe('flagship: atomic replace frees its NOPs', () => {
   it('adds a NOP for every function the replaced patches changed and C does not, one in a dynamic object', () => {
     const adds = det.events.filter((e) => e.type === 'nop.add');
     expect(adds.map((e) => (e as { func: string }).func).sort()).toEqual(['cmdline_proc_show', 'demo_target_show', 'version_proc_show']);
-    expect(adds.find((e) => (e as { func: string }).func === 'demo_target_show')).toMatchObject({ dynamicObject: true, object: 'klp_demo_target' });
+    expect(adds.find((e) => (e as { func: string }).func === 'demo_target_show')).toMatchObject({
+      dynamicObject: true,
+      object: 'klp_demo_target',
+    });
   });
 
   it('unpatches and frees the NOPs after "completing" and before "patching complete"; replaced patches are freed after it', () => {
@@ -51,19 +57,25 @@ describe('flagship: atomic replace frees its NOPs', () => {
       expect(unreg).toBeGreaterThan(-1);
       expect(discard).toBeGreaterThan(unreg);
       expect(free).toBeGreaterThan(discard);
-      const gp = between.slice(0, unreg).map((e) => e.type).lastIndexOf('rcu.gp_end');
+      const gp = between
+        .slice(0, unreg)
+        .map((e) => e.type)
+        .lastIndexOf('rcu.gp_end');
       expect(gp).toBeGreaterThan(-1);
     }
     expect(between.some((e) => e.type === 'klp.free' && e.what === 'object' && e.dynamic === true)).toBe(true);
     const after = ev.slice(complete);
-    for (const p of ['klp_patch_a', 'klp_patch_b']) expect(after.some((e) => e.type === 'klp.free' && e.what === 'patch' && e.patch === p)).toBe(true);
+    for (const p of ['klp_patch_a', 'klp_patch_b'])
+      expect(after.some((e) => e.type === 'klp.free' && e.what === 'patch' && e.patch === p)).toBe(true);
     expect(between.some((e) => e.type === 'klp.free' && e.what === 'patch')).toBe(false);
   });
 
   it('puts the sites of functions nobody patches any more back to the 5-byte NOP', () => {
     const completing = logIndex(det.events, "livepatch: 'klp_patch_c': completing patching transition");
     const pokes = det.events.slice(completing).filter((e) => e.type === 'text.poke' && e.phase === 'first');
-    const restored = pokes.filter((e) => (e as { new: string }).new === '0f 1f 44 00 00').map((e) => (e as { symbol: string }).symbol.split('+')[0]);
+    const restored = pokes
+      .filter((e) => (e as { new: string }).new === '0f 1f 44 00 00')
+      .map((e) => (e as { symbol: string }).symbol.split('+')[0]);
     expect(restored).toEqual(expect.arrayContaining(['cmdline_proc_show', 'version_proc_show', 'demo_target_show']));
   });
 
@@ -81,7 +93,12 @@ describe('flagship: atomic replace frees its NOPs', () => {
     const pre = await run({ deterministic: true, nopRemoval: false });
     expect(pre.events.some((e) => e.type === 'nop.discard')).toBe(false);
     // Exactly the seed's expectations fail: 3 NOPs and 4 ftrace ops are left after the transition.
-    expect(pre.failures).toEqual(expect.arrayContaining([expect.stringContaining('3 NOP klp_funcs exist, expected 0'), expect.stringContaining('4 klp ftrace ops are registered, expected 1')]));
+    expect(pre.failures).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('3 NOP klp_funcs exist, expected 0'),
+        expect.stringContaining('4 klp ftrace ops are registered, expected 1'),
+      ]),
+    );
     expect(pre.exitCode).toBe(1);
   }, 120_000);
 });

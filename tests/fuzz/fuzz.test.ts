@@ -174,7 +174,7 @@ test(`${TO - FROM + 1} generated malformed inputs end in exit 0, 1 or 2, bounded
     failures.push(outcome.failure);
     next = outcome.at + 1;
   }
-  if (heapMb.length >= 2 && (heapMb[heapMb.length - 1]) - (heapMb[0]) > HEAP_GROWTH_MB) {
+  if (heapMb.length >= 2 && heapMb[heapMb.length - 1] - heapMb[0] > HEAP_GROWTH_MB) {
     failures.push({
       index: TO,
       kind: 'run',

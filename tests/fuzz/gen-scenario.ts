@@ -103,8 +103,8 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       const b = r.pick(idx);
       const ma = VALUE_LINE.exec(ls[a]) as RegExpExecArray;
       const mb = VALUE_LINE.exec(ls[b]) as RegExpExecArray;
-      ls[a] = (ma[1]) + mb[2];
-      ls[b] = (mb[1]) + ma[2];
+      ls[a] = ma[1] + mb[2];
+      ls[b] = mb[1] + ma[2];
       return [ls.join('\n'), `swap values of lines ${a + 1} and ${b + 1}`];
     },
   ],
@@ -145,7 +145,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         JSON.stringify(oddText(r)),
         oddText(r).replace(/\n/g, ' '),
       ]);
-      ls[a] = (m[1]) + v;
+      ls[a] = m[1] + v;
       return [ls.join('\n'), `line ${a + 1} value -> ${JSON.stringify(v)}`];
     },
   ],
@@ -179,7 +179,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         '',
         oddText(r),
       ]);
-      ls[a] = (ls[a]).replace(/[\w.]+:/, `${key}:`);
+      ls[a] = ls[a].replace(/[\w.]+:/, `${key}:`);
       return [ls.join('\n'), `line ${a + 1} key -> ${JSON.stringify(key)}`];
     },
   ],
@@ -190,7 +190,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
       const ls = lines(t);
       const a = r.int(0, ls.length - 1);
       const d = r.pick([-4, -2, -1, 1, 2, 4]);
-      ls[a] = d > 0 ? ' '.repeat(d) + ls[a] : (ls[a]).replace(new RegExp(`^ {0,${-d}}`), '');
+      ls[a] = d > 0 ? ' '.repeat(d) + ls[a] : ls[a].replace(new RegExp(`^ {0,${-d}}`), '');
       if (r.chance(0.2)) ls[a] = '\t' + ls[a];
       return [ls.join('\n'), `line ${a + 1} indent ${d}`];
     },
@@ -278,7 +278,7 @@ const mutations: readonly (readonly [number, string, Mutation])[] = [
         '!!set { a, b }',
         '[a, b]: c',
       ]);
-      ls.splice(i, 0, ((/^(\s*)/.exec(ls[i] ?? '') as RegExpExecArray)[1]) + frag);
+      ls.splice(i, 0, (/^(\s*)/.exec(ls[i] ?? '') as RegExpExecArray)[1] + frag);
       return [ls.join('\n'), `fragment ${JSON.stringify(frag)} at line ${i + 1}`];
     },
   ],

@@ -43,7 +43,7 @@ export class Rand {
       if (r < w) return v;
       r -= w;
     }
-    return (choices[choices.length - 1])[1];
+    return choices[choices.length - 1][1];
   }
 
   /** A string of `n` characters drawn from `alphabet`. */

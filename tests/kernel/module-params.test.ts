@@ -8,7 +8,17 @@ describe('module parameters', () => {
   });
 
   it('int: kstrtoint base 0, the whole string, an int32, shown in decimal', () => {
-    const ok: [string, string][] = [['5', '5'], ['-3', '-3'], ['+7', '7'], ['0x10', '16'], ['010', '8'], ['0', '0'], ['12\n', '12'], ['2147483647', '2147483647'], ['-2147483648', '-2147483648']];
+    const ok: [string, string][] = [
+      ['5', '5'],
+      ['-3', '-3'],
+      ['+7', '7'],
+      ['0x10', '16'],
+      ['010', '8'],
+      ['0', '0'],
+      ['12\n', '12'],
+      ['2147483647', '2147483647'],
+      ['-2147483648', '-2147483648'],
+    ];
     for (const [text, shown] of ok) expect(parseParam('int', text)).toBe(shown);
     for (const bad of ['abc', '', '08', '1.5', '5x', ' 5', '2147483648', '0x', '--1']) expect(parseParam('int', bad)).toBeNull();
   });

@@ -38,11 +38,27 @@ describe('oopses', () => {
   it('decode a write, a write to read-only text and a fetch from a no-execute page, each numbered, tainted D after the first', () => {
     const rest = [oopsOf(log, 'b'), oopsOf(log, 'c'), oopsOf(log, 'd')];
     expect(rest.map((o) => o.slice(0, 3))).toEqual([
-      ['BUG: kernel NULL pointer dereference, address: 0000000000000010', '#PF: supervisor write access in kernel mode', '#PF: error_code(0x0002) - not-present page'],
-      [expect.stringMatching(/^BUG: unable to handle page fault for address: 0{8}[0-9a-f]{8}$/), '#PF: supervisor write access in kernel mode', '#PF: error_code(0x0003) - permissions violation'],
-      ['kernel tried to execute NX-protected page - exploit attempt? (uid: 0)', expect.stringMatching(/^BUG: unable to handle page fault for address: /), '#PF: supervisor instruction fetch in kernel mode'],
+      [
+        'BUG: kernel NULL pointer dereference, address: 0000000000000010',
+        '#PF: supervisor write access in kernel mode',
+        '#PF: error_code(0x0002) - not-present page',
+      ],
+      [
+        expect.stringMatching(/^BUG: unable to handle page fault for address: 0{8}[0-9a-f]{8}$/),
+        '#PF: supervisor write access in kernel mode',
+        '#PF: error_code(0x0003) - permissions violation',
+      ],
+      [
+        'kernel tried to execute NX-protected page - exploit attempt? (uid: 0)',
+        expect.stringMatching(/^BUG: unable to handle page fault for address: /),
+        '#PF: supervisor instruction fetch in kernel mode',
+      ],
     ]);
-    expect(rest.map((o) => o[o.length - 2].replace(/\[#\d\]/, '[#N]'))).toEqual(['Oops: 0002 [#N] SMP', 'Oops: 0003 [#N] SMP', 'Oops: 0011 [#N] SMP']);
+    expect(rest.map((o) => o[o.length - 2].replace(/\[#\d\]/, '[#N]'))).toEqual([
+      'Oops: 0002 [#N] SMP',
+      'Oops: 0003 [#N] SMP',
+      'Oops: 0011 [#N] SMP',
+    ]);
     expect(new Set([...rest, oopsOf(log, 'e')].map((o) => /\[#(\d)\]/.exec(o[o.length - 2])?.[1]))).toEqual(new Set(['2', '3', '4', '5']));
     for (const o of rest) expect(o[o.length - 1]).toMatch(/ Tainted: G {6}D {11}5\.1\.0 #1$/);
   });
@@ -50,7 +66,9 @@ describe('oopses', () => {
   it("print show_opcodes()'s 42 bytes before RIP, <RIP's byte>, 21 after, or 'Bad RIP value.' where they cannot all be read", () => {
     const codeAfter = (where: RegExp): string => log[log.findIndex((l) => where.test(l)) + 1];
     // text_write: `lea rax, [rip + text_write]` (7 bytes after the 5-byte ftrace site), then `mov [rax], rax`
-    expect(codeAfter(/^RIP: 0010:text_write\+0xc\//)).toMatch(/^Code: ([0-9a-f]{2} ){30}0f 1f 44 00 00 48 8d 05 f4 ff ff ff <48> 89 00 c3( [0-9a-f]{2}){18}$/);
+    expect(codeAfter(/^RIP: 0010:text_write\+0xc\//)).toMatch(
+      /^Code: ([0-9a-f]{2} ){30}0f 1f 44 00 00 48 8d 05 f4 ff ff ff <48> 89 00 c3( [0-9a-f]{2}){18}$/,
+    );
     // null_read is the first function of the text: the page below it is not mapped
     expect(codeAfter(/^RIP: 0010:null_read\+0x7\//)).toBe('Code: Bad RIP value.');
   });

@@ -10,7 +10,7 @@ import { withKlp, printkFunc, caller } from './helpers';
 
 const KERNEL = { ...printkFunc('target', 'target original'), hammer: caller('target', 1000) };
 
-async function discardWhileInHandler(faults: ('skip-rcu-sync')[]) {
+async function discardWhileInHandler(faults: 'skip-rcu-sync'[]) {
   return withKlp({ cpus: 1, kernel: KERNEL, klp: { retryMs: 1, faults: new Set(faults) } }, async (rig) => {
     const { m } = rig;
     const cpu0 = m.lockstep!.hosts[0];

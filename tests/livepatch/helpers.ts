@@ -18,7 +18,14 @@ export interface KlpRig {
 const body = (msg: string): string => `push rbp\nmov rbp, rsp\nlea rdi, [rip + ${msg}]\ncall printk\npop rbp\nret`;
 
 export async function withKlp<T>(
-  opts: { cpus?: number; deterministic?: boolean; seed?: number; kernelVersion?: KernelVersion; klp?: Partial<KlpOptions>; kernel: Record<string, string> },
+  opts: {
+    cpus?: number;
+    deterministic?: boolean;
+    seed?: number;
+    kernelVersion?: KernelVersion;
+    klp?: Partial<KlpOptions>;
+    kernel: Record<string, string>;
+  },
   fn: (rig: KlpRig) => Promise<T>,
 ): Promise<T> {
   const m = await Machine.create({
@@ -31,7 +38,10 @@ export async function withKlp<T>(
   const events: SimEvent[] = [];
   const sub = m.events$.subscribe((e) => events.push(e));
   try {
-    m.loader.load('vmlinux', Object.entries(opts.kernel).map(([name, source]) => ({ name, source })));
+    m.loader.load(
+      'vmlinux',
+      Object.entries(opts.kernel).map(([name, source]) => ({ name, source })),
+    );
     const klp = new Livepatch(m, opts.klp);
     const rig: KlpRig = {
       m,
@@ -45,7 +55,10 @@ export async function withKlp<T>(
             { name: `${mod}_${f}_msg`, source: `.asciz "${f} from ${mod}\\n"` },
           ]),
         );
-        return klp.enablePatch({ mod, replace, objs: [{ name: null, funcs: funcs.map((f) => ({ old_name: f, new_name: `${mod}_${f}` })) }] }, { isLoaded: (n) => m.loader.objects.has(n) });
+        return klp.enablePatch(
+          { mod, replace, objs: [{ name: null, funcs: funcs.map((f) => ({ old_name: f, new_name: `${mod}_${f}` })) }] },
+          { isLoaded: (n) => m.loader.objects.has(n) },
+        );
       },
       async settle() {
         for (let i = 0; i < 10_000 && klp.inTransition(); i++) await m.sleep(1);

@@ -7,7 +7,10 @@ import { withKlp } from './helpers';
 it('a patch naming a function with sympos 0 and 1 fails with -EEXIST and leaves nothing behind', async () => {
   await withKlp({ kernel: { f1: 'xor eax, eax\nret' } }, async ({ m, klp, events }) => {
     m.loader.load('lp', [{ name: 'lp_f1', source: 'mov eax, 1\nret' }]);
-    const funcs = [{ old_name: 'f1', new_name: 'lp_f1', old_sympos: 0 }, { old_name: 'f1', new_name: 'lp_f1', old_sympos: 1 }];
+    const funcs = [
+      { old_name: 'f1', new_name: 'lp_f1', old_sympos: 0 },
+      { old_name: 'f1', new_name: 'lp_f1', old_sympos: 1 },
+    ];
     const ret = await klp.enablePatch({ mod: 'lp', replace: false, objs: [{ name: null, funcs }] }, { isLoaded: () => true });
     expect(ret).toBe(-17);
     const logs = events.flatMap((e) => (e.type === 'log' ? [String(e.text)] : []));

@@ -12,7 +12,13 @@ const logs = (events: SimEvent[]): string[] => events.flatMap((e) => (e.type ===
 describe('transitions', () => {
   it('a task sleeping in a function being patched blocks the transition until it leaves', async () => {
     await withKlp({ cpus: 2, kernel: KERNEL, klp: { verbose: true } }, async (rig) => {
-      const t = await rig.m.spawn({ name: 'sleeper', run: [{ kind: 'call', func: 'sleepy', args: [] }, { kind: 'sleep', ms: 10_000 }] });
+      const t = await rig.m.spawn({
+        name: 'sleeper',
+        run: [
+          { kind: 'call', func: 'sleepy', args: [] },
+          { kind: 'sleep', ms: 10_000 },
+        ],
+      });
       await rig.m.sleep(1);
       expect(await rig.patch('lp', ['sleepy'], false)).toBe(0);
       await rig.m.sleep(2500);

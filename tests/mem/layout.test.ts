@@ -6,7 +6,22 @@ import { PAGE_SIZE, PERM_R, PERM_W, PERM_X } from '../../src/x86/cpu-types';
 describe('kernel memory layout', () => {
   it('places regions in order, page aligned, without overlap', () => {
     const l = computeLayout(DEFAULT_MACHINE);
-    const bounds = [l.textBase, l.textEnd, l.dataBase, l.dataEnd, l.ftraceBase, l.ftraceEnd, l.ksymsBase, l.ksymsEnd, l.tasksBase, l.tasksEnd, l.percpuBase, l.percpuEnd, l.stacksBase, l.stacksEnd];
+    const bounds = [
+      l.textBase,
+      l.textEnd,
+      l.dataBase,
+      l.dataEnd,
+      l.ftraceBase,
+      l.ftraceEnd,
+      l.ksymsBase,
+      l.ksymsEnd,
+      l.tasksBase,
+      l.tasksEnd,
+      l.percpuBase,
+      l.percpuEnd,
+      l.stacksBase,
+      l.stacksEnd,
+    ];
     for (let i = 1; i < bounds.length; i++) expect(bounds[i]).toBeGreaterThanOrEqual(bounds[i - 1]);
     for (const b of bounds) expect(b % PAGE_SIZE).toBe(0);
     expect(l.size).toBeGreaterThanOrEqual(l.stacksEnd);

@@ -15,7 +15,7 @@ const text = [
   '        ret', //                             7
   '    ind: |2', //                             8
   '        nop', //                             9
-  '    sq: \'.asciz "it\'\'s"\'', //            10
+  "    sq: '.asciz \"it''s\"'", //            10
   '    dq: ".asciz \\"a\\tb\\""', //            11
   '    pl: .byte 1', //                         12
   '',
@@ -59,7 +59,10 @@ describe('CodeBlock positions', () => {
   });
 
   it('reports assembler errors through the same mapping', () => {
-    const bad = text.replace("'        ret'", 'x').replace('        ret', '        rett').replace('.asciz \\"a\\tb\\"', '.asciz \\"a\\tb\\" 9');
+    const bad = text
+      .replace("'        ret'", 'x')
+      .replace('        ret', '        rett')
+      .replace('.asciz \\"a\\tb\\"', '.asciz \\"a\\tb\\" 9');
     expect(errorsOf(bad, 'p.yaml')).toEqual([
       "p.yaml:7:9: in function lit: unknown mnemonic 'rett'",
       "p.yaml:11:26: in data symbol dq: unexpected '9' after string",

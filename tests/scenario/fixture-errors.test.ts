@@ -7,7 +7,7 @@ import { loadScenarioFile, ScenarioError } from '../../src/scenario';
 import { FIXTURES, fixtureErrors } from './helpers';
 
 describe('scenario errors, one fixture per class', () => {
-  it('YAML syntax errors, with yaml\'s position', () => {
+  it("YAML syntax errors, with yaml's position", () => {
     expect(fixtureErrors('yaml-syntax.yaml')).toEqual([
       'yaml-syntax.yaml:9:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
@@ -39,7 +39,7 @@ describe('scenario errors, one fixture per class', () => {
     ]);
   });
 
-  it('assembly errors at the bad token\'s file line and column, in | blocks and quoted scalars', () => {
+  it("assembly errors at the bad token's file line and column, in | blocks and quoted scalars", () => {
     expect(fixtureErrors('asm-error.yaml')).toEqual([
       // `        movq rax, 1`: the block is indented 6, the line 2 more: the mnemonic is at column 9.
       "asm-error.yaml:7:9: in function cmdline_proc_show: unknown mnemonic 'movq'",

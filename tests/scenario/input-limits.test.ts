@@ -67,13 +67,16 @@ describe('YAML resource limits (item 9)', () => {
     expect(r.code).toBe(2);
     // Level 1 is the top-level map; the 100th '[' is level 101, at column 3 + 99.
     expect(r.err).toBe(`${flow}:2:103: YAML: nested deeper than 100 levels (the most a scenario may nest)\n`);
-    const block = file('deep-block.yaml', 'name: deep\nx:\n' + Array.from({ length: 3000 }, (_, i) => `${' '.repeat(2 * i + 2)}a:\n`).join(''));
+    const block = file(
+      'deep-block.yaml',
+      'name: deep\nx:\n' + Array.from({ length: 3000 }, (_, i) => `${' '.repeat(2 * i + 2)}a:\n`).join(''),
+    );
     r = await check(block);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`^${block}:\\d+:\\d+: YAML: nested deeper than 100 levels \\(the most a scenario may nest\\)\\n$`));
   });
 
-  it('a structure that runs yaml\'s own parser out of stack is refused where the parser got to (fuzz seed 777, input 3094)', async () => {
+  it("a structure that runs yaml's own parser out of stack is refused where the parser got to (fuzz seed 777, input 3094)", async () => {
     // Map entries and sequence items interleaved at one indentation: yaml's parser recurses per entry
     // before it yields any syntax tree, so the nesting check on the tree never saw it.
     const p = join(__dirname, 'fixtures', 'yaml-parser-recursion.yaml');
@@ -100,14 +103,14 @@ describe('YAML resource limits (item 9)', () => {
     expect(r.err).toBe(`${circular}:2:29: YAML: alias '*t' is inside its own anchor (a circular structure)\n`);
   });
 
-  it('duplicate keys are still found (yaml\'s quadratic check is off: a 100 000-function file took minutes)', async () => {
+  it("duplicate keys are still found (yaml's quadratic check is off: a 100 000-function file took minutes)", async () => {
     const p = file('dup.yaml', 'name: x\nseed: 1\nname: y\n');
     const r = await check(p);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`${p}:3:1: YAML: Map keys must be unique\n`);
   });
 
-  it('a long string assembles (it was spread into one call\'s arguments: a stack overflow past ~120 000 bytes)', async () => {
+  it("a long string assembles (it was spread into one call's arguments: a stack overflow past ~120 000 bytes)", async () => {
     const p = file('asciz.yaml', `name: s\nkernel:\n  functions:\n    msg: '.asciz "${'a'.repeat(400_000)}"'\n`);
     const r = await check(p);
     expect(r.err).toBe('');

@@ -24,8 +24,20 @@ describe('the shipped example', () => {
     expect(s.proc).toEqual({ cmdline: 'cmdline_proc_show', meminfo: 'meminfo_proc_show' });
     const lp = s.modules[0]?.livepatch;
     expect(lp?.replace).toBe('false');
-    expect(lp?.objects.map((o) => [o.name, o.funcs.map((f) => f.name)])).toEqual([['vmlinux', ['cmdline_proc_show', 'fmt', 'modname', 'text']]]);
-    expect(s.tasks).toEqual([expect.objectContaining({ name: 'reader', count: 4, run: [expect.objectContaining({ kind: 'call', func: 'cmdline_proc_show', args: [] }), expect.anything(), { kind: 'sleep_ms', ms: 1, pos: expect.anything() }] })]);
+    expect(lp?.objects.map((o) => [o.name, o.funcs.map((f) => f.name)])).toEqual([
+      ['vmlinux', ['cmdline_proc_show', 'fmt', 'modname', 'text']],
+    ]);
+    expect(s.tasks).toEqual([
+      expect.objectContaining({
+        name: 'reader',
+        count: 4,
+        run: [
+          expect.objectContaining({ kind: 'call', func: 'cmdline_proc_show', args: [] }),
+          expect.anything(),
+          { kind: 'sleep_ms', ms: 1, pos: expect.anything() },
+        ],
+      }),
+    ]);
     expect(s.steps.map((st) => st.kind)).toEqual(['sh', 'wait', 'expect', 'sh', 'wait', 'sh', 'expect']);
     expect(s.steps[1]).toEqual({ kind: 'wait', what: 'transition', timeoutMs: 30000, pos: { file: EXAMPLE, line: 52, col: 5 } });
   });
@@ -47,7 +59,11 @@ describe('a scenario using every construct', () => {
     const demo = s.modules.find((m) => m.name === 'test_klp_callbacks_demo');
     expect(demo?.params).toEqual({ replace: '0', delay: '5', flag: 'Y' });
     expect(demo?.livepatch?.replace).toBe('${replace}');
-    expect(demo?.init[0]).toEqual({ kind: 'printk', text: 'test_klp_callbacks_demo: ${module_state} delay=${delay}', pos: { file: 'valid-all-features.yaml', line: 25, col: 9 } });
+    expect(demo?.init[0]).toEqual({
+      kind: 'printk',
+      text: 'test_klp_callbacks_demo: ${module_state} delay=${delay}',
+      pos: { file: 'valid-all-features.yaml', line: 25, col: 9 },
+    });
     expect(demo?.init[1]).toEqual({
       kind: 'start_task',
       name: 'worker',
@@ -77,14 +93,31 @@ describe('a scenario using every construct', () => {
   it('reads tasks and every kind of step', () => {
     expect(s.tasks[0]).toMatchObject({ name: 'reader', count: 2, cpu: 1 });
     const steps: Step[] = s.steps;
-    expect(steps[0]).toMatchObject({ kind: 'sh', quiet: false, parsed: { cmd: 'modprobe', module: 'test_klp_callbacks_demo', params: { replace: '1', delay: '7' } } });
-    expect(steps[1]).toMatchObject({ kind: 'sh', quiet: true, parsed: { cmd: 'echo', value: '1', target: '/sys/kernel/livepatch/test_klp_callbacks_demo/force' } });
+    expect(steps[0]).toMatchObject({
+      kind: 'sh',
+      quiet: false,
+      parsed: { cmd: 'modprobe', module: 'test_klp_callbacks_demo', params: { replace: '1', delay: '7' } },
+    });
+    expect(steps[1]).toMatchObject({
+      kind: 'sh',
+      quiet: true,
+      parsed: { cmd: 'echo', value: '1', target: '/sys/kernel/livepatch/test_klp_callbacks_demo/force' },
+    });
     expect(steps[2]).toMatchObject({ kind: 'wait', timeoutMs: 30000 });
     expect(steps[3]).toMatchObject({ kind: 'wait', timeoutMs: 500 });
     expect(steps[4]).toMatchObject({ kind: 'sleep_ms', ms: 5000 });
-    expect(steps[5]).toMatchObject({ kind: 'expect', sh: { command: 'cat /proc/cmdline', parsed: { cmd: 'cat', file: '/proc/cmdline' }, stdout: 'cmdline', exit: 0 } });
+    expect(steps[5]).toMatchObject({
+      kind: 'expect',
+      sh: { command: 'cat /proc/cmdline', parsed: { cmd: 'cat', file: '/proc/cmdline' }, stdout: 'cmdline', exit: 0 },
+    });
     expect(steps[6]).toMatchObject({ kind: 'expect', dmesg: ["livepatch: 'test_klp_callbacks_demo': patching complete"] });
-    expect(steps[7]).toMatchObject({ kind: 'expect', dmesg: ['a', 'b'], patched: { cmdline_proc_show: true, mod_work: false }, nops: 0, ftraceOps: 1 });
+    expect(steps[7]).toMatchObject({
+      kind: 'expect',
+      dmesg: ['a', 'b'],
+      patched: { cmdline_proc_show: true, mod_work: false },
+      nops: 0,
+      ftraceOps: 1,
+    });
     expect(steps[8]).toMatchObject({ kind: 'sh', parsed: { cmd: 'kmsg', inner: { cmd: 'echo', value: 'test_klp: hello' } } });
     expect(steps[9]).toMatchObject({ kind: 'sh', parsed: { cmd: 'rmmod', module: 'test_klp_callbacks_demo' } });
   });

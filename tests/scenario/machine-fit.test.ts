@@ -20,7 +20,10 @@ const clean = (r: { err: string }): void => expect(r.err).not.toMatch(/\n\s+at |
 describe('machine limits', () => {
   it('16 000 functions pass check and run', async () => {
     const fns = Array.from({ length: 16_000 }, (_, i) => `    f${i}: ret\n`).join('');
-    const p = file('many.yaml', `name: many\nkernel:\n  functions:\n${fns}tasks:\n  - name: t\n    run: [ { call: f15999 }, { sleep_ms: 1 } ]\nsteps:\n  - sleep_ms: 5\n`);
+    const p = file(
+      'many.yaml',
+      `name: many\nkernel:\n  functions:\n${fns}tasks:\n  - name: t\n    run: [ { call: f15999 }, { sleep_ms: 1 } ]\nsteps:\n  - sleep_ms: 5\n`,
+    );
     expect((await runCli(['check', p])).code).toBe(0);
     const r = await runCli(['run', p, '--deterministic', '--format', 'dmesg']);
     clean(r);
@@ -28,19 +31,29 @@ describe('machine limits', () => {
   }, 60_000);
 
   it('code past the text memory is refused by check, at the first function that does not fit', async () => {
-    const p = file('text.yaml', 'name: big\nkernel:\n  functions:\n    small: ret\n    big: |\n      .zero 12000000\n      ret\n    big2: |\n      .zero 5000000\n      ret\n');
+    const p = file(
+      'text.yaml',
+      'name: big\nkernel:\n  functions:\n    small: ret\n    big: |\n      .zero 12000000\n      ret\n    big2: |\n      .zero 5000000\n      ret\n',
+    );
     const r = await runCli(['check', p]);
     clean(r);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`${p}:8:5: function big2 does not fit in the machine's text memory (16 MiB): the code up to it takes 17000038 bytes\n`);
+    expect(r.err).toBe(
+      `${p}:8:5: function big2 does not fit in the machine's text memory (16 MiB): the code up to it takes 17000038 bytes\n`,
+    );
   }, 30_000);
 
   it('data past the data memory, and module parameters with it', async () => {
-    const p = file('data.yaml', 'name: big\nkernel:\n  functions:\n    d1: .zero 8388000\nmodules:\n  m:\n    params: { a: 1, b: 2 }\n    functions:\n      d2: .zero 200\n');
+    const p = file(
+      'data.yaml',
+      'name: big\nkernel:\n  functions:\n    d1: .zero 8388000\nmodules:\n  m:\n    params: { a: 1, b: 2 }\n    functions:\n      d2: .zero 200\n',
+    );
     const r = await runCli(['check', p]);
     clean(r);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`${p}:9:7: data symbol d2 does not fit in the machine's data memory (8 MiB): the data up to it takes 8388808 bytes\n`);
+    expect(r.err).toBe(
+      `${p}:9:7: data symbol d2 does not fit in the machine's data memory (8 MiB): the data up to it takes 8388808 bytes\n`,
+    );
   });
 
   it('one symbol larger than the assembler builds is refused at its line', async () => {
@@ -72,11 +85,16 @@ describe('machine limits', () => {
     const n = 1025;
     const fns = Array.from({ length: n }, (_, i) => `    f${i}: ret\n`).join('');
     const lp = Array.from({ length: n }, (_, i) => `            f${i}: ret\n`).join('');
-    const p = file('filter.yaml', `name: f\nkernel:\n  functions:\n${fns}modules:\n  lp:\n    livepatch:\n      objects:\n        vmlinux:\n          funcs:\n${lp}`);
+    const p = file(
+      'filter.yaml',
+      `name: f\nkernel:\n  functions:\n${fns}modules:\n  lp:\n    livepatch:\n      objects:\n        vmlinux:\n          funcs:\n${lp}`,
+    );
     const r = await runCli(['check', p]);
     clean(r);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`${p}:${4 + n + 6 + 1024}:13: livepatch function f1024 does not fit: the machine's ftrace filter holds 1024 patched functions\n`);
+    expect(r.err).toBe(
+      `${p}:${4 + n + 6 + 1024}:13: livepatch function f1024 does not fit: the machine's ftrace filter holds 1024 patched functions\n`,
+    );
   }, 30_000);
 
   it('a module loaded again and again until text runs out fails modprobe with ENOMEM, as the kernel does', async () => {
@@ -84,7 +102,7 @@ describe('machine limits', () => {
       'reload.yaml',
       'name: reload\nmodules:\n  big:\n    functions:\n      f: |\n        .zero 6000000\n        ret\nsteps:\n' +
         '  - expect: { sh: modprobe big, exit: 0 }\n  - sh: rmmod big\n  - expect: { sh: modprobe big, exit: 0 }\n  - sh: rmmod big\n' +
-        "  - sh: modprobe big\n  - expect: { dmesg: [ \"modprobe: ERROR: could not insert 'big': Cannot allocate memory\" ] }\n",
+        '  - sh: modprobe big\n  - expect: { dmesg: [ "modprobe: ERROR: could not insert \'big\': Cannot allocate memory" ] }\n',
     );
     expect((await runCli(['check', p])).code).toBe(0);
     const r = await runCli(['run', p, '--deterministic', '--format', 'dmesg']);

@@ -30,7 +30,10 @@ describe('scenario schema wording', () => {
 
   it('says which key a { sympos, code } entry lacks, and which it does not know', () => {
     expect(errorsOf(lp('{ sympos: 1 }'), 't.yaml')).toEqual(["t.yaml:12:16: missing required key 'code'"]);
-    expect(errorsOf(lp('{ sympos: 1, cod: ret }'), 't.yaml')).toEqual(["t.yaml:12:16: missing required key 'code'", "t.yaml:12:29: unknown key 'cod'"]);
+    expect(errorsOf(lp('{ sympos: 1, cod: ret }'), 't.yaml')).toEqual([
+      "t.yaml:12:16: missing required key 'code'",
+      "t.yaml:12:29: unknown key 'cod'",
+    ]);
   });
 
   it('says which key call: { func, args } lacks', () => {
@@ -40,7 +43,9 @@ describe('scenario schema wording', () => {
 
   it('refuses .loop with a rule that .loop breaks', () => {
     const text = 'name: t\nkernel:\n  functions:\n    .loop: ret\n    f.cold: ret\n';
-    expect(errorsOf(text, 't.yaml')).toEqual(["t.yaml:4:5: invalid name '.loop': a symbol name has letters, digits, _ and ., and starts with a letter or _"]);
+    expect(errorsOf(text, 't.yaml')).toEqual([
+      "t.yaml:4:5: invalid name '.loop': a symbol name has letters, digits, _ and ., and starts with a letter or _",
+    ]);
   });
 
   it('takes YAML merge keys', () => {
@@ -56,7 +61,11 @@ tasks:
   - { <<: [ *task ], name: c }
 `;
     const s = parseScenario(text, 't.yaml');
-    expect(s.tasks.map((t) => [t.name, t.cpu, t.run.length])).toEqual([['a', 0, 2], ['b', 1, 2], ['c', 0, 2]]);
+    expect(s.tasks.map((t) => [t.name, t.cpu, t.run.length])).toEqual([
+      ['a', 0, 2],
+      ['b', 1, 2],
+      ['c', 0, 2],
+    ]);
   });
 
   it('places errors inside merged mappings where they are written', () => {

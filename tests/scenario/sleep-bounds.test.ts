@@ -8,7 +8,7 @@ import { errorsOf } from './helpers';
 const head = 'name: x\nkernel:\n  functions:\n    f: |\n      ret\n';
 
 describe('sleep and timeout bounds', () => {
-  it('refuses a sleep_ms beyond msleep()\'s unsigned int, in a task, a start_task, a step and a wait timeout', () => {
+  it("refuses a sleep_ms beyond msleep()'s unsigned int, in a task, a start_task, a step and a wait timeout", () => {
     const text =
       `${head}tasks:\n  - { name: t, run: [ { call: f }, { sleep_ms: 10000000000000 } ] }\n` +
       'modules:\n  m:\n    init:\n      - start_task: { name: w, run: [ { sleep_ms: 4294967296 } ] }\n' +
@@ -27,6 +27,8 @@ describe('sleep and timeout bounds', () => {
 
   it('refuses the step whose sleep takes the steps past the end of simulated time', () => {
     const text = `${head}steps:\n  - sleep_ms: 4294967295\n  - sleep_ms: 4294967295\n  - sleep_ms: 4294967295\n  - sleep_ms: 4294967295\n`;
-    expect(errorsOf(text)).toEqual(['test.yaml:9:5: the steps sleep 12884901885 ms by here, past the end of simulated time (9007199254 ms, about 104 days)']);
+    expect(errorsOf(text)).toEqual([
+      'test.yaml:9:5: the steps sleep 12884901885 ms by here, past the end of simulated time (9007199254 ms, about 104 days)',
+    ]);
   });
 });

@@ -7,11 +7,15 @@ import { resolve } from 'path';
 import { loadScenarioFile } from '../../src/scenario';
 import { filterLog, runScenario, SCENARIOS } from './helpers';
 
-const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(SCENARIOS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('klpsim check', () => {
   it('finds the shipped scenarios', () => {
-    expect(files).toEqual(expect.arrayContaining(['atomic-replace-nops.yaml', 'test-livepatch-basic.yaml', 'test-callbacks.yaml', 'test-sysfs.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['atomic-replace-nops.yaml', 'test-livepatch-basic.yaml', 'test-callbacks.yaml', 'test-sysfs.yaml']),
+    );
   });
   it.each(files)('accepts scenarios/%s', (f) => {
     const s = loadScenarioFile(resolve(SCENARIOS, f));

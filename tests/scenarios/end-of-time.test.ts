@@ -10,8 +10,14 @@ import { runScenario } from './helpers';
 
 const FIXTURE = resolve(__dirname, 'fixtures', 'end-of-time.yaml');
 
-it.each([true, false])('a module init that sleeps past the end of simulated time fails the run (deterministic: %s)', async (deterministic) => {
-  const run = runScenario(FIXTURE, { deterministic });
-  await expect(run).rejects.toThrow(SimError);
-  await expect(run).rejects.toThrow(/^simulated time cannot pass 9007199254740991 ns \(2\^53 - 1, about 104 days\), where klpsim's clocks end: a sleep from \d+ ns would end at \d+ ns$/);
-}, 30_000);
+it.each([true, false])(
+  'a module init that sleeps past the end of simulated time fails the run (deterministic: %s)',
+  async (deterministic) => {
+    const run = runScenario(FIXTURE, { deterministic });
+    await expect(run).rejects.toThrow(SimError);
+    await expect(run).rejects.toThrow(
+      /^simulated time cannot pass 9007199254740991 ns \(2\^53 - 1, about 104 days\), where klpsim's clocks end: a sleep from \d+ ns would end at \d+ ns$/,
+    );
+  },
+  30_000,
+);

@@ -54,7 +54,11 @@ export function sections(lines: readonly string[]): Map<string, string[]> {
   return out;
 }
 
-export const slug = (title: string): string => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+export const slug = (title: string): string =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 /** An expected block: one line each, as in the selftests' check_result "..." strings. */
 export function expected(name: string): string[] {

@@ -58,17 +58,22 @@ describe('test-callbacks.sh (scenarios/test-callbacks.yaml)', () => {
     r = await runScenario('test-callbacks.yaml');
   });
   expectClean(() => r);
-  compareSections('test-callbacks.yaml', 'test-callbacks', [
-    'target module before livepatch',
-    'module_coming notifier',
-    'module_going notifier',
-    'module_coming and module_going notifiers',
-    'target module not present',
-    'pre-patch callback -ENODEV',
-    'module_coming + pre-patch callback -ENODEV',
-    'multiple livepatches',
-    'atomic replace',
-  ], () => r);
+  compareSections(
+    'test-callbacks.yaml',
+    'test-callbacks',
+    [
+      'target module before livepatch',
+      'module_coming notifier',
+      'module_going notifier',
+      'module_coming and module_going notifiers',
+      'target module not present',
+      'pre-patch callback -ENODEV',
+      'module_coming + pre-patch callback -ENODEV',
+      'multiple livepatches',
+      'atomic replace',
+    ],
+    () => r,
+  );
 });
 
 describe('test-callbacks.sh, busy target (scenarios/test-callbacks-busy.yaml)', () => {

@@ -52,7 +52,11 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
       '10.00 grandchild: once',
     ]);
     // napper sleeps in msleep(500) from 0 ms; stop_task at 20 ms waits for it to return and end.
-    expect(lines.filter((l) => /stopper|late/.test(l))).toEqual(['500.00 stopper: napper stopped', '900.00 late: tick', '1800.00 late: tick']);
+    expect(lines.filter((l) => /stopper|late/.test(l))).toEqual([
+      '500.00 stopper: napper stopped',
+      '900.00 late: tick',
+      '1800.00 late: tick',
+    ]);
     // test_klp_callbacks_busy's work item, its work function as a run list: it logs from the list.
     expect(lines.filter((l) => l.includes('test_klp_callbacks_busy'))).toEqual([
       '50.00 test_klp_callbacks_busy: test_klp_callbacks_busy_init',
@@ -107,7 +111,8 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
 });
 
 describe('klpsim check and task actions', () => {
-  const base = (tasks: string, modules = ''): string => `name: t\nkernel:\n  functions:\n    f: |\n      ret\n${modules}tasks:\n${tasks}steps: [ { sleep_ms: 1 } ]\n`;
+  const base = (tasks: string, modules = ''): string =>
+    `name: t\nkernel:\n  functions:\n    f: |\n      ret\n${modules}tasks:\n${tasks}steps: [ { sleep_ms: 1 } ]\n`;
 
   it('accepts ${param} in sleep_ms and call args inside a module, refuses it elsewhere or unknown, at the ${', () => {
     const mod = `modules:\n  m:\n    params: { ms: 5 }\n    init:\n      - sleep_ms: "\${ms}"\n      - call: { func: f, args: [1, "\${ms}"] }\n      - call: { func: f, args: ["\${nope}"] }\n`;

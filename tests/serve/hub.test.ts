@@ -21,7 +21,9 @@ class FakeResponse extends EventEmitter {
     this.emit('close');
   }
   itemMessages(): number[] {
-    return this.chunks.filter((c) => c.includes('event: items')).map((c) => (JSON.parse(c.slice(c.indexOf('data: ') + 6)) as unknown[]).length);
+    return this.chunks
+      .filter((c) => c.includes('event: items'))
+      .map((c) => (JSON.parse(c.slice(c.indexOf('data: ') + 6)) as unknown[]).length);
   }
 }
 

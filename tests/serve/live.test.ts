@@ -18,7 +18,9 @@ const status = async (base: string): Promise<ServeStatus> => JSON.parse((await h
 
 async function heldAt(base: string, index: number): Promise<ServeStatus> {
   const msgs = await readSse(`${base}events`, (m) => statusesOf(m).some((s) => s.held && s.step?.index === index));
-  return statusesOf<ServeStatus>(msgs).filter((s) => s.held).pop() as ServeStatus;
+  return statusesOf<ServeStatus>(msgs)
+    .filter((s) => s.held)
+    .pop() as ServeStatus;
 }
 
 describe('klpsim serve, live', () => {
@@ -26,7 +28,13 @@ describe('klpsim serve, live', () => {
     const s = await live({ deterministic: true, paused: true });
     try {
       const first = await heldAt(s.url, 0);
-      expect(first).toMatchObject({ mode: 'live', canPause: true, paused: true, held: true, step: { index: 0, total: 7, text: 'sh: modprobe test_klp_livepatch', line: 53 } });
+      expect(first).toMatchObject({
+        mode: 'live',
+        canPause: true,
+        paused: true,
+        held: true,
+        step: { index: 0, total: 7, text: 'sh: modprobe test_klp_livepatch', line: 53 },
+      });
       expect((await postControl(s.url, 'pause')).status).toBe(409);
 
       expect((await postControl(s.url, 'step')).status).toBe(200);
@@ -69,7 +77,9 @@ describe('klpsim serve, live', () => {
       expect(JSON.parse(r.body).error).toBe('pause and step need --deterministic');
       expect((await status(s.url)).pauseNote).toContain('--deterministic');
       expect((await s.done).info.exitCode).toBe(0);
-      const all = itemsOf(await readSse(`${s.url}events`, (m) => statusesOf(m).length > 0 && itemsOf(m).length >= (statusesOf<ServeStatus>(m)[0].items)));
+      const all = itemsOf(
+        await readSse(`${s.url}events`, (m) => statusesOf(m).length > 0 && itemsOf(m).length >= statusesOf<ServeStatus>(m)[0].items),
+      );
       expect(all.some((e) => e.type === 'transition.complete')).toBe(true);
     } finally {
       await s.close();

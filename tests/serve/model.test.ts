@@ -25,7 +25,7 @@ const site = (m: SimModel, func: string): SiteEntry => [...m.sites.values()].fin
 const task = (m: SimModel, comm: string): TaskEntry => [...m.tasks.values()].find((t) => t.comm === comm) as TaskEntry;
 
 describe('the page model over the flagship', () => {
-  it('during klp_patch_c\'s transition: NOPs, the dynamic object, versions per task, who blocks', () => {
+  it("during klp_patch_c's transition: NOPs, the dynamic object, versions per task, who blocks", () => {
     const m = new SimModel(4);
     const cut = events.findIndex((e) => e.type === 'sh' && e.command === 'modprobe klp_patch_c');
     expect(cut).toBeGreaterThan(0);
@@ -33,8 +33,14 @@ describe('the page model over the flagship', () => {
 
     const c = m.patches.find((p) => p.name === 'klp_patch_c');
     expect(c).toMatchObject({ enabled: true, replace: true, freedAt: null });
-    const nops = c?.objects.flatMap((o) => o.funcs.filter((f) => f.nop).map((f) => `${o.name}${o.dynamic ? '(dynamic)' : ''}:${f.func}<-${f.replaces}`));
-    expect(nops?.sort()).toEqual(['klp_demo_target(dynamic):demo_target_show<-klp_patch_b', 'vmlinux:cmdline_proc_show<-klp_patch_a', 'vmlinux:version_proc_show<-klp_patch_b']);
+    const nops = c?.objects.flatMap((o) =>
+      o.funcs.filter((f) => f.nop).map((f) => `${o.name}${o.dynamic ? '(dynamic)' : ''}:${f.func}<-${f.replaces}`),
+    );
+    expect(nops?.sort()).toEqual([
+      'klp_demo_target(dynamic):demo_target_show<-klp_patch_b',
+      'vmlinux:cmdline_proc_show<-klp_patch_a',
+      'vmlinux:version_proc_show<-klp_patch_b',
+    ]);
     expect(m.transition).toMatchObject({ patch: 'klp_patch_c', target: 'patching', outcome: 'running', total: 9 });
 
     // demo_worker sleeps in klp_patch_b's function: it is the one the transition waits for.
@@ -49,7 +55,10 @@ describe('the page model over the flagship', () => {
     expect(m.versionFor(site(m, 'demo_target_show'), worker)).toBe('klp_patch_b');
     expect(m.worldOf(reader)).toBe('klp_patch_c');
     expect(m.worldOf(worker)).toBe('klp_patch_b');
-    expect(site(m, 'cmdline_proc_show').stack).toEqual([{ patch: 'klp_patch_c', nop: true }, { patch: 'klp_patch_a', nop: false }]);
+    expect(site(m, 'cmdline_proc_show').stack).toEqual([
+      { patch: 'klp_patch_c', nop: true },
+      { patch: 'klp_patch_a', nop: false },
+    ]);
     expect(site(m, 'cmdline_proc_show').bytes).toMatch(/^e8 /);
     expect(m.cpuLanes).toHaveLength(4);
   });
@@ -58,10 +67,19 @@ describe('the page model over the flagship', () => {
     const m = new SimModel();
     for (const e of events) m.apply(e);
     expect(m.events).toBe(events.length);
-    expect(m.patches.map((p) => [p.name, p.freedAt !== null])).toEqual([['klp_patch_a', true], ['klp_patch_b', true], ['klp_patch_c', true]]);
+    expect(m.patches.map((p) => [p.name, p.freedAt !== null])).toEqual([
+      ['klp_patch_a', true],
+      ['klp_patch_b', true],
+      ['klp_patch_c', true],
+    ]);
     expect(m.patches.flatMap((p) => p.objects)).toEqual([]);
     const c = m.patches[2];
-    expect(c.freed.map((f) => f.text)).toEqual(['NOP func cmdline_proc_show (vmlinux)', 'NOP func version_proc_show (vmlinux)', 'NOP func demo_target_show (klp_demo_target)', 'dynamic object klp_demo_target']);
+    expect(c.freed.map((f) => f.text)).toEqual([
+      'NOP func cmdline_proc_show (vmlinux)',
+      'NOP func version_proc_show (vmlinux)',
+      'NOP func demo_target_show (klp_demo_target)',
+      'dynamic object klp_demo_target',
+    ]);
     // The NOPs were freed before "patching complete", the replaced patches after it.
     const complete = m.transitions.find((t) => t.patch === 'klp_patch_c' && t.target === 'patching');
     expect(complete?.outcome).toBe('complete');

@@ -18,11 +18,14 @@ const write = (name: string, text: string): string => {
   return f;
 };
 
-const ev = (seq: number, extra: Record<string, unknown> = {}): string => JSON.stringify({ t: seq * 10, cpu: null, type: 'log', text: `line ${seq}`, seq, ...extra });
+const ev = (seq: number, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ t: seq * 10, cpu: null, type: 'log', text: `line ${seq}`, seq, ...extra });
 
 describe('reading a recording', () => {
   it('keeps every event in order, unknown types too, and finds the CPU count', () => {
-    const text = [ev(0), ev(1, { type: 'ipi.sync_core', cpus: 3, waitedNs: 0 }), '', ev(2, { cpu: 1, type: 'some.future_event' }), ''].join('\r\n');
+    const text = [ev(0), ev(1, { type: 'ipi.sync_core', cpus: 3, waitedNs: 0 }), '', ev(2, { cpu: 1, type: 'some.future_event' }), ''].join(
+      '\r\n',
+    );
     const r = parseRecording(text, 'run.ndjson');
     expect(r.events.map((e) => e.seq)).toEqual([0, 1, 2]);
     expect(r.events[2].type).toBe('some.future_event');
@@ -31,7 +34,15 @@ describe('reading a recording', () => {
   });
 
   it('reports every bad line as FILE:LINE:COL with what is wrong', () => {
-    const text = [ev(0), '{"t": 1, "seq": 1,}', ev(2), '[1, 2]', '{"t": "soon", "seq": 3, "cpu": null, "type": "log"}', '  {"t": 1, "seq": 4, "cpu": -1, "type": "x"}', '{"t": 1 "seq": 5}'].join('\n');
+    const text = [
+      ev(0),
+      '{"t": 1, "seq": 1,}',
+      ev(2),
+      '[1, 2]',
+      '{"t": "soon", "seq": 3, "cpu": null, "type": "log"}',
+      '  {"t": 1, "seq": 4, "cpu": -1, "type": "x"}',
+      '{"t": 1 "seq": 5}',
+    ].join('\n');
     let err: unknown;
     try {
       parseRecording(text, 'run.ndjson');
@@ -65,7 +76,25 @@ describe('reading a recording', () => {
   });
 
   it('finds where JSON breaks, agreeing with V8 wherever V8 says', () => {
-    const cases = ['{"a":1,}', '{"a":1', '{"a":1}x', 'nope', '{"a": tru}', '', '[1,,2]', '{"a":"\\q"}', '{"a":"x', '-', '01', '1.', '{"a":1e}', '"\\u12g4"', '{"a"}', '  ', '{"a":[1,2}'];
+    const cases = [
+      '{"a":1,}',
+      '{"a":1',
+      '{"a":1}x',
+      'nope',
+      '{"a": tru}',
+      '',
+      '[1,,2]',
+      '{"a":"\\q"}',
+      '{"a":"x',
+      '-',
+      '01',
+      '1.',
+      '{"a":1e}',
+      '"\\u12g4"',
+      '{"a"}',
+      '  ',
+      '{"a":[1,2}',
+    ];
     for (const c of cases) {
       let v8: number | null = null;
       try {

@@ -42,7 +42,11 @@ export interface SseMessage {
  * Reads /events until `done(messages)` holds, then disconnects. `headers` can carry Last-Event-ID.
  * Rejects after `ms` with what it got so far.
  */
-export function readSse(url: string, done: (msgs: SseMessage[]) => boolean, o: { headers?: Record<string, string>; ms?: number } = {}): Promise<SseMessage[]> {
+export function readSse(
+  url: string,
+  done: (msgs: SseMessage[]) => boolean,
+  o: { headers?: Record<string, string>; ms?: number } = {},
+): Promise<SseMessage[]> {
   return new Promise((resolve, reject) => {
     const msgs: SseMessage[] = [];
     let buf = '';
@@ -79,7 +83,9 @@ export function readSse(url: string, done: (msgs: SseMessage[]) => boolean, o: {
     });
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new Error(`SSE: condition not met in ${o.ms ?? 15_000} ms; got ${msgs.length} messages: ${msgs.map((m) => m.event).join(' ')}`));
+      reject(
+        new Error(`SSE: condition not met in ${o.ms ?? 15_000} ms; got ${msgs.length} messages: ${msgs.map((m) => m.event).join(' ')}`),
+      );
     }, o.ms ?? 15_000);
     req.on('error', (e) => {
       if (!req.destroyed) reject(e);

@@ -12,7 +12,15 @@ import { FAKE_ASSETS, http, itemsOf, postControl, readSse, statusesOf } from './
 
 const N = 2500;
 const dir = mkdtempSync(join(tmpdir(), 'klpsim-server-'));
-const lines = Array.from({ length: N }, (_, seq) => JSON.stringify({ t: seq * 1000, cpu: seq % 2, type: seq % 3 === 0 ? 'log' : 'task.state', seq, ...(seq % 3 === 0 ? { text: `line ${seq}` } : { pid: 1 + (seq % 4), comm: `t${seq % 4}`, state: seq % 2 ? 'running' : 'sleeping' }) }));
+const lines = Array.from({ length: N }, (_, seq) =>
+  JSON.stringify({
+    t: seq * 1000,
+    cpu: seq % 2,
+    type: seq % 3 === 0 ? 'log' : 'task.state',
+    seq,
+    ...(seq % 3 === 0 ? { text: `line ${seq}` } : { pid: 1 + (seq % 4), comm: `t${seq % 4}`, state: seq % 2 ? 'running' : 'sleeping' }),
+  }),
+);
 const recording = join(dir, 'run.ndjson');
 writeFileSync(recording, lines.join('\n') + '\n');
 
@@ -96,9 +104,17 @@ describe('klpsim serve over HTTP', () => {
     expect((await http(base, { headers: { Host: `evil.example:${port}` } })).status).toBe(403);
     expect((await http(base, { headers: { Host: `localhost:${port}` } })).status).toBe(200);
     expect((await http(base, { headers: { Host: `127.0.0.1:1` } })).status).toBe(403);
-    const cross = await http(`${base}control`, { method: 'POST', headers: { Origin: 'https://evil.example', 'Content-Type': 'application/json' }, body: '{"action":"pause"}' });
+    const cross = await http(`${base}control`, {
+      method: 'POST',
+      headers: { Origin: 'https://evil.example', 'Content-Type': 'application/json' },
+      body: '{"action":"pause"}',
+    });
     expect(cross.status).toBe(403);
-    const same = await http(`${base}control`, { method: 'POST', headers: { Origin: base.replace(/\/$/, ''), 'Content-Type': 'application/json' }, body: '{"action":"pause"}' });
+    const same = await http(`${base}control`, {
+      method: 'POST',
+      headers: { Origin: base.replace(/\/$/, ''), 'Content-Type': 'application/json' },
+      body: '{"action":"pause"}',
+    });
     expect(same.status).toBe(409);
   });
 });

@@ -6,9 +6,21 @@ describe('klpsim stress', () => {
     const r = await runCli(['stress', '--ops', '8', '--tasks', '8', '--seed', '1', '--deterministic']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^klpsim stress: 4 CPUs, 8 tasks, 1 run\(s\) \(seed 1\), faults: none, NOP removal on, deterministic \(lockstep\)/);
+    expect(r.out).toMatch(
+      /^klpsim stress: 4 CPUs, 8 tasks, 1 run\(s\) \(seed 1\), faults: none, NOP removal on, deterministic \(lockstep\)/,
+    );
     expect(r.out).toMatch(/total\s+8\s+[\d.]+ ops\/s/);
-    for (const check of ['consistency', 'use-after-free', 'fetch', 'nop-removal', 'func-stack-order', 'sysfs', 'forced-not-removable', 'liveness', 'heartbeat']) {
+    for (const check of [
+      'consistency',
+      'use-after-free',
+      'fetch',
+      'nop-removal',
+      'func-stack-order',
+      'sysfs',
+      'forced-not-removable',
+      'liveness',
+      'heartbeat',
+    ]) {
       expect(r.out).toMatch(new RegExp(`\\n  ${check}\\s+\\d+\\s+0\\n`));
     }
     // The CPU-side checks really ran.
@@ -19,7 +31,10 @@ describe('klpsim stress', () => {
   it('--json gives the same figures to machines', async () => {
     const r = await runCli(['stress', '--ops', '5', '--tasks', '8', '--seed', '3', '--deterministic', '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { totals: { ops: number; violations: number; checks: Record<string, number> }; results: { seed: number; ops: string[] }[] };
+    const j = JSON.parse(r.out) as {
+      totals: { ops: number; violations: number; checks: Record<string, number> };
+      results: { seed: number; ops: string[] }[];
+    };
     expect(j.totals.ops).toBe(5);
     expect(j.totals.violations).toBe(0);
     expect(j.results[0].seed).toBe(3);

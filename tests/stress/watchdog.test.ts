@@ -16,7 +16,9 @@ describe('the heartbeat watchdog', () => {
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.hang).toMatch(/^CPU 1, last RIP /);
     expect(r.violationsByCheck.heartbeat).toBe(1);
-    expect(r.firstViolations.find((v) => v.check === 'heartbeat')?.message).toMatch(/CPU 1 thread stopped answering: no heartbeat for \d+ ms \(last RIP .+\)/);
+    expect(r.firstViolations.find((v) => v.check === 'heartbeat')?.message).toMatch(
+      /CPU 1 thread stopped answering: no heartbeat for \d+ ms \(last RIP .+\)/,
+    );
     expect(r.ops.length).toBeLessThan(base.ops);
     const summary = renderSummary([r], totals([r], r.wallMs));
     expect(summary).toMatch(/seed 1: a CPU thread hung: CPU 1, last RIP/);
@@ -26,7 +28,9 @@ describe('the heartbeat watchdog', () => {
   it('reports a CPU thread that crashes, and ends the run', async () => {
     const r = await runStress({ ...base, debugCpuFault: { afterOps: 1, value: 1 | (DEBUG_CPU_CRASH << 8) } });
     expect(r.violationsByCheck['cpu-thread']).toBe(1);
-    expect(r.firstViolations.find((v) => v.check === 'cpu-thread')?.message).toMatch(/CPU 0 thread died: injected crash \(DebugCpuFault\) \(last RIP .+\)/);
+    expect(r.firstViolations.find((v) => v.check === 'cpu-thread')?.message).toMatch(
+      /CPU 0 thread died: injected crash \(DebugCpuFault\) \(last RIP .+\)/,
+    );
     expect(r.error).toMatch(/CPU 0 thread died/);
   }, 40_000);
 });

@@ -39,5 +39,6 @@ export function worldColor(world: string | null, worlds: readonly string[]): str
  * page's Content-Security-Policy allows no inline styles.
  */
 export function paintChips(root: ParentNode, worlds: readonly string[]): void {
-  for (const el of root.querySelectorAll<HTMLElement>('[data-world]')) el.style.backgroundColor = worldColor(el.dataset.world ?? null, worlds);
+  for (const el of root.querySelectorAll<HTMLElement>('[data-world]'))
+    el.style.backgroundColor = worldColor(el.dataset.world ?? null, worlds);
 }

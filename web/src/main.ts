@@ -76,7 +76,8 @@ function renderStatus(): void {
   if (!s) return;
   document.title = `klpsim: ${s.title}`;
   byId('title').textContent = s.title;
-  byId('mode').textContent = s.mode === 'replay' ? `replay of ${s.source}` : `${s.source}${s.deterministic ? ' · --deterministic' : ''} · ${s.cpus} CPUs`;
+  byId('mode').textContent =
+    s.mode === 'replay' ? `replay of ${s.source}` : `${s.source}${s.deterministic ? ' · --deterministic' : ''} · ${s.cpus} CPUs`;
   const rs = runState(s);
   const state = byId('run-state');
   state.dataset.state = rs.state;
@@ -107,7 +108,11 @@ async function control(action: ControlAction): Promise<void> {
   const msg = byId('control-msg');
   msg.textContent = '';
   try {
-    const r = await fetch('/control', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ action }) });
+    const r = await fetch('/control', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ action }),
+    });
     if (!r.ok) msg.textContent = ((await r.json()) as { error?: string }).error ?? `${action}: HTTP ${r.status}`;
   } catch (e) {
     msg.textContent = `${action} failed: ${(e as Error).message}`;
@@ -127,7 +132,9 @@ function draw(): void {
   renderProblems(byId('problems'), model);
   if (logDirty) {
     const r = renderLog(byId('log'), model, logFilter);
-    byId('log-count').textContent = r.bad ? 'bad regular expression' : `${r.shown} of ${r.total} lines${r.shown < r.total && logFilter === '' ? ' (the latest)' : ''}`;
+    byId('log-count').textContent = r.bad
+      ? 'bad regular expression'
+      : `${r.shown} of ${r.total} lines${r.shown < r.total && logFilter === '' ? ' (the latest)' : ''}`;
     logDirty = false;
   }
 }

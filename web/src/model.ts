@@ -272,7 +272,12 @@ export class SimModel {
       case 'transition.task_switch': {
         const task = this.task(ev.pid, ev.comm);
         task.patchState = ev.state;
-        this.mark(ev.cpu, ev.pid, { t: ev.t, kind: 'switch', world: this.worldOf(task), text: `${ev.comm}:${ev.pid} switched to ${ev.state === 1 ? 'patched' : 'unpatched'} (${ev.how})` });
+        this.mark(ev.cpu, ev.pid, {
+          t: ev.t,
+          kind: 'switch',
+          world: this.worldOf(task),
+          text: `${ev.comm}:${ev.pid} switched to ${ev.state === 1 ? 'patched' : 'unpatched'} (${ev.how})`,
+        });
         this.resplit(ev.t, ev.pid);
         break;
       }
@@ -318,7 +323,12 @@ export class SimModel {
       case 'call.redirect': {
         const m = /\[([^\]]+)\]\s*$/.exec(ev.target);
         const world = m ? m[1] : ORIGINAL;
-        this.mark(ev.cpu, ev.pid, { t: ev.t, kind: 'redirect', world, text: `${ev.func} -> ${ev.target} (call #${ev.sampled} of this site on the CPU)` });
+        this.mark(ev.cpu, ev.pid, {
+          t: ev.t,
+          kind: 'redirect',
+          world,
+          text: `${ev.func} -> ${ev.target} (call #${ev.sampled} of this site on the CPU)`,
+        });
         break;
       }
       default:
@@ -484,7 +494,16 @@ export class SimModel {
     return p?.objects.find((o) => o.name === object)?.funcs.find((f) => f.func === func);
   }
 
-  private free(t: number, what: string, patch: string, object: string | undefined, func: string | undefined, nop: boolean, dynamic: boolean, forced: boolean): void {
+  private free(
+    t: number,
+    what: string,
+    patch: string,
+    object: string | undefined,
+    func: string | undefined,
+    nop: boolean,
+    dynamic: boolean,
+    forced: boolean,
+  ): void {
     const p = this.patches.find((x) => x.name === patch && x.freedAt === null);
     if (!p) return;
     if (what === 'patch') {
@@ -501,7 +520,12 @@ export class SimModel {
       if (o && i >= 0) o.funcs.splice(i, 1);
       p.freed.push({ t, text: `${nop ? 'NOP ' : ''}func ${func} (${object})` });
     }
-    this.klpLane.marks.push({ t, kind: 'free', world: patch, text: `klp.free ${what} ${[patch, object, func].filter(Boolean).join(' / ')}` });
+    this.klpLane.marks.push({
+      t,
+      kind: 'free',
+      world: patch,
+      text: `klp.free ${what} ${[patch, object, func].filter(Boolean).join(' / ')}`,
+    });
   }
 
   // --- transitions -------------------------------------------------------------------------------------
@@ -531,7 +555,11 @@ export class SimModel {
       tr.end = t;
       // klp_cancel_transition: a patching transition that never started completes as unpatching.
       const canceled = tr.target !== target && !tr.outcome.startsWith('reversed');
-      tr.outcome = canceled ? 'canceled' : tr.outcome === 'running' || tr.outcome === 'initializing' ? 'complete' : `${tr.outcome}, complete`;
+      tr.outcome = canceled
+        ? 'canceled'
+        : tr.outcome === 'running' || tr.outcome === 'initializing'
+          ? 'complete'
+          : `${tr.outcome}, complete`;
       tr.target = target;
     }
     const seg = this.klpLane.segments[this.klpLane.segments.length - 1];

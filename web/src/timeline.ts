@@ -34,7 +34,11 @@ export class Timeline {
   private view: { from: number; to: number } | null = null;
   private dragging: { x: number; from: number; to: number } | null = null;
 
-  constructor(root: HTMLElement, private readonly hover: HTMLElement, private readonly model: SimModel) {
+  constructor(
+    root: HTMLElement,
+    private readonly hover: HTMLElement,
+    private readonly model: SimModel,
+  ) {
     const axisRow = div('lane axis');
     axisRow.append(div('lane-label', 'simulated time'));
     this.axis = document.createElement('canvas');
@@ -108,7 +112,8 @@ export class Timeline {
     } else if (lane.kind === 'task') {
       const task = m.tasks.get(Number(lane.id.slice(4)));
       if (task) {
-        now = task.state === 'running' && task.cpu !== null ? `on cpu${task.cpu}` : task.func ? `${task.state} in ${task.func}` : task.state;
+        now =
+          task.state === 'running' && task.cpu !== null ? `on cpu${task.cpu}` : task.func ? `${task.state} in ${task.func}` : task.state;
         world = task.state === 'dead' ? null : m.worldOf(task);
       }
     } else {
@@ -291,7 +296,10 @@ export class Timeline {
     const seg = lane.segments.find((s) => s.from <= t && (s.to < 0 ? this.model.now : s.to) >= t);
     const marks = lane.marks.filter((mk) => Math.abs(mk.t - t) <= tolerance).slice(0, 3);
     const parts = [`${lane.title} ${dmesgTime(t)}`];
-    if (seg) parts.push(`${seg.label} (${duration((seg.to < 0 ? this.model.now : seg.to) - seg.from)}), ${seg.world === 'original' ? 'original code' : `${seg.world}'s versions`}`);
+    if (seg)
+      parts.push(
+        `${seg.label} (${duration((seg.to < 0 ? this.model.now : seg.to) - seg.from)}), ${seg.world === 'original' ? 'original code' : `${seg.world}'s versions`}`,
+      );
     for (const mk of marks) parts.push(mk.text);
     return parts.join(' · ');
   }

@@ -9,7 +9,9 @@ import { ORIGINAL, SimModel, SiteEntry } from './model.js';
 const chip = (world: string): string => `<i class="chip" data-world="${esc(world)}"></i>`;
 
 export function renderLegend(el: HTMLElement, m: SimModel): void {
-  const items = [ORIGINAL, ...m.worlds].map((w) => `<span class="legend-item">${chip(w)}${w === ORIGINAL ? 'original code' : esc(w)}</span>`);
+  const items = [ORIGINAL, ...m.worlds].map(
+    (w) => `<span class="legend-item">${chip(w)}${w === ORIGINAL ? 'original code' : esc(w)}</span>`,
+  );
   items.push('<span class="legend-item"><i class="mk mk-redirect"></i>call redirected (sampled)</span>');
   items.push('<span class="legend-item"><i class="mk mk-switch"></i>task switched</span>');
   items.push('<span class="legend-item"><i class="mk mk-problem"></i>fault / violation</span>');
@@ -22,7 +24,9 @@ export function renderPatches(el: HTMLElement, m: SimModel): void {
   const html = m.patches.map((p, i) => {
     const flags = [
       `<span class="flag ${p.enabled ? 'on' : 'off'}">${p.enabled ? 'enabled' : 'disabled'}</span>`,
-      m.transition?.patch === p.name && p.freedAt === null ? `<span class="flag transition">in transition: ${esc(m.transition.target)}</span>` : '',
+      m.transition?.patch === p.name && p.freedAt === null
+        ? `<span class="flag transition">in transition: ${esc(m.transition.target)}</span>`
+        : '',
       p.replace ? '<span class="flag replace">replace</span>' : '',
       p.forced ? '<span class="flag forced">forced</span>' : '',
       p.replacedBy ? `<span class="flag off">replaced by ${esc(p.replacedBy)}</span>` : '',
@@ -63,7 +67,10 @@ function versions(m: SimModel, site: SiteEntry): string {
     by.set(v, [...(by.get(v) ?? []), t.comm]);
   }
   if (by.size === 0) return '';
-  const parts = [...by].map(([v, comms]) => `<span class="ver" title="${esc(comms.join(', '))}">${chip(v)}${v === ORIGINAL ? 'original' : esc(v)} ×${comms.length}</span>`);
+  const parts = [...by].map(
+    ([v, comms]) =>
+      `<span class="ver" title="${esc(comms.join(', '))}">${chip(v)}${v === ORIGINAL ? 'original' : esc(v)} ×${comms.length}</span>`,
+  );
   return `<div class="versions">a call now runs: ${parts.join(' ')}</div>`;
 }
 
@@ -72,11 +79,19 @@ export function renderSites(el: HTMLElement, m: SimModel): void {
   if (sites.length === 0) return set(el, '<p class="empty">no ftrace site patched yet</p>', m);
   const html = sites.map((s) => {
     const st = siteState(s.bytes);
-    const bytes = s.bytes.split(' ').map((b, i) => `<span class="byte${i === 0 ? ` first ${st.cls}` : ''}">${esc(b)}</span>`).join('');
-    const pokes = s.pokes.map((p) => `<span class="poke" title="${dmesgTime(p.t)}">${esc(p.phase)}: <code>${esc(p.old)}</code> → <code>${esc(p.new)}</code></span>`);
-    const stack = s.stack.length === 0
-      ? '<span class="empty">empty</span>'
-      : s.stack.map((e) => `<span class="entry${e.nop ? ' nop' : ''}">${chip(e.patch)}${esc(e.patch)}${e.nop ? ' (NOP)' : ''}</span>`).join(' › ');
+    const bytes = s.bytes
+      .split(' ')
+      .map((b, i) => `<span class="byte${i === 0 ? ` first ${st.cls}` : ''}">${esc(b)}</span>`)
+      .join('');
+    const pokes = s.pokes.map(
+      (p) => `<span class="poke" title="${dmesgTime(p.t)}">${esc(p.phase)}: <code>${esc(p.old)}</code> → <code>${esc(p.new)}</code></span>`,
+    );
+    const stack =
+      s.stack.length === 0
+        ? '<span class="empty">empty</span>'
+        : s.stack
+            .map((e) => `<span class="entry${e.nop ? ' nop' : ''}">${chip(e.patch)}${esc(e.patch)}${e.nop ? ' (NOP)' : ''}</span>`)
+            .join(' › ');
     return `<div class="site" data-func="${esc(s.func)}" data-bytes="${esc(s.bytes)}">
       <div class="site-head"><b>${esc(s.func)}</b> <code class="addr">${hexAddr(s.addr)}</code>
         <span class="bytes">${bytes}</span> <span class="site-state ${st.cls}">${st.text}${s.registered ? ', ftrace ops registered' : ''}</span></div>
@@ -95,8 +110,12 @@ export function renderTransition(el: HTMLElement, m: SimModel): void {
   if (tr) {
     const done = m.switchedCount();
     const pct = tr.total > 0 ? Math.round((done / tr.total) * 100) : 0;
-    parts.push(`<div class="tr-now">${chip(tr.patch)}<b>${esc(tr.patch)}</b> → ${esc(tr.target)} · ${esc(tr.outcome)} · since ${dmesgTime(tr.start)} (${duration(m.now - tr.start)})</div>`);
-    parts.push(`<div class="progress"><progress max="${Math.max(1, tr.total)}" value="${done}"></progress> <span class="count">${done}/${tr.total} tasks switched (${pct}%)</span></div>`);
+    parts.push(
+      `<div class="tr-now">${chip(tr.patch)}<b>${esc(tr.patch)}</b> → ${esc(tr.target)} · ${esc(tr.outcome)} · since ${dmesgTime(tr.start)} (${duration(m.now - tr.start)})</div>`,
+    );
+    parts.push(
+      `<div class="progress"><progress max="${Math.max(1, tr.total)}" value="${done}"></progress> <span class="count">${done}/${tr.total} tasks switched (${pct}%)</span></div>`,
+    );
     const blocking = m.blockingTasks();
     const probe = m.blocking && m.blocking.patch === tr.patch && m.blocking.t >= tr.start ? m.blocking : null;
     if (blocking.length > 0) {
@@ -105,13 +124,23 @@ export function renderTransition(el: HTMLElement, m: SimModel): void {
         const where = read ? read.frames.map(esc).join(' ← ') : t.func ? `${esc(t.state)} in ${esc(t.func)}` : esc(t.state);
         return `<li class="blocking-task" data-pid="${t.pid}"><b>${esc(t.comm)}:${t.pid}</b> <span class="stack-frames">${where}</span></li>`;
       });
-      parts.push(`<div class="blocking">waiting for${probe ? '' : ' (stacks are read from a live run only)'}:<ul>${rows.join('')}</ul></div>`);
+      parts.push(
+        `<div class="blocking">waiting for${probe ? '' : ' (stacks are read from a live run only)'}:<ul>${rows.join('')}</ul></div>`,
+      );
     }
   } else parts.push('<div class="tr-now">no transition in progress</div>');
-  const past = m.transitions.filter((t) => t.end !== null).slice(-8).reverse();
+  const past = m.transitions
+    .filter((t) => t.end !== null)
+    .slice(-8)
+    .reverse();
   if (past.length > 0) {
-    const rows = past.map((t) => `<tr data-patch="${esc(t.patch)}" data-outcome="${esc(t.outcome)}"><td>${chip(t.patch)}${esc(t.patch)}</td><td>${esc(t.target)}</td><td>${dmesgTime(t.start)}</td><td>${duration((t.end as number) - t.start)}</td><td>${esc(t.outcome)}</td></tr>`);
-    parts.push(`<table class="tr-history"><thead><tr><th>patch</th><th>target</th><th>start</th><th>took</th><th>outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+    const rows = past.map(
+      (t) =>
+        `<tr data-patch="${esc(t.patch)}" data-outcome="${esc(t.outcome)}"><td>${chip(t.patch)}${esc(t.patch)}</td><td>${esc(t.target)}</td><td>${dmesgTime(t.start)}</td><td>${duration((t.end as number) - t.start)}</td><td>${esc(t.outcome)}</td></tr>`,
+    );
+    parts.push(
+      `<table class="tr-history"><thead><tr><th>patch</th><th>target</th><th>start</th><th>took</th><th>outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    );
   }
   set(el, parts.join(''), m);
 }
@@ -120,14 +149,21 @@ export function renderRcu(el: HTMLElement, m: SimModel): void {
   const open = m.gps.filter((g) => g.end === null);
   const last = m.gps.slice(-6).reverse();
   const head = `<div>${m.gps.length} grace period${m.gps.length === 1 ? '' : 's'}${open.length ? `, <b>${open.length} in progress</b> (${esc(open.map((g) => g.reason).join(', '))})` : ''}</div>`;
-  const rows = last.map((g) => `<li>${dmesgTime(g.start)} ${esc(g.reason)}: ${g.end === null ? 'in progress' : `ended after ${duration(g.end - g.start)}`}</li>`);
+  const rows = last.map(
+    (g) =>
+      `<li>${dmesgTime(g.start)} ${esc(g.reason)}: ${g.end === null ? 'in progress' : `ended after ${duration(g.end - g.start)}`}</li>`,
+  );
   set(el, head + (rows.length ? `<ul class="gps">${rows.join('')}</ul>` : ''), m);
 }
 
 export function renderProblems(el: HTMLElement, m: SimModel): void {
   el.dataset.count = String(m.problems.length);
   if (m.problems.length === 0) return set(el, '<p class="empty">no fault, no violation</p>', m);
-  const rows = m.problems.slice(-50).map((p) => `<li class="problem ${p.kind}">${dmesgTime(p.t)} ${p.cpu === null ? '' : `cpu${p.cpu} `}<b>${p.kind}</b> ${esc(p.text)}</li>`);
+  const rows = m.problems
+    .slice(-50)
+    .map(
+      (p) => `<li class="problem ${p.kind}">${dmesgTime(p.t)} ${p.cpu === null ? '' : `cpu${p.cpu} `}<b>${p.kind}</b> ${esc(p.text)}</li>`,
+    );
   set(el, `<ul>${rows.join('')}</ul>`, m);
 }
 

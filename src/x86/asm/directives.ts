@@ -33,7 +33,8 @@ function integers(args: Token[][], size: 1 | 2 | 4 | 8, line: number, endCol: nu
       throw new LineError(line, t.col, `malformed expression: unexpected '${t.text}'`);
     }
     if (v.sym) {
-      if (size !== 4 && size !== 8) throw new LineError(line, v.sym.col, `symbol '${v.sym.name}' doesn't fit in ${size * 8} bits (use .long or .quad)`);
+      if (size !== 4 && size !== 8)
+        throw new LineError(line, v.sym.col, `symbol '${v.sym.name}' doesn't fit in ${size * 8} bits (use .long or .quad)`);
       fixups.push({ at: bytes.length, size, pcrel: false, sym: v.sym, addend: v.num });
       bytes.push(...new Array<number>(size).fill(0));
       continue;
@@ -75,7 +76,7 @@ export function encodeDirective(name: string, col: number, args: Token[][], line
       for (const arg of args) {
         const t = arg[0];
         if (!t || t.kind !== 'str') throw new LineError(line, t?.col ?? endCol, `${lower} takes string literals`);
-        if (arg.length > 1) throw new LineError(line, (arg[1]).col, `unexpected '${(arg[1]).text}' after string`);
+        if (arg.length > 1) throw new LineError(line, arg[1].col, `unexpected '${arg[1].text}' after string`);
         // A loop, not push(...spread): a spread passes every byte as an argument, and a long string
         // (a few hundred thousand bytes) overflows the stack.
         for (const b of t.bytes as number[]) bytes.push(b);

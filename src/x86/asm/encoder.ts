@@ -197,7 +197,8 @@ function mov(insn: Insn): Item {
 }
 
 function imm64(insn: Insn, s: ImmOperand): bigint {
-  if (s.value < -(1n << 63n) || s.value >= 1n << 64n) throw new LineError(insn.line, s.col, `immediate ${s.value} is out of range for a 64-bit operand`);
+  if (s.value < -(1n << 63n) || s.value >= 1n << 64n)
+    throw new LineError(insn.line, s.col, `immediate ${s.value} is out of range for a 64-bit operand`);
   return BigInt.asIntN(64, s.value);
 }
 
@@ -423,20 +424,34 @@ function dispatch(insn: Insn): Item | undefined {
   const sh = SHIFT_EXT[mn];
   if (sh !== undefined) return shift(insn, sh);
   switch (mn) {
-    case 'mov': return mov(insn);
-    case 'movabs': return movabs(insn);
-    case 'test': return test(insn);
-    case 'imul': return imul(insn);
-    case 'movzx': return extend(insn, 0xb6);
-    case 'movsx': return extend(insn, 0xbe);
-    case 'movsxd': return movsxd(insn);
-    case 'lea': return lea(insn);
-    case 'push': return pushPop(insn, true);
-    case 'pop': return pushPop(insn, false);
-    case 'call': return callJmp(insn, 'call');
-    case 'jmp': return callJmp(insn, 'jmp');
-    case 'nop': return nop(insn);
-    case 'ret': return ret(insn);
+    case 'mov':
+      return mov(insn);
+    case 'movabs':
+      return movabs(insn);
+    case 'test':
+      return test(insn);
+    case 'imul':
+      return imul(insn);
+    case 'movzx':
+      return extend(insn, 0xb6);
+    case 'movsx':
+      return extend(insn, 0xbe);
+    case 'movsxd':
+      return movsxd(insn);
+    case 'lea':
+      return lea(insn);
+    case 'push':
+      return pushPop(insn, true);
+    case 'pop':
+      return pushPop(insn, false);
+    case 'call':
+      return callJmp(insn, 'call');
+    case 'jmp':
+      return callJmp(insn, 'jmp');
+    case 'nop':
+      return nop(insn);
+    case 'ret':
+      return ret(insn);
   }
   const cc = (prefix: string): number | undefined => (mn.startsWith(prefix) ? conditionCode(mn.slice(prefix.length)) : undefined);
   const j = cc('j');
@@ -468,7 +483,11 @@ export function encodeInstruction(mnemonic: string, col: number, ops: Operand[],
     if (bare && bare.kind === 'sym') {
       const n = bare.sym.name;
       if (looksLikeRegister(n)) throw new LineError(line, bare.col, `unknown register '${n}'`);
-      throw new LineError(line, bare.col, `bare symbol '${n}' can't be an operand of ${mn}: write [rip + ${n}] for its memory or offset ${n} for its address`);
+      throw new LineError(
+        line,
+        bare.col,
+        `bare symbol '${n}' can't be an operand of ${mn}: write [rip + ${n}] for its memory or offset ${n} for its address`,
+      );
     }
   }
   const item = dispatch(insn);

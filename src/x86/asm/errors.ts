@@ -22,7 +22,11 @@ export class AsmError extends Error {
  * line, which is how one run collects one error per bad line.
  */
 export class LineError extends Error {
-  constructor(readonly line: number, readonly col: number, message: string) {
+  constructor(
+    readonly line: number,
+    readonly col: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'LineError';
   }

@@ -62,11 +62,11 @@ export function layout(input: LayoutInput): LayoutOutput {
   const labelOffset = (name: string): number => offsets[labelItems.get(name) as number];
 
   let total = place();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     items.forEach((it, i) => {
       if (it.t !== 'branch' || long[i]) return;
-      const disp = BigInt(labelOffset(it.target.name)) + it.addend - BigInt((offsets[i]) + 2);
+      const disp = BigInt(labelOffset(it.target.name)) + it.addend - BigInt(offsets[i] + 2);
       if (!fitsSigned(disp, 8)) {
         long[i] = true;
         changed = true;
@@ -84,7 +84,9 @@ export function layout(input: LayoutInput): LayoutOutput {
   const fix = (at: number, size: 4 | 8, pcrel: boolean, sym: SymRef, addend: bigint): void => {
     if (isLocal(sym.name)) {
       if (!pcrel) {
-        errors.push(new LineError(sym.line, sym.col, `absolute address of label '${sym.name}' is not known until load time; use [rip + ${sym.name}]`));
+        errors.push(
+          new LineError(sym.line, sym.col, `absolute address of label '${sym.name}' is not known until load time; use [rip + ${sym.name}]`),
+        );
         return;
       }
       const value = BigInt(labelOffset(sym.name)) + addend - BigInt(at);

@@ -99,7 +99,7 @@ export function encode(spec: EncodeSpec): BytesItem {
   let dispFixup: { at: number; pcrel: boolean; sym: SymRef; addend: bigint } | undefined;
   const opcode = [...spec.opcode];
   if (spec.opcodeReg !== undefined) {
-    opcode[opcode.length - 1] = (opcode[opcode.length - 1]) + (spec.opcodeReg & 7);
+    opcode[opcode.length - 1] = opcode[opcode.length - 1] + (spec.opcodeReg & 7);
     rexB = spec.opcodeReg >> 3;
   }
   if (spec.rm) {

@@ -72,7 +72,8 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
   };
   const setIndex = (reg: RegInfo, regCol: number, scale: bigint, scaleCol: number): void => {
     if (scaled) throw new LineError(line, regCol, 'memory operand has more than one scaled index');
-    if (scale !== 1n && scale !== 2n && scale !== 4n && scale !== 8n) throw new LineError(line, scaleCol, `scale must be 1, 2, 4 or 8, not ${scale}`);
+    if (scale !== 1n && scale !== 2n && scale !== 4n && scale !== 8n)
+      throw new LineError(line, scaleCol, `scale must be 1, 2, 4 or 8, not ${scale}`);
     scaled = { reg, scale, col: regCol };
   };
 
@@ -132,7 +133,7 @@ function parseMemory(ts: TokenStream, size: OpSize | undefined, col: number): Me
   if (unscaled.length > 2 || (unscaled.length === 2 && scaled)) {
     throw new LineError(line, (unscaled[unscaled.length - 1] as { col: number }).col, 'too many registers in memory operand');
   }
-  if (unscaled.length === 2) index = { ...(unscaled[1]), scale: 1n };
+  if (unscaled.length === 2) index = { ...unscaled[1], scale: 1n };
   if (index && index.reg.num === RSP) {
     // rsp can't be an index; like GNU as, [reg + rsp] is taken to mean [rsp + reg].
     if (index.scale === 1n && base && base.reg.num !== RSP) {

@@ -8,8 +8,7 @@ export interface LabelDef {
 }
 
 export type Statement =
-  | { kind: 'insn'; mnemonic: string; col: number; args: Token[][] }
-  | { kind: 'directive'; name: string; col: number; args: Token[][] };
+  { kind: 'insn'; mnemonic: string; col: number; args: Token[][] } | { kind: 'directive'; name: string; col: number; args: Token[][] };
 
 export interface ParsedLine {
   labels: LabelDef[];
@@ -27,10 +26,10 @@ function splitArgs(tokens: Token[], line: number): Token[][] {
     if (t.kind === 'punct' && (t.text === '[' || t.text === '(')) depth++;
     if (t.kind === 'punct' && (t.text === ']' || t.text === ')')) depth--;
     if (t.kind === 'punct' && t.text === ',' && depth === 0) {
-      if ((out[out.length - 1]).length === 0) throw new LineError(line, t.col, `missing operand before ','`);
+      if (out[out.length - 1].length === 0) throw new LineError(line, t.col, `missing operand before ','`);
       out.push([]);
     } else {
-      (out[out.length - 1]).push(t);
+      out[out.length - 1].push(t);
     }
   }
   return out;
@@ -54,7 +53,7 @@ export function parseLine(text: string, line: number): ParsedLine {
   if (head.kind !== 'ident') throw new LineError(line, head.col, `expected a mnemonic, directive or label, not '${head.text}'`);
   const args = splitArgs(tokens.slice(i + 1), line);
   const last = args[args.length - 1];
-  if (last && last.length === 0) throw new LineError(line, endCol, 'missing operand after \',\'');
+  if (last && last.length === 0) throw new LineError(line, endCol, "missing operand after ','");
   const kind = head.text.startsWith('.') ? 'directive' : 'insn';
   if (kind === 'directive') return { labels, endCol, statement: { kind, name: head.text, col: head.col, args } };
   return { labels, endCol, statement: { kind, mnemonic: head.text, col: head.col, args } };

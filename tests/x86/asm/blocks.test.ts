@@ -83,7 +83,9 @@ describe('data directives', () => {
 
 describe('relocations for external symbols', () => {
   test('the example function', () => {
-    const r = assemble('push rbp\nmov rbp, rsp\nlea rsi, [rip + msg]     ; msg is another symbol\ncall seq_puts\nxor eax, eax\npop rbp\nret');
+    const r = assemble(
+      'push rbp\nmov rbp, rsp\nlea rsi, [rip + msg]     ; msg is another symbol\ncall seq_puts\nxor eax, eax\npop rbp\nret',
+    );
     expect(hex(r.bytes)).toBe('0f1f440000' + '55' + '4889e5' + '488d3500000000' + 'e800000000' + '31c0' + '5d' + 'c3');
     expect(r.relocs).toEqual([
       { offset: 12, kind: 'rel32', symbol: 'msg', addend: -4, line: 3, col: 17 },
@@ -121,7 +123,12 @@ describe('relocations for external symbols', () => {
     // lea is 7 bytes, so tab (at 7+5+1+1 = 14) is 7 past the end of the lea.
     expect(hex(r.bytes.slice(0, 7))).toBe('488d0507000000');
     expect(hex(r.bytes.slice(7, 12))).toBe('e801000000');
-    expect(r.labels).toEqual(new Map([['helper', 13], ['tab', 14]]));
+    expect(r.labels).toEqual(
+      new Map([
+        ['helper', 13],
+        ['tab', 14],
+      ]),
+    );
   });
 });
 

@@ -5,14 +5,67 @@
  */
 import { REG16_NAMES, REG32_NAMES, REG64_NAMES, REG8_NAMES } from '../../../src/x86/registers';
 
-const CC = ['o', 'no', 'b', 'c', 'nae', 'ae', 'nb', 'nc', 'e', 'z', 'ne', 'nz', 'be', 'na', 'a', 'nbe',
-  's', 'ns', 'p', 'pe', 'np', 'po', 'l', 'nge', 'ge', 'nl', 'le', 'ng', 'g', 'nle'];
+const CC = [
+  'o',
+  'no',
+  'b',
+  'c',
+  'nae',
+  'ae',
+  'nb',
+  'nc',
+  'e',
+  'z',
+  'ne',
+  'nz',
+  'be',
+  'na',
+  'a',
+  'nbe',
+  's',
+  'ns',
+  'p',
+  'pe',
+  'np',
+  'po',
+  'l',
+  'nge',
+  'ge',
+  'nl',
+  'le',
+  'ng',
+  'g',
+  'nle',
+];
 
 const MEMS = [
-  '[rax]', '[rcx + 8]', '[rsp]', '[rsp + 8]', '[rbp]', '[rbp - 8]', '[r12]', '[r12 + 0x100]', '[r13]', '[r13 + 1]',
-  '[r15 + rax*8]', '[rax + r9*4 + 0x10]', '[rbx + rcx*2 - 128]', '[rdi + 127]', '[rsi + 128]', '[rsi - 129]',
-  '[rax*8 + 0x40]', '[r11*2]', '[0x1000]', '[rip + 0x10]', '[rbp + r12*1 + 0x7fffffff]', '[r13 + r13*2]',
-  '[rsp + rbp]', '[rax + rsp]', '[r8 - 0x80000000]', '[4*rdx + rbx]', '[rax + 0]',
+  '[rax]',
+  '[rcx + 8]',
+  '[rsp]',
+  '[rsp + 8]',
+  '[rbp]',
+  '[rbp - 8]',
+  '[r12]',
+  '[r12 + 0x100]',
+  '[r13]',
+  '[r13 + 1]',
+  '[r15 + rax*8]',
+  '[rax + r9*4 + 0x10]',
+  '[rbx + rcx*2 - 128]',
+  '[rdi + 127]',
+  '[rsi + 128]',
+  '[rsi - 129]',
+  '[rax*8 + 0x40]',
+  '[r11*2]',
+  '[0x1000]',
+  '[rip + 0x10]',
+  '[rbp + r12*1 + 0x7fffffff]',
+  '[r13 + r13*2]',
+  '[rsp + rbp]',
+  '[rax + rsp]',
+  '[r8 - 0x80000000]',
+  '[4*rdx + rbx]',
+  '[rax + 0]',
 ];
 
 const SIZE_NAME = { 1: 'byte', 2: 'word', 4: 'dword', 8: 'qword' } as const;
@@ -31,13 +84,28 @@ function cases(): string[] {
   out.push('mov ah, bh', 'mov al, ch', 'mov dh, [rax]', 'mov ax, word ptr [rbx]');
   for (const m of MEMS) out.push(`mov rax, ${m}`, `mov ${m}, r9d`, `mov r10w, ${m}`, `mov ${m}, sil`);
   out.push('mov rax, qword ptr [rbx]', 'mov byte ptr [rax], dil', 'mov al, [rax]', 'mov r12b, byte ptr [r13]');
-  for (const v of ['0', '1', '-1', '0x7fffffff', '-0x80000000', '0x80000000', '0xffffffff', '0x100000000', '0x123456789abcdef0', '0xffffffffffffffff']) {
+  for (const v of [
+    '0',
+    '1',
+    '-1',
+    '0x7fffffff',
+    '-0x80000000',
+    '0x80000000',
+    '0xffffffff',
+    '0x100000000',
+    '0x123456789abcdef0',
+    '0xffffffffffffffff',
+  ]) {
     out.push(`mov rax, ${v}`, `mov r11, ${v}`);
   }
   for (const v of ['0', '-1', '0xffffffff', '0x12345678']) out.push(`mov eax, ${v}`, `mov r14d, ${v}`);
   out.push('mov ax, 0xffff', 'mov r9w, -2', 'mov al, 0xff', 'mov spl, 1', 'mov r15b, -128', 'mov ah, 5');
   for (const size of SIZES) {
-    out.push(`mov ${SIZE_NAME[size]} ptr [rax], 1`, `mov ${SIZE_NAME[size]} ptr [r12 + 8], -1`, `mov ${SIZE_NAME[size]} ptr [rbp - 0x100], 0x7f`);
+    out.push(
+      `mov ${SIZE_NAME[size]} ptr [rax], 1`,
+      `mov ${SIZE_NAME[size]} ptr [r12 + 8], -1`,
+      `mov ${SIZE_NAME[size]} ptr [rbp - 0x100], 0x7f`,
+    );
   }
   out.push('mov dword ptr [rsp + 4], 0x12345678', 'mov qword ptr [r13], -0x80000000', 'movabs rax, 1', 'movabs r10, 0x1122334455667788');
 
@@ -88,14 +156,63 @@ function cases(): string[] {
   for (const cc of CC) {
     out.push(`set${cc} al`, `cmov${cc} rax, rbx`);
   }
-  out.push('sete r9b', 'setne sil', 'setg byte ptr [rax]', 'setb ah', 'cmovz r10d, dword ptr [rsp]', 'cmovge cx, r8w', 'cmovl r15, [rbp - 8]');
+  out.push(
+    'sete r9b',
+    'setne sil',
+    'setg byte ptr [rax]',
+    'setb ah',
+    'cmovz r10d, dword ptr [rsp]',
+    'cmovge cx, r8w',
+    'cmovl r15, [rbp - 8]',
+  );
 
-  out.push('nop', 'nop eax', 'nop rax', 'nop dword ptr [rax]', 'nop dword ptr [rax + 0]', 'nop dword ptr [rax + rax*1 + 0]',
-    'nop word ptr [rax + rax*1 + 0]', 'nop dword ptr [rax + 0x10]', 'nop dword ptr [rax + rax*1 + 0x1000]', 'nop word ptr [r8]');
-  out.push('ret', 'ret 8', 'leave', 'int3', 'ud2', 'hlt', 'cdqe', 'cqo', 'cdq', 'cwde', 'cbw', 'cwd', 'pause',
-    'cli', 'sti', 'clc', 'stc', 'cld', 'std', 'lfence', 'mfence', 'sfence');
+  out.push(
+    'nop',
+    'nop eax',
+    'nop rax',
+    'nop dword ptr [rax]',
+    'nop dword ptr [rax + 0]',
+    'nop dword ptr [rax + rax*1 + 0]',
+    'nop word ptr [rax + rax*1 + 0]',
+    'nop dword ptr [rax + 0x10]',
+    'nop dword ptr [rax + rax*1 + 0x1000]',
+    'nop word ptr [r8]',
+  );
+  out.push(
+    'ret',
+    'ret 8',
+    'leave',
+    'int3',
+    'ud2',
+    'hlt',
+    'cdqe',
+    'cqo',
+    'cdq',
+    'cwde',
+    'cbw',
+    'cwd',
+    'pause',
+    'cli',
+    'sti',
+    'clc',
+    'stc',
+    'cld',
+    'std',
+    'lfence',
+    'mfence',
+    'sfence',
+  );
 
-  out.push('MOV RAX, RBX', 'Add Eax, 0X10', "mov al, 'A'", "cmp dil, '\\n'", 'mov eax, 010', 'mov ecx, 0b101', 'add rax, 2*8 + 1', 'sub rsp, (4 + 4) * 2');
+  out.push(
+    'MOV RAX, RBX',
+    'Add Eax, 0X10',
+    "mov al, 'A'",
+    "cmp dil, '\\n'",
+    'mov eax, 010',
+    'mov ecx, 0b101',
+    'add rax, 2*8 + 1',
+    'sub rsp, (4 + 4) * 2',
+  );
   return out;
 }
 
@@ -110,19 +227,53 @@ function blocks(): string[] {
   out.push('.Li1:\n  .zero 125\n  jne .Li1\n  je .Li2\n  .zero 128\n.Li2:');
   // A chain where growing one branch pushes the next out of rel8 range.
   out.push('.Lc1:\n  je .Lc3\n  jmp .Lc2\n  .zero 120\n  jmp .Lc1\n.Lc2:\n  .zero 3\n.Lc3:\n  ret');
-  out.push('.Ld0:\n  call .Ld1\n  ret\n.Ld1:\n  call .Ld0\n  lea rax, [rip + .Ld0]\n  lea rbx, [rip + .Ld1 + 8]\n  mov ecx, dword ptr [rip + .Ldat]\n  cmp byte ptr [rip + .Ldat], 1\n  ret\n.Ldat:\n  .long 5');
+  out.push(
+    '.Ld0:\n  call .Ld1\n  ret\n.Ld1:\n  call .Ld0\n  lea rax, [rip + .Ld0]\n  lea rbx, [rip + .Ld1 + 8]\n  mov ecx, dword ptr [rip + .Ldat]\n  cmp byte ptr [rip + .Ldat], 1\n  ret\n.Ldat:\n  .long 5',
+  );
   out.push('push rbp\nmov rbp, rsp\nlea rsi, [rip + msg]\ncall seq_puts\nxor eax, eax\npop rbp\nret');
   // External references: every relocation shape (field offset, kind, addend).
-  out.push('call ext_fn', 'jmp ext_fn', 'je ext_fn', 'jg ext_fn + 4', 'lea rsi, [rip + ext_data]', 'lea rsi, [rip + ext_data + 8]',
-    'mov rax, qword ptr [rip + ext_data - 16]', 'mov dword ptr [rip + ext_var], 5', 'mov qword ptr [rip + ext_var], -1',
-    'cmp byte ptr [rip + ext_var], 1', 'mov word ptr [rip + ext_var], 0x1234', 'add qword ptr [rip + ext_var], 0x1000',
-    'mov eax, dword ptr [rbx + ext_tab]', 'mov rax, [ext_tab + rcx*8]', 'mov eax, offset ext_sym', 'mov rax, offset ext_sym + 16',
-    'movabs rax, offset ext_sym', 'push offset ext_sym', 'add rax, offset ext_sym', 'imul rax, rbx, offset ext_sym',
-    '.quad ext_sym', '.quad ext_sym + 8, 5', '.long ext_sym', 'test dword ptr [rip + ext_var], 0x100');
+  out.push(
+    'call ext_fn',
+    'jmp ext_fn',
+    'je ext_fn',
+    'jg ext_fn + 4',
+    'lea rsi, [rip + ext_data]',
+    'lea rsi, [rip + ext_data + 8]',
+    'mov rax, qword ptr [rip + ext_data - 16]',
+    'mov dword ptr [rip + ext_var], 5',
+    'mov qword ptr [rip + ext_var], -1',
+    'cmp byte ptr [rip + ext_var], 1',
+    'mov word ptr [rip + ext_var], 0x1234',
+    'add qword ptr [rip + ext_var], 0x1000',
+    'mov eax, dword ptr [rbx + ext_tab]',
+    'mov rax, [ext_tab + rcx*8]',
+    'mov eax, offset ext_sym',
+    'mov rax, offset ext_sym + 16',
+    'movabs rax, offset ext_sym',
+    'push offset ext_sym',
+    'add rax, offset ext_sym',
+    'imul rax, rbx, offset ext_sym',
+    '.quad ext_sym',
+    '.quad ext_sym + 8, 5',
+    '.long ext_sym',
+    'test dword ptr [rip + ext_var], 0x100',
+  );
   // Data directives.
-  out.push('.asciz "cmdline\\n"', '.ascii "a\\tb\\\\c\\"d\\0e\\x41\\x7f"', '.string "x", "yz"', '.byte 1, 2, -1, 255, 0x80',
-    '.word 0x1234, -1', '.short 7', '.long 0xdeadbeef, -2', '.int 3', '.quad 0xffffffffffffffff, -5, 0x123456789', '.zero 7',
-    '.skip 3, 0xcc', '.byte 0\n.asciz ""\n.byte 1', '.ascii "semi;colon#hash//slash"');
+  out.push(
+    '.asciz "cmdline\\n"',
+    '.ascii "a\\tb\\\\c\\"d\\0e\\x41\\x7f"',
+    '.string "x", "yz"',
+    '.byte 1, 2, -1, 255, 0x80',
+    '.word 0x1234, -1',
+    '.short 7',
+    '.long 0xdeadbeef, -2',
+    '.int 3',
+    '.quad 0xffffffffffffffff, -5, 0x123456789',
+    '.zero 7',
+    '.skip 3, 0xcc',
+    '.byte 0\n.asciz ""\n.byte 1',
+    '.ascii "semi;colon#hash//slash"',
+  );
   return out;
 }
 

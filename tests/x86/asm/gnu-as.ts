@@ -59,7 +59,7 @@ export function gnuAssemble(cases: readonly string[]): GnuCase[] {
       if (m && m[2]?.startsWith(MARK)) starts[Number(m[2].slice(MARK.length))] = parseInt(m[1], 16);
     }
     if (starts.some((x) => x < 0)) throw new Error('case marker missing from the symbol table');
-    const ends = starts.map((_, i) => (i + 1 < starts.length ? (starts[i + 1]) : text.length));
+    const ends = starts.map((_, i) => (i + 1 < starts.length ? starts[i + 1] : text.length));
 
     const relocs: GnuReloc[] = [];
     for (const line of run('objdump', ['-r', '-j', '.text', o]).split('\n')) {
@@ -71,9 +71,7 @@ export function gnuAssemble(cases: readonly string[]): GnuCase[] {
     }
     return starts.map((start, i) => ({
       bytes: text.slice(start, ends[i]),
-      relocs: relocs
-        .filter((r) => r.offset >= start && r.offset < (ends[i]))
-        .map((r) => ({ ...r, offset: r.offset - start })),
+      relocs: relocs.filter((r) => r.offset >= start && r.offset < ends[i]).map((r) => ({ ...r, offset: r.offset - start })),
     }));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,10 @@ const KIND_OF_ELF: Record<string, RelocKind> = {
   R_X86_64_64: 'abs64',
 };
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 
 describeIfGas('assembler matches GNU as (as --64 -msyntax=intel -mnaked-reg)', () => {
   let gnu: GnuCase[] = [];
@@ -48,7 +51,9 @@ describeIfGas('assembler matches GNU as (as --64 -msyntax=intel -mnaked-reg)', (
         mismatches.push(`${JSON.stringify(src)}:\n    ours ${hex(ours.bytes)}\n    gnu  ${hex(g.bytes)}`);
       }
       const ourRelocs = ours.relocs.map((r) => `${r.offset} ${r.kind} ${r.symbol}${r.addend >= 0 ? '+' : ''}${r.addend}`);
-      const gnuRelocs = g.relocs.map((r) => `${r.offset} ${KIND_OF_ELF[r.type] ?? r.type} ${r.symbol}${r.addend >= 0 ? '+' : ''}${r.addend}`);
+      const gnuRelocs = g.relocs.map(
+        (r) => `${r.offset} ${KIND_OF_ELF[r.type] ?? r.type} ${r.symbol}${r.addend >= 0 ? '+' : ''}${r.addend}`,
+      );
       if (ourRelocs.join('; ') !== gnuRelocs.join('; ')) {
         mismatches.push(`${JSON.stringify(src)} relocs:\n    ours ${ourRelocs.join('; ')}\n    gnu  ${gnuRelocs.join('; ')}`);
       }

@@ -7,11 +7,19 @@ import { CF, OF, PF, SF, STATUS, ZF, exec, operands, reg } from './helpers';
 const SIZES = [8, 16, 32, 64] as const;
 type Size = (typeof SIZES)[number];
 
-function mask(w: number): bigint { return (1n << BigInt(w)) - 1n; }
-function msb(v: bigint, w: number): boolean { return ((v >> BigInt(w - 1)) & 1n) === 1n; }
+function mask(w: number): bigint {
+  return (1n << BigInt(w)) - 1n;
+}
+function msb(v: bigint, w: number): boolean {
+  return ((v >> BigInt(w - 1)) & 1n) === 1n;
+}
 function parity(v: bigint): number {
-  let b = Number(v & 0xffn), n = 0;
-  while (b) { n += b & 1; b >>= 1; }
+  let b = Number(v & 0xffn),
+    n = 0;
+  while (b) {
+    n += b & 1;
+    b >>= 1;
+  }
   return n % 2 === 0 ? PF : 0;
 }
 function zsp(r: bigint, w: number): number {
@@ -26,28 +34,54 @@ function writeBack(old: bigint, r: bigint, w: Size): bigint {
 }
 
 type AluOp = 'add' | 'or' | 'adc' | 'sbb' | 'and' | 'sub' | 'xor' | 'cmp' | 'test';
-const ALU_OPCODE: Record<AluOp, number> = { add: 0x01, or: 0x09, adc: 0x11, sbb: 0x19, and: 0x21, sub: 0x29, xor: 0x31, cmp: 0x39, test: 0x85 };
+const ALU_OPCODE: Record<AluOp, number> = {
+  add: 0x01,
+  or: 0x09,
+  adc: 0x11,
+  sbb: 0x19,
+  and: 0x21,
+  sub: 0x29,
+  xor: 0x31,
+  cmp: 0x39,
+  test: 0x85,
+};
 
 function refAlu(op: AluOp, a0: bigint, b0: bigint, cin: number, w: Size): { r: bigint; flags: number; writes: boolean } {
-  const m = mask(w), a = a0 & m, b = b0 & m;
-  let r: bigint, cf = false, of = false;
+  const m = mask(w),
+    a = a0 & m,
+    b = b0 & m;
+  let r: bigint,
+    cf = false,
+    of = false;
   switch (op) {
-    case 'add': case 'adc': {
+    case 'add':
+    case 'adc': {
       const c = op === 'adc' ? BigInt(cin) : 0n;
       const full = a + b + c;
-      r = full & m; cf = full > m;
+      r = full & m;
+      cf = full > m;
       of = msb(a, w) === msb(b, w) && msb(r, w) !== msb(a, w);
       break;
     }
-    case 'sub': case 'sbb': case 'cmp': {
+    case 'sub':
+    case 'sbb':
+    case 'cmp': {
       const c = op === 'sbb' ? BigInt(cin) : 0n;
-      r = (a - b - c) & m; cf = a < b + c;
+      r = (a - b - c) & m;
+      cf = a < b + c;
       of = msb(a, w) !== msb(b, w) && msb(r, w) !== msb(a, w);
       break;
     }
-    case 'and': case 'test': r = a & b; break;
-    case 'or': r = a | b; break;
-    default: r = a ^ b; break;
+    case 'and':
+    case 'test':
+      r = a & b;
+      break;
+    case 'or':
+      r = a | b;
+      break;
+    default:
+      r = a ^ b;
+      break;
   }
   return { r, flags: zsp(r, w) | (cf ? CF : 0) | (of ? OF : 0), writes: op !== 'cmp' && op !== 'test' };
 }
@@ -60,14 +94,20 @@ function encAlu(op: AluOp, w: Size): string {
 }
 
 function condOf(f: number, cc: number): boolean {
-  const cf = (f & CF) !== 0, zf = (f & ZF) !== 0, sf = (f & SF) !== 0, of = (f & OF) !== 0, pf = (f & PF) !== 0;
+  const cf = (f & CF) !== 0,
+    zf = (f & ZF) !== 0,
+    sf = (f & SF) !== 0,
+    of = (f & OF) !== 0,
+    pf = (f & PF) !== 0;
   const base = [of, cf, zf, cf || zf, sf, pf, sf !== of, zf || sf !== of][cc >> 1];
-  return (cc & 1) ? !base : base;
+  return cc & 1 ? !base : base;
 }
 
 const HI = 0xdeadbeefcafe5a5an; // garbage in the upper bits that sized ops must preserve or zero
 /** the low w bits of a, with garbage above them */
-function withHi(a: bigint, w: number): bigint { return (HI & ~mask(w) & mask(64)) | (a & mask(w)); }
+function withHi(a: bigint, w: number): bigint {
+  return (HI & ~mask(w) & mask(64)) | (a & mask(w));
+}
 
 describe('two-operand ALU ops vs reference model', () => {
   const ops: AluOp[] = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test'];
@@ -78,7 +118,7 @@ describe('two-operand ALU ops vs reference model', () => {
         let i = 0;
         for (const a of vals) {
           for (const b of vals) {
-            if ((i++ % 3) !== 0 && a !== b) continue; // a third of the pairs keeps the test fast
+            if (i++ % 3 !== 0 && a !== b) continue; // a third of the pairs keeps the test fast
             const cin = i & 1;
             const a64 = w === 64 ? a : withHi(a, w);
             const exp = refAlu(op, a, b, cin, w);
@@ -86,7 +126,9 @@ describe('two-operand ALU ops vs reference model', () => {
             const got = m.cpu.getRflags() & STATUS;
             const want = exp.writes ? writeBack(a64, exp.r, w) : a64;
             if (reg(m, 'rax') !== want || got !== exp.flags) {
-              throw new Error(`${op}${w} a=${a.toString(16)} b=${b.toString(16)} cin=${cin}: rax ${reg(m, 'rax').toString(16)} (want ${want.toString(16)}), flags ${got.toString(16)} (want ${exp.flags.toString(16)})`);
+              throw new Error(
+                `${op}${w} a=${a.toString(16)} b=${b.toString(16)} cin=${cin}: rax ${reg(m, 'rax').toString(16)} (want ${want.toString(16)}), flags ${got.toString(16)} (want ${exp.flags.toString(16)})`,
+              );
             }
           }
         }
@@ -128,13 +170,14 @@ describe('condition codes after cmp (setcc, jcc rel8 and rel32)', () => {
   });
   test('conditions after add (carry/overflow from addition)', () => {
     const vals2 = operands(10, 3);
-    for (const a of vals2) for (const b of vals2) {
-      const f = refAlu('add', a, b, 0, 64).flags;
-      for (let cc = 0; cc < 16; cc++) {
-        const m = exec(`48 01 d8 b1 01 ${(0x70 + cc).toString(16)} 02 b1 00`, { regs: { rax: a, rbx: b } });
-        expect(reg(m, 'rcx')).toBe(condOf(f, cc) ? 1n : 0n);
+    for (const a of vals2)
+      for (const b of vals2) {
+        const f = refAlu('add', a, b, 0, 64).flags;
+        for (let cc = 0; cc < 16; cc++) {
+          const m = exec(`48 01 d8 b1 01 ${(0x70 + cc).toString(16)} 02 b1 00`, { regs: { rax: a, rbx: b } });
+          expect(reg(m, 'rcx')).toBe(condOf(f, cc) ? 1n : 0n);
+        }
       }
-    }
   });
 });
 
@@ -143,7 +186,7 @@ describe('inc / dec / neg / not', () => {
   // ff /0 inc, ff /1 dec, f7 /3 neg, f7 /2 not  (on rax/eax/ax/al)
   const enc = (op: string, w: Size): string => {
     const pfx = w === 16 ? '66 ' : w === 64 ? '48 ' : '';
-    const grp = op === 'inc' || op === 'dec' ? (w === 8 ? 'fe' : 'ff') : (w === 8 ? 'f6' : 'f7');
+    const grp = op === 'inc' || op === 'dec' ? (w === 8 ? 'fe' : 'ff') : w === 8 ? 'f6' : 'f7';
     const modrm = { inc: 'c0', dec: 'c8', not: 'd0', neg: 'd8' }[op];
     return `${pfx}${grp} ${modrm}`;
   };
@@ -152,14 +195,24 @@ describe('inc / dec / neg / not', () => {
       test(`${op} ${w}-bit`, () => {
         for (const a of vals) {
           for (const cin of [0, CF]) {
-            const m0 = mask(w), x = a & m0;
+            const m0 = mask(w),
+              x = a & m0;
             const a64 = w === 64 ? a : withHi(x, w);
             const pre = cin | ZF | OF; // garbage flags to see what is preserved
             let r: bigint, flags: number;
-            if (op === 'inc') { r = (x + 1n) & m0; flags = zsp(r, w) | cin | (x === m0 >> 1n ? OF : 0); }
-            else if (op === 'dec') { r = (x - 1n) & m0; flags = zsp(r, w) | cin | (x === (m0 >> 1n) + 1n ? OF : 0); }
-            else if (op === 'neg') { r = (-x) & m0; flags = zsp(r, w) | (x !== 0n ? CF : 0) | (x === (m0 >> 1n) + 1n ? OF : 0); }
-            else { r = ~x & m0; flags = pre; }
+            if (op === 'inc') {
+              r = (x + 1n) & m0;
+              flags = zsp(r, w) | cin | (x === m0 >> 1n ? OF : 0);
+            } else if (op === 'dec') {
+              r = (x - 1n) & m0;
+              flags = zsp(r, w) | cin | (x === (m0 >> 1n) + 1n ? OF : 0);
+            } else if (op === 'neg') {
+              r = -x & m0;
+              flags = zsp(r, w) | (x !== 0n ? CF : 0) | (x === (m0 >> 1n) + 1n ? OF : 0);
+            } else {
+              r = ~x & m0;
+              flags = pre;
+            }
             const m = exec(enc(op, w), { regs: { rax: a64 }, rflags: pre });
             expect([op, w, a, reg(m, 'rax')]).toEqual([op, w, a, writeBack(a64, r, w)]);
             expect([op, w, a, m.cpu.getRflags() & STATUS]).toEqual([op, w, a, flags]);
@@ -183,7 +236,8 @@ describe('shifts', () => {
             if (w < 32 && c > w) continue; // CF undefined in the SDM
             const pfx = w === 16 ? '66 ' : w === 64 ? '48 ' : '';
             const code = `${pfx}${w === 8 ? 'd2' : 'd3'} ${kinds[k]}`;
-            const m0 = mask(w), x = a & m0;
+            const m0 = mask(w),
+              x = a & m0;
             const a64 = w === 64 ? a : withHi(x, w);
             const pre = CF | ZF | PF;
             const m = exec(code, { regs: { rax: a64, rcx: BigInt(c0) }, rflags: pre });
@@ -195,12 +249,17 @@ describe('shifts', () => {
             let r: bigint, cf: boolean, of: boolean;
             const sxv = msb(x, w) ? x - (1n << BigInt(w)) : x;
             if (k === 'shl') {
-              r = (x << BigInt(c)) & m0; cf = c <= w ? ((x >> BigInt(w - c)) & 1n) === 1n : false;
+              r = (x << BigInt(c)) & m0;
+              cf = c <= w ? ((x >> BigInt(w - c)) & 1n) === 1n : false;
               of = msb(r, w) !== cf;
             } else if (k === 'shr') {
-              r = x >> BigInt(c); cf = ((x >> BigInt(c - 1)) & 1n) === 1n; of = msb(x, w);
+              r = x >> BigInt(c);
+              cf = ((x >> BigInt(c - 1)) & 1n) === 1n;
+              of = msb(x, w);
             } else {
-              r = (sxv >> BigInt(c)) & m0; cf = ((sxv >> BigInt(c - 1)) & 1n) === 1n; of = false;
+              r = (sxv >> BigInt(c)) & m0;
+              cf = ((sxv >> BigInt(c - 1)) & 1n) === 1n;
+              of = false;
             }
             const got = m.cpu.getRflags();
             expect([k, w, a, c, reg(m, 'rax')]).toEqual([k, w, a, c, writeBack(a64, r, w)]);
@@ -230,15 +289,16 @@ describe('imul', () => {
   for (const w of [16, 32, 64] as Size[]) {
     test(`imul r, r/m ${w}-bit: truncated product and CF=OF on overflow`, () => {
       const pfx = w === 16 ? '66 ' : w === 64 ? '48 ' : '';
-      for (const a of vals) for (const b of vals) {
-        const full = s(a, w) * s(b, w);
-        const r = BigInt.asUintN(w, full);
-        const ovf = s(r, w) !== full;
-        const a64 = w === 64 ? a : withHi(a, w);
-        const m = exec(`${pfx}0f af c3`, { regs: { rax: a64, rbx: b } });
-        expect([a, b, reg(m, 'rax')]).toEqual([a, b, writeBack(a64, r, w)]);
-        expect([a, b, m.cpu.getRflags() & (CF | OF)]).toEqual([a, b, ovf ? CF | OF : 0]);
-      }
+      for (const a of vals)
+        for (const b of vals) {
+          const full = s(a, w) * s(b, w);
+          const r = BigInt.asUintN(w, full);
+          const ovf = s(r, w) !== full;
+          const a64 = w === 64 ? a : withHi(a, w);
+          const m = exec(`${pfx}0f af c3`, { regs: { rax: a64, rbx: b } });
+          expect([a, b, reg(m, 'rax')]).toEqual([a, b, writeBack(a64, r, w)]);
+          expect([a, b, m.cpu.getRflags() & (CF | OF)]).toEqual([a, b, ovf ? CF | OF : 0]);
+        }
     });
   }
   test('three-operand forms 6b / 69 and memory source', () => {
@@ -263,28 +323,39 @@ describe('imul', () => {
   });
 });
 
-function u(v: bigint): bigint { return BigInt.asUintN(64, v); }
+function u(v: bigint): bigint {
+  return BigInt.asUintN(64, v);
+}
 
 describe('cmp/test + jcc fusion (taken on the second and later executions of a pair)', () => {
   const vals = operands(10, 21);
-  for (const [name, cmp, rel] of [['cmp r64', '48 39 d8', 'f3'], ['cmp r32', '39 d8', 'f4'], ['test r64', '48 85 d8', 'f3'], ['sub r32', '29 d8', 'f4']] as const) {
+  for (const [name, cmp, rel] of [
+    ['cmp r64', '48 39 d8', 'f3'],
+    ['cmp r32', '39 d8', 'f4'],
+    ['test r64', '48 85 d8', 'f3'],
+    ['sub r32', '29 d8', 'f4'],
+  ] as const) {
     test(`${name} + every jcc in a loop`, () => {
-      for (const a of vals) for (const b of vals) {
-        const w: Size = name.includes('32') ? 32 : 64;
-        const op: AluOp = name.startsWith('cmp') ? 'cmp' : name.startsWith('test') ? 'test' : 'sub';
-        for (let cc = 0; cc < 16; cc++) {
-          // xor edx,edx ; mov esi,3 ; L: <op> ; jcc T ; jmp N ; T: inc edx ; N: dec esi ; jne L
-          // (sub changes rax, so the loop re-runs with a new value: compute the expectation step by step)
-          let x = a, want = 0n;
-          for (let i = 0; i < 3; i++) {
-            const r = refAlu(op, x, b, 0, w);
-            if (condOf(r.flags, cc)) want++;
-            if (r.writes) x = writeBack(x, r.r, w);
+      for (const a of vals)
+        for (const b of vals) {
+          const w: Size = name.includes('32') ? 32 : 64;
+          const op: AluOp = name.startsWith('cmp') ? 'cmp' : name.startsWith('test') ? 'test' : 'sub';
+          for (let cc = 0; cc < 16; cc++) {
+            // xor edx,edx ; mov esi,3 ; L: <op> ; jcc T ; jmp N ; T: inc edx ; N: dec esi ; jne L
+            // (sub changes rax, so the loop re-runs with a new value: compute the expectation step by step)
+            let x = a,
+              want = 0n;
+            for (let i = 0; i < 3; i++) {
+              const r = refAlu(op, x, b, 0, w);
+              if (condOf(r.flags, cc)) want++;
+              if (r.writes) x = writeBack(x, r.r, w);
+            }
+            const m = exec(`31 d2 be 03 00 00 00 ${cmp} ${(0x70 + cc).toString(16)} 02 eb 02 ff c2 ff ce 75 ${rel}`, {
+              regs: { rax: a, rbx: b },
+            });
+            expect([name, a, b, cc, reg(m, 'rdx')]).toEqual([name, a, b, cc, want]);
           }
-          const m = exec(`31 d2 be 03 00 00 00 ${cmp} ${(0x70 + cc).toString(16)} 02 eb 02 ff c2 ff ce 75 ${rel}`, { regs: { rax: a, rbx: b } });
-          expect([name, a, b, cc, reg(m, 'rdx')]).toEqual([name, a, b, cc, want]);
         }
-      }
     });
   }
 

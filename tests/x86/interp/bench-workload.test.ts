@@ -7,15 +7,28 @@ import { Exit } from '../../../src/x86/cpu-types';
 import { Reg } from '../../../src/x86/registers';
 import { BENCH_DATA, buildLoopMachine } from '../../../src/bench/interpreter';
 
-interface Model { ecx: number; rbx: bigint; count: number; field: bigint; instrs: number }
+interface Model {
+  ecx: number;
+  rbx: bigint;
+  count: number;
+  field: bigint;
+  instrs: number;
+}
 
 /** Run `iters` iterations of the caller's loop in JS; returns the state at the loop head and the instruction count. */
 function model(iters: number): Model {
-  let ecx = 0, rbx = 0n, count = 0, field = 0n, instrs = 3; // xor, xor, mov edx
+  let ecx = 0,
+    rbx = 0n,
+    count = 0,
+    field = 0n,
+    instrs = 3; // xor, xor, mov edx
   const helper = (rdi: bigint): bigint => {
     instrs += 10;
     let eax = Number(rdi & 0xffn);
-    if (eax >= 0x80) { eax -= 0x10; instrs++; }
+    if (eax >= 0x80) {
+      eax -= 0x10;
+      instrs++;
+    }
     return BigInt((eax + Number((rdi * 4n) & 0xffffffffn)) >>> 0);
   };
   for (let i = 0; i < iters; i++) {
@@ -33,7 +46,10 @@ function model(iters: number): Model {
     rax = BigInt((Number(rax & 0xffffffffn) + ecx) >>> 0);
     rbx = BigInt.asUintN(64, rbx + rax);
     ecx++;
-    if (ecx === 1000) { ecx = 0; instrs += 2; }
+    if (ecx === 1000) {
+      ecx = 0;
+      instrs += 2;
+    }
   }
   return { ecx, rbx, count, field, instrs };
 }

@@ -27,71 +27,142 @@ function pick<T>(r: Rnd, a: T[]): T {
 
 /** One random instruction's bytes. */
 function randomInsn(r: Rnd): number[] {
-  const d = r() % 16, s = r() % 16;
+  const d = r() % 16,
+    s = r() % 16;
   const w = r() % 2;
   const mem = (reg: number, pre: number[], opc: number[], wbit: number, forceRex = false): number[] => {
     const b = pick(r, BASES);
     const idx = r() % 3 === 0 ? pick(r, [1, 2, 8]) : 4; // 4 = no index
     const sc = r() % 4;
     const disp = (r() % 5) * 8 - 16 + (r() % 8 === 0 ? r() % 8 : 0);
-    return [...pre, ...rexb(wbit, reg, idx === 4 ? 0 : idx, b, forceRex), ...opc, modrm(1, reg, 4), (sc << 6) | ((idx & 7) << 3) | (b & 7), disp & 255];
+    return [
+      ...pre,
+      ...rexb(wbit, reg, idx === 4 ? 0 : idx, b, forceRex),
+      ...opc,
+      modrm(1, reg, 4),
+      (sc << 6) | ((idx & 7) << 3) | (b & 7),
+      disp & 255,
+    ];
   };
   const alu = pick(r, [0, 1, 4, 5, 6, 7, 0, 5, 7, 2]); // mostly compiled ops, some adc
   const cc = r() % 16;
   switch (r() % 44) {
-    case 34: case 36: case 37: case 38: case 39: // cmp/sub/test/and with a small immediate (often equal to the register), then jcc over a push
-      return [...rexb(w, 0, 0, d), 0x83, modrm(3, pick(r, [7, 7, 5, 4, 0]), d), pick(r, [0, 1, 2, 0xff, 0x80]), 0x70 + cc, 0x01, 0x50 + (s & 7)];
-    case 35: case 40: case 41: case 42: case 43: // cmp r, r then jcc / setcc
+    case 34:
+    case 36:
+    case 37:
+    case 38:
+    case 39: // cmp/sub/test/and with a small immediate (often equal to the register), then jcc over a push
+      return [
+        ...rexb(w, 0, 0, d),
+        0x83,
+        modrm(3, pick(r, [7, 7, 5, 4, 0]), d),
+        pick(r, [0, 1, 2, 0xff, 0x80]),
+        0x70 + cc,
+        0x01,
+        0x50 + (s & 7),
+      ];
+    case 35:
+    case 40:
+    case 41:
+    case 42:
+    case 43: // cmp r, r then jcc / setcc
       if (r() % 3 === 0) return [...rexb(w, d, 0, d), 0x39, modrm(3, d, d), 0x70 + cc, 0x01, 0x50 + (s & 7)];
-      return [...rexb(w, s, 0, d), pick(r, [0x39, 0x85, 0x29]), modrm(3, s, d), ...(r() % 2 ? [0x70 + cc, 0x01, 0x50 + (s & 7)] : [0x0f, 0x90 + cc, modrm(3, 0, d & 7)])];
-    case 0: return [...rexb(w, s, 0, d), 0x89, modrm(3, s, d)];
-    case 1: return [...rexb(1, 0, 0, d), 0xc7, modrm(3, 0, d), ...imm32(r())];
-    case 2: return [...rexb(0, 0, 0, d), 0xb8 + (d & 7), ...imm32(r())];
-    case 3: return [...rexb(1, 0, 0, d), 0xb8 + (d & 7), ...imm32(r()), ...imm32(r())];
-    case 4: return r() % 2 ? [...rexb(w, d, 0, s), 0x0f, 0xb6, modrm(3, d, s)] : [0x0f, pick(r, [0xb6, 0xbe]), modrm(3, d & 7, s & 7)];
-    case 5: return r() % 2 ? [...rexb(1, d, 0, s, true), 0x63, modrm(3, d, s)] : [...rexb(1, d, 0, s, true), 0x0f, 0xbf, modrm(3, d, s)];
-    case 6: return mem(d, [], [0x8b], w);
-    case 7: return mem(d, [], [0x0f, pick(r, [0xb6, 0xb7, 0xbe, 0xbf])], w);
-    case 8: return mem(d, [], [0x63], 1);
-    case 9: return mem(s, [], [0x89], w);
-    case 10: return r() % 2 ? mem(s, [0x66], [0x89], 0) : mem(s, [], [0x88], 0, r() % 2 === 0);
-    case 11: return [...mem(0, [], [0xc7], w), ...imm32(r())];
-    case 12: return [...mem(0, [], [0xc6], 0), r() & 255];
-    case 13: return mem(d, [], [0x8d], w);
-    case 14: case 15: return [...rexb(w, s, 0, d), alu === 8 ? 0x85 : alu * 8 + 1, modrm(3, s, d)];
-    case 16: return [...rexb(w, 0, 0, d), 0x83, modrm(3, alu, d), r() & 255];
-    case 17: return [...rexb(w, 0, 0, d), 0x81, modrm(3, alu, d), ...imm32(r())];
-    case 18: return [...rexb(0, s, 0, d), alu * 8, modrm(3, s, d)]; // 8-bit ALU: not compiled
-    case 19: return mem(d, [], [alu * 8 + 3], w);
-    case 20: return mem(s, [], [alu * 8 + 1], w);
-    case 21: return [...mem(alu, [], [0x83], w), r() & 255];
+      return [
+        ...rexb(w, s, 0, d),
+        pick(r, [0x39, 0x85, 0x29]),
+        modrm(3, s, d),
+        ...(r() % 2 ? [0x70 + cc, 0x01, 0x50 + (s & 7)] : [0x0f, 0x90 + cc, modrm(3, 0, d & 7)]),
+      ];
+    case 0:
+      return [...rexb(w, s, 0, d), 0x89, modrm(3, s, d)];
+    case 1:
+      return [...rexb(1, 0, 0, d), 0xc7, modrm(3, 0, d), ...imm32(r())];
+    case 2:
+      return [...rexb(0, 0, 0, d), 0xb8 + (d & 7), ...imm32(r())];
+    case 3:
+      return [...rexb(1, 0, 0, d), 0xb8 + (d & 7), ...imm32(r()), ...imm32(r())];
+    case 4:
+      return r() % 2 ? [...rexb(w, d, 0, s), 0x0f, 0xb6, modrm(3, d, s)] : [0x0f, pick(r, [0xb6, 0xbe]), modrm(3, d & 7, s & 7)];
+    case 5:
+      return r() % 2 ? [...rexb(1, d, 0, s, true), 0x63, modrm(3, d, s)] : [...rexb(1, d, 0, s, true), 0x0f, 0xbf, modrm(3, d, s)];
+    case 6:
+      return mem(d, [], [0x8b], w);
+    case 7:
+      return mem(d, [], [0x0f, pick(r, [0xb6, 0xb7, 0xbe, 0xbf])], w);
+    case 8:
+      return mem(d, [], [0x63], 1);
+    case 9:
+      return mem(s, [], [0x89], w);
+    case 10:
+      return r() % 2 ? mem(s, [0x66], [0x89], 0) : mem(s, [], [0x88], 0, r() % 2 === 0);
+    case 11:
+      return [...mem(0, [], [0xc7], w), ...imm32(r())];
+    case 12:
+      return [...mem(0, [], [0xc6], 0), r() & 255];
+    case 13:
+      return mem(d, [], [0x8d], w);
+    case 14:
+    case 15:
+      return [...rexb(w, s, 0, d), alu === 8 ? 0x85 : alu * 8 + 1, modrm(3, s, d)];
+    case 16:
+      return [...rexb(w, 0, 0, d), 0x83, modrm(3, alu, d), r() & 255];
+    case 17:
+      return [...rexb(w, 0, 0, d), 0x81, modrm(3, alu, d), ...imm32(r())];
+    case 18:
+      return [...rexb(0, s, 0, d), alu * 8, modrm(3, s, d)]; // 8-bit ALU: not compiled
+    case 19:
+      return mem(d, [], [alu * 8 + 3], w);
+    case 20:
+      return mem(s, [], [alu * 8 + 1], w);
+    case 21:
+      return [...mem(alu, [], [0x83], w), r() & 255];
     case 22: {
       const k = r() % 4;
       return [...rexb(w, 0, 0, d), k < 2 ? 0xff : 0xf7, modrm(3, k, d)];
     }
-    case 23: return [...rexb(w, 0, 0, d), 0xc1, modrm(3, pick(r, [4, 5, 7]), d), r() % 70];
-    case 24: return [...rexb(w, d, 0, s), 0x0f, 0xaf, modrm(3, d, s)];
-    case 25: return r() % 2 ? [...rexb(w, d, 0, s), 0x6b, modrm(3, d, s), r() & 255] : [...rexb(w, d, 0, s), 0x69, modrm(3, d, s), ...imm32(r())];
-    case 26: return [...rexb(0, 0, 0, d), 0x50 + (d & 7)];
-    case 27: return [...rexb(0, 0, 0, d === 4 ? 0 : d), 0x58 + ((d === 4 ? 0 : d) & 7)];
-    case 28: return [0x6a, r() & 255];
-    case 29: return pick(r, [[0x48, 0x98], [0x48, 0x99], [0x99], [0x98]]);
-    case 30: return [0x70 + cc, 0x01, 0x50 + (s & 7)]; // jcc over a push
-    case 31: return [0xe8, 0x02, 0, 0, 0, 0xeb, 0x01, 0xc3]; // call; jmp +1; ret
-    case 32: return [0x0f, 0x90 + cc, modrm(3, 0, d & 7)]; // setcc: not compiled
-    default: return [...rexb(w, 0, 0, d), 0xd1, modrm(3, 4, d)]; // shl r, 1 (not compiled: count form d1)
+    case 23:
+      return [...rexb(w, 0, 0, d), 0xc1, modrm(3, pick(r, [4, 5, 7]), d), r() % 70];
+    case 24:
+      return [...rexb(w, d, 0, s), 0x0f, 0xaf, modrm(3, d, s)];
+    case 25:
+      return r() % 2 ? [...rexb(w, d, 0, s), 0x6b, modrm(3, d, s), r() & 255] : [...rexb(w, d, 0, s), 0x69, modrm(3, d, s), ...imm32(r())];
+    case 26:
+      return [...rexb(0, 0, 0, d), 0x50 + (d & 7)];
+    case 27:
+      return [...rexb(0, 0, 0, d === 4 ? 0 : d), 0x58 + ((d === 4 ? 0 : d) & 7)];
+    case 28:
+      return [0x6a, r() & 255];
+    case 29:
+      return pick(r, [[0x48, 0x98], [0x48, 0x99], [0x99], [0x98]]);
+    case 30:
+      return [0x70 + cc, 0x01, 0x50 + (s & 7)]; // jcc over a push
+    case 31:
+      return [0xe8, 0x02, 0, 0, 0, 0xeb, 0x01, 0xc3]; // call; jmp +1; ret
+    case 32:
+      return [0x0f, 0x90 + cc, modrm(3, 0, d & 7)]; // setcc: not compiled
+    default:
+      return [...rexb(w, 0, 0, d), 0xd1, modrm(3, 4, d)]; // shl r, 1 (not compiled: count form d1)
   }
 }
 
 interface Snap {
-  exit: Exit; rip: number; retired: number; regs: string; rflags: number; fault: string; mem: Uint8Array;
+  exit: Exit;
+  rip: number;
+  retired: number;
+  regs: string;
+  rflags: number;
+  fault: string;
+  mem: Uint8Array;
 }
 
 function snap(m: Machine, exit: Exit): Snap {
   const f = m.cpu.fault;
   return {
-    exit, rip: m.cpu.rip, retired: m.cpu.retired,
-    regs: Array.from(m.cpu.regs).join(','), rflags: m.cpu.getRflags(),
+    exit,
+    rip: m.cpu.rip,
+    retired: m.cpu.retired,
+    regs: Array.from(m.cpu.regs).join(','),
+    rflags: m.cpu.getRflags(),
     fault: f === null ? '' : `${f.vector} ${f.rip} ${f.addr} ${f.message}`,
     mem: m.mem.slice(0, 0x20000),
   };
@@ -134,22 +205,37 @@ describe('block compiler vs per-instruction interpreter', () => {
       const n = 4 + (r() % 30);
       const code: number[] = [];
       let insns = 0;
-      for (let i = 0; i < n; i++) { const x = randomInsn(r); code.push(...x); insns += x[0] === 0xe8 ? 3 : x.length >= 2 && x[x.length - 3] >= 0x70 && x[x.length - 3] < 0x80 && x[x.length - 2] === 1 ? 3 : 1; }
+      for (let i = 0; i < n; i++) {
+        const x = randomInsn(r);
+        code.push(...x);
+        insns += x[0] === 0xe8 ? 3 : x.length >= 2 && x[x.length - 3] >= 0x70 && x[x.length - 3] < 0x80 && x[x.length - 2] === 1 ? 3 : 1;
+      }
       code.push(0xf4);
       const budgets = [1, 2, 3, 5, 8, 13, insns, insns + 3, 1000];
       for (const bud of budgets) {
-        const plain = setupMachine(code, seed, 0), jit = setupMachine(code, seed, 1);
+        const plain = setupMachine(code, seed, 0),
+          jit = setupMachine(code, seed, 1);
         for (let round = 0; round < 3; round++) {
           // round 0 compiles what it visits; later rounds (from where it stopped) run compiled blocks
-          const ea = plain.cpu.run(bud), eb = jit.cpu.run(bud);
+          const ea = plain.cpu.run(bud),
+            eb = jit.cpu.run(bud);
           expectSame(snap(plain, ea), snap(jit, eb), `seed ${seed} budget ${bud} round ${round}`);
           if (ea !== Exit.Budget) break;
         }
         // re-run the same code from the start: every block it meets is compiled now
-        for (const m of [plain, jit]) { m.cpu.fault = null; m.cpu.rip = CODE; }
-        const ea = plain.cpu.run(bud), eb = jit.cpu.run(bud);
+        for (const m of [plain, jit]) {
+          m.cpu.fault = null;
+          m.cpu.rip = CODE;
+        }
+        const ea = plain.cpu.run(bud),
+          eb = jit.cpu.run(bud);
         expectSame(snap(plain, ea), snap(jit, eb), `seed ${seed} budget ${bud} rerun`);
-        if ((jit.cpu as unknown as { pages: unknown[] }).pages.some((p) => Array.isArray(p) && p.some((x) => x !== null && (x as { blk: unknown }).blk !== null))) compiledRuns++;
+        if (
+          (jit.cpu as unknown as { pages: unknown[] }).pages.some(
+            (p) => Array.isArray(p) && p.some((x) => x !== null && (x as { blk: unknown }).blk !== null),
+          )
+        )
+          compiledRuns++;
       }
     }
     expect(compiledRuns).toBeGreaterThan(1000);
@@ -162,9 +248,11 @@ describe('block compiler vs per-instruction interpreter', () => {
       const ms = [0, 50].map((h) => {
         const m = machine(code);
         m.cpu.jitHot = h;
-        m.cpu.setRegNum(6, 1000); m.cpu.setRegNum(1, 5);
+        m.cpu.setRegNum(6, 1000);
+        m.cpu.setRegNum(1, 5);
         let e: Exit;
-        do e = m.cpu.run(bud); while (e === Exit.Budget);
+        do e = m.cpu.run(bud);
+        while (e === Exit.Budget);
         return snap(m, e);
       });
       expectSame(ms[0], ms[1], `budget ${bud}`);

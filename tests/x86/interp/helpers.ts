@@ -17,11 +17,19 @@ export const UNMAPPED = 0x8000;
 export const STACK_TOP = 0x20000;
 export const RSP0 = STACK_TOP - 0x100;
 
-export const CF = 0x1, PF = 0x4, ZF = 0x40, SF = 0x80, OF = 0x800;
+export const CF = 0x1,
+  PF = 0x4,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
 export const STATUS = CF | PF | ZF | SF | OF;
 
 export function hex(s: string): number[] {
-  return s.trim().split(/\s+/).filter((x) => x.length > 0).map((x) => parseInt(x, 16));
+  return s
+    .trim()
+    .split(/\s+/)
+    .filter((x) => x.length > 0)
+    .map((x) => parseInt(x, 16));
 }
 
 export interface Machine {
@@ -59,8 +67,8 @@ export function machine(code: number[] | string = []): Machine {
   return { mem, perms, cpu, kinds, entryCalls };
 }
 
-export type RegName = 'rax' | 'rcx' | 'rdx' | 'rbx' | 'rsp' | 'rbp' | 'rsi' | 'rdi' |
-  'r8' | 'r9' | 'r10' | 'r11' | 'r12' | 'r13' | 'r14' | 'r15';
+export type RegName =
+  'rax' | 'rcx' | 'rdx' | 'rbx' | 'rsp' | 'rbp' | 'rsi' | 'rdi' | 'r8' | 'r9' | 'r10' | 'r11' | 'r12' | 'r13' | 'r14' | 'r15';
 
 export function regOf(name: RegName): Reg {
   return REG64_NAMES.indexOf(name);
@@ -98,17 +106,37 @@ export function u64(v: bigint): bigint {
 export function prng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s;
   };
 }
 
 /** Interesting 64-bit operands: boundaries plus random values. */
 export function operands(n: number, seed: number): bigint[] {
-  const fixed = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn,
-    0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0xfffffffffffffffen, 0x123456789abcdef0n];
+  const fixed = [
+    0n,
+    1n,
+    2n,
+    0x7fn,
+    0x80n,
+    0xffn,
+    0x7fffn,
+    0x8000n,
+    0xffffn,
+    0x7fffffffn,
+    0x80000000n,
+    0xffffffffn,
+    0x100000000n,
+    0x7fffffffffffffffn,
+    0x8000000000000000n,
+    0xffffffffffffffffn,
+    0xfffffffffffffffen,
+    0x123456789abcdef0n,
+  ];
   const r = prng(seed);
   const out = fixed.slice();
   while (out.length < n) out.push((BigInt(r()) << 32n) | BigInt(r()));

@@ -39,8 +39,9 @@ describe('register moves and partial writes', () => {
   test('lea with 64-bit wrap and 32-bit truncation', () => {
     expect(reg(exec('48 8d 44 77 f8', { regs: { rdi: 0n, rsi: 2n } }), 'rax')).toBe(u(-4n));
     expect(reg(exec('8d 44 77 f8', { regs: { rdi: 0n, rsi: 2n } }), 'rax')).toBe(0xfffffffcn);
-    expect(reg(exec('4b 8d 44 ec 10', { regs: { r12: 0xffffffff00000000n, r13: 0x2000000000000001n } }), 'rax'))
-      .toBe(u(0xffffffff00000000n + 8n * 0x2000000000000001n + 0x10n));
+    expect(reg(exec('4b 8d 44 ec 10', { regs: { r12: 0xffffffff00000000n, r13: 0x2000000000000001n } }), 'rax')).toBe(
+      u(0xffffffff00000000n + 8n * 0x2000000000000001n + 0x10n),
+    );
     expect(reg(exec('48 8d 44 24 08', {}), 'rax')).toBe(BigInt(RSP0 + 8));
     expect(reg(exec('48 8d 45 00', { regs: { rbp: 0x1234n } }), 'rax')).toBe(0x1234n);
     expect(reg(exec('49 8d 45 00', { regs: { r13: 0x4321n } }), 'rax')).toBe(0x4321n);
@@ -83,7 +84,9 @@ describe('register moves and partial writes', () => {
 
 describe('memory operands', () => {
   test('loads of every size and extension', () => {
-    const mem: Array<[number, number[]]> = [[DATA, [0x80, 0xff, 0x01, 0x80, 0x44, 0x55, 0x66, 0x77, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]]];
+    const mem: Array<[number, number[]]> = [
+      [DATA, [0x80, 0xff, 0x01, 0x80, 0x44, 0x55, 0x66, 0x77, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]],
+    ];
     expect(reg(exec('0f b6 4f 01', { mem }), 'rcx')).toBe(0xffn);
     expect(reg(exec('48 0f bf 0f', { mem }), 'rcx')).toBe(u(-128n));
     expect(reg(exec('48 63 0f', { mem }), 'rcx')).toBe(0xffffffff8001ff80n);
@@ -96,8 +99,9 @@ describe('memory operands', () => {
   });
 
   test('stores of every size, incl. sib with index and unaligned', () => {
-    const m = exec('48 89 44 f7 10 c7 07 78 56 34 12 c6 47 03 ab 66 c7 47 02 34 12 88 67 04 48 89 47 21',
-      { regs: { rax: 0x1122334455667788n, rsi: 1n } });
+    const m = exec('48 89 44 f7 10 c7 07 78 56 34 12 c6 47 03 ab 66 c7 47 02 34 12 88 67 04 48 89 47 21', {
+      regs: { rax: 0x1122334455667788n, rsi: 1n },
+    });
     const b = Array.from(m.mem.subarray(DATA, DATA + 0x30));
     expect(b.slice(0x18, 0x20)).toEqual(le(0x1122334455667788n, 8));
     expect(b.slice(0, 5)).toEqual([0x78, 0x56, 0x34, 0x12, 0x77]);
@@ -184,8 +188,9 @@ describe('stack and control flow', () => {
 
   test('indirect call alternating between two targets (one-entry target cache must check the address)', () => {
     // mov ecx,4 ; L: call rax ; xchg rax,rbx ; dec ecx ; jne L ; hlt ; f: add edx,1 ; ret ; g: add edx,100 ; ret
-    const m = exec('b9 04 00 00 00 ff d0 48 93 ff c9 75 f8 f4 83 c2 01 c3 83 c2 64 c3',
-      { regs: { rax: BigInt(CODE + 0xe), rbx: BigInt(CODE + 0x12) } });
+    const m = exec('b9 04 00 00 00 ff d0 48 93 ff c9 75 f8 f4 83 c2 01 c3 83 c2 64 c3', {
+      regs: { rax: BigInt(CODE + 0xe), rbx: BigInt(CODE + 0x12) },
+    });
     expect(reg(m, 'rdx')).toBe(202n);
   });
 
