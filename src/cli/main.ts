@@ -25,7 +25,7 @@ import {
   unwinderOption,
 } from './options';
 import type { KernelVersion } from '../kernel/kernel-version';
-import { MAX_STRESS_TASKS } from './stress-command';
+import { FAULTS, MAX_STRESS_TASKS } from './stress-command';
 import type { Unwinder } from '../kernel/stack-walk';
 import { exitQuietlyOnClosedOutput } from './closed-output';
 
@@ -194,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', countOption('--runs'))
     .option(
       '--inject <fault>',
-      'inject a fault (repeatable): skip-rcu-sync, skip-text-poke-bp, early-free, skip-stack-check, early-transition-clear, trust-unreliable-stack',
+      `inject a fault (repeatable): ${FAULTS.join(', ')}`,
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
