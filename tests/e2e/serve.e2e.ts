@@ -151,7 +151,9 @@ describe('klpsim serve in the browser', () => {
     const { page, errors } = await openPage(serve.url);
     await page.locator('#run-state[data-state="replay"]').waitFor(WAIT);
     await page.locator('#counts:not(:has-text("loading"))').waitFor(WAIT);
-    await page.locator('#counts', { hasText: '64,904 events' }).waitFor(WAIT);
+    // Every line of the recording is one event, and the page counts each (en-US grouping, as it prints them).
+    const events = rec.stdout.split('\n').filter((l) => l.trim() !== '').length;
+    await page.locator('#counts', { hasText: `${events.toLocaleString('en-US')} events` }).waitFor(WAIT);
     expect(await page.locator('#timeline .lane[data-kind="cpu"]').count()).toBe(4);
     await expect(nopFuncs(page).count()).resolves.toBe(0);
     await expect(page.locator('#patches .patch.freed').count()).resolves.toBe(3);

@@ -45,10 +45,11 @@ describe('fault injection: each fault is caught by its checker', () => {
     60_000,
   );
 
+  // The seeds the cases above use, each clean without its fault (a checker that fires anyway would be
+  // reporting itself, not the fault).
   it.each<[number, Unwinder]>([
     [1, 'orc'],
     [5, 'orc'],
-    [6, 'orc'],
     [8, 'orc'],
     [1, 'frame-pointer'],
   ])(
