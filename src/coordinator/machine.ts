@@ -75,6 +75,9 @@ export class SimError extends Error {
   }
 }
 
+/** khungtaskd's default report threshold (CONFIG_DEFAULT_HUNG_TASK_TIMEOUT, 120 s), in ns. */
+const HUNG_TASK_TIMEOUT_NS = 120e9;
+
 /** Real-time bound on any single wait of the coordinator (IPI acks, task stops). */
 const WAIT_MS = 5_000;
 
@@ -448,7 +451,30 @@ export class Machine implements KernelCore {
   async stopTask(pid: number): Promise<void> {
     const t = this.requestStop(pid, this.now);
     if (!t) return;
+    const blocked = this.blockedStop(t);
+    if (blocked) throw new SimError(blocked);
     await this.waitFor(() => taskEnded(t.view, t.pid), `task ${t.comm} (pid ${pid}) to stop`, 30_000);
+  }
+
+  /**
+   * A kthread_stop() that the kernel would leave blocked past khungtaskd's report: the thread is inside an
+   * uninterruptible sleep (msleep()) that wake_up_process() does not end, and it ends more than
+   * hung_task_timeout_secs (120 s) from now. The kernel's caller (rmmod, in D state) would wait it out —
+   * msleep(-19000) is 49 days — and khungtaskd would print "blocked for more than 120 seconds". Simulated
+   * time moves at emulation speed while other tasks run, so that wait could take days of real time: klpsim
+   * reports it at once instead (exit 1), with the time the thread would wake. Null when the wait is short.
+   */
+  private blockedStop(t: TaskHandle): string | null {
+    const v = t.view;
+    const uninterruptible = v.get(TaskField.InCall) !== 0 && v.get(TaskField.SleepInterruptible) === 0;
+    if (v.get(TaskField.State) !== TaskState.Sleeping || !uninterruptible) return null;
+    const waitNs = Number(v.wakeNs) - this.now;
+    if (waitNs <= HUNG_TASK_TIMEOUT_NS) return null;
+    return (
+      `kthread_stop() of ${t.comm} (pid ${t.pid}) would block for ${(waitNs / 1e9).toFixed(3)} s: the thread sleeps in msleep() ` +
+      `(uninterruptible) until ${(Number(v.wakeNs) / 1e9).toFixed(3)} s, past the kernel's hung-task report at ` +
+      `${HUNG_TASK_TIMEOUT_NS / 1e9} s (hung_task_timeout_secs); klpsim does not simulate that wait`
+    );
   }
 
   /**

@@ -1,0 +1,38 @@
+/**
+ * Found by the fuzz test (seed 1259102553, input 2718): `modprobe test_klp_callbacks_busy sleep_secs=-19`
+ * puts its work thread in msleep(-19000) — 4294948296 ms, msleep's unsigned int — and the rmmod that
+ * follows waits in kthread_stop() for it. The kernel would block there for 49 days (khungtaskd reporting
+ * it after 120 s); klpsim had waited its 30 s real-time bound, and the fuzz test's 10 s bound called it a
+ * hang. A kthread_stop() that an uninterruptible sleep would hold past the hung-task report now fails at
+ * once, naming the thread and when it would wake; a short sleep is still waited out.
+ */
+import { readFileSync } from 'fs';
+import { resolve } from 'path';
+import { parseScenario, Simulation } from '../../src';
+
+const FILE = resolve(__dirname, '../../scenarios/test-callbacks.yaml');
+
+describe.each([true, false])('kthread_stop() of a thread in a long msleep (deterministic: %s)', (deterministic) => {
+  let sim: Simulation;
+  beforeEach(async () => {
+    sim = await Simulation.create(parseScenario(readFileSync(FILE, 'utf8'), FILE), { deterministic });
+    await sim.startTasks();
+  });
+  afterEach(() => sim.dispose());
+
+  it('is reported at once when the sleep outlasts the hung-task timeout', async () => {
+    expect((await sim.shell('modprobe test_klp_callbacks_busy sleep_secs=-19')).exit).toBe(0);
+    await sim.machine.sleep(10);
+    await expect(sim.shell('rmmod test_klp_callbacks_busy')).rejects.toThrow(
+      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4294948\.\d{3} s: the thread sleeps in msleep\(\) \(uninterruptible\) until 4294948\.\d{3} s, past the kernel's hung-task report at 120 s/,
+    );
+  }, 30_000);
+
+  it('is waited out when the sleep is shorter', async () => {
+    expect((await sim.shell('modprobe test_klp_callbacks_busy sleep_secs=2')).exit).toBe(0);
+    await sim.machine.sleep(10);
+    const r = await sim.shell('rmmod test_klp_callbacks_busy');
+    expect(r.exit).toBe(0);
+    expect(sim.machine.now).toBeGreaterThanOrEqual(2e9);
+  }, 30_000);
+});
