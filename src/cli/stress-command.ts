@@ -59,10 +59,18 @@ export function parseDuration(v: string): number {
   return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
 }
 
+/** Runs one stress command performs at most: at ~1 s a run, more than a day on one machine. */
+export const MAX_STRESS_RUNS = 100_000;
+
 export async function stressCommand(o: StressCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
   if (o.cpus < 1 || o.cpus > MAX_CPUS) throw new StressUsageError(`--cpus must be between 1 and ${MAX_CPUS}`);
   if (o.tasks < 1 || o.tasks > MAX_STRESS_TASKS) throw new StressUsageError(`--tasks must be between 1 and ${MAX_STRESS_TASKS}`);
   if (o.jobs < 1 || o.jobs > MAX_CPUS) throw new StressUsageError(`--jobs must be between 1 and ${MAX_CPUS}`);
+  // One command keeps every run's result (its ops, for the report and --shrink) until it prints them.
+  if (o.runs !== undefined && o.runs > MAX_STRESS_RUNS)
+    throw new StressUsageError(
+      `--runs must be between 1 and ${MAX_STRESS_RUNS} (one command keeps every run's result; run a larger seed range as several commands)`,
+    );
   // Seeds seed, seed+1, …: the last must still be a seed of its own, not an alias of a small one.
   if (o.seed + (o.runs ?? o.jobs) - 1 > MAX_SEED)
     throw new StressUsageError(`--seed ${o.seed} with ${o.runs ?? o.jobs} run(s) goes past the largest seed, ${MAX_SEED}`);
