@@ -36,12 +36,21 @@ export function cpuPins(s: Scenario): CpuPin[] {
   return out;
 }
 
+/**
+ * The one wording of a pin past the run's CPUs, for `check` (validate-scenario.ts, at the `cpu:` field) and
+ * for a library run whose `cpus` option overrides the scenario's (checkCpuPins(), at the task or action;
+ * `option` names what set the CPUs: `--cpus N` on the command line, nothing for the library's option).
+ */
+export function cpuOutOfRange(cpu: number, runCpus: number, scenarioCpus: number, option = `, --cpus ${runCpus}`): string {
+  const cpus = `${runCpus} CPU${runCpus === 1 ? '' : 's'}`;
+  const range = runCpus === 1 ? '0' : `0-${runCpus - 1}`;
+  const has = runCpus === scenarioCpus ? `the scenario has ${cpus} (${range})` : `the run has ${cpus} (${range}${option})`;
+  return `cpu ${cpu} is out of range: ${has}`;
+}
+
 /** Throws a ScenarioError naming each pin at or past `cpus` (at the task or action that makes it). */
 export function checkCpuPins(s: Scenario, cpus: number): void {
   const bad = cpuPins(s).filter((p) => p.cpu >= cpus);
   if (bad.length === 0) return;
-  const range = cpus === 1 ? '0' : `0-${cpus - 1}`;
-  throw new ScenarioError(
-    bad.map((p) => ({ pos: p.pos, message: `cpu ${p.cpu} is out of range: the run has ${cpus} CPU${cpus === 1 ? '' : 's'} (${range})` })),
-  );
+  throw new ScenarioError(bad.map((p) => ({ pos: p.pos, message: cpuOutOfRange(p.cpu, cpus, s.cpus, '') })));
 }

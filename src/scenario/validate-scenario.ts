@@ -13,6 +13,7 @@ import { SERVICES, Symbols, SymbolTable, collectSymbols } from './symbols';
 import { DEFAULT_MACHINE } from '../mem/layout';
 import { END_OF_TIME_NS } from '../kernel/sim-clock';
 import { parseParam } from '../kernel/module-params';
+import { cpuOutOfRange } from './pinned-cpus';
 
 /** Names `${…}` may use in a module's init/exit and callback actions besides its parameters (SPEC section 4). */
 const SPECIAL_REFS = ['object', 'module_state'];
@@ -94,10 +95,7 @@ class Validator {
 
   private checkCpu(cpu: number | undefined, pos: Pos): void {
     if (cpu !== undefined && cpu >= this.cpus) {
-      const cpus = `${this.cpus} CPU${this.cpus === 1 ? '' : 's'}`;
-      const range = this.cpus === 1 ? '0' : `0-${this.cpus - 1}`;
-      const has = this.cpus === this.s.cpus ? `the scenario has ${cpus} (${range})` : `the run has ${cpus} (${range}, --cpus ${this.cpus})`;
-      this.error(pos, `cpu ${cpu} is out of range: ${has}`);
+      this.error(pos, cpuOutOfRange(cpu, this.cpus, this.s.cpus));
     }
   }
 
