@@ -451,9 +451,14 @@ export class Machine implements KernelCore {
   async stopTask(pid: number): Promise<void> {
     const t = this.requestStop(pid, this.now);
     if (!t) return;
-    const blocked = this.blockedStop(t);
-    if (blocked) throw new SimError(blocked);
-    await this.waitFor(() => taskEnded(t.view, t.pid), `task ${t.comm} (pid ${pid}) to stop`, 30_000);
+    // The thread may be asleep already, or still on its way into the sleep (runnable, not yet run).
+    let blocked: string | null = null;
+    await this.waitFor(
+      () => taskEnded(t.view, t.pid) || (blocked = this.blockedStop(t)) !== null,
+      `task ${t.comm} (pid ${pid}) to stop`,
+      30_000,
+    );
+    if (blocked !== null) throw new SimError(blocked);
   }
 
   /**

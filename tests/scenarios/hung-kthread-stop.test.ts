@@ -4,7 +4,8 @@
  * follows waits in kthread_stop() for it. The kernel would block there for 49 days (khungtaskd reporting
  * it after 120 s); klpsim had waited its 30 s real-time bound, and the fuzz test's 10 s bound called it a
  * hang. A kthread_stop() that an uninterruptible sleep would hold past the hung-task report now fails at
- * once, naming the thread and when it would wake; a short sleep is still waited out.
+ * once, naming the thread and when it would wake — also when the thread goes into that sleep after it was
+ * asked to stop (seed 543330149, input 6105); a short sleep is still waited out.
  */
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
@@ -25,6 +26,15 @@ describe.each([true, false])('kthread_stop() of a thread in a long msleep (deter
     await sim.machine.sleep(10);
     await expect(sim.shell('rmmod test_klp_callbacks_busy')).rejects.toThrow(
       /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4294948\.\d{3} s: the thread sleeps in msleep\(\) \(uninterruptible\) until 4294948\.\d{3} s, past the kernel's hung-task report at 120 s/,
+    );
+  }, 30_000);
+
+  // Seed 543330149, input 6105: the rmmod came before the work thread had run, so it was runnable when
+  // asked to stop and only then went into msleep(2147483647 * 1000), truncated to 4294966296 ms.
+  it('is reported when the thread goes into the long sleep after it was asked to stop', async () => {
+    expect((await sim.shell('modprobe test_klp_callbacks_busy sleep_secs=2147483647')).exit).toBe(0);
+    await expect(sim.shell('rmmod test_klp_callbacks_busy')).rejects.toThrow(
+      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4294966\.\d{3} s: the thread sleeps in msleep\(\)/,
     );
   }, 30_000);
 
