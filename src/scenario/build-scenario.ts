@@ -213,7 +213,8 @@ class Builder {
       const replace = lp['replace'];
       const objects: LivepatchObjectDef[] = [];
       if (isObject(lp['objects'])) {
-        for (const [obj, def] of Object.entries(lp['objects'])) objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
+        for (const [obj, def] of Object.entries(lp['objects']))
+          objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
       }
       mod.livepatch = {
         replace: typeof replace === 'string' || typeof replace === 'number' || typeof replace === 'boolean' ? String(replace) : 'false',

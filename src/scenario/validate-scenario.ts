@@ -85,7 +85,8 @@ class Validator {
         this.error(pos, `in ${what}: unknown symbol '${sym.name}'`);
       }
     };
-    for (const { block, ok } of this.blocks.values()) if (ok && block.elf) checkElf(block.elf, block.pos, describeBlock(block.name, 'func'));
+    for (const { block, ok } of this.blocks.values())
+      if (ok && block.elf) checkElf(block.elf, block.pos, describeBlock(block.name, 'func'));
     for (const u of [...this.s.units, ...this.s.modules.flatMap((m) => m.units)]) checkElf(u.elf, u.pos, u.elf.file);
     for (const { block, ok, relocs } of this.blocks.values()) {
       if (!ok) continue;
