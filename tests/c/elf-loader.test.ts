@@ -116,7 +116,9 @@ describeWithGcc('loading ELF objects', () => {
     expect(rel.type).toBe(10); // R_X86_64_32: `mov eax, offset buf`
     // An addend past 4 GiB: the zero-extended 32-bit field cannot hold the address.
     rel.addend = 2 ** 32;
-    expect(await loadError(elf)).toMatch(/^u\.o: overflow in relocation R_X86_64_32 at \.text\+0x[0-9a-f]+ against '(buf|\.bss)': 0x1[0-9a-f]{8}$/);
+    expect(await loadError(elf)).toMatch(
+      /^u\.o: overflow in relocation R_X86_64_32 at \.text\+0x[0-9a-f]+ against '(buf|\.bss)': 0x1[0-9a-f]{8}$/,
+    );
   });
 
   it('refuses two strong definitions of one global in one object', async () => {
