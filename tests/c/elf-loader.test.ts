@@ -8,6 +8,7 @@ import { readElfObject } from '../../src/c/elf/elf-reader';
 import type { ElfObject } from '../../src/c/elf/elf-types';
 import { runGcc } from '../../src/c/gcc-driver';
 import { kernelCflags } from '../../src/c/kernel-cflags';
+import type { SimEvent } from '../../src/kernel/events';
 import { LoadError } from '../../src/kernel/loader';
 import { KsymKind } from '../../src/mem/kallsyms';
 import { PERM_R, PERM_W, PERM_X } from '../../src/x86/cpu-types';
@@ -47,8 +48,8 @@ describeWithGcc('loading ELF objects', () => {
     const elf = cc(UNIT, ['-fcommon']);
     expect(elf.symbols.find((s) => s.name === 'shared_counter')?.shndx).toBe(0xfff2);
     const m = await Machine.create({ cpus: 1, deterministic: true });
-    const events: { type: string; text?: string }[] = [];
-    m.events$.subscribe((e) => events.push(e as { type: string; text?: string }));
+    const events: SimEvent[] = [];
+    m.events$.subscribe((e) => events.push(e));
     try {
       const obj = m.loader.load(
         'vmlinux',
@@ -79,7 +80,7 @@ describeWithGcc('loading ELF objects', () => {
         ],
       });
       await m.sleep(5);
-      expect(logs(events as never)).toContain('c_entry: 42 from C 0 1');
+      expect(logs(events)).toContain('c_entry: 42 from C 0 1');
     } finally {
       await m.dispose();
     }

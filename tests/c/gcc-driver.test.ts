@@ -2,7 +2,7 @@
  * The gcc driver: Kbuild's code generation (ftrace sites, __mcount_loc, notrace, frame pointers per
  * unwinder), gcc's errors mapped back into the scenario file, gcc missing, and the content-hash cache.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,10 +196,10 @@ describeWithGcc('the gcc driver', () => {
     const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
     const run = () =>
       new Promise<string>((resolve, reject) => {
-        const p = require('node:child_process').spawn(process.execPath, ['--import', 'tsx', script], { env });
+        const p = spawn(process.execPath, ['--import', 'tsx', script], { env });
         let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d));
-        p.on('exit', (code: number) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
       });
     return Promise.all([run(), run()]).then((froms) => {
       for (const f of froms) expect(['gcc', 'cache']).toContain(f);
