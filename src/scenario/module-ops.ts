@@ -9,9 +9,9 @@
  * after a grace period, which also drops the references this module held on others.
  */
 import type { KlpObjectDef, KlpPatchDef } from '../livepatch/klp-types';
-import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
+import { LoadError, LoadedObject, ObjectSource, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
-import type { CodeBlock, ModuleDef } from './scenario-types';
+import type { CodeBlock, CUnit, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
 import { paramTruth, parseParam } from '../kernel/module-params';
 import { addTaint, Taint } from '../kernel/taint';
@@ -21,22 +21,42 @@ import type { SimContext } from './sim-context';
 /** The name of a replacement function in its livepatch module, as the kernel selftests name them. */
 export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName}`;
 
-const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
+/** An object's parts as the loader takes them: assembly symbols, and ELF objects (C bodies, sources, `object:`). */
+export interface ObjectParts {
+  symbols: SymbolSource[];
+  objects: ObjectSource[];
+}
+
+/** Adds a block: assembly as a symbol, a C body as its object, `name` (the livepatch one) what it is linked as. */
+function addBlock(parts: ObjectParts, b: CodeBlock, name: string, klpObject?: string): void {
+  if (b.elf) {
+    parts.objects.push({ elf: b.elf, ...(name !== b.name ? { rename: { [b.name]: name } } : {}), ...(klpObject ? { klpObject } : {}) });
+    return;
+  }
+  parts.symbols.push({ name, source: b.source, ...(klpObject ? { klpObject } : {}) });
+}
+
+export function objectParts(blocks: CodeBlock[], units: CUnit[]): ObjectParts {
+  const parts: ObjectParts = { symbols: [], objects: units.map((u) => ({ elf: u.elf })) };
+  for (const b of blocks) addBlock(parts, b, b.name);
+  return parts;
+}
 
 /** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
-function moduleSymbols(def: ModuleDef): SymbolSource[] {
-  const syms = def.functions.map((b) => source(b));
+function moduleParts(def: ModuleDef): ObjectParts {
+  const parts = objectParts(def.functions, def.units);
   for (const obj of def.livepatch?.objects ?? []) {
     const klpObject = obj.name === 'vmlinux' ? undefined : obj.name;
-    for (const b of obj.funcs) syms.push({ ...(b.kind === 'func' ? source(b, livepatchSymbol(b.name)) : source(b)), klpObject });
+    for (const b of obj.funcs) addBlock(parts, b, b.kind === 'func' ? livepatchSymbol(b.name) : b.name, klpObject);
   }
-  return syms;
+  return parts;
 }
 
 /** load_module()'s failures: each unresolved symbol logged as simplify_symbols() does, then its errno. */
 function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>): LoadedObject | number {
   try {
-    return ctx.m.loader.load(def.name, moduleSymbols(def), Object.fromEntries([...params.keys()].map((k) => [k, 0])));
+    const parts = moduleParts(def);
+    return ctx.m.loader.load(def.name, parts.symbols, Object.fromEntries([...params.keys()].map((k) => [k, 0])), parts.objects);
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     const unknown = [...new Set(e.diagnostics.flatMap((d) => (d.unknownSymbol ? [d.unknownSymbol] : [])))];
