@@ -31,8 +31,7 @@ export interface CompileRequest {
 }
 
 export type CompileOutcome =
-  | { ok: true; object: Uint8Array; from: 'gcc' | 'cache' | 'precompiled' }
-  | { ok: false; diagnostics: GccDiagnostic[] };
+  { ok: true; object: Uint8Array; from: 'gcc' | 'cache' | 'precompiled' } | { ok: false; diagnostics: GccDiagnostic[] };
 
 interface Entry {
   format: number;

@@ -113,13 +113,26 @@ export function runGcc(input: GccInput): GccResult {
     });
     if (r.error) {
       if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new GccMissingError(cmd);
-      const why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `did not finish in ${GCC_TIMEOUT_MS / 1000} s and was killed` : r.error.message;
-      return { ok: false, diagnostics: [{ file: input.name, line: 1, col: 1, severity: 'error', message: `${cmd} ${why}` }], output: r.stderr ?? '' };
+      const why =
+        (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT'
+          ? `did not finish in ${GCC_TIMEOUT_MS / 1000} s and was killed`
+          : r.error.message;
+      return {
+        ok: false,
+        diagnostics: [{ file: input.name, line: 1, col: 1, severity: 'error', message: `${cmd} ${why}` }],
+        output: r.stderr ?? '',
+      };
     }
     if (r.status !== 0) {
       const diagnostics = parseGccDiagnostics(r.stderr);
       if (!diagnostics.some((d) => d.severity === 'error' || d.severity === 'fatal error'))
-        diagnostics.push({ file: input.name, line: 1, col: 1, severity: 'error', message: `${cmd} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}` });
+        diagnostics.push({
+          file: input.name,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `${cmd} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+        });
       return { ok: false, diagnostics, output: r.stderr };
     }
     const deps = parseDeps(readFileSync(depFile, 'utf8'));

@@ -56,8 +56,10 @@ export interface CFlagsOptions {
 export function kernelCflags(o: CFlagsOptions): string[] {
   return [
     ...KBUILD_CFLAGS,
-    // Kbuild: CONFIG_FRAME_POINTER adds both (a sibling call would drop the caller's frame).
-    ...(o.framePointer ? ['-fno-omit-frame-pointer', '-fno-optimize-sibling-calls'] : ['-fomit-frame-pointer']),
+    // Kbuild: CONFIG_FRAME_POINTER adds both (a sibling call would drop the caller's frame). Without it,
+    // a kernel with the function tracer passes nothing (gcc refuses -pg with -fomit-frame-pointer) and
+    // -O2 omits frame pointers anyway, as ORC kernels are built.
+    ...(o.framePointer ? ['-fno-omit-frame-pointer', '-fno-optimize-sibling-calls'] : []),
     ...(o.module ? ['-DMODULE'] : []),
     `-DKBUILD_MODNAME="${o.modname}"`,
     `-DKBUILD_BASENAME="${o.modname}"`,

@@ -234,7 +234,9 @@ export class KernelLoader {
     // Checked before anything is written, so a refused load leaves the machine as it was.
     if (this.kallsyms.count() + placed.size + elfSymbols.length > KSYMS_CAPACITY)
       throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of kallsyms space' }]);
-    const tooLong = [object, ...placed.keys(), ...elfSymbols.map((s) => s.name)].filter((n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX);
+    const tooLong = [object, ...placed.keys(), ...elfSymbols.map((s) => s.name)].filter(
+      (n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX,
+    );
     if (tooLong.length > 0)
       throw new LoadError(
         object,
@@ -271,7 +273,8 @@ export class KernelLoader {
     if (diags.length > 0) throw new LoadError(object, diags);
     for (const [name, v] of Object.entries(data)) this.km.writeU64((placed.get(name) as LoadedSymbol).addr, v);
     // Only now is it known which functions __mcount_loc names: the others are notrace.
-    for (const p of [...placed.values(), ...elfSymbols]) if (p.kind === 'func' && p.notrace === false && !sites.has(p.addr)) p.notrace = true;
+    for (const p of [...placed.values(), ...elfSymbols])
+      if (p.kind === 'func' && p.notrace === false && !sites.has(p.addr)) p.notrace = true;
     for (const p of [...placed.values(), ...elfSymbols]) if (p.notrace === false) delete p.notrace;
 
     const textEnd = align(text, PAGE_SIZE);

@@ -39,6 +39,8 @@ export interface BuiltScenario {
   fields: FieldLocations;
   /** Shell commands that did not parse (already reported): their steps are left out. */
   diagnostics: ScenarioDiagnostic[];
+  /** Some C did not compile or an object did not read (reported): the symbols it defines are unknown. */
+  cFailed: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -213,7 +215,8 @@ class Builder {
       const replace = lp['replace'];
       const objects: LivepatchObjectDef[] = [];
       if (isObject(lp['objects'])) {
-        for (const [obj, def] of Object.entries(lp['objects'])) objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
+        for (const [obj, def] of Object.entries(lp['objects']))
+          objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
       }
       mod.livepatch = {
         replace: typeof replace === 'string' || typeof replace === 'number' || typeof replace === 'boolean' ? String(replace) : 'false',
@@ -360,5 +363,11 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     steps,
   };
   for (const [k, p] of procFields) b.fields.set(scenario.proc, k, positions.locator(p));
-  return { scenario, blocks: b.blocks, fields: b.fields, diagnostics: [...b.diagnostics, ...b.cDiagnostics] };
+  return {
+    scenario,
+    blocks: b.blocks,
+    fields: b.fields,
+    diagnostics: [...b.diagnostics, ...b.cDiagnostics],
+    cFailed: b.cDiagnostics.length > 0,
+  };
 }

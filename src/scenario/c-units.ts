@@ -65,7 +65,8 @@ function compile(ctx: CContext, req: CompileRequest, map: (line: number, col: nu
   if (r.ok) return r.object;
   for (const d of r.diagnostics) {
     if (d.severity !== 'error' && d.severity !== 'fatal error') continue;
-    const pos = d.file === req.name ? map(d.line, d.col) : { file: relative(process.cwd(), resolve(d.file)) || d.file, line: d.line, col: d.col };
+    const pos =
+      d.file === req.name ? map(d.line, d.col) : { file: relative(process.cwd(), resolve(d.file)) || d.file, line: d.line, col: d.col };
     ctx.diagnostics.push({ pos, message: `${d.severity}: ${d.message}` });
   }
   return undefined;
@@ -85,9 +86,21 @@ const flags = (ctx: CContext, object: string) =>
   kernelCflags({ framePointer: ctx.unwinder === 'frame-pointer', modname: object, module: object !== 'vmlinux' });
 
 /** A one-function body (`NAME: { c: "…" }`): must define NAME. */
-export function compileFunctionBody(ctx: CContext, object: string, name: string, source: string, map: Locator, at: Pos): ElfObject | undefined {
+export function compileFunctionBody(
+  ctx: CContext,
+  object: string,
+  name: string,
+  source: string,
+  map: Locator,
+  at: Pos,
+): ElfObject | undefined {
   const prelude = C_PRELUDE_HEADERS.map((h) => `#include <${h}>`).join('\n');
-  const req: CompileRequest = { source: `${prelude}\n#line 1 "${INPUT_NAME}"\n${source}\n`, name: INPUT_NAME, flags: flags(ctx, object), include: [includeDir()] };
+  const req: CompileRequest = {
+    source: `${prelude}\n#line 1 "${INPUT_NAME}"\n${source}\n`,
+    name: INPUT_NAME,
+    flags: flags(ctx, object),
+    include: [includeDir()],
+  };
   const bytes = compile(ctx, req, map, at);
   if (!bytes) return undefined;
   const elf = elfOf(ctx, bytes, `${name}.o`, at);

@@ -81,7 +81,7 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
   const built = buildScenario(raw, file, positions, options.unwinder);
   diagnostics = diagnostics.concat(
     built.diagnostics,
-    validateScenario(built.scenario, built.blocks, built.fields, options.cpus),
+    validateScenario(built.scenario, built.blocks, built.fields, options.cpus, built.cFailed),
     checkMachineFit(built.scenario, built.blocks, (m, k) => built.fields.pos(m, `param:${k}`, m.pos)),
   );
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);

@@ -75,7 +75,9 @@ export const ActionSchema = z
 const actions = z.array(ActionSchema);
 
 /** A function written in C: its whole definition, compiled with klpsim's common headers (SPEC section 9). */
-const cSource = z.string().meta({ description: 'C: one function definition, e.g. "int f(struct seq_file *m, void *v) { … }" (SPEC section 9)' });
+const cSource = z
+  .string()
+  .meta({ description: 'C: one function definition, e.g. "int f(struct seq_file *m, void *v) { … }" (SPEC section 9)' });
 const cBody = z.strictObject({ c: cSource });
 const functionEntry = z.union([asmSource, cBody]);
 /** A kernel's or module's C sources and prebuilt objects (SPEC section 9). */

@@ -39,7 +39,13 @@ export interface Symbols {
 /** The globals a C unit defines, code or data (its locals are its own business). */
 export function unitGlobals(u: CUnit): [string, SymbolKind][] {
   return u.elf.symbols
-    .filter((sym) => sym.binding !== 'local' && sym.shndx !== SHN_UNDEF && sym.name !== '' && (sym.type === 'func' || sym.type === 'object' || sym.type === 'notype'))
+    .filter(
+      (sym) =>
+        sym.binding !== 'local' &&
+        sym.shndx !== SHN_UNDEF &&
+        sym.name !== '' &&
+        (sym.type === 'func' || sym.type === 'object' || sym.type === 'notype'),
+    )
     .map((sym) => {
       const sec = u.elf.sections[sym.shndx] as (typeof u.elf.sections)[number] | undefined;
       return [sym.name, sec && sectionClass(sec) === 'text' ? 'func' : 'data'];

@@ -41,7 +41,12 @@ const SHN_LORESERVE = 0xff00;
 
 const BINDINGS: Record<number, SymbolBinding> = { 0: 'local', 1: 'global', 2: 'weak' };
 const TYPES: Record<number, SymbolType> = { 0: 'notype', 1: 'object', 2: 'func', 3: 'section', 4: 'file', 5: 'common', 6: 'tls' };
-const ET_NAMES: Record<number, string> = { 0: 'ET_NONE', 2: 'ET_EXEC (an executable)', 3: 'ET_DYN (a shared object)', 4: 'ET_CORE (a core dump)' };
+const ET_NAMES: Record<number, string> = {
+  0: 'ET_NONE',
+  2: 'ET_EXEC (an executable)',
+  3: 'ET_DYN (a shared object)',
+  4: 'ET_CORE (a core dump)',
+};
 
 export function readElfObject(bytes: Uint8Array, file: string): ElfObject {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -94,7 +99,8 @@ export function readElfObject(bytes: Uint8Array, file: string): ElfObject {
   }
   const strtab = (sec: RawSection) => bytes.subarray(sec.offset, sec.offset + sec.size);
   const cstr = (tab: Uint8Array, off: number, what: string): string => {
-    if (off >= tab.length && !(off === 0 && tab.length === 0)) throw new ElfError(`${what}: name offset ${off} is outside its string table`);
+    if (off >= tab.length && !(off === 0 && tab.length === 0))
+      throw new ElfError(`${what}: name offset ${off} is outside its string table`);
     let end = off;
     while (end < tab.length && tab[end] !== 0) end++;
     if (end >= tab.length && tab.length > 0) throw new ElfError(`${what}: name is not NUL-terminated`);
@@ -152,11 +158,11 @@ export function readElfObject(bytes: Uint8Array, file: string): ElfObject {
 
   const relocations = new Map<number, ElfRelocation[]>();
   for (const s of raw) {
-    if (s.type === SHT_REL)
-      throw new ElfError(`section ${sections[s.index].name} holds SHT_REL relocations; x86-64 objects use SHT_RELA`);
+    if (s.type === SHT_REL) throw new ElfError(`section ${sections[s.index].name} holds SHT_REL relocations; x86-64 objects use SHT_RELA`);
     if (s.type !== SHT_RELA) continue;
     const name = sections[s.index].name;
-    if (s.info === 0 || s.info >= shnum) throw new ElfError(`relocation section ${name} applies to section ${s.info}, which does not exist`);
+    if (s.info === 0 || s.info >= shnum)
+      throw new ElfError(`relocation section ${name} applies to section ${s.info}, which does not exist`);
     if (s.size % RELA_SIZE !== 0) throw new ElfError(`relocation section ${name}'s size ${s.size} is not a multiple of 24`);
     const target = sections[s.info];
     const list: ElfRelocation[] = [];
@@ -169,7 +175,8 @@ export function readElfObject(bytes: Uint8Array, file: string): ElfObject {
         addend: Number(dv.getBigInt64(at + 16, true)),
       };
       if (rel.symbol >= symbols.length) throw new ElfError(`${name} entry ${i} refers to symbol ${rel.symbol}, which does not exist`);
-      if (rel.offset + 4 > target.size) throw new ElfError(`${name} entry ${i} patches offset 0x${rel.offset.toString(16)}, outside ${target.name}`);
+      if (rel.offset + 4 > target.size)
+        throw new ElfError(`${name} entry ${i} patches offset 0x${rel.offset.toString(16)}, outside ${target.name}`);
       list.push(rel);
     }
     relocations.set(s.info, [...(relocations.get(s.info) ?? []), ...list]);
