@@ -33,8 +33,13 @@ struct module {
 	char name[MODULE_NAME_LEN];
 };
 
+#ifdef MODULE
 extern struct module __this_module;
 #define THIS_MODULE (&__this_module)
+#else
+/* Code built into vmlinux has no module. */
+#define THIS_MODULE ((struct module *)0)
+#endif
 
 #define __MODULE_INFO(tag, name, info) \
 	static const char __UNIQUE_ID(name)[] __used __section(".modinfo") __aligned(1) = __stringify(tag) "=" info

@@ -160,6 +160,11 @@ function strLength(km: KernelMemory, s: number, max: number): number | null {
   return n;
 }
 
+/** kmalloc() for the kernel's own code on the coordinator (a charp parameter's copy). */
+export function kmallocHost(km: KernelMemory, size: number): number {
+  return kmalloc(km, new GlobalView(km), size, 0);
+}
+
 /** kmalloc(size, flags): NULL when the heap is used up or the size is too large, as the kernel's. */
 function kmalloc(km: KernelMemory, global: GlobalView, size: number, flags: number): number {
   // kmalloc(0) is ZERO_SIZE_PTR (16): not NULL, but faults when used.

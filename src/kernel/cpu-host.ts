@@ -446,7 +446,10 @@ export class CpuHost {
    * task blocks inside the service until the answer comes.
    */
   private postServiceRequest(t: LocalTask, name: Parameters<typeof serviceRequestCode>[0]): void {
-    writeServiceArgs(t.view, [0, 1, 2, 3].map((i) => this.arg(i)));
+    writeServiceArgs(
+      t.view,
+      [0, 1, 2, 3].map((i) => this.arg(i)),
+    );
     t.view.set(TaskField.ReqAction, serviceRequestCode(name));
     t.view.set64(TaskField.ReqClock, BigInt(this.clock));
     t.view.set(TaskField.ReqState, REQ_POSTED);
@@ -641,15 +644,15 @@ export class CpuHost {
   }
 
   private beginCall(t: LocalTask, a: Extract<TaskAction, { kind: 'call' }>, args: number[]): void {
-    const sym = this.kallsyms.lookup(a.func);
-    if (!sym || sym.kind === KsymKind.Data) {
+    const sym = a.addr !== undefined ? this.kallsyms.symbolAt(a.addr) : this.kallsyms.lookup(a.func);
+    if (!sym || sym.kind === KsymKind.Data || (a.addr !== undefined && sym.addr !== a.addr)) {
       // The kernel has no such call: a reference to a symbol that is not there fails when it is resolved.
       // Here it is resolved at the call, so the task dies at its first one, reported once.
       this.actionError(t, a, `${a.func}() is not loaded (no such function in the running kernel or its modules)`);
       return;
     }
     const top = t.view.get(TaskField.StackTop);
-    const ctx: CpuContext = { regs: new Int32Array(32), rip: sym.addr, rflags: 0x2 };
+    const ctx: CpuContext = { regs: new Int32Array(32), rip: a.addr ?? sym.addr, rflags: 0x2 };
     t.ctx = ctx;
     this.x86.setContext(ctx);
     this.x86.setRegNum(Reg.RSP, top);

@@ -28,6 +28,9 @@ const MODINFO_SECTION = '.modinfo';
 /** The `param_ops_<type>` each parameter type's record points at (kernel/params.c). */
 export const PARAM_OPS: Record<ParamType, string> = { int: 'param_ops_int', bool: 'param_ops_bool', charp: 'param_ops_charp' };
 
+/** What thisModuleObject() defines, which a module's C may reference without defining. */
+export const MODULE_LINKED_SYMBOLS: ReadonlySet<string> = new Set(['__this_module', ...Object.values(PARAM_OPS)]);
+
 /** The tags of the objects' .modinfo sections, in order ("license" → ["GPL"]). */
 export function modinfo(elfs: readonly ElfObject[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -63,7 +66,18 @@ export function thisModuleObject(name: string): ElfObject {
   const dv = new DataView(data.buffer);
   dv.setInt32(STRUCT_MODULE.state, MODULE_STATE_VALUE.UNFORMED, true);
   data.set(Buffer.from(name.slice(0, STRUCT_MODULE.nameLen - 1), 'utf8'), STRUCT_MODULE.name);
-  const nullSection: ElfSection = { index: 0, name: '', type: 0, flags: 0, size: 0, addralign: 0, entsize: 0, link: 0, info: 0, data: new Uint8Array(0) };
+  const nullSection: ElfSection = {
+    index: 0,
+    name: '',
+    type: 0,
+    flags: 0,
+    size: 0,
+    addralign: 0,
+    entsize: 0,
+    link: 0,
+    info: 0,
+    data: new Uint8Array(0),
+  };
   const section: ElfSection = {
     index: 1,
     name: THIS_MODULE_SECTION,
