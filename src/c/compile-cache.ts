@@ -114,16 +114,32 @@ export function writeEntry(path: string, object: Uint8Array, deps: readonly stri
 
 /** Where the package ships precompiled objects (for `npm start` without gcc). */
 export const precompiledDir = (): string => join(packageRoot(), 'precompiled');
-export const precompiledPath = (req: CompileRequest): string => join(precompiledDir(), `${sourceKey(req)}.json`);
+export const precompiledPath = (req: CompileRequest, dir: string = precompiledDir()): string => join(dir, `${sourceKey(req)}.json`);
+
+/** Who wants to know every unit compiled (scripts/precompile.ts, the shipped-objects test). */
+const observers = new Set<(req: CompileRequest) => void>();
+
+/** Runs `fn`, returning with its result every unit compileCached() was asked for meanwhile. */
+export function recordCompiles<T>(fn: () => T): { result: T; requests: CompileRequest[] } {
+  const requests: CompileRequest[] = [];
+  const obs = (req: CompileRequest): void => void requests.push(req);
+  observers.add(obs);
+  try {
+    return { result: fn(), requests };
+  } finally {
+    observers.delete(obs);
+  }
+}
 
 /**
  * Compiles `req` (or finds it compiled). Without gcc, a shipped object of the same source, flags and
  * headers is used; without one either, GccMissingError.
  */
-export function compileCached(req: CompileRequest): CompileOutcome {
+export function compileCached(req: CompileRequest, shippedDir: string = precompiledDir()): CompileOutcome {
+  for (const o of observers) o(req);
   const gcc = gccVersion();
   if (gcc === null) {
-    const shipped = readEntry(precompiledPath(req));
+    const shipped = readEntry(precompiledPath(req, shippedDir));
     if (shipped) return { ok: true, object: shipped, from: 'precompiled' };
     throw new GccMissingError(process.env.KLPSIM_CC || 'gcc');
   }

@@ -40,7 +40,8 @@ let versionMemo: { cmd: string; path: string | undefined; version: string | null
 export function gccVersion(): string | null {
   const cmd = gccCommand();
   if (versionMemo && versionMemo.cmd === cmd && versionMemo.path === process.env.PATH) return versionMemo.version;
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', timeout: GCC_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  // env given explicitly: PATH is looked up in the environment the child gets, as for the compile itself.
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', timeout: GCC_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env } });
   const version = r.error || r.status !== 0 ? null : (r.stdout.split('\n')[0] ?? '').trim() + ` (${cmd})`;
   versionMemo = { cmd, path: process.env.PATH, version };
   return version;
