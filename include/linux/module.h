@@ -10,6 +10,7 @@
 #define _LINUX_MODULE_H
 
 #include <linux/compiler.h>
+#include <linux/errno.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/list.h>

@@ -171,12 +171,14 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
   return 0;
 }
 
-export type UnloadResult = 'ok' | 'not-loaded' | 'in-use';
+/** 'busy': delete_module() says -EBUSY (a module with an init but no exit cannot be removed). */
+export type UnloadResult = 'ok' | 'not-loaded' | 'in-use' | 'busy';
 
 export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, name: string): Promise<UnloadResult> {
   const mod = ctx.modules.get(name);
   if (!mod || !def) return 'not-loaded';
-  if (mod.holders.size > 0 || ctx.klp.moduleInUse(name) || (isCModule(def) && cannotUnload(def))) return 'in-use';
+  if (mod.holders.size > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
+  if (isCModule(def) && cannotUnload(def)) return 'busy';
   setModuleState(ctx, mod, 'GOING');
   await runActions(ctx, def.exit, { module: name });
   if (isCModule(def)) await runCExit(ctx, def);
