@@ -4,6 +4,7 @@
 #define _LINUX_ERR_H
 
 #include <linux/compiler.h>
+#include <linux/errno.h>
 #include <linux/types.h>
 
 #define MAX_ERRNO 4095

@@ -10,6 +10,7 @@
 #define _LINUX_MODULE_H
 
 #include <linux/compiler.h>
+#include <linux/errno.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -33,8 +34,13 @@ struct module {
 	char name[MODULE_NAME_LEN];
 };
 
+#ifdef MODULE
 extern struct module __this_module;
 #define THIS_MODULE (&__this_module)
+#else
+/* Code built into vmlinux has no module. */
+#define THIS_MODULE ((struct module *)0)
+#endif
 
 #define __MODULE_INFO(tag, name, info) \
 	static const char __UNIQUE_ID(name)[] __used __section(".modinfo") __aligned(1) = __stringify(tag) "=" info

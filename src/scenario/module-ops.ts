@@ -13,6 +13,19 @@ import { LoadError, LoadedObject, ObjectSource, SymbolSource } from '../kernel/l
 import type { Module } from '../kernel/modules';
 import type { CodeBlock, CUnit, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
+import { isLivepatchModule, modinfo, thisModuleObject } from '../kernel/module-elf';
+import {
+  cannotUnload,
+  isCModule,
+  moduleElfs,
+  moduleFormed,
+  moduleFreed,
+  parseCArgs,
+  registerCParams,
+  runCExit,
+  runCInit,
+  setModuleState,
+} from './c-module';
 import { paramTruth, parseParam } from '../kernel/module-params';
 import { addTaint, Taint } from '../kernel/taint';
 import { EINVAL, ENOENT, ENOMEM } from './errno';
@@ -56,6 +69,8 @@ function moduleParts(def: ModuleDef): ObjectParts {
 function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>): LoadedObject | number {
   try {
     const parts = moduleParts(def);
+    // modpost's .mod.c: the struct module THIS_MODULE points at (C code reads it, callbacks read obj->mod).
+    if (hasC(ctx)) parts.objects.push({ elf: thisModuleObject(def.name) });
     return ctx.m.loader.load(def.name, parts.symbols, Object.fromEntries([...params.keys()].map((k) => [k, 0])), parts.objects);
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
@@ -98,10 +113,13 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string | null>): Promise<number> {
   // check_modinfo_livepatch(), in layout_and_allocate(): before anything can fail the load, so even a
   // livepatch module that is then refused leaves the kernel tainted.
-  if (def.livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
+  const c = isCModule(def);
+  const livepatch = !!def.livepatch || (c && isLivepatchModule(modinfo(moduleElfs(def))));
+  if (livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
   const given: Record<string, string> = {};
   // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
-  for (const [k, v] of Object.entries(args)) {
+  // A C module's parameters are its __param records, parsed once its code is in memory (below).
+  for (const [k, v] of Object.entries(c ? {} : args)) {
     if (!(k in def.params)) {
       ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
       continue;
@@ -124,10 +142,11 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
     holders: new Set(),
     params: new Map<string, string>(),
     paramTypes: new Map(Object.entries(def.paramTypes)),
-    livepatch: !!def.livepatch,
+    livepatch,
     size,
   };
   ctx.modules.add(mod);
+  moduleFormed(ctx, mod, loaded);
   for (const used of loaded.uses) ctx.modules.get(used)?.holders.add(def.name);
   for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);
   // prepare_coming_module(): if klp_module_coming() refuses the module, it has already cleaned up after
@@ -137,26 +156,32 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
     await freeModule(ctx, def.name);
     return ret;
   }
-  ret = await runActions(ctx, def.init, { module: def.name });
+  // parse_args() of load_module(), after prepare_coming_module(): a refused value unwinds through GOING.
+  if (c) ret = registerCParams(ctx, mod, loaded) ? parseCArgs(ctx, mod, args) : EINVAL;
+  if (ret === 0) ret = await runActions(ctx, def.init, { module: def.name });
+  if (ret === 0 && c) ret = await runCInit(ctx, def, loaded);
   if (ret === 0 && def.livepatch) ret = await ctx.klp.enablePatch(patchDef(ctx, def), ctx.modules);
   if (ret !== 0) {
-    mod.state = 'GOING';
+    setModuleState(ctx, mod, 'GOING');
     await ctx.klp.moduleGoing(def.name);
     await freeModule(ctx, def.name);
     return ret;
   }
-  mod.state = 'LIVE';
+  setModuleState(ctx, mod, 'LIVE');
   return 0;
 }
 
-export type UnloadResult = 'ok' | 'not-loaded' | 'in-use';
+/** 'busy': delete_module() says -EBUSY (a module with an init but no exit cannot be removed). */
+export type UnloadResult = 'ok' | 'not-loaded' | 'in-use' | 'busy';
 
 export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, name: string): Promise<UnloadResult> {
   const mod = ctx.modules.get(name);
   if (!mod || !def) return 'not-loaded';
   if (mod.holders.size > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
-  mod.state = 'GOING';
+  if (isCModule(def) && cannotUnload(def)) return 'busy';
+  setModuleState(ctx, mod, 'GOING');
   await runActions(ctx, def.exit, { module: name });
+  if (isCModule(def)) await runCExit(ctx, def);
   await ctx.klp.moduleGoing(name);
   await freeModule(ctx, name);
   return 'ok';
@@ -170,4 +195,9 @@ async function freeModule(ctx: SimContext, name: string): Promise<void> {
   // Drop decoded copies of the module's code on every CPU before its addresses could mean anything else.
   await ctx.m.syncCore();
   ctx.modules.remove(name);
+  moduleFreed(ctx, name);
 }
+
+/** Whether the scenario has C anywhere: then every module gets its struct module (THIS_MODULE, obj->mod). */
+const hasC = (ctx: SimContext): boolean =>
+  ctx.scenario.units.length > 0 || ctx.scenario.modules.some((m) => isCModule(m) || m.functions.some((b) => b.elf));

@@ -25,6 +25,7 @@ import { checkCpuPins } from './pinned-cpus';
 import { ScenarioError } from './scenario-error';
 import type { CodeBlock, CUnit, Pos, Scenario, Step } from './scenario-types';
 import { objectParts } from './module-ops';
+import { cServiceHandler } from './c-module';
 import { runShell, ShellResult } from './shell';
 import { parseShellCommand } from './shell-command';
 import type { SimContext } from './sim-context';
@@ -163,6 +164,7 @@ export class Simulation {
       taskPids: new Map(),
     };
     m.taskRequests = taskRequestHandler(ctx);
+    m.serviceRequests = cServiceHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 

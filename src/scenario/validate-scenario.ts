@@ -3,6 +3,7 @@
  * named exist, are `return` and `${…}` used where they mean something. Each problem is reported at the
  * field that names the missing thing (via FieldLocations), all of them in one pass.
  */
+import { MODULE_LINKED_SYMBOLS } from '../kernel/module-elf';
 import type { ElfObject } from '../c/elf/elf-types';
 import { SHN_UNDEF } from '../c/elf/elf-types';
 import type { AssembledBlock } from './code-block';
@@ -82,17 +83,19 @@ class Validator {
 
   /** Every symbol a block references must be defined somewhere (which object is the loader's business). */
   private checkCodeBlocks(): void {
-    const checkElf = (elf: ElfObject, pos: Pos, what: string): void => {
+    const checkElf = (elf: ElfObject, pos: Pos, what: string, linked: ReadonlySet<string> = new Set()): void => {
       const own = new Set(elf.symbols.filter((x) => x.shndx !== SHN_UNDEF).map((x) => x.name));
       for (const sym of elf.symbols) {
         if (sym.index === 0 || sym.shndx !== SHN_UNDEF || sym.binding === 'weak' || sym.name === '' || own.has(sym.name)) continue;
-        if (sym.name.startsWith('.klp.sym.') || this.symbols.all.has(sym.name)) continue;
+        if (sym.name.startsWith('.klp.sym.') || this.symbols.all.has(sym.name) || linked.has(sym.name)) continue;
         if (!this.cFailed) this.error(pos, `in ${what}: unknown symbol '${sym.name}'`);
       }
     };
     for (const { block, ok } of this.blocks.values())
       if (ok && block.elf) checkElf(block.elf, block.pos, describeBlock(block.name, 'func'));
-    for (const u of [...this.s.units, ...this.s.modules.flatMap((m) => m.units)]) checkElf(u.elf, u.pos, u.elf.file);
+    for (const u of this.s.units) checkElf(u.elf, u.pos, u.elf.file);
+    // A module is linked with its struct module (THIS_MODULE) and the param_ops its parameters name.
+    for (const u of this.s.modules.flatMap((m) => m.units)) checkElf(u.elf, u.pos, u.elf.file, MODULE_LINKED_SYMBOLS);
     for (const { block, ok, relocs } of this.blocks.values()) {
       if (!ok) continue;
       for (const r of relocs) {
