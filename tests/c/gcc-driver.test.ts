@@ -178,6 +178,24 @@ describeWithGcc('the gcc driver', () => {
     }
   });
 
+  it('kills a gcc that does not finish, and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klpsim-hang-'));
+    const cc = join(dir, 'hanging-cc');
+    writeFileSync(cc, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const old = process.env.KLPSIM_CC;
+    process.env.KLPSIM_CC = cc;
+    const t0 = Date.now();
+    try {
+      const r = runGcc({ source: 'int x;', name: 'h.c', flags: [], include: [], timeoutMs: 300 });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostics[0].message).toBe(`${cc} did not finish in 0.3 s and was killed`);
+    } finally {
+      if (old === undefined) delete process.env.KLPSIM_CC;
+      else process.env.KLPSIM_CC = old;
+    }
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
   it('two processes compiling the same unit at once both get a complete object', () => {
     const dir = mkdtempSync(join(tmpdir(), 'klpsim-race-'));
     const script = join(dir, 'c.ts');
