@@ -7,6 +7,8 @@
  * where the kernel calls klp_update_patch_state().
  */
 import { SERVICES_BASE, SERVICES_SIZE, SERVICE_STRIDE } from '../mem/layout';
+import { CORE_SERVICE_NAMES } from './core-services';
+import { COORDINATOR_SERVICE_NAMES } from './service-request';
 
 export const SERVICE_NAMES = [
   'printk',
@@ -20,6 +22,9 @@ export const SERVICE_NAMES = [
   'current_pid',
   'ftrace_caller',
   'ret_from_call',
+  // After the two above, so the addresses of the older entries stay where they were.
+  ...CORE_SERVICE_NAMES,
+  ...COORDINATOR_SERVICE_NAMES,
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
