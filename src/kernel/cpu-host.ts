@@ -38,7 +38,20 @@ import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
-import { ActionPos, ParamRef, passCostNs, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
+import { ActionPos, ParamRef, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
+import {
+  COND_RESCHED_NS,
+  CONTEXT_SWITCH_NS,
+  CURRENT_PID_NS,
+  KTHREAD_LOOP_NS,
+  PRINTK_NS,
+  SCHEDULE_NS,
+  SEQ_PRINTF_NS,
+  SEQ_PUTS_NS,
+  SYSCALL_ENTRY_NS,
+  SYSCALL_EXIT_NS,
+  TIMER_SETUP_NS,
+} from './time-model';
 import { needsCoordinator, TaskReply } from './task-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
@@ -439,7 +452,14 @@ export class CpuHost {
     this.handleIpis();
     let executed = 0;
     this.endSlice = false;
-    if (this.handlerPending) this.finishHandler();
+    // Time the kernel spends without emulated instructions (the handler's second half, a context switch,
+    // a service: time-model.ts) counts against the budget as instructions do, so a slice never runs past
+    // the time its caller allowed.
+    if (this.handlerPending) {
+      const c0 = this.clock;
+      this.finishHandler();
+      executed += this.clock - c0;
+    }
     while (executed < budget && !this.endSlice) {
       if (this.current === null) {
         const next = this.pickNext();
@@ -447,7 +467,9 @@ export class CpuHost {
           this.idleLoop();
           break;
         }
+        const c0 = this.clock;
         this.switchIn(next);
+        executed += this.clock - c0;
         // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
         if (this.current === null) continue;
       }
@@ -469,7 +491,10 @@ export class CpuHost {
       executed += n;
       this.sliceUsed += n;
       this.clock += n * NS_PER_INSN;
+      const c0 = this.clock;
       this.dispatchExit(cur, exit);
+      executed += this.clock - c0;
+      this.sliceUsed += this.clock - c0;
       if (this.current === cur && this.sliceUsed >= this.timeslice && !this.handlerPending) this.preempt();
     }
     this.publish();
@@ -534,6 +559,8 @@ export class CpuHost {
     this.pcpu.set(PcpuField.Current, t.spec.pid);
     this.current = t;
     this.sliceUsed = 0;
+    // context_switch() from the previous task or the idle task: this CPU's time until the task runs.
+    this.clock += CONTEXT_SWITCH_NS;
     if (t.ctx) this.x86.setContext(t.ctx);
     this.emitTaskState(t, 'running');
     if (wasSleeping && t.inService) this.wakeInService(t);
@@ -571,7 +598,10 @@ export class CpuHost {
   private sleepInService(t: LocalTask, service: SleepService, ns: number): void {
     t.inService = true;
     t.sleepService = service;
+    // schedule_timeout(): the timer is armed, then schedule() takes the task off.
+    this.clock += TIMER_SETUP_NS;
     t.sleepUntil = wakeTime(this.clock, ns);
+    this.clock += SCHEDULE_NS;
     this.switchOut(TaskState.Sleeping, t.sleepUntil);
   }
 
@@ -656,7 +686,8 @@ export class CpuHost {
     if (t.action >= t.spec.run.length) {
       t.action = 0;
       t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
-      this.clock += passCostNs(t.spec.kind);
+      // The way back to user space (syscall_exit_to_user_mode()), or the end of a kthread loop's turn.
+      this.clock += t.spec.kind === 'user' ? SYSCALL_EXIT_NS : KTHREAD_LOOP_NS;
       if (t.spec.kind === 'user') {
         // exit_to_user_mode_loop(): klp_update_patch_state() first, then the signal is handled.
         this.opts.hooks?.exitToUserMode?.(this, t.view);
@@ -667,6 +698,8 @@ export class CpuHost {
         return;
       }
     }
+    // A user task's pass is one system call: entry_SYSCALL_64 before its first action.
+    if (t.action === 0 && t.spec.kind === 'user') this.clock += SYSCALL_ENTRY_NS;
     const a = t.spec.run[t.action++];
     if (needsCoordinator(a)) {
       this.postRequest(t);
@@ -681,6 +714,7 @@ export class CpuHost {
       case 'printk': {
         const text = this.expand(t, a);
         if (text !== null) this.log(text);
+        this.clock += PRINTK_NS;
         return;
       }
       case 'call': {
@@ -706,7 +740,11 @@ export class CpuHost {
       this.actionError(t, a, `${what}: sleep_ms needs a number of milliseconds >= 0`, ref);
       return;
     }
-    this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000));
+    // msleep(): the timer is armed, then schedule() takes the task off.
+    this.clock += TIMER_SETUP_NS;
+    const wake = wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000);
+    this.clock += SCHEDULE_NS;
+    this.switchOut(TaskState.Sleeping, wake);
   }
 
   private beginCall(t: LocalTask, a: Extract<TaskAction, { kind: 'call' }>, args: number[]): void {
@@ -792,6 +830,7 @@ export class CpuHost {
     switch (a.kind) {
       case 'printk':
         this.log(r.text ?? a.text);
+        this.clock += PRINTK_NS;
         return;
       case 'sleep':
         this.sleepMs(t, a, r.values?.[0] ?? 0, typeof a.ms === 'number' ? undefined : a.ms);
@@ -885,14 +924,17 @@ export class CpuHost {
       case 'printk': {
         const text = this.format(0);
         this.printk(text);
+        this.clock += PRINTK_NS;
         this.x86.setRegNum(Reg.RAX, text.length);
         return this.ret();
       }
       case 'seq_puts':
         this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.km.readCString(this.x86.getRegNum(Reg.RSI)));
+        this.clock += SEQ_PUTS_NS;
         return this.ret();
       case 'seq_printf':
         this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.format(1));
+        this.clock += SEQ_PRINTF_NS;
         return this.ret();
       case 'msleep':
         // TASK_UNINTERRUPTIBLE: no signal ends it early.
@@ -917,14 +959,19 @@ export class CpuHost {
           this.opts.hooks?.condResched?.(this, t.view, w.frames, w.reliable);
         }
         this.ret();
+        this.clock += COND_RESCHED_NS;
+        // should_resched(): another task is runnable, so cond_resched() calls __schedule().
+        if (this.othersRunnable()) this.clock += SCHEDULE_NS;
         this.switchOutIfOthers();
         return;
       case 'schedule':
         this.ret();
+        this.clock += SCHEDULE_NS;
         this.switchOutIfOthers();
         return;
       case 'current_pid':
         this.x86.setRegNum(Reg.RAX, t.spec.pid);
+        this.clock += CURRENT_PID_NS;
         return this.ret();
       case 'ftrace_caller':
         return this.ftraceCaller();
@@ -1044,9 +1091,9 @@ export class CpuHost {
     return this.handlerPending;
   }
 
-  /** Accounts simulated time for work the host does on the CPU's behalf (the handler's instructions). */
-  charge(instructions: number): void {
-    this.clock += instructions * NS_PER_INSN;
+  /** Accounts simulated time for work the host does on the CPU's behalf (the handler: time-model.ts). */
+  charge(ns: number): void {
+    this.clock += ns;
   }
 
   private format(fmtArg: number): string {
