@@ -338,6 +338,9 @@ export class CpuHost {
     return Math.min(this.nextWake(), bound);
   }
 
+  /** A `call:` action's argument values, read into this one array (beginCall() consumes them at once). */
+  private readonly callArgs: number[] = [];
+
   /** The horizon this CPU published last through publishHorizon(). */
   private publishedHorizon = NaN;
 
@@ -718,7 +721,8 @@ export class CpuHost {
         return;
       }
       case 'call': {
-        const args: number[] = [];
+        const args = this.callArgs;
+        args.length = 0;
         for (const v of a.args) {
           const n = this.value(t, a, v);
           if (n === null) return;

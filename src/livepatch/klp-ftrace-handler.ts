@@ -51,7 +51,8 @@ interface Pending {
 export function createCpuHooks(host: CpuHost): CpuHooks {
   const recs = new KlpRecords(host.km);
   const slab = recs.slab;
-  let pending: Pending | null = null;
+  // The handler's state between its halves: one record per CPU, rewritten at every call (no allocation).
+  const pending: Pending = { ip: 0, parentIp: 0, ops: NULL_LINK, head: NULL_LINK };
   const redirects = new Map<number, number>();
   const consistency = new ConsistencyCheck(host);
   const table = new ConsistencyTable(host.km);
@@ -92,14 +93,16 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
         return ip + 5;
       }
       // list_first_or_null_rcu(&ops->func_stack): one acquire load of the head link.
-      pending = { ip, parentIp, ops, head: slab.get(ops, OpsWord.Head) };
+      pending.ip = ip;
+      pending.parentIp = parentIp;
+      pending.ops = ops;
+      pending.head = slab.get(ops, OpsWord.Head);
       h.charge(FTRACE_HANDLER_ENTRY_NS);
       return HANDLER_PENDING;
     },
 
     ftraceResume(h: CpuHost): number {
-      const p = pending as Pending;
-      pending = null;
+      const p = pending;
       h.charge(FTRACE_HANDLER_EXIT_NS);
       let func = p.head;
       // "func should never be NULL because preemption should be disabled here and
