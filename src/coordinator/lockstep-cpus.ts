@@ -5,7 +5,7 @@
  * The CPU code is the same CpuHost that worker threads run; only who calls runSlice() differs.
  */
 import type { KernelMemoryBuffers } from '../mem/kernel-memory';
-import { PcpuField } from '../mem/percpu';
+import { GlobalField, PcpuField } from '../mem/percpu';
 import { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { RawEvent } from '../kernel/events';
 import { NEVER, WINDOW_NS } from '../kernel/sim-clock';
@@ -40,6 +40,10 @@ export class LockstepCpus implements CpuPlatform {
   readonly hosts: CpuHost[];
   private readonly prng: Prng;
   private lastYield = performance.now();
+  /** The CPUs tied for the earliest time in a step (reused: a step allocates nothing). */
+  private readonly ties: CpuHost[] = [];
+  /** The clock epoch when IPIs were last looked for (every IPI sender bumps the epoch after sending). */
+  private ipiEpoch = -1;
 
   constructor(private readonly opts: LockstepCpusOptions) {
     this.prng = new Prng(opts.seed);
@@ -49,7 +53,12 @@ export class LockstepCpus implements CpuPlatform {
       host.pcpu.set64(PcpuField.Horizon, NEVER);
       return host;
     });
+    this.epochWords = this.hosts[0].km.i32;
+    this.epochIndex = this.hosts[0].global.index(GlobalField.ClockEpoch);
   }
+
+  private readonly epochWords: Int32Array;
+  private readonly epochIndex: number;
 
   get cpus(): number {
     return this.opts.cpus;
@@ -61,7 +70,7 @@ export class LockstepCpus implements CpuPlatform {
     const h = this.hosts[cpu];
     if (!h.hasRunnable()) h.advanceTo(startNs);
     h.addTask(spec);
-    h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
+    h.publishHorizon(true);
   }
 
   async drainEvents(): Promise<void> {}
@@ -74,8 +83,13 @@ export class LockstepCpus implements CpuPlatform {
       this.lastYield = performance.now();
     }
     for (;;) {
-      // An idle CPU goes around its idle loop on entering idle (runSlice()) and at a reschedule IPI.
-      for (const h of this.hosts) h.handleIpis();
+      // An idle CPU goes around its idle loop on entering idle (runSlice()) and at a reschedule IPI. Every
+      // IPI is sent before a bump of the clock epoch, so the CPUs need looking at only when it moved.
+      const epoch = Atomics.load(this.epochWords, this.epochIndex);
+      if (epoch !== this.ipiEpoch) {
+        this.ipiEpoch = epoch;
+        for (const h of this.hosts) h.handleIpis();
+      }
       if (pred()) return true;
       onPoll?.();
       if (!this.step()) return pred();
@@ -87,37 +101,45 @@ export class LockstepCpus implements CpuPlatform {
     }
   }
 
-  /** Runs one slice on the CPU furthest behind. False when no CPU can move before the coordinator does. */
+  /**
+   * Runs one slice on the CPU furthest behind. False when no CPU can move before the coordinator does.
+   * Each CPU answers hasRunnable() / nextWake() from its cached minimum (cpu-host.ts), so a step costs a
+   * few loads per CPU and no allocation; the tied CPUs go into a reused array, in CPU order, for the PRNG.
+   */
   private step(): boolean {
     const coord = Number(this.hosts[0].global.coordHorizon);
     let best = NEVER_NUM;
-    let ties: CpuHost[] = [];
+    let nties = 0;
+    let blockedCpus = 0;
+    const ties = this.ties;
     for (const h of this.hosts) {
       const runnable = h.hasRunnable();
       const t = runnable ? h.clock : h.nextWake();
+      if (h.hasBlocked()) blockedCpus++;
       // A CPU inside the ftrace handler may always finish it (see cpu-thread.ts).
       const allowed = h.inHandler() || (runnable ? t < coord + WINDOW : t <= coord);
       if (!allowed || t >= NEVER_NUM) continue;
       if (t < best) {
         best = t;
-        ties = [h];
-      } else if (t === best) ties.push(h);
+        nties = 0;
+      } else if (t > best) continue;
+      ties[nties++] = h;
     }
-    if (ties.length === 0) return false;
-    const h = ties.length === 1 ? ties[0] : ties[this.prng.int(0, ties.length - 1)];
+    if (nties === 0) return false;
+    const h = nties === 1 ? ties[0] : ties[this.prng.int(0, nties - 1)];
     h.advanceTo(best);
     const room = Math.max(1, coord + WINDOW - h.clock);
     h.runSlice(Math.min(room, this.prng.int(MIN_SLICE, MAX_SLICE)));
-    h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
+    h.publishHorizon();
     // A CPU whose task waits for a task on this one follows this one's horizon (cpu-host.ts horizon()).
-    for (const o of this.hosts) if (o !== h && o.hasBlocked()) o.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(o.horizon(), NEVER_NUM)));
+    if (blockedCpus > 0) for (const o of this.hosts) if (o !== h && o.hasBlocked()) o.publishHorizon();
     return true;
   }
 
   replyTask(cpu: number, pid: number, reply: TaskReply): void {
     const h = this.hosts[cpu];
     h.replyTask(pid, reply);
-    h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
+    h.publishHorizon(true);
   }
 
   async stop(): Promise<void> {

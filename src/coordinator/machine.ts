@@ -516,11 +516,11 @@ export class Machine implements KernelCore {
     const v = t.view;
     const uninterruptible = v.get(TaskField.InCall) !== 0 && v.get(TaskField.SleepInterruptible) === 0;
     if (v.get(TaskField.State) !== TaskState.Sleeping || !uninterruptible) return null;
-    const waitNs = Number(v.wakeNs) - this.now;
+    const waitNs = v.wakeNs - this.now;
     if (waitNs <= HUNG_TASK_TIMEOUT_NS) return null;
     return (
       `kthread_stop() of ${t.comm} (pid ${t.pid}) would block for ${(waitNs / 1e9).toFixed(3)} s: the thread sleeps in msleep() ` +
-      `(uninterruptible) until ${(Number(v.wakeNs) / 1e9).toFixed(3)} s, past the kernel's hung-task report at ` +
+      `(uninterruptible) until ${(v.wakeNs / 1e9).toFixed(3)} s, past the kernel's hung-task report at ` +
       `${HUNG_TASK_TIMEOUT_NS / 1e9} s (hung_task_timeout_secs); klpsim does not simulate that wait`
     );
   }
@@ -536,11 +536,15 @@ export class Machine implements KernelCore {
     // wake_up_process(): a thread sleeping between passes or in an interruptible sleep wakes now (a
     // schedule_timeout_interruptible() returns early; msleep_interruptible() with no signal sleeps on);
     // one inside msleep() keeps sleeping its whole time, and kthread_stop() waits.
+    // Under the task lock, as try_to_wake_up() holds p->pi_lock: the CPU may be switching the task (for
+    // a few hundred ns: the CPU never blocks while it holds the lock). Bounded, for a CPU thread that died.
+    let locked = false;
+    for (let i = 0; i < 1_000_000 && !locked; i++) locked = t.view.tryLock();
     const sleeping = t.view.get(TaskField.InCall) === 0 || t.view.get(TaskField.SleepInterruptible) !== 0;
-    if (t.view.get(TaskField.State) === TaskState.Sleeping && sleeping && Number(t.view.wakeNs) > atNs) {
-      t.view.wakeNs = BigInt(atNs);
-      this.kickCpu(t.view.get(TaskField.Cpu));
-    }
+    const wake = t.view.get(TaskField.State) === TaskState.Sleeping && sleeping && t.view.wakeNs > atNs;
+    if (wake) t.view.wakeNs = atNs;
+    if (locked) t.view.unlock();
+    if (wake) this.kickCpu(t.view.get(TaskField.Cpu));
     this.clock.bumpEpoch();
     return t;
   }

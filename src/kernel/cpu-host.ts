@@ -38,7 +38,20 @@ import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
-import { ActionPos, ParamRef, passCostNs, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
+import { ActionPos, ParamRef, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
+import {
+  COND_RESCHED_NS,
+  CONTEXT_SWITCH_NS,
+  CURRENT_PID_NS,
+  KTHREAD_LOOP_NS,
+  PRINTK_NS,
+  SCHEDULE_NS,
+  SEQ_PRINTF_NS,
+  SEQ_PUTS_NS,
+  SYSCALL_ENTRY_NS,
+  SYSCALL_EXIT_NS,
+  TIMER_SETUP_NS,
+} from './time-model';
 import { needsCoordinator, TaskReply } from './task-request';
 import { isCoreService, serveCoreService } from './core-services';
 import { isCoordinatorService, serviceRequestCode, writeServiceArgs } from './service-request';
@@ -94,6 +107,7 @@ export interface CpuHostOptions {
  * (task-request.ts), or, in stop_task, for another task to end (kthread_stop()).
  */
 type Block = { kind: 'request' } | { kind: 'exit'; view: TaskView; pid: number };
+const REQUEST_BLOCK: Block = { kind: 'request' };
 
 interface LocalTask {
   spec: TaskSpec;
@@ -101,8 +115,18 @@ interface LocalTask {
   /** The coordinator's answer, taken up when the task runs again. */
   reply: TaskReply | null;
   view: TaskView;
+  /**
+   * This CPU's copies of the task's `state` and `wake_ns`: this CPU writes both (the shared words under
+   * the task lock, then these), and the coordinator only moves a wake-up earlier, followed by a
+   * reschedule IPI that makes this CPU read the word again (rereadWakeTimes()). So the scans of the run
+   * queue read plain numbers, not Atomics and BigInts.
+   */
+  state: TaskState;
+  wakeAt: number;
   /** Register state while the task is inside a `call:` action; null between actions. */
   ctx: CpuContext | null;
+  /** The task's register save area, reused by every call (`ctx` points at it while in a call). */
+  readonly saved: CpuContext;
   action: number;
   /** Set while the task sleeps inside a sleeping service: on wake-up the service returns to its caller. */
   inService: boolean;
@@ -131,6 +155,8 @@ const NEVER_NUM = Number(NEVER);
 const NS_PER_JIFFY = 1_000_000;
 /** HZ=1000: a `hlt` waits for the next timer tick. */
 const TICK_NS = 1_000_000;
+/** System V argument registers, in order. */
+const ARG_REGS: readonly Reg[] = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
 
 export class CpuHost {
   readonly km: KernelMemory;
@@ -188,6 +214,7 @@ export class CpuHost {
 
   /** The kind of this CPU's task in `view`'s slot (user if it is not here: only its own CPU asks). */
   taskKind(view: TaskView): TaskKind {
+    if (this.current?.view.slot === view.slot) return this.current.spec.kind;
     return this.tasks.find((t) => t.view.slot === view.slot)?.spec.kind ?? 'user';
   }
 
@@ -198,10 +225,13 @@ export class CpuHost {
 
   addTask(spec: TaskSpec): void {
     const view = new TaskView(this.km, spec.slot);
-    this.tasks.push({
+    const t: LocalTask = {
       spec,
       view,
+      state: view.get(TaskField.State),
+      wakeAt: this.clock,
       ctx: null,
+      saved: { regs: new Int32Array(32), rip: 0, rflags: 0x2 },
       action: 0,
       inService: false,
       inRequest: false,
@@ -211,23 +241,77 @@ export class CpuHost {
       seq: '',
       block: null,
       reply: null,
-    });
-    view.wakeNs = BigInt(this.clock);
+    };
+    this.tasks.push(t);
+    view.wakeNs = this.clock;
+    if (t.state === TaskState.Runnable || t.state === TaskState.Running) this.ready++;
+    else if (t.state === TaskState.Sleeping) this.noteWake(this.clock);
+  }
+
+  /**
+   * Tasks in state Runnable or Running (the current one included). With earliestWake(), the per-CPU
+   * cached minimum that answers hasRunnable(), nextWake() and horizon() without scanning the run queue.
+   */
+  private ready = 0;
+  /** Tasks waiting for the coordinator or for another task to end (Block): settled before each answer. */
+  private blocked = 0;
+  /** The earliest wake time of this CPU's sleeping, unblocked tasks; recomputed only when `wakeStale`. */
+  private minWake = NEVER_NUM;
+  private wakeStale = false;
+
+  /** A task here will sleep until `at` (or a blocked one was settled to wake at `at`). */
+  private noteWake(at: number): void {
+    if (!this.wakeStale && at < this.minWake) this.minWake = at;
+  }
+
+  private setState(t: LocalTask, state: TaskState): void {
+    const was = t.state;
+    if (was === state) return;
+    if (was === TaskState.Runnable || was === TaskState.Running) this.ready--;
+    // The earliest sleeper may be the one leaving: the minimum is found again when next asked.
+    else if (was === TaskState.Sleeping && t.wakeAt <= this.minWake) this.wakeStale = true;
+    if (state === TaskState.Runnable || state === TaskState.Running) this.ready++;
+    t.state = state;
+  }
+
+  private earliestWake(): number {
+    if (this.wakeStale) {
+      let w = NEVER_NUM;
+      for (const t of this.tasks) if (t.state === TaskState.Sleeping && t.block === null && t.wakeAt < w) w = t.wakeAt;
+      this.minWake = w;
+      this.wakeStale = false;
+    }
+    return this.minWake;
+  }
+
+  /** Settles every blocked task whose wait is over (there are rarely any). */
+  private settleBlocked(): void {
+    if (this.blocked === 0) return;
+    for (const t of this.tasks) if (t.block) this.settle(t);
+  }
+
+  /**
+   * The coordinator may have moved wake-ups earlier (a signal, kthread_stop()): it does so under the task
+   * lock and then sends a reschedule IPI, so on the IPI the shared words are read again.
+   */
+  private rereadWakeTimes(): void {
+    for (const t of this.tasks) {
+      if (t.state !== TaskState.Sleeping || t.block) continue;
+      t.view.lock();
+      t.wakeAt = t.view.wakeNs;
+      t.view.unlock();
+    }
+    this.wakeStale = true;
   }
 
   hasRunnable(): boolean {
-    return this.tasks.some((t) => this.runnableAt(t, this.clock));
+    this.settleBlocked();
+    return this.ready > 0 || this.earliestWake() <= this.clock;
   }
 
   nextWake(): number {
-    let w = NEVER_NUM;
-    for (const t of this.tasks) {
-      if (t.block && !this.settle(t)) continue;
-      const s = t.view.get(TaskField.State);
-      if (s === TaskState.Runnable || s === TaskState.Running) return this.clock;
-      if (s === TaskState.Sleeping) w = Math.min(w, Number(t.view.wakeNs));
-    }
-    return w;
+    this.settleBlocked();
+    return this.ready > 0 ? this.clock : this.earliestWake();
   }
 
   /**
@@ -241,6 +325,7 @@ export class CpuHost {
    */
   horizon(): number {
     if (this.hasRunnable()) return this.clock;
+    if (this.blocked === 0) return this.earliestWake();
     let bound = NEVER_NUM;
     for (const t of this.tasks) {
       const b = t.block;
@@ -258,9 +343,27 @@ export class CpuHost {
     return Math.min(this.nextWake(), bound);
   }
 
+  /** A `call:` action's argument values, read into this one array (beginCall() consumes them at once). */
+  private readonly callArgs: number[] = [];
+
+  /** The horizon this CPU published last through publishHorizon(). */
+  private publishedHorizon = NaN;
+
+  /**
+   * Publishes horizon() (sim-clock.ts). Unless `force`d, the Int64 word is written only when the value
+   * moved — for a caller that is the only writer besides this class (the lockstep scheduler), so that
+   * a step that leaves a CPU's horizon where it was costs no BigInt.
+   */
+  publishHorizon(force = false): void {
+    const h = Math.min(this.horizon(), NEVER_NUM);
+    if (!force && h === this.publishedHorizon) return;
+    this.publishedHorizon = h;
+    this.pcpu.set64(PcpuField.Horizon, BigInt(h));
+  }
+
   /** Does a task here wait for the coordinator or for another task? */
   hasBlocked(): boolean {
-    return this.tasks.some((t) => t.block !== null);
+    return this.blocked > 0;
   }
 
   private readonly otherPcpus = new Map<number, PercpuView>();
@@ -281,11 +384,7 @@ export class CpuHost {
     if (!b) return true;
     if (b.kind === 'request' || !taskEnded(b.view, b.pid)) return false;
     const at = b.view.get(TaskField.Pid) === b.pid ? Number(b.view.get64(TaskField.ExitNs)) : this.clock;
-    t.block = null;
-    t.view.set(TaskField.ReqState, REQ_NONE);
-    t.view.lock();
-    t.view.wakeNs = BigInt(at);
-    t.view.unlock();
+    this.unblock(t, at);
     return true;
   }
 
@@ -296,12 +395,25 @@ export class CpuHost {
   replyTask(pid: number, reply: TaskReply): void {
     const t = this.tasks.find((x) => x.spec.pid === pid);
     if (!t || t.block?.kind !== 'request') return;
-    t.block = null;
     t.reply = reply;
+    this.unblock(t, this.clock);
+  }
+
+  private block(t: LocalTask, b: Block): void {
+    if (t.block === null) this.blocked++;
+    t.block = b;
+  }
+
+  /** The blocked task becomes an ordinary sleeper that wakes at `at`. */
+  private unblock(t: LocalTask, at: number): void {
+    t.block = null;
+    this.blocked--;
     t.view.set(TaskField.ReqState, REQ_NONE);
     t.view.lock();
-    t.view.wakeNs = BigInt(this.clock);
+    t.view.wakeNs = at;
     t.view.unlock();
+    t.wakeAt = at;
+    this.noteWake(at);
   }
 
   /**
@@ -316,7 +428,8 @@ export class CpuHost {
       if (this.current === null) this.idleLoop();
       // A wake-up may have moved a task's wake time earlier (try_to_wake_up() from another CPU): the
       // horizon is republished before the ack, which is what the sender waits for.
-      this.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(this.horizon(), NEVER_NUM)));
+      this.rereadWakeTimes();
+      this.publishHorizon(true);
       this.reschedSeen = resched;
       this.pcpu.set(PcpuField.ReschedAck, resched);
       this.notifyAck();
@@ -347,7 +460,14 @@ export class CpuHost {
     this.handleIpis();
     let executed = 0;
     this.endSlice = false;
-    if (this.handlerPending) this.finishHandler();
+    // Time the kernel spends without emulated instructions (the handler's second half, a context switch,
+    // a service: time-model.ts) counts against the budget as instructions do, so a slice never runs past
+    // the time its caller allowed.
+    if (this.handlerPending) {
+      const c0 = this.clock;
+      this.finishHandler();
+      executed += this.clock - c0;
+    }
     while (executed < budget && !this.endSlice) {
       if (this.current === null) {
         const next = this.pickNext();
@@ -355,7 +475,9 @@ export class CpuHost {
           this.idleLoop();
           break;
         }
+        const c0 = this.clock;
         this.switchIn(next);
+        executed += this.clock - c0;
         // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
         if (this.current === null) continue;
       }
@@ -377,7 +499,10 @@ export class CpuHost {
       executed += n;
       this.sliceUsed += n;
       this.clock += n * NS_PER_INSN;
+      const c0 = this.clock;
       this.dispatchExit(cur, exit);
+      executed += this.clock - c0;
+      this.sliceUsed += this.clock - c0;
       if (this.current === cur && this.sliceUsed >= this.timeslice && !this.handlerPending) this.preempt();
     }
     this.publish();
@@ -408,9 +533,15 @@ export class CpuHost {
 
   private runnableAt(t: LocalTask, now: number): boolean {
     if (t.block && !this.settle(t)) return false;
-    const s = t.view.get(TaskField.State);
+    const s = t.state;
     if (s === TaskState.Runnable || s === TaskState.Running) return true;
-    return s === TaskState.Sleeping && Number(t.view.wakeNs) <= now;
+    return s === TaskState.Sleeping && t.wakeAt <= now;
+  }
+
+  /** Is a task other than the current one runnable now? (The current one counts in `ready`.) */
+  private othersRunnable(): boolean {
+    this.settleBlocked();
+    return this.ready > (this.current ? 1 : 0) || this.earliestWake() <= this.clock;
   }
 
   private pickNext(): LocalTask | null {
@@ -428,13 +559,16 @@ export class CpuHost {
   private switchIn(t: LocalTask): void {
     // The task lock makes the switch atomic with respect to a stack check on the coordinator.
     t.view.lock();
-    const wasSleeping = t.view.get(TaskField.State) === TaskState.Sleeping;
+    const wasSleeping = t.state === TaskState.Sleeping;
     t.view.set(TaskField.State, TaskState.Running);
     t.view.set(TaskField.Cpu, this.opts.cpu);
     t.view.unlock();
+    this.setState(t, TaskState.Running);
     this.pcpu.set(PcpuField.Current, t.spec.pid);
     this.current = t;
     this.sliceUsed = 0;
+    // context_switch() from the previous task or the idle task: this CPU's time until the task runs.
+    this.clock += CONTEXT_SWITCH_NS;
     if (t.ctx) this.x86.setContext(t.ctx);
     this.emitTaskState(t, 'running');
     if (wasSleeping && t.inService) this.wakeInService(t);
@@ -512,7 +646,10 @@ export class CpuHost {
   private sleepInService(t: LocalTask, service: SleepService, ns: number): void {
     t.inService = true;
     t.sleepService = service;
+    // schedule_timeout(): the timer is armed, then schedule() takes the task off.
+    this.clock += TIMER_SETUP_NS;
     t.sleepUntil = wakeTime(this.clock, ns);
+    this.clock += SCHEDULE_NS;
     this.switchOut(TaskState.Sleeping, t.sleepUntil);
   }
 
@@ -524,7 +661,10 @@ export class CpuHost {
     const t = this.current;
     if (!t) return;
     if (t.ctx) {
-      t.ctx = this.x86.getContext();
+      // Into the task's own save area: no allocation per switch.
+      t.ctx.regs.set(this.x86.regs);
+      t.ctx.rip = this.x86.rip;
+      t.ctx.rflags = this.x86.getRflags();
     }
     t.view.lock();
     if (t.ctx) {
@@ -541,9 +681,12 @@ export class CpuHost {
     t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
     const interruptible = state === TaskState.Sleeping && t.ctx !== null && t.inService && t.sleepService !== 'msleep';
     t.view.set(TaskField.SleepInterruptible, interruptible ? 1 : 0);
-    if (state === TaskState.Sleeping) t.view.wakeNs = BigInt(wakeNs);
+    if (state === TaskState.Sleeping) t.view.wakeNs = wakeNs;
     if (state !== TaskState.Dead) t.view.set(TaskField.State, state);
     t.view.unlock();
+    if (state === TaskState.Sleeping) t.wakeAt = wakeNs;
+    if (state !== TaskState.Dead) this.setState(t, state);
+    if (state === TaskState.Sleeping && t.block === null) this.noteWake(wakeNs);
     this.pcpu.set(PcpuField.Current, 0);
     this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
     this.current = null;
@@ -558,6 +701,7 @@ export class CpuHost {
    */
   private release(t: LocalTask): void {
     const i = this.tasks.indexOf(t);
+    this.setState(t, TaskState.Dead);
     if (i >= 0) {
       this.tasks.splice(i, 1);
       // Keep the round-robin cursor on the task it pointed at.
@@ -569,7 +713,7 @@ export class CpuHost {
 
   private preempt(): void {
     this.sliceUsed = 0;
-    const others = this.tasks.some((t) => t !== this.current && this.runnableAt(t, this.clock));
+    const others = this.othersRunnable();
     // The timer interrupt preempts the task wherever it is: its frame is pt_regs.
     if (others) this.switchOut(TaskState.Runnable, 0, true);
   }
@@ -590,7 +734,8 @@ export class CpuHost {
     if (t.action >= t.spec.run.length) {
       t.action = 0;
       t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
-      this.clock += passCostNs(t.spec.kind);
+      // The way back to user space (syscall_exit_to_user_mode()), or the end of a kthread loop's turn.
+      this.clock += t.spec.kind === 'user' ? SYSCALL_EXIT_NS : KTHREAD_LOOP_NS;
       if (t.spec.kind === 'user') {
         // exit_to_user_mode_loop(): klp_update_patch_state() first, then the signal is handled.
         this.opts.hooks?.exitToUserMode?.(this, t.view);
@@ -601,6 +746,8 @@ export class CpuHost {
         return;
       }
     }
+    // A user task's pass is one system call: entry_SYSCALL_64 before its first action.
+    if (t.action === 0 && t.spec.kind === 'user') this.clock += SYSCALL_ENTRY_NS;
     const a = t.spec.run[t.action++];
     if (needsCoordinator(a)) {
       this.postRequest(t);
@@ -615,10 +762,12 @@ export class CpuHost {
       case 'printk': {
         const text = this.expand(t, a);
         if (text !== null) this.log(text);
+        this.clock += PRINTK_NS;
         return;
       }
       case 'call': {
-        const args: number[] = [];
+        const args = this.callArgs;
+        args.length = 0;
         for (const v of a.args) {
           const n = this.value(t, a, v);
           if (n === null) return;
@@ -640,7 +789,11 @@ export class CpuHost {
       this.actionError(t, a, `${what}: sleep_ms needs a number of milliseconds >= 0`, ref);
       return;
     }
-    this.switchOut(TaskState.Sleeping, wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000));
+    // msleep(): the timer is armed, then schedule() takes the task off.
+    this.clock += TIMER_SETUP_NS;
+    const wake = wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000);
+    this.clock += SCHEDULE_NS;
+    this.switchOut(TaskState.Sleeping, wake);
   }
 
   private beginCall(t: LocalTask, a: Extract<TaskAction, { kind: 'call' }>, args: number[]): void {
@@ -652,17 +805,19 @@ export class CpuHost {
       return;
     }
     const top = t.view.get(TaskField.StackTop);
-    const ctx: CpuContext = { regs: new Int32Array(32), rip: a.addr ?? sym.addr, rflags: 0x2 };
+    const ctx = t.saved;
+    ctx.regs.fill(0);
+    ctx.rip = a.addr ?? sym.addr;
+    ctx.rflags = 0x2;
     t.ctx = ctx;
     this.x86.setContext(ctx);
     this.x86.setRegNum(Reg.RSP, top);
     this.x86.setRegNum(Reg.RBP, 0);
     // rdi: the task's scratch seq_file, at the bottom of its stack slot (far below any frame).
     this.x86.setRegNum(Reg.RDI, t.view.get(TaskField.StackBase));
-    const argRegs = [Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
     if (args.length > 0) {
       this.x86.setRegNum(Reg.RDI, args[0]);
-      args.slice(1, 6).forEach((v, i) => this.x86.setRegNum(argRegs[i], v));
+      for (let i = 1; i < args.length && i < 6; i++) this.x86.setRegNum(ARG_REGS[i], args[i]);
     }
     this.push(RET_FROM_CALL);
   }
@@ -707,7 +862,7 @@ export class CpuHost {
     t.view.set64(TaskField.ReqClock, BigInt(this.clock));
     t.view.set(TaskField.ReqState, REQ_POSTED);
     this.global.add(GlobalField.TaskRequests, 1);
-    t.block = { kind: 'request' };
+    this.block(t, REQUEST_BLOCK);
     this.switchOut(TaskState.Sleeping, NEVER_NUM);
     this.notifyAck();
   }
@@ -724,6 +879,7 @@ export class CpuHost {
     switch (a.kind) {
       case 'printk':
         this.log(r.text ?? a.text);
+        this.clock += PRINTK_NS;
         return;
       case 'sleep':
         this.sleepMs(t, a, r.values?.[0] ?? 0, typeof a.ms === 'number' ? undefined : a.ms);
@@ -736,7 +892,7 @@ export class CpuHost {
         if (!w) return;
         const view = new TaskView(this.km, w.slot);
         if (taskEnded(view, w.pid)) return;
-        t.block = { kind: 'exit', view, pid: w.pid };
+        this.block(t, { kind: 'exit', view, pid: w.pid });
         t.view.set(TaskField.ReqState, REQ_WAIT_EXIT);
         this.switchOut(TaskState.Sleeping, NEVER_NUM);
         return;
@@ -808,7 +964,7 @@ export class CpuHost {
   }
 
   private arg(i: number): bigint {
-    return this.x86.getReg([Reg.RDI, Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9][i]);
+    return this.x86.getReg(ARG_REGS[i]);
   }
 
   private service(t: LocalTask, addr: number): void {
@@ -817,14 +973,17 @@ export class CpuHost {
       case 'printk': {
         const text = this.format(0);
         this.printk(text);
+        this.clock += PRINTK_NS;
         this.x86.setRegNum(Reg.RAX, text.length);
         return this.ret();
       }
       case 'seq_puts':
         this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.km.readCString(this.x86.getRegNum(Reg.RSI)));
+        this.clock += SEQ_PUTS_NS;
         return this.ret();
       case 'seq_printf':
         this.seqAppend(t, this.x86.getRegNum(Reg.RDI), this.format(1));
+        this.clock += SEQ_PRINTF_NS;
         return this.ret();
       case 'msleep':
         // TASK_UNINTERRUPTIBLE: no signal ends it early.
@@ -849,14 +1008,19 @@ export class CpuHost {
           this.opts.hooks?.condResched?.(this, t.view, w.frames, w.reliable);
         }
         this.ret();
+        this.clock += COND_RESCHED_NS;
+        // should_resched(): another task is runnable, so cond_resched() calls __schedule().
+        if (this.othersRunnable()) this.clock += SCHEDULE_NS;
         this.switchOutIfOthers();
         return;
       case 'schedule':
         this.ret();
+        this.clock += SCHEDULE_NS;
         this.switchOutIfOthers();
         return;
       case 'current_pid':
         this.x86.setRegNum(Reg.RAX, t.spec.pid);
+        this.clock += CURRENT_PID_NS;
         return this.ret();
       case 'ftrace_caller':
         return this.ftraceCaller();
@@ -901,8 +1065,7 @@ export class CpuHost {
   }
 
   private switchOutIfOthers(): void {
-    const others = this.tasks.some((o) => o !== this.current && this.runnableAt(o, this.clock));
-    if (others) this.switchOut(TaskState.Runnable);
+    if (this.othersRunnable()) this.switchOut(TaskState.Runnable);
   }
 
   /** The ftrace trampoline: the site pushed ip+5; [rsp] after it is the traced function's caller. */
@@ -994,9 +1157,9 @@ export class CpuHost {
     return this.handlerPending;
   }
 
-  /** Accounts simulated time for work the host does on the CPU's behalf (the handler's instructions). */
-  charge(instructions: number): void {
-    this.clock += instructions * NS_PER_INSN;
+  /** Accounts simulated time for work the host does on the CPU's behalf (the handler: time-model.ts). */
+  charge(ns: number): void {
+    this.clock += ns;
   }
 
   private format(fmtArg: number): string {

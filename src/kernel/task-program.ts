@@ -53,24 +53,6 @@ export type TaskAction =
 export type TaskKind = 'user' | 'kthread';
 export const TASK_KINDS: readonly TaskKind[] = ['user', 'kthread'];
 
-/**
- * What one pass of a user task's run list costs besides its actions, in simulated ns: the pass is one
- * system call, and entering and leaving the kernel is not free: lmbench's `lat_syscall null` measures
- * about 0.1 µs on current x86-64 without mitigations and 0.2–0.5 µs with them (KPTI, retpolines); 200 ns
- * sits in that range. Without it a pass whose actions take no time (`printk` only, a call that fails at
- * once) would loop at one instant for ever.
- */
-export const TASK_PASS_NS = 200;
-
-/**
- * A kthread's pass is one turn of its thread function's loop: a kthread_should_stop() test and a branch,
- * no mode switch — a few ns (20 at 1 ns per instruction). Still more than zero, for the same reason.
- */
-export const KTHREAD_PASS_NS = 20;
-
-/** The simulated cost of one pass of a task of `kind`'s run list. */
-export const passCostNs = (kind: TaskKind): number => (kind === 'user' ? TASK_PASS_NS : KTHREAD_PASS_NS);
-
 export interface TaskSpec {
   slot: number;
   pid: number;

@@ -21,6 +21,7 @@
  */
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
+import { FTRACE_HANDLER_ENTRY_NS, FTRACE_HANDLER_EXIT_NS } from '../kernel/time-model';
 import { Link, NULL_LINK } from '../kernel/slab';
 import { GlobalField, PcpuField } from '../mem/percpu';
 import {
@@ -37,8 +38,6 @@ import { ConsistencyTable, sideOf } from './consistency-table';
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT } from './klp-state';
 import { FuncWord, FUNC_MAGIC, FUNC_NOP, FUNC_TRANSITION, KlpRecords, OpsWord, OPS_MAGIC } from './klp-records';
 
-/** Simulated instructions each half of the handler costs (save regs, lookups, restore). */
-const HALF_COST = 25;
 /** call.redirect is sampled: the first redirect of each function on a CPU, then one in SAMPLE_EVERY. */
 const SAMPLE_EVERY = 256;
 
@@ -52,7 +51,8 @@ interface Pending {
 export function createCpuHooks(host: CpuHost): CpuHooks {
   const recs = new KlpRecords(host.km);
   const slab = recs.slab;
-  let pending: Pending | null = null;
+  // The handler's state between its halves: one record per CPU, rewritten at every call (no allocation).
+  const pending: Pending = { ip: 0, parentIp: 0, ops: NULL_LINK, head: NULL_LINK };
   const redirects = new Map<number, number>();
   const consistency = new ConsistencyCheck(host);
   const table = new ConsistencyTable(host.km);
@@ -93,15 +93,17 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
         return ip + 5;
       }
       // list_first_or_null_rcu(&ops->func_stack): one acquire load of the head link.
-      pending = { ip, parentIp, ops, head: slab.get(ops, OpsWord.Head) };
-      h.charge(HALF_COST);
+      pending.ip = ip;
+      pending.parentIp = parentIp;
+      pending.ops = ops;
+      pending.head = slab.get(ops, OpsWord.Head);
+      h.charge(FTRACE_HANDLER_ENTRY_NS);
       return HANDLER_PENDING;
     },
 
     ftraceResume(h: CpuHost): number {
-      const p = pending as Pending;
-      pending = null;
-      h.charge(HALF_COST);
+      const p = pending;
+      h.charge(FTRACE_HANDLER_EXIT_NS);
       let func = p.head;
       // "func should never be NULL because preemption should be disabled here and
       // unregister_ftrace_function() does the equivalent of a synchronize_rcu()".

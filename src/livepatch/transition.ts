@@ -162,8 +162,8 @@ function trySwitchIdle(s: KlpState, cpu: number): boolean {
 function wakeUpInterruptible(s: KlpState, t: TaskHandle): void {
   if (!t.view.tryLock()) return; // being switched in or out: not asleep
   const wake =
-    t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.SleepInterruptible) !== 0 && Number(t.view.wakeNs) > s.m.now;
-  if (wake) t.view.wakeNs = BigInt(s.m.now);
+    t.view.get(TaskField.State) === TaskState.Sleeping && t.view.get(TaskField.SleepInterruptible) !== 0 && t.view.wakeNs > s.m.now;
+  if (wake) t.view.wakeNs = s.m.now;
   t.view.unlock();
   if (wake) s.m.kickCpu(t.view.get(TaskField.Cpu));
 }

@@ -92,10 +92,29 @@ export class Kallsyms {
     const count = this.count();
     const gen = this.generation();
     if (count === this.cacheCount && gen === this.cacheGen) return this.cache;
-    const out: Ksym[] = [];
-    for (let index = 1; index <= count; index++) {
+    if (gen === this.cacheGen && count > this.cacheCount) {
+      // The table is append-only between unloads: index only the records published since.
+      this.index(this.cacheCount + 1, count);
+      this.cacheCount = count;
+      return this.cache;
+    }
+    // An unload cleared `live` bits somewhere below the count: start over.
+    this.cache = [];
+    this.sortedLive = [];
+    this.byName = new Map();
+    this.index(1, count);
+    this.cacheCount = count;
+    this.cacheGen = gen;
+    return this.cache;
+  }
+
+  /** Adds records first..last to the private index. */
+  private index(first: number, last: number): void {
+    const sorted = this.sortedLive;
+    let inOrder = true;
+    for (let index = first; index <= last; index++) {
       const rec = this.km.layout.ksymsBase + index * KSYM_RECORD;
-      out.push({
+      const s: Ksym = {
         index,
         addr: this.km.dv.getUint32(rec, true),
         size: this.km.dv.getUint32(rec + 4, true),
@@ -103,20 +122,17 @@ export class Kallsyms {
         live: Atomics.load(this.km.i32, (rec + 12) >>> 2) === 1,
         name: this.km.readCString(rec + NAME_OFF, STR_LEN),
         object: this.km.readCString(rec + OBJ_OFF, STR_LEN),
-      });
-    }
-    this.cache = out;
-    this.cacheCount = count;
-    this.cacheGen = gen;
-    this.sortedLive = out.filter((s) => s.live).sort((a, b) => a.addr - b.addr);
-    this.byName = new Map();
-    for (const s of out) {
+      };
+      this.cache.push(s);
       if (!s.live) continue;
+      if (sorted.length > 0 && sorted[sorted.length - 1].addr > s.addr) inOrder = false;
+      sorted.push(s);
       const same = this.byName.get(s.name);
       if (same) same.push(s);
       else this.byName.set(s.name, [s]);
     }
-    return out;
+    // Stable, so symbols at one address keep their table order (symbolAt() picks the last of them).
+    if (!inOrder) sorted.sort((a, b) => a.addr - b.addr);
   }
 
   /**
@@ -125,10 +141,25 @@ export class Kallsyms {
    * (1-based; 0 means "must be unique").
    */
   lookup(name: string, object?: string, sympos = 0): Ksym | undefined {
-    const matches = this.lookupAll(name, object);
-    // sympos 0: the name must be unique (an ambiguous name resolves to nothing, as in the kernel).
-    if (sympos === 0) return matches.length === 1 ? matches[0] : undefined;
-    return matches[sympos - 1];
+    // A task's `call:` resolves its function at every call: a map probe on the index, no copy of the
+    // matches (the index is rebuilt only when the published count or the generation moved).
+    this.all();
+    const same = this.byName.get(name);
+    if (same === undefined) return undefined;
+    if (object === undefined) {
+      // sympos 0: the name must be unique (an ambiguous name resolves to nothing, as in the kernel).
+      if (sympos === 0) return same.length === 1 ? same[0] : undefined;
+      return same[sympos - 1];
+    }
+    let seen = 0;
+    let found: Ksym | undefined;
+    for (const s of same) {
+      if (s.object !== object) continue;
+      seen++;
+      if (sympos === 0) found = s;
+      else if (seen === sympos) return s;
+    }
+    return sympos === 0 && seen === 1 ? found : undefined;
   }
 
   /** All live symbols with this name (for ambiguity errors). */

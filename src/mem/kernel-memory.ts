@@ -20,6 +20,8 @@ export class KernelMemory {
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
+  /** Plain float64 words (no Atomics exist for them): fields ordered by a lock or an Atomics publish. */
+  readonly f64: Float64Array;
   readonly dv: DataView;
   readonly perms: Uint8Array;
 
@@ -28,6 +30,7 @@ export class KernelMemory {
     this.u8 = new Uint8Array(buffers.kmem);
     this.i32 = new Int32Array(buffers.kmem);
     this.i64 = new BigInt64Array(buffers.kmem);
+    this.f64 = new Float64Array(buffers.kmem);
     this.dv = new DataView(buffers.kmem);
     this.perms = new Uint8Array(buffers.perms);
   }

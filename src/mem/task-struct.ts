@@ -6,8 +6,13 @@
  *   that the kernel's task_call_func() takes. A CPU holds it while switching the task in or out; the
  *   coordinator holds it while it walks a sleeping task's stack and switches its patch_state
  *   (klp_try_switch_task). So a task never starts running in the middle of a stack check.
- * - `state`, `cpu`, the saved frame (`saved_rip/rsp/rbp`, `pt_regs`), `wake_ns`: written by the owning CPU under
+ * - `state`, `cpu`, the saved frame (`saved_rip/rsp/rbp`, `pt_regs`): written by the owning CPU under
  *   `lock`; read by the coordinator under `lock`.
+ * - `wake_ns` is a float64 (ns; exact up to the end of time, 2^53 - 1, and NEVER = 2^62 is exact too), a
+ *   plain word with no Atomics: every write holds `lock` — the owning CPU's, and the coordinator's when it
+ *   moves a wake-up earlier (it then sends the CPU a reschedule IPI, after which the CPU reads the word
+ *   again: the IPI's Atomics order the write before that read). The CPU keeps its own copy of each of its
+ *   tasks' wake times, so its per-step scans read neither shared memory nor a BigInt.
  * - `flags` (TIF_*): set and cleared with Atomics.or / Atomics.and by either side, as set_tsk_thread_flag.
  * - `patch_state`: written by the coordinator under `lock` (or while the task cannot run), and by the task
  *   itself on its own CPU in klp_update_patch_state() after it clears TIF_PATCH_PENDING with Atomics.and —
@@ -32,7 +37,7 @@ export const enum TaskField {
   StackBase = 9,
   StackTop = 10,
   Slot = 11,
-  /** Int64 at words 12-13: simulated time (ns) at which a sleeping task wakes. */
+  /** Float64 at words 12-13: simulated time (ns) at which a sleeping task wakes (see `wake_ns` above). */
   WakeNs = 12,
   /** How many passes of its run list the task has completed. */
   Passes = 14,
@@ -152,12 +157,13 @@ export class TaskView extends AtomicWords {
     return Atomics.and(this.km.i32, this.base32 + TaskField.Flags, ~bits);
   }
 
-  get wakeNs(): bigint {
-    return this.get64(TaskField.WakeNs);
+  /** Hold `lock` to write (see `wake_ns` in the header); the owning CPU reads its own copy. */
+  get wakeNs(): number {
+    return this.km.f64[this.base64 + (TaskField.WakeNs >>> 1)];
   }
 
-  set wakeNs(v: bigint) {
-    this.set64(TaskField.WakeNs, v);
+  set wakeNs(v: number) {
+    this.km.f64[this.base64 + (TaskField.WakeNs >>> 1)] = v;
   }
 
   /** Spin until the task lock is ours. Critical sections are a few hundred ns, so spinning is right. */

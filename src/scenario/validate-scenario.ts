@@ -145,8 +145,8 @@ class Validator {
 
   /**
    * A task that repeats its run list must spend time in it: with only printk, start_task and stop_task a
-   * pass costs no more than its entry and exit (TASK_PASS_NS), so the task would loop millions of times a
-   * simulated second — a soft lockup, and a log flood. `once: true` (a work item) may do without.
+   * pass costs no more than its entry and exit and a microsecond per printk (kernel/time-model.ts), so the
+   * task would loop a million times a simulated second — a soft lockup, and a log flood. `once: true` (a work item) may do without.
    */
   private checkPassTakesTime(name: string, run: Action[], pos: Pos): void {
     if (run.length === 0 || run.some((a) => a.kind === 'sleep_ms' || a.kind === 'call')) return;
