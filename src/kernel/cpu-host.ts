@@ -589,7 +589,7 @@ export class CpuHost {
     t.view.set(TaskField.ReqState, REQ_POSTED);
     this.global.add(GlobalField.TaskRequests, 1);
     t.inRequest = true;
-    t.block = { kind: 'request' };
+    this.block(t, { kind: 'request' });
     this.switchOut(TaskState.Sleeping, NEVER_NUM);
     this.notifyAck();
   }
@@ -602,7 +602,7 @@ export class CpuHost {
       const w = r.wait;
       delete r.wait;
       if (!taskEnded(view, w.pid)) {
-        t.block = { kind: 'exit', view, pid: w.pid };
+        this.block(t, { kind: 'exit', view, pid: w.pid });
         t.view.set(TaskField.ReqState, REQ_WAIT_EXIT);
         this.switchOut(TaskState.Sleeping, NEVER_NUM);
         return;
