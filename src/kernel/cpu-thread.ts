@@ -103,6 +103,7 @@ export class CpuThread {
     this.pub = this.hosts.map(() => NEVER_NUM);
     this.leader = this.hosts[0].pcpu;
     this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+    this.leader.set(PcpuField.Active, init.cpus[0]);
     this.stats = { cpus: init.cpus, slices: 0, sleeps: 0, wakes: 0, uselessWakes: 0, lateWakes: 0, ...this.clock.counters };
   }
 
@@ -198,8 +199,14 @@ export class CpuThread {
     this.clock.bumpEpoch();
   }
 
-  /** The host being worked on (for the crash report). */
+  /** The host being worked on (for the crash and hang reports). */
   private active = 0;
+
+  private setActive(i: number): void {
+    if (i === this.active) return;
+    this.active = i;
+    this.leader.set(PcpuField.Active, this.hosts[i].cpu);
+  }
 
   private async loopBody(): Promise<void> {
     const hosts = this.hosts;
@@ -231,11 +238,14 @@ export class CpuThread {
         const debug = Atomics.load(i32, debugIdx);
         for (let i = 0; i < n; i++) {
           const h = hosts[i];
-          this.active = i;
-          if (debug !== 0 && (debug & 0xff) === h.cpu + 1) this.debugFault(debug >> 8);
+          if (debug !== 0 && (debug & 0xff) === h.cpu + 1) {
+            this.setActive(i);
+            this.debugFault(debug >> 8);
+          }
           const p = h.pcpu;
           if (p.get(PcpuField.SyncReq) === p.get(PcpuField.SyncAck) && p.get(PcpuField.ReschedReq) === p.get(PcpuField.ReschedAck))
             continue;
+          this.setActive(i);
           if (h.handleIpis() && h.inHandler()) irqUntil[i] = now + IRQ_HOLD_MS;
           // handleIpis() republished the horizon: a move up must wake whoever it crossed.
           const word = Number(p.get64(PcpuField.Horizon));
@@ -265,7 +275,6 @@ export class CpuThread {
         let irqHold = false;
         for (let i = 0; i < n; i++) {
           const h = hosts[i];
-          this.active = i;
           if (h.inHandler() && now < irqUntil[i]) {
             irqHold = true;
             continue;
@@ -309,7 +318,7 @@ export class CpuThread {
         }
         if (best >= 0) {
           const h = hosts[best];
-          this.active = best;
+          this.setActive(best);
           if (woke === 'late') this.stats.lateWakes++;
           woke = null;
           idleShown[best] = false;

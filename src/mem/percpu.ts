@@ -65,6 +65,8 @@ export const enum PcpuField {
    * wakes it); `WaitFor` (Int64 at words 30-31) is the horizon the group waits for, NO_WAIT when none.
    */
   Wake = 28,
+  /** In a group leader's area: the CPU its thread is working on (the watchdog names it on a hang). */
+  Active = 29,
   WaitFor = 30,
 }
 

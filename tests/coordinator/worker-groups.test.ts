@@ -4,8 +4,9 @@
  * that ran out its bound and then found work: lateWakes), and a CPU blocked on the coordinator's horizon
  * resumes as soon as that horizon moves.
  */
+import { HeartbeatMonitor } from '../../src/coordinator/heartbeat';
 import { Machine } from '../../src/coordinator/machine';
-import { PcpuField } from '../../src/mem/percpu';
+import { DEBUG_CPU_CRASH, DEBUG_CPU_HANG, GlobalField, PcpuField } from '../../src/mem/percpu';
 import { expected, filterLog, runScenario } from '../scenarios/helpers';
 
 const KERNEL = {
@@ -104,6 +105,30 @@ describe('CPU groups on worker threads (M:N)', () => {
       expect((await m.workers!.threadStats()).reduce((s, x) => s + x.lateWakes, 0)).toBe(0);
     } finally {
       await m.dispose();
+    }
+  }, 60_000);
+
+  it('a CPU that hangs or crashes in a thread of several CPUs is named as that CPU, not its thread-mates', async () => {
+    const hung = await machine(3, 1);
+    const monitor = new HeartbeatMonitor(hung, 500, 50).start();
+    try {
+      await hung.spawn({ name: 'busy', cpu: 0, run: [{ kind: 'call', func: 'tinyloop', args: [] }] });
+      hung.global.set(GlobalField.DebugCpuFault, 2 | (DEBUG_CPU_HANG << 8));
+      const t0 = performance.now();
+      while (!monitor.hang && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      expect(monitor.hang?.cpu).toBe(1);
+    } finally {
+      monitor.stop();
+      await hung.dispose();
+    }
+    const crashed = await machine(3, 1);
+    try {
+      crashed.global.set(GlobalField.DebugCpuFault, 3 | (DEBUG_CPU_CRASH << 8));
+      const t0 = performance.now();
+      while (!crashed.abortedWith && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      expect(crashed.abortedWith?.message).toMatch(/^CPU 2 thread died: injected crash \(DebugCpuFault\)/);
+    } finally {
+      await crashed.dispose();
     }
   }, 60_000);
 });
