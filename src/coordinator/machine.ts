@@ -578,8 +578,10 @@ export class Machine implements KernelCore {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.clock.setCoordHorizon(NEVER);
+    // StopAll first: a CPU our horizon's move wakes must see it before it runs another slice, whose
+    // events would arrive after the run's count was taken.
     this.global.set(GlobalField.StopAll, 1);
+    this.clock.setCoordHorizon(NEVER);
     this.clock.bumpEpoch();
     await this.platform.stop();
     this.subject.complete();
