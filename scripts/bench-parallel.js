@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global require, process, console, __filename, __dirname */
+/* global console, __filename, performance */
 /**
  * A/B benchmark of the CPU platforms (issue #13): worker threads (M:N groups) against lockstep for one
  * busy CPU of 4, all 4 busy, one CPU calling a tiny traced function back to back, and 64 CPUs running
