@@ -225,6 +225,9 @@ export class CpuThread {
     let lastBeat = 0;
     // The last sleep: ended by its bound (late) or by a wake; cleared by the next progress.
     let woke: 'wake' | 'late' | null = null;
+    // The Wake word's value the last sleep waited on: a sleep that ran out its bound was only a lost
+    // wake-up if nobody has woken us since (a descheduled thread's bound can run out before a wake comes).
+    let sleptOn = 0;
     while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
       const deadline = performance.now() + YIELD_MS;
       while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
@@ -319,7 +322,7 @@ export class CpuThread {
         if (best >= 0) {
           const h = hosts[best];
           this.setActive(best);
-          if (woke === 'late') this.stats.lateWakes++;
+          if (woke === 'late' && Atomics.load(i32, wakeIdx) === sleptOn) this.stats.lateWakes++;
           woke = null;
           idleShown[best] = false;
           h.runSlice(Math.min(SLICE, Math.max(1, bestLimit - h.clock)));
@@ -352,6 +355,7 @@ export class CpuThread {
           continue;
         }
         this.stats.sleeps++;
+        sleptOn = wakeSeen;
         const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, WAIT_MS);
         const r = w.async ? await w.value : w.value;
         this.leader.set64(PcpuField.WaitFor, NO_WAIT);
