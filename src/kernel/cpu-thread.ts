@@ -75,6 +75,9 @@ export interface CpuThreadStats extends WakeCounters {
   uselessWakes: number;
   /** Sleeps that ran out their bound and then found work: a wake-up that should have come and did not. */
   lateWakes: number;
+  /** Real time (ms) spent asleep, and spent in the event loop at yields (comlink, posting events). */
+  sleptMs: number;
+  yieldMs: number;
 }
 
 export class CpuThread {
@@ -104,7 +107,17 @@ export class CpuThread {
     this.leader = this.hosts[0].pcpu;
     this.leader.set64(PcpuField.WaitFor, NO_WAIT);
     this.leader.set(PcpuField.Active, init.cpus[0]);
-    this.stats = { cpus: init.cpus, slices: 0, sleeps: 0, wakes: 0, uselessWakes: 0, lateWakes: 0, ...this.clock.counters };
+    this.stats = {
+      cpus: init.cpus,
+      slices: 0,
+      sleeps: 0,
+      wakes: 0,
+      uselessWakes: 0,
+      lateWakes: 0,
+      sleptMs: 0,
+      yieldMs: 0,
+      ...this.clock.counters,
+    };
   }
 
   start(): void {
@@ -356,8 +369,10 @@ export class CpuThread {
         }
         this.stats.sleeps++;
         sleptOn = wakeSeen;
+        const slept = performance.now();
         const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, WAIT_MS);
         const r = w.async ? await w.value : w.value;
+        this.stats.sleptMs += performance.now() - slept;
         this.leader.set64(PcpuField.WaitFor, NO_WAIT);
         if (r === 'timed-out') woke = 'late';
         else {
@@ -367,7 +382,9 @@ export class CpuThread {
         for (const h of hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
       }
       this.flush();
+      const yielded = performance.now();
       await new Promise<void>((r) => setImmediate(r));
+      this.stats.yieldMs += performance.now() - yielded;
     }
   }
 }
