@@ -8,7 +8,7 @@
  * Reads PcpuField.Heartbeat / Mode / LastRip with Atomics.load (written by each CPU's thread). Worker mode
  * only: lockstep CPUs run on the coordinator's own thread and cannot hang apart from it.
  */
-import { cpuGone, PcpuField } from '../mem/percpu';
+import { cpuGone, GlobalField, PcpuField } from '../mem/percpu';
 import { Machine, SimError } from './machine';
 
 export interface Hang {
@@ -44,19 +44,31 @@ export class HeartbeatMonitor {
     this.timer = null;
   }
 
+  /**
+   * The CPUs of one thread (a group, worker-cpus.ts) stop beating together: the one that hung is the one
+   * its thread was working on, as the thread last recorded in its leader's Active word.
+   */
+  private culprit(cpu: number): number {
+    const groups = this.m.global.get(GlobalField.CpuGroups);
+    if (groups <= 0) return cpu;
+    const active = this.m.pcpus[cpu % groups].get(PcpuField.Active);
+    return active >= 0 && active < this.m.pcpus.length && active % groups === cpu % groups ? active : cpu;
+  }
+
   private poll(): void {
     const now = performance.now();
-    this.m.pcpus.forEach((p, cpu) => {
+    this.m.pcpus.forEach((p, i) => {
       const beat = p.get(PcpuField.Heartbeat);
       const mode = p.get(PcpuField.Mode);
-      const l = this.last[cpu];
+      const l = this.last[i];
       if (beat !== l.beat || cpuGone(mode)) {
         l.beat = beat;
         l.since = now;
         return;
       }
       if (this.hang || now - l.since < this.stallMs) return;
-      const rip = p.get(PcpuField.LastRip) >>> 0;
+      const cpu = this.culprit(i);
+      const rip = this.m.pcpus[cpu].get(PcpuField.LastRip) >>> 0;
       this.hang = { cpu, rip, where: this.m.kallsyms.format(rip), stalledMs: Math.round(now - l.since) };
       const message = `CPU ${cpu} thread stopped answering: no heartbeat for ${this.hang.stalledMs} ms (last RIP ${this.hang.where})`;
       this.m.violation('heartbeat', message);

@@ -18,7 +18,7 @@ import { REQ_POSTED, REQ_TAKEN, taskEnded, TaskField, TaskState, TaskView, TIF_S
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
 import { KernelLoader } from '../kernel/loader';
-import { END_OF_TIME_NS, NEVER, SimClock } from '../kernel/sim-clock';
+import { END_OF_TIME_NS, NEVER, NO_WAIT, SimClock } from '../kernel/sim-clock';
 import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
@@ -50,6 +50,8 @@ export interface MachineOptions {
   condReschedSwitch?: boolean;
   /** CPU hooks: a module path exporting createCpuHooks (workers) — the same module is required in lockstep. */
   hooksModule?: string;
+  /** Worker threads running the CPUs (M:N, src/coordinator/worker-cpus.ts); default one per host core. */
+  cpuThreads?: number;
 }
 
 export interface SpawnRequest {
@@ -197,6 +199,7 @@ export class Machine implements KernelCore {
         },
         hooksModule: options.hooksModule,
         timeslice: options.timeslice,
+        threads: options.cpuThreads,
       });
     }
     await m.platform.start();
@@ -209,6 +212,11 @@ export class Machine implements KernelCore {
 
   get lockstep(): LockstepCpus | null {
     return this.platform instanceof LockstepCpus ? this.platform : null;
+  }
+
+  /** The worker-thread platform, when the CPUs run on worker threads. */
+  get workers(): WorkerCpus | null {
+    return this.platform instanceof WorkerCpus ? this.platform : null;
   }
 
   // --- events -------------------------------------------------------------------------------------------
@@ -289,19 +297,26 @@ export class Machine implements KernelCore {
   private async advanceTo(ns: number, realTimeoutMs: number): Promise<void> {
     if (ns <= this.now) return;
     const target = BigInt(ns);
-    this.global.coordHorizon = target;
-    this.clock.bumpEpoch();
-    const ok = await this.platform.waitUntil(
-      () => this.pollRequests() || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()),
-      realTimeoutMs,
-      true,
-    );
+    // The CPUs wake us when the last horizon below the target crosses it (sim-clock.ts); set before our
+    // horizon moves, which is what lets them run up to it.
+    this.global.set64(GlobalField.CoordWaitFor, target);
+    this.clock.setCoordHorizon(target);
+    let ok: boolean;
+    try {
+      ok = await this.platform.waitUntil(
+        () => this.pollRequests() || (this.clock.minHorizon(-1, false) >= target && !this.ipiPending()),
+        realTimeoutMs,
+        true,
+      );
+    } finally {
+      this.global.set64(GlobalField.CoordWaitFor, NO_WAIT);
+    }
     this.throwIfAborted();
     if (!ok && this.clock.minHorizon(-1, false) < target && !this.lockstep) {
       throw new SimError(`simulated time did not reach ${ns} ns within ${realTimeoutMs} ms of real time`);
     }
     this.now = ns;
-    this.global.coordHorizon = target;
+    this.clock.setCoordHorizon(target);
     await this.platform.drainEvents();
   }
 
@@ -321,7 +336,7 @@ export class Machine implements KernelCore {
       );
     } finally {
       this.now = Math.max(this.now, Number(this.global.coordHorizon));
-      this.global.coordHorizon = BigInt(this.now);
+      this.clock.setCoordHorizon(BigInt(this.now));
       await this.platform.drainEvents();
     }
     this.throwIfAborted();
@@ -412,10 +427,7 @@ export class Machine implements KernelCore {
       if (h < all) all = h;
     }
     const target = running < NEVER ? running : this.ipiPending() || pred() ? NEVER : all;
-    if (target < NEVER && target > this.global.coordHorizon) {
-      this.global.coordHorizon = target;
-      this.clock.bumpEpoch();
-    }
+    if (target < NEVER && target > this.global.coordHorizon) this.clock.setCoordHorizon(target);
   }
 
   // --- tasks --------------------------------------------------------------------------------------------
@@ -436,7 +448,6 @@ export class Machine implements KernelCore {
   async spawn(req: SpawnRequest): Promise<TaskHandle> {
     const { handle, added } = this.createTask(req, this.now);
     await added;
-    this.clock.bumpEpoch();
     return handle;
   }
 
@@ -485,8 +496,8 @@ export class Machine implements KernelCore {
       capture: req.capture,
     };
     this.specs.set(pid, spec);
+    // The CPU's thread wakes itself when the task reaches it (cpu-thread.ts addTask()).
     const added = this.platform.addTask(cpu, spec, startNs);
-    this.clock.bumpEpoch();
     return { handle, added };
   }
 
@@ -545,7 +556,10 @@ export class Machine implements KernelCore {
     if (wake) t.view.wakeNs = atNs;
     if (locked) t.view.unlock();
     if (wake) this.kickCpu(t.view.get(TaskField.Cpu));
+    // Lockstep polls for IPIs after an epoch bump; a CPU thread is woken by its own word. A thread between
+    // passes or running sees TIF_SHOULD_STOP at its next pass end.
     this.clock.bumpEpoch();
+    this.clock.wakeCpu(t.view.get(TaskField.Cpu));
     return t;
   }
 
@@ -556,7 +570,7 @@ export class Machine implements KernelCore {
     const started = this.now;
     const targets = this.pcpus.filter((p) => !cpuGone(p.get(PcpuField.Mode)));
     const gens = targets.map((p) => p.add(PcpuField.SyncReq, 1) + 1);
-    this.clock.bumpEpoch();
+    for (const p of targets) this.clock.wakeCpu(p.cpu);
     await this.waitFor(
       () => targets.every((p, i) => p.get(PcpuField.SyncAck) >= gens[i]),
       `sync-core IPI acknowledgements from CPUs ${targets.map((p) => p.cpu).join(',')}`,
@@ -572,14 +586,14 @@ export class Machine implements KernelCore {
     const p = this.pcpus[cpu];
     if (p.get(PcpuField.Mode) !== CpuMode.Idle) return;
     p.add(PcpuField.ReschedReq, 1);
-    this.clock.bumpEpoch();
+    this.clock.wakeCpu(cpu);
   }
 
   kickCpu(cpu: number): void {
     const p = this.pcpus[cpu];
     if (!p || cpuGone(p.get(PcpuField.Mode))) return;
     p.add(PcpuField.ReschedReq, 1);
-    this.clock.bumpEpoch();
+    this.clock.wakeCpu(cpu);
   }
 
   /** Some live CPU has an IPI it has not acknowledged yet: it has work at the current time. */
@@ -618,8 +632,10 @@ export class Machine implements KernelCore {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.global.coordHorizon = NEVER;
+    // StopAll first: a CPU our horizon's move wakes must see it before it runs another slice, whose
+    // events would arrive after the run's count was taken.
     this.global.set(GlobalField.StopAll, 1);
+    this.clock.setCoordHorizon(NEVER);
     this.clock.bumpEpoch();
     await this.platform.stop();
     this.subject.complete();

@@ -1,14 +1,20 @@
 /**
- * CPUs as worker_threads: one long-lived thread per CPU (threads with identity, so plain workers rather
- * than a piscina pool). Control plane: comlink (addTask, stop, state). Data plane: kmem + Atomics.
- * Events: each CPU posts batches on its own MessagePort; `onEvents` receives them in arrival order.
+ * CPUs as worker_threads, M:N: one long-lived thread per *group* of CPUs, at most one group per host core
+ * (threads with identity, so plain workers rather than a piscina pool). CPU c is in group c % groups, so
+ * the first CPUs — the ones a small scenario uses — are spread over the threads. More threads than cores
+ * would only time-share the cores, with a cross-thread handoff at every wake-up and one V8 isolate (and its
+ * compiled code) per thread; within a group the CPUs interleave at slice boundaries, as in lockstep.
+ * Control plane: comlink (addTask, stop, state). Data plane: kmem + Atomics. Events: each thread posts
+ * batches on its own MessagePort; `onEvents` receives them in arrival order.
  */
+import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
-import { GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
-import type { CpuThread, CpuThreadInit } from '../kernel/cpu-thread';
+import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
+import type { CpuThread, CpuThreadInit, CpuThreadStats } from '../kernel/cpu-thread';
+import { NO_WAIT } from '../kernel/sim-clock';
 import type { RawEvent } from '../kernel/events';
 import type { TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
@@ -22,12 +28,32 @@ export interface WorkerCpusOptions {
   onError(cpu: number, err: Error): void;
   hooksModule?: string;
   timeslice?: number;
+  /** CPU threads (groups); default: one per host core, never more than CPUs. */
+  threads?: number;
 }
 
-/** Upper bound on one wait of the coordinator for the epoch word (a missed notify costs at most this). */
+/**
+ * Upper bound on one wait of the coordinator for its wake word while it waits on the CPUs' progress: what
+ * it waits for may also come as an event batch on a port, which does not wake it.
+ */
 const WAIT_SLICE_MS = 2;
-/** Poll period of relaxed waits (letting simulated time pass). */
-const RELAXED_POLL_MS = 1;
+/** Upper bound on one wait while time passes: every reason to look again comes with a wake-up. */
+const RELAXED_WAIT_MS = 50;
+
+/** The CPUs of group `g` of `groups`. */
+export function groupCpus(cpus: number, groups: number, g: number): number[] {
+  const out: number[] = [];
+  for (let c = g; c < cpus; c += groups) out.push(c);
+  return out;
+}
+
+/** Counters of the coordinator's waits (the benchmark's load-independent figures). */
+export interface CoordinatorWaitStats {
+  /** Sleeps on the wake word. */
+  sleeps: number;
+  /** Sleeps ended by a wake rather than their bound. */
+  wakes: number;
+}
 
 export class WorkerCpus implements CpuPlatform {
   private workers: Worker[] = [];
@@ -35,6 +61,10 @@ export class WorkerCpus implements CpuPlatform {
   private stopped = false;
   private readonly received: number[] = [];
   private pcpus: PercpuView[] = [];
+  private groups: number[][] = [];
+  readonly waitStats: CoordinatorWaitStats = { sleeps: 0, wakes: 0 };
+  /** The threads' counters as they stopped (threadStats() after stop()). */
+  private finalStats: CpuThreadStats[] | null = null;
 
   constructor(private readonly opts: WorkerCpusOptions) {}
 
@@ -42,26 +72,44 @@ export class WorkerCpus implements CpuPlatform {
     return this.opts.cpus;
   }
 
+  /** How many CPU threads run the CPUs. */
+  get threads(): number {
+    return this.groups.length;
+  }
+
+  private groupOf(cpu: number): number {
+    return cpu % this.groups.length;
+  }
+
   async start(): Promise<void> {
     const entry = workerEntry('cpu');
     const km = new KernelMemory(this.opts.buffers);
+    const global = new GlobalView(km);
     this.pcpus = Array.from({ length: this.opts.cpus }, (_, i) => new PercpuView(km, i));
-    this.received.push(...new Array<number>(this.opts.cpus).fill(0));
-    for (let cpu = 0; cpu < this.opts.cpus; cpu++) {
+    const n = Math.max(1, Math.min(this.opts.cpus, Math.floor(this.opts.threads ?? availableParallelism())));
+    this.groups = Array.from({ length: n }, (_, g) => groupCpus(this.opts.cpus, n, g));
+    for (let g = 0; g < n; g++) this.pcpus[g].set64(PcpuField.WaitFor, NO_WAIT);
+    global.set64(GlobalField.CoordWaitFor, NO_WAIT);
+    // Before any thread starts: every wake of the protocol reads it (sim-clock.ts).
+    global.set(GlobalField.CpuGroups, n);
+    this.received.push(...new Array<number>(n).fill(0));
+    for (let g = 0; g < n; g++) {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (batch: RawEvent[]) => {
-        this.received[cpu]++;
+        this.received[g]++;
         this.opts.onEvents(batch);
       });
+      const cpus = this.groups[g];
       const init: CpuThreadInit = {
-        cpu,
+        cpus,
         buffers: this.opts.buffers,
         eventPort: port2,
         hooksModule: this.opts.hooksModule,
         timeslice: this.opts.timeslice,
       };
       const w = new Worker(entry.file, { workerData: init, transferList: [port2], execArgv: entry.execArgv });
-      w.on('error', (err) => this.opts.onError(cpu, err));
+      // The thread marks the CPU it was running when it died (cpu-thread.ts); else blame its first.
+      w.on('error', (err) => this.opts.onError(cpus.find((c) => this.pcpus[c].get(PcpuField.Mode) === CpuMode.Crashed) ?? cpus[0], err));
       this.workers.push(w);
       const remote = Comlink.wrap<CpuThread>(nodeEndpoint(w));
       this.remotes.push(remote);
@@ -70,36 +118,46 @@ export class WorkerCpus implements CpuPlatform {
     await Promise.all(this.remotes.map((r) => r.start()));
   }
 
+  /** The wake-protocol counters of every CPU thread. */
+  async threadStats(): Promise<CpuThreadStats[]> {
+    if (this.finalStats) return this.finalStats;
+    return Promise.all(this.remotes.map((r) => r.counters()));
+  }
+
   async addTask(cpu: number, spec: TaskSpec, startNs: number): Promise<void> {
-    await this.remotes[cpu].addTask(spec, startNs);
+    await this.remotes[this.groupOf(cpu)].addTask(cpu, spec, startNs);
   }
 
   /**
-   * The main thread must not block, so it sleeps with Atomics.waitAsync on the clock epoch word, which
-   * CPUs bump (and notify) after every slice and every IPI acknowledgement.
+   * The main thread must not block, so it sleeps with Atomics.waitAsync on its wake word (ClockEpoch).
+   * While time passes (`relaxed`) the CPUs wake it when a horizon crosses CoordWaitFor (which the caller
+   * set), for acknowledgements and for task requests. Otherwise it waits on their progress: it raises
+   * CoordParked before each look, and the first CPU to end a slice (or to go to sleep) after that wakes it
+   * — one wake per look, not one per slice of every CPU. Raising CoordParked before the look at `pred`
+   * is the Dekker order of sim-clock.ts: a CPU that found it still down made its change before the look.
    */
   async waitUntil(pred: () => boolean, timeoutMs: number, relaxed = false, onPoll?: () => void): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    if (relaxed) {
-      // Waking on every slice of every CPU would keep this thread busy and steal a core from the CPUs.
-      while (!pred()) {
+    const i32 = new Int32Array(this.opts.buffers.kmem);
+    const global = new GlobalView(new KernelMemory(this.opts.buffers));
+    const epochIdx = global.index(GlobalField.ClockEpoch);
+    const parkedIdx = global.index(GlobalField.CoordParked);
+    try {
+      for (;;) {
+        const epoch = Atomics.load(i32, epochIdx);
+        if (!relaxed) Atomics.store(i32, parkedIdx, 1);
+        if (pred()) return true;
         if (performance.now() > deadline) return false;
         onPoll?.();
-        await new Promise<void>((r) => setTimeout(r, RELAXED_POLL_MS));
+        this.waitStats.sleeps++;
+        const w = Atomics.waitAsync(i32, epochIdx, epoch, relaxed ? RELAXED_WAIT_MS : WAIT_SLICE_MS);
+        const r = w.async ? await w.value : w.value;
+        if (r !== 'timed-out') this.waitStats.wakes++;
+        // Let I/O and other promises (event batches from the CPUs) in between two checks.
+        await new Promise<void>((res) => setImmediate(res));
       }
-      return true;
-    }
-    const i32 = new Int32Array(this.opts.buffers.kmem);
-    const epochIdx = new GlobalView(new KernelMemory(this.opts.buffers)).index(GlobalField.ClockEpoch);
-    for (;;) {
-      const epoch = Atomics.load(i32, epochIdx);
-      if (pred()) return true;
-      if (performance.now() > deadline) return false;
-      onPoll?.();
-      const w = Atomics.waitAsync(i32, epochIdx, epoch, WAIT_SLICE_MS);
-      if (w.async) await w.value;
-      // Let I/O and other promises (event batches from the CPUs) in between two checks.
-      await new Promise<void>((r) => setImmediate(r));
+    } finally {
+      if (!relaxed) Atomics.store(i32, parkedIdx, 0);
     }
   }
 
@@ -110,21 +168,23 @@ export class WorkerCpus implements CpuPlatform {
    */
   async drainEvents(): Promise<void> {
     const deadline = performance.now() + 1000;
-    while (this.pcpus.some((p, i) => p.get(PcpuField.EventsPosted) > this.received[i]) && performance.now() < deadline) {
+    // Each thread counts its batches in its leader's word (CPU g for group g).
+    while (this.received.some((r, g) => this.pcpus[g].get(PcpuField.EventsPosted) > r) && performance.now() < deadline) {
       await new Promise<void>((r) => setImmediate(r));
     }
   }
 
   replyTask(cpu: number, pid: number, reply: TaskReply): void {
     // Not awaited: the coordinator goes on; the CPU takes the answer at its next turn of its event loop.
-    this.remotes[cpu].replyTask(pid, reply).catch(() => undefined);
+    this.remotes[this.groupOf(cpu)].replyTask(cpu, pid, reply).catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     // Ask each CPU to finish its slice and post its last events, but never wait forever on a hung one.
-    await Promise.all(this.remotes.map((r) => withTimeout(r.stop(), 2000)));
+    const stats = await Promise.all(this.remotes.map((r) => withTimeout(r.stop(), 2000)));
+    this.finalStats = stats.filter((x): x is CpuThreadStats => x !== undefined);
     // Let the last event batches arrive before the ports go away.
     await new Promise<void>((r) => setTimeout(r, 10));
     for (const r of this.remotes) r[Comlink.releaseProxy]();

@@ -1,25 +1,33 @@
 /**
- * The life of one CPU on its own worker thread: run slices of CpuHost under the simulated-clock rules
- * (sim-clock.ts), serve IPIs between slices, sleep in Atomics.wait when there is nothing to do, and yield
- * to the thread's event loop every few milliseconds so the control plane (comlink calls) is served and
- * the batched events are posted.
+ * The life of one worker thread running a *group* of CPUs (M:N execution: a thread per host core, not
+ * per simulated CPU): run slices of their CpuHosts under the simulated-clock rules (sim-clock.ts), serve
+ * IPIs between slices, sleep when none of them can go on, and yield to the thread's event loop every few
+ * milliseconds so the control plane (comlink calls) is served and the batched events are posted.
  *
- * Waiting: an idle or too-far-ahead CPU blocks in Atomics.wait on GlobalField.ClockEpoch, which every
- * actor bumps (and notifies) after moving its horizon, and which IPI senders bump too — so one word
- * wakes a CPU for every reason it could have to continue. Waits are bounded (1 ms) so a lost wake-up
- * costs latency, never a hang.
+ * Inside a group the CPUs interleave as in lockstep mode: each pass runs one slice of the CPU furthest
+ * behind in simulated time among those the clock rules let run. Between groups, synchronisation is
+ * conservative (sim-clock.ts): every CPU's horizon is published after each of its slices, whichever
+ * thread runs it, so a group sees the CPUs of other groups exactly as it sees its own.
+ *
+ * Sleeping: when no CPU of the group can go on, the group publishes in its leader's WaitFor word the
+ * horizon it waits for and sleeps (Atomics.waitAsync, so the event loop still serves comlink) on its
+ * leader's Wake word, which is bumped only by whoever changed something the group waits on: a horizon
+ * crossing WaitFor, an IPI, a task or an answer for one of its CPUs, a stop. So a group with nothing
+ * runnable costs nothing, and waits are bounded (WAIT_MS) only so that a lost wake-up would cost latency,
+ * never a hang — and be counted (lateWakes), which the tests check stays 0.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { KernelMemoryBuffers } from '../mem/kernel-memory';
-import { CpuMode, DEBUG_CPU_CRASH, DEBUG_CPU_HANG, GlobalField, PcpuField } from '../mem/percpu';
+import { CpuMode, DEBUG_CPU_CRASH, DEBUG_CPU_HANG, GlobalField, PcpuField, PercpuView } from '../mem/percpu';
 import { CpuHooks, CpuHost } from './cpu-host';
 import type { RawEvent } from './events';
-import { NEVER, SimClock, WINDOW_NS } from './sim-clock';
+import { NEVER, NO_WAIT, SimClock, WakeCounters, WINDOW_NS } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import type { TaskReply } from './task-request';
 
 export interface CpuThreadInit {
-  cpu: number;
+  /** The CPUs this thread runs, leader (the group's lowest CPU) first. */
+  cpus: number[];
   buffers: KernelMemoryBuffers;
   eventPort: MessagePort;
   /** A module exporting `createCpuHooks(host): CpuHooks` (the livepatch layer), loaded in this thread. */
@@ -38,6 +46,10 @@ const YIELD_MS = 4;
  * ftrace ops must wait for an RCU grace period before the handler's data is freed.
  */
 const IRQ_HOLD_MS = 1;
+/** The bound of one sleep: a lost wake-up costs at most this; the heartbeat is kept well inside it. */
+const WAIT_MS = 100;
+/** Real time between two heartbeats of a group's CPUs (the watchdog reports 3 s without one). */
+const BEAT_MS = 100;
 const WINDOW = Number(WINDOW_NS);
 const NEVER_NUM = Number(NEVER);
 
@@ -50,150 +62,329 @@ export interface CpuThreadState {
   current: number;
 }
 
+/** What one group thread did (load-independent figures for the benchmark; lateWakes for the tests). */
+export interface CpuThreadStats extends WakeCounters {
+  cpus: number[];
+  /** Slices run. */
+  slices: number;
+  /** Sleeps on the Wake word (not counting the short IRQ holds). */
+  sleeps: number;
+  /** Sleeps ended by a wake (the word moved) rather than the bound. */
+  wakes: number;
+  /** Wakes after which the group could still not go on, and slept again. */
+  uselessWakes: number;
+  /** Sleeps that ran out their bound and then found work: a wake-up that should have come and did not. */
+  lateWakes: number;
+  /** Real time (ms) spent asleep, and spent in the event loop at yields (comlink, posting events). */
+  sleptMs: number;
+  yieldMs: number;
+}
+
 export class CpuThread {
-  readonly host: CpuHost;
+  readonly hosts: CpuHost[];
   private readonly clock: SimClock;
   private events: RawEvent[] = [];
   private stopping = false;
   private loop: Promise<void> | null = null;
+  /** The horizon last published for each host (ns). */
+  private readonly pub: number[];
+  private readonly leader: PercpuView;
+  private readonly stats: CpuThreadStats;
 
   constructor(private readonly init: CpuThreadInit) {
-    this.host = new CpuHost({ cpu: init.cpu, buffers: init.buffers, emit: (ev) => this.events.push(ev), timeslice: init.timeslice });
-    this.clock = new SimClock(this.host.km);
+    this.hosts = init.cpus.map((cpu) => {
+      const host = new CpuHost({ cpu, buffers: init.buffers, emit: (ev) => this.events.push(ev), timeslice: init.timeslice });
+      host.pcpu.set64(PcpuField.Horizon, NEVER);
+      return host;
+    });
+    this.clock = new SimClock(this.hosts[0].km);
     if (init.hooksModule) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(init.hooksModule) as { createCpuHooks(host: CpuHost): CpuHooks };
-      this.host.setHooks(mod.createCpuHooks(this.host));
+      for (const h of this.hosts) h.setHooks(mod.createCpuHooks(h));
     }
-    this.host.pcpu.set64(PcpuField.Horizon, NEVER);
+    this.pub = this.hosts.map(() => NEVER_NUM);
+    this.leader = this.hosts[0].pcpu;
+    this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+    this.leader.set(PcpuField.Active, init.cpus[0]);
+    this.stats = {
+      cpus: init.cpus,
+      slices: 0,
+      sleeps: 0,
+      wakes: 0,
+      uselessWakes: 0,
+      lateWakes: 0,
+      sleptMs: 0,
+      yieldMs: 0,
+      ...this.clock.counters,
+    };
   }
 
   start(): void {
     if (!this.loop) this.loop = this.run();
   }
 
-  addTask(spec: TaskSpec, startNs: number): void {
-    if (!this.host.hasRunnable()) this.host.advanceTo(startNs);
-    this.host.addTask(spec);
+  private hostOf(cpu: number): number {
+    const i = this.init.cpus.indexOf(cpu);
+    if (i < 0) throw new Error(`CPU ${cpu} is not run by this thread (CPUs ${this.init.cpus.join(',')})`);
+    return i;
+  }
+
+  addTask(cpu: number, spec: TaskSpec, startNs: number): void {
+    const i = this.hostOf(cpu);
+    const h = this.hosts[i];
+    if (!h.hasRunnable()) h.advanceTo(startNs);
+    h.addTask(spec);
     // A runnable task pulls our horizon back to our clock before the coordinator hears back from this
-    // call, so it cannot let time pass the task by.
-    this.host.pcpu.set64(PcpuField.Horizon, BigInt(this.host.clock));
-    this.clock.bumpEpoch();
+    // call, so it cannot let time pass the task by. (A move down wakes nobody.)
+    h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
+    this.pub[i] = Math.min(this.pub[i], h.clock);
+    this.clock.wakeCpu(cpu);
   }
 
   /** The coordinator's answer to a task's request (task-request.ts), over the control plane. */
-  replyTask(pid: number, reply: TaskReply): void {
-    this.host.replyTask(pid, reply);
-    this.clock.bumpEpoch();
+  replyTask(cpu: number, pid: number, reply: TaskReply): void {
+    this.hosts[this.hostOf(cpu)].replyTask(pid, reply);
+    this.clock.wakeCpu(cpu);
   }
 
-  state(): CpuThreadState {
-    const h = this.host;
-    return {
+  state(): CpuThreadState[] {
+    return this.hosts.map((h) => ({
       cpu: h.cpu,
       clock: h.clock,
       retired: h.x86.retired,
       rip: h.x86.rip,
       mode: h.pcpu.get(PcpuField.Mode),
       current: h.pcpu.get(PcpuField.Current),
-    };
+    }));
   }
 
-  async stop(): Promise<CpuThreadState> {
+  /** The wake protocol's counters of this thread so far. */
+  counters(): CpuThreadStats {
+    return { ...this.stats, ...this.clock.counters };
+  }
+
+  /** Stops the loop, posts the last events; returns the thread's counters. */
+  async stop(): Promise<CpuThreadStats> {
     this.stopping = true;
-    this.clock.bumpEpoch();
+    this.clock.wakeCpu(this.init.cpus[0]);
     await this.loop;
     this.flush();
-    return this.state();
+    return this.counters();
   }
 
-  /** Posts the batch and counts it, before any horizon that covers these events is published. */
+  /** Posts the batch and counts it (in the leader's word), before any horizon covering these events moves. */
   private flush(): void {
     if (this.events.length === 0) return;
     this.init.eventPort.postMessage(this.events);
     this.events = [];
-    this.host.pcpu.add(PcpuField.EventsPosted, 1);
+    this.leader.add(PcpuField.EventsPosted, 1);
+  }
+
+  /** Publishes host `i`'s horizon, waking whoever it crossed (from the lowest value its word held). */
+  private publish(i: number, value: number): void {
+    const h = this.hosts[i];
+    // handleIpis() (in runSlice() too) republishes the horizon itself, possibly lower.
+    const word = Number(h.pcpu.get64(PcpuField.Horizon));
+    this.clock.publishHorizon(h.cpu, Math.min(this.pub[i], word), value);
+    this.pub[i] = value;
   }
 
   /** The debug switch of GlobalField.DebugCpuFault: a host-level bug, to prove it is detected. */
   private debugFault(kind: number): void {
     if (kind === DEBUG_CPU_CRASH) throw new Error('injected crash (DebugCpuFault)');
-    if (kind === DEBUG_CPU_HANG) for (;;) Atomics.load(this.host.km.i32, 0);
+    if (kind === DEBUG_CPU_HANG) for (;;) Atomics.load(this.hosts[0].km.i32, 0);
   }
 
   private async run(): Promise<void> {
-    const h = this.host;
-    const i32 = h.km.i32;
-    const epochIdx = this.clock.epochIndex();
-    const stopAll = h.global.index(GlobalField.StopAll);
-    const debugIdx = h.global.index(GlobalField.DebugCpuFault);
-    let irqUntil = 0;
-    // What this CPU last published while idle (NaN: not idle since), to bump the epoch only on a change.
-    let idleWake = NaN;
-    let idleClock = NaN;
+    try {
+      await this.loopBody();
+    } catch (e) {
+      // The host that was being run is the CPU whose thread died (the coordinator reports it).
+      this.hosts[this.active].pcpu.set(PcpuField.Mode, CpuMode.Crashed);
+      throw e;
+    }
+    for (let i = 0; i < this.hosts.length; i++) {
+      this.hosts[i].pcpu.set(PcpuField.Mode, CpuMode.Stopped);
+      this.publish(i, NEVER_NUM);
+    }
+    this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+    this.clock.bumpEpoch();
+  }
+
+  /** The host being worked on (for the crash and hang reports). */
+  private active = 0;
+
+  private setActive(i: number): void {
+    if (i === this.active) return;
+    this.active = i;
+    this.leader.set(PcpuField.Active, this.hosts[i].cpu);
+  }
+
+  private async loopBody(): Promise<void> {
+    const hosts = this.hosts;
+    const n = hosts.length;
+    const h0 = hosts[0];
+    const i32 = h0.km.i32;
+    const wakeIdx = this.leader.index(PcpuField.Wake);
+    const stopAll = h0.global.index(GlobalField.StopAll);
+    const debugIdx = h0.global.index(GlobalField.DebugCpuFault);
+    const mine = new Set(this.init.cpus);
+    const outside: PercpuView[] = [];
+    for (let c = 0; c < h0.km.layout.config.cpus; c++) if (!mine.has(c)) outside.push(new PercpuView(h0.km, c));
+    const irqUntil = hosts.map(() => 0);
+    // Whether each idle host has made its idle publication (mode, quiescent state) since it last ran.
+    const idleShown = hosts.map(() => false);
+    let lastBeat = 0;
+    // The last sleep: ended by its bound (late) or by a wake; cleared by the next progress.
+    let woke: 'wake' | 'late' | null = null;
+    // The Wake word's value the last sleep waited on: a sleep that ran out its bound was only a lost
+    // wake-up if nobody has woken us since (a descheduled thread's bound can run out before a wake comes).
+    let sleptOn = 0;
     while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
       const deadline = performance.now() + YIELD_MS;
-      while (performance.now() < deadline && !this.stopping && Atomics.load(i32, stopAll) === 0) {
-        const epoch = Atomics.load(i32, epochIdx);
-        const debug = Atomics.load(i32, debugIdx);
-        if (debug !== 0 && (debug & 0xff) === h.cpu + 1) this.debugFault(debug >> 8);
-        if (h.handleIpis() && h.inHandler()) irqUntil = performance.now() + IRQ_HOLD_MS;
-        if (h.inHandler() && performance.now() < irqUntil) {
-          h.pcpu.add(PcpuField.Heartbeat, 1);
-          Atomics.wait(i32, epochIdx, epoch, 0.2);
-          continue;
+      while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
+        const now = performance.now();
+        if (now >= deadline) break;
+        if (now - lastBeat >= BEAT_MS) {
+          for (const h of hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
+          lastBeat = now;
         }
-        const others = Number(this.clock.minHorizon(h.cpu));
-        if (h.hasRunnable()) {
-          const limit = others + WINDOW;
-          if (h.clock >= limit && !h.inHandler()) {
-            // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
-            // grace period never waits on a CPU that waits on time).
-            h.pcpu.set64(PcpuField.Horizon, BigInt(h.clock));
-            h.pcpu.add(PcpuField.Heartbeat, 1);
-            Atomics.wait(i32, epochIdx, epoch, 1);
+        const wakeSeen = Atomics.load(i32, wakeIdx);
+        const debug = Atomics.load(i32, debugIdx);
+        for (let i = 0; i < n; i++) {
+          const h = hosts[i];
+          if (debug !== 0 && (debug & 0xff) === h.cpu + 1) {
+            this.setActive(i);
+            this.debugFault(debug >> 8);
+          }
+          const p = h.pcpu;
+          if (p.get(PcpuField.SyncReq) === p.get(PcpuField.SyncAck) && p.get(PcpuField.ReschedReq) === p.get(PcpuField.ReschedAck))
+            continue;
+          this.setActive(i);
+          if (h.handleIpis() && h.inHandler()) irqUntil[i] = now + IRQ_HOLD_MS;
+          // handleIpis() republished the horizon: a move up must wake whoever it crossed.
+          const word = Number(p.get64(PcpuField.Horizon));
+          if (word !== this.pub[i]) this.publish(i, word);
+        }
+        // The others' minimum for host i is min(outsideMin, the group's horizons but i's).
+        let outsideMin = Number(h0.global.coordHorizon);
+        for (const p of outside) {
+          const v = Number(p.get64(PcpuField.Horizon));
+          if (v < outsideMin) outsideMin = v;
+        }
+        let min1 = NEVER_NUM;
+        let min2 = NEVER_NUM;
+        let min1At = -1;
+        for (let i = 0; i < n; i++) {
+          const v = this.pub[i];
+          if (v < min1) {
+            min2 = min1;
+            min1 = v;
+            min1At = i;
+          } else if (v < min2) min2 = v;
+        }
+        let best = -1;
+        let bestClock = NEVER_NUM;
+        let bestLimit = 0;
+        let need = NEVER_NUM;
+        let irqHold = false;
+        for (let i = 0; i < n; i++) {
+          const h = hosts[i];
+          if (h.inHandler() && now < irqUntil[i]) {
+            irqHold = true;
             continue;
           }
-          idleWake = NaN;
-          h.runSlice(Math.min(SLICE, Math.max(1, limit - h.clock)));
+          const others = Math.min(outsideMin, i === min1At ? min2 : min1);
+          if (!h.hasRunnable()) {
+            // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it. (The
+            // idle loop's pass was made on entering idle, in runSlice(); only a reschedule IPI makes another.)
+            // A blocked task (cpu-host.ts horizon()) may hold the horizon below the next wake-up; time then
+            // does not skip to it.
+            const horizon = h.horizon();
+            const wake = h.nextWake();
+            if (horizon !== this.pub[i]) this.publish(i, horizon);
+            if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
+              h.advanceTo(wake);
+            } else {
+              if (!idleShown[i]) {
+                h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
+                h.publish();
+                idleShown[i] = true;
+              }
+              if (wake < NEVER_NUM) need = Math.min(need, wake);
+              // A task waiting on another CPU's task follows that CPU's horizon: wake when it moves.
+              if (h.hasBlocked() && horizon < NEVER_NUM) need = Math.min(need, horizon + 1);
+              continue;
+            }
+          }
+          const limit = others + WINDOW;
+          // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
+          // grace period never waits on a CPU that waits on time).
+          if (h.clock >= limit && !h.inHandler()) {
+            if (this.pub[i] !== h.clock) this.publish(i, h.clock);
+            need = Math.min(need, h.clock - WINDOW + 1);
+            continue;
+          }
+          if (h.clock < bestClock) {
+            best = i;
+            bestClock = h.clock;
+            bestLimit = limit;
+          }
+        }
+        if (best >= 0) {
+          const h = hosts[best];
+          this.setActive(best);
+          if (woke === 'late' && Atomics.load(i32, wakeIdx) === sleptOn) this.stats.lateWakes++;
+          woke = null;
+          idleShown[best] = false;
+          h.runSlice(Math.min(SLICE, Math.max(1, bestLimit - h.clock)));
+          this.stats.slices++;
           this.flush();
-          h.pcpu.set64(PcpuField.Horizon, BigInt(Math.min(h.horizon(), NEVER_NUM)));
-          this.clock.bumpEpoch();
+          this.publish(best, Math.min(h.horizon(), NEVER_NUM));
+          this.clock.noteProgress();
           continue;
         }
-        // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it. (The
-        // idle loop's pass was made on entering idle, in runSlice(); only a reschedule IPI makes another.)
-        // A blocked task (cpu-host.ts horizon()) may hold the horizon below the next wake-up; time then
-        // does not skip to it.
-        const horizon = h.horizon();
-        const wake = h.nextWake();
-        h.pcpu.set64(PcpuField.Horizon, BigInt(horizon));
-        h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
-        if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
-          h.advanceTo(wake);
-          continue;
-        }
-        h.publish();
         this.flush();
-        // Wake the others only when what they wait on has moved: our horizon or clock, or we just went
-        // idle. An idle CPU that woke for nothing and bumped anyway would wake every other idle CPU, which
-        // would bump in turn: a storm that, with many more CPUs than cores, ate most of the machine.
-        if (horizon !== idleWake || h.clock !== idleClock) {
-          idleWake = horizon;
-          idleClock = h.clock;
-          this.clock.bumpEpoch();
-          Atomics.wait(i32, epochIdx, Atomics.load(i32, epochIdx), 1);
-        } else {
-          // Nothing of ours changed: sleep until the epoch moves from what it was when this pass began,
-          // so a change made during the pass is not slept through.
-          Atomics.wait(i32, epochIdx, epoch, 1);
+        if (woke === 'wake') this.stats.uselessWakes++;
+        // About to sleep: a coordinator following the CPUs must hear that none of ours runs any more.
+        this.clock.noteProgress();
+        if (irqHold) {
+          // Inside the handler with an IPI taken: wait a little for the rest of the burst (or a wake).
+          woke = null;
+          Atomics.wait(i32, wakeIdx, wakeSeen, 0.2);
+          continue;
         }
+        this.leader.set64(PcpuField.WaitFor, need < NEVER_NUM ? BigInt(need) : NO_WAIT);
+        // The Dekker half of the protocol (sim-clock.ts): read the others again after publishing WaitFor.
+        let again = Number(h0.global.coordHorizon);
+        for (const p of outside) {
+          const v = Number(p.get64(PcpuField.Horizon));
+          if (v < again) again = v;
+        }
+        if (again !== outsideMin) {
+          this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+          woke = null;
+          continue;
+        }
+        this.stats.sleeps++;
+        sleptOn = wakeSeen;
+        const slept = performance.now();
+        const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, WAIT_MS);
+        const r = w.async ? await w.value : w.value;
+        this.stats.sleptMs += performance.now() - slept;
+        this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+        if (r === 'timed-out') woke = 'late';
+        else {
+          woke = 'wake';
+          this.stats.wakes++;
+        }
+        for (const h of hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
       }
       this.flush();
+      const yielded = performance.now();
       await new Promise<void>((r) => setImmediate(r));
+      this.stats.yieldMs += performance.now() - yielded;
     }
-    h.pcpu.set(PcpuField.Mode, CpuMode.Stopped);
-    h.pcpu.set64(PcpuField.Horizon, NEVER);
-    this.clock.bumpEpoch();
   }
 }

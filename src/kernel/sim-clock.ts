@@ -11,8 +11,22 @@
  * - an idle CPU jumps its clock to its next wake-up once every other horizon has reached it — so when
  *   all tasks sleep, time skips ahead instead of being waited out (`sleep_ms: 5000` costs no real 5 s).
  * The actor with the smallest horizon can always proceed, so there is no deadlock.
- * Horizons are Int64 words written with Atomics.store by their owner and read with Atomics.load by anyone;
- * each owner bumps GlobalField.ClockEpoch after moving its horizon so waiters can sleep on that word.
+ *
+ * Who wakes whom (the wake protocol). CPUs run in *groups*, one worker thread each (GlobalField.CpuGroups;
+ * CPU c is in group c % groups, whose leader is CPU c % groups). A group that cannot go on sleeps on its
+ * leader's PcpuField.Wake word, after publishing in its leader's PcpuField.WaitFor the horizon it waits
+ * for: the smallest value the others' minimum must reach for one of its CPUs to go on. An actor that moves
+ * its horizon from `old` up to `value` wakes exactly the groups whose WaitFor lies in (old, value] — those
+ * it may have been holding back — and the coordinator if its CoordWaitFor lies there. Other wakes are
+ * targeted too: an IPI wakes its CPU's group (wakeCpu()); CPUs wake the coordinator (GlobalField.ClockEpoch)
+ * for acknowledgements, task requests and, while it is parked waiting on their progress (CoordParked), at
+ * their next slice end. No wake is lost, by a Dekker-style argument on sequentially consistent Atomics:
+ * the waiter stores WaitFor and then reads the horizons again before it sleeps, with the Wake value it
+ * read before its first look; the mover stores its horizon and then reads WaitFor. Either the waiter's
+ * second read sees the new horizon (and it does not sleep), or the mover's read sees WaitFor (and it
+ * wakes the waiter, whose Atomics.wait then returns at once, the Wake word having moved). `old` is the
+ * lowest value the mover's word held since its last publication, so a horizon that dipped (a task
+ * woken earlier) and rose again still wakes a waiter that saw the dip.
  */
 import type { KernelMemory } from '../mem/kernel-memory';
 import { GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
@@ -38,13 +52,31 @@ export function wakeTime(now: number, delayNs: number): number {
   return at > END_OF_TIME_NS ? Number(NEVER) : at;
 }
 
+/** PcpuField.WaitFor / GlobalField.CoordWaitFor when the actor waits for no horizon. */
+export const NO_WAIT = -1n;
+
+/** Counters of the wake protocol in one thread (the benchmark and the tests read them). */
+export interface WakeCounters {
+  /** Wakes sent to a group because a horizon crossed its WaitFor. */
+  crossings: number;
+  /** Wakes sent to the coordinator. */
+  coordWakes: number;
+  /** Targeted wakes of a CPU's group (IPIs, new tasks, answers). */
+  cpuWakes: number;
+  /** Broadcasts (bumpEpoch()). */
+  broadcasts: number;
+}
+
 export class SimClock {
   private readonly pcpus: PercpuView[];
   private readonly global: GlobalView;
+  private readonly i32: Int32Array;
+  readonly counters: WakeCounters = { crossings: 0, coordWakes: 0, cpuWakes: 0, broadcasts: 0 };
 
   constructor(private readonly km: KernelMemory) {
     this.pcpus = Array.from({ length: km.layout.config.cpus }, (_, i) => new PercpuView(km, i));
     this.global = new GlobalView(km);
+    this.i32 = km.i32;
   }
 
   /** The smallest horizon of every actor but `exceptCpu` (pass -1 to include all CPUs). */
@@ -58,12 +90,85 @@ export class SimClock {
     return m;
   }
 
+  /** CPU threads (groups) of the machine; 0 when the CPUs run on the coordinator's thread (lockstep). */
+  groups(): number {
+    return this.global.get(GlobalField.CpuGroups);
+  }
+
+  /**
+   * Publishes `cpu`'s horizon `value` (ns) and wakes every other group whose WaitFor it crossed: `old` is
+   * the lowest value the word held since the last publication (see the protocol above).
+   */
+  publishHorizon(cpu: number, old: number, value: number): void {
+    this.pcpus[cpu].set64(PcpuField.Horizon, BigInt(value));
+    if (value > old) this.wakeCrossed(old, value, cpu);
+  }
+
+  /** The coordinator moves its horizon; a move up wakes the groups it was holding back. */
+  setCoordHorizon(v: bigint): void {
+    const old = this.global.coordHorizon;
+    this.global.coordHorizon = v;
+    if (v > old) this.wakeCrossed(Number(old), Number(v), -1);
+  }
+
+  private wakeCrossed(old: number, value: number, fromCpu: number): void {
+    const g = this.groups();
+    const own = fromCpu < 0 || g === 0 ? -1 : fromCpu % g;
+    for (let l = 0; l < g; l++) {
+      if (l === own) continue;
+      const t = Number(this.pcpus[l].get64(PcpuField.WaitFor));
+      if (t > old && t <= value) {
+        this.counters.crossings++;
+        this.wakeWord(this.pcpus[l].index(PcpuField.Wake));
+      }
+    }
+    if (fromCpu >= 0) {
+      const t = Number(this.global.get64(GlobalField.CoordWaitFor));
+      if (t > old && t <= value) this.wakeCoordinator();
+    }
+  }
+
+  /** Wakes the thread that runs `cpu` (an IPI, a new task or an answer for it). */
+  wakeCpu(cpu: number): void {
+    const g = this.groups();
+    // Lockstep has no CPU threads to wake, but its scheduler looks for IPIs only when the epoch moved
+    // (src/coordinator/lockstep-cpus.ts): an IPI must still move it there.
+    if (g === 0) return this.wakeCoordinator();
+    if (cpu < 0 || cpu >= this.pcpus.length) return;
+    this.counters.cpuWakes++;
+    this.wakeWord(this.pcpus[cpu % g].index(PcpuField.Wake));
+  }
+
+  /** Wakes the coordinator (it sleeps on GlobalField.ClockEpoch). */
+  wakeCoordinator(): void {
+    this.counters.coordWakes++;
+    this.wakeWord(this.global.index(GlobalField.ClockEpoch));
+  }
+
+  /**
+   * A CPU made progress (a slice ended, or it is about to sleep): if the coordinator is parked waiting on
+   * the CPUs' progress, the first CPU to see it clears CoordParked and wakes it — one wake per sleep of
+   * the coordinator, however many CPUs make progress meanwhile.
+   */
+  noteProgress(): void {
+    const idx = this.global.index(GlobalField.CoordParked);
+    if (Atomics.load(this.i32, idx) === 1 && Atomics.compareExchange(this.i32, idx, 1, 0) === 1) this.wakeCoordinator();
+  }
+
+  /** Wakes everyone: for the rare events whose waiters are not known (stop, abort, signals). */
   bumpEpoch(): void {
-    Atomics.add(this.km.i32, this.global.index(GlobalField.ClockEpoch), 1);
-    Atomics.notify(this.km.i32, this.global.index(GlobalField.ClockEpoch));
+    this.counters.broadcasts++;
+    const g = this.groups();
+    for (let l = 0; l < g; l++) this.wakeWord(this.pcpus[l].index(PcpuField.Wake));
+    this.wakeWord(this.global.index(GlobalField.ClockEpoch));
   }
 
   epochIndex(): number {
     return this.global.index(GlobalField.ClockEpoch);
+  }
+
+  private wakeWord(idx: number): void {
+    Atomics.add(this.i32, idx, 1);
+    Atomics.notify(this.i32, idx);
   }
 }

@@ -3,9 +3,9 @@
  *
  * Every word here is accessed with Atomics, because each is a synchronisation point between threads:
  * - `syncReq`/`syncAck`: the sync-core IPI. The poker (coordinator) does Atomics.add on the target's
- *   `syncReq` and bumps + notifies GlobalField.ClockEpoch (the one word every waiting CPU sleeps on); the
+ *   `syncReq` and wakes the CPU's thread (SimClock.wakeCpu(): its group's `Wake` word); the
  *   CPU, at an instruction boundary, flushes its decoded-instruction cache and then Atomics.store's
- *   `syncAck = syncReq`, and bumps the epoch in turn to wake the poker. The store-after-flush is what lets the poker know
+ *   `syncAck = syncReq`, and bumps GlobalField.ClockEpoch in turn to wake the poker. The store-after-flush is what lets the poker know
  *   no stale decode of the patched bytes survives on that CPU (the "serialising instruction" of x86).
  * - `reschedReq`/`reschedAck`: the reschedule IPI, the same handshake without the flush (see the fields).
  * - `rcuQs`: incremented (Atomics.add) by the CPU at each quiescent state (context switch, idle, leaving
@@ -59,6 +59,15 @@ export const enum PcpuField {
   ChecksSite = 22,
   ChecksRecord = 23,
   ChecksConsistency = 24,
+  /**
+   * The cross-thread wake protocol (src/kernel/sim-clock.ts), used in the word of a CPU group's leader
+   * (its lowest CPU): `Wake` is the word the group's thread sleeps on (Atomics.add + notify by whoever
+   * wakes it); `WaitFor` (Int64 at words 30-31) is the horizon the group waits for, NO_WAIT when none.
+   */
+  Wake = 28,
+  /** In a group leader's area: the CPU its thread is working on (the watchdog names it on a hang). */
+  Active = 29,
+  WaitFor = 30,
 }
 
 export const enum CpuMode {
@@ -90,7 +99,10 @@ export const enum GlobalField {
    * kind 1 = that CPU's thread spins forever in JS, kind 2 = it throws. Read by the CPU between slices.
    */
   DebugCpuFault = 11,
-  /** Bumped whenever any horizon moves forward a lot (waiters watch it). */
+  /**
+   * The coordinator's wake word: bumped (Atomics.add + notify) by a CPU that acknowledges an IPI, posts a
+   * task request, crosses CoordWaitFor or finds CoordParked set, and by SimClock.bumpEpoch() (everyone).
+   */
   ClockEpoch = 12,
   /** klp_target_state: written by the coordinator before TIF_PATCH_PENDING is set (see transition.ts). */
   KlpTargetState = 13,
@@ -116,6 +128,15 @@ export const enum GlobalField {
    * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
    */
   KernelVersion = 24,
+  /**
+   * The wake protocol's coordinator side (src/kernel/sim-clock.ts): CPU threads (groups, 0 in lockstep)
+   * as the coordinator set it up; CoordParked = 1 while the coordinator sleeps waiting on the CPUs'
+   * progress (the first CPU that makes some clears it and wakes it); CoordWaitFor (Int64 at words 26-27):
+   * the horizon the coordinator waits for (time passing), NO_WAIT when none.
+   */
+  CpuGroups = 25,
+  CoordWaitFor = 26,
+  CoordParked = 28,
   /** Bytes kmalloc() has handed out from the top of the data region (src/kernel/core-services.ts). */
   KmallocUsed = 30,
 }

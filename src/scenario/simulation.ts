@@ -32,6 +32,8 @@ import type { SimContext } from './sim-context';
 
 export interface SimulationOptions {
   cpus?: number;
+  /** Worker threads running the CPUs (M:N); default one per host core. */
+  cpuThreads?: number;
   seed?: number;
   deterministic?: boolean;
   /** false: the kernel before "livepatch: Remove Nop structures when unused". */
@@ -138,6 +140,7 @@ export class Simulation {
       unwinder: options.unwinder ?? scenario.unwinder,
       kernelVersion: options.kernelVersion ?? scenario.kernelVersion,
       timeslice: options.timeslice,
+      cpuThreads: options.cpuThreads,
       condReschedSwitch: options.condReschedSwitch,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });

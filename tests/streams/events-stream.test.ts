@@ -124,7 +124,8 @@ describe('worker threads', () => {
       return origTerminate.call(this);
     });
     try {
-      const sim = await Simulation.fromFile(BASIC, { deterministic: false, cpus: 3 });
+      // One thread per CPU group (M:N): three CPUs on three threads, whatever the host's cores.
+      const sim = await Simulation.fromFile(BASIC, { deterministic: false, cpus: 3, cpuThreads: 3 });
       expect(created.size).toBe(3);
       expect([...created].every((w) => w.threadId > 0)).toBe(true);
       const result = await sim.run();
