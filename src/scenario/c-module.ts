@@ -173,7 +173,8 @@ async function enableFromC(ctx: SimContext, patchAddr: number): Promise<number> 
     img = readKlpPatch(ctx.m.km, patchAddr);
   } catch (e) {
     if (!(e instanceof KlpStructError)) throw e;
-    ctx.m.log(`livepatch: klp_enable_patch(): ${e.message}`);
+    // The kernel returns -EINVAL without a word (or oopses on a wild pointer): klpsim says why, as itself.
+    ctx.m.log(`klpsim: klp_enable_patch() of ${patchModuleName(ctx, patchAddr)}: ${e.message}`);
     return EINVAL;
   }
   if (img.mod === 0) return EINVAL;
@@ -218,6 +219,12 @@ async function enableFromC(ctx: SimContext, patchAddr: number): Promise<number> 
   for (const o of img.objs) writeObjectMod(ctx.m.km, o, o.name === null ? 0 : (s.structModule.get(o.name) ?? 0));
   const def: KlpPatchDef = { mod: mod.name, replace: img.replace, objs };
   return ctx.klp.enablePatch(def, ctx.modules);
+}
+
+/** The module whose data holds the patch (for a message). */
+function patchModuleName(ctx: SimContext, addr: number): string {
+  const o = [...ctx.m.loader.objects.values()].find((x) => addr >= x.dataStart && addr < x.dataEnd);
+  return o ? `module ${o.name}` : `the patch at 0x${addr.toString(16)}`;
 }
 
 /** The task struct a `struct task_struct *` points at (get_current()'s value). */

@@ -60,6 +60,12 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
     expect(after('rmmod thread_mod')).toEqual(['thread_mod: worker thread_mod_worker stops after looping', 'thread_mod: exit']);
   });
 
+  it('logs the same on worker threads (the service requests go over the control plane there)', async () => {
+    const w = await runScenario(resolve(__dirname, 'fixtures/module-semantics.yaml'), { deterministic: false });
+    expect(w.result.failures).toEqual([]);
+    expect(w.log).toEqual(r.log);
+  });
+
   it('refuses klp_enable_patch() from a module not marked as a livepatch module', () => {
     expect(after('modprobe not_livepatch')).toEqual([
       'livepatch: module not_livepatch is not marked as a livepatch module',
