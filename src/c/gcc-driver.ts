@@ -82,6 +82,8 @@ export interface GccInput {
   /** -I directories (klpsim's include/), then -iquote ones (a `sources:` file's directory, for "x.h"). */
   include: readonly string[];
   quote?: readonly string[];
+  /** How long gcc may run before it is killed (default GCC_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export function runGcc(input: GccInput): GccResult {
@@ -107,7 +109,7 @@ export function runGcc(input: GccInput): GccResult {
     const r = spawnSync(cmd, args, {
       input: `#line 1 "${input.name.replace(/["\\]/g, '\\$&')}"\n${input.source}`,
       encoding: 'utf8',
-      timeout: GCC_TIMEOUT_MS,
+      timeout: input.timeoutMs ?? GCC_TIMEOUT_MS,
       killSignal: 'SIGKILL',
       maxBuffer: MAX_OUTPUT,
       env: { ...process.env, LC_ALL: 'C' },
@@ -116,7 +118,7 @@ export function runGcc(input: GccInput): GccResult {
       if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new GccMissingError(cmd);
       const why =
         (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT'
-          ? `did not finish in ${GCC_TIMEOUT_MS / 1000} s and was killed`
+          ? `did not finish in ${(input.timeoutMs ?? GCC_TIMEOUT_MS) / 1000} s and was killed`
           : r.error.message;
       return {
         ok: false,

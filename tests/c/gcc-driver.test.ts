@@ -2,7 +2,7 @@
  * The gcc driver: Kbuild's code generation (ftrace sites, __mcount_loc, notrace, frame pointers per
  * unwinder), gcc's errors mapped back into the scenario file, gcc missing, and the content-hash cache.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,24 @@ describeWithGcc('the gcc driver', () => {
     }
   });
 
+  it('kills a gcc that does not finish, and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klpsim-hang-'));
+    const cc = join(dir, 'hanging-cc');
+    writeFileSync(cc, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const old = process.env.KLPSIM_CC;
+    process.env.KLPSIM_CC = cc;
+    const t0 = Date.now();
+    try {
+      const r = runGcc({ source: 'int x;', name: 'h.c', flags: [], include: [], timeoutMs: 300 });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostics[0].message).toBe(`${cc} did not finish in 0.3 s and was killed`);
+    } finally {
+      if (old === undefined) delete process.env.KLPSIM_CC;
+      else process.env.KLPSIM_CC = old;
+    }
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
   it('two processes compiling the same unit at once both get a complete object', () => {
     const dir = mkdtempSync(join(tmpdir(), 'klpsim-race-'));
     const script = join(dir, 'c.ts');
@@ -196,10 +214,10 @@ describeWithGcc('the gcc driver', () => {
     const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
     const run = () =>
       new Promise<string>((resolve, reject) => {
-        const p = require('node:child_process').spawn(process.execPath, ['--import', 'tsx', script], { env });
+        const p = spawn(process.execPath, ['--import', 'tsx', script], { env });
         let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d));
-        p.on('exit', (code: number) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
       });
     return Promise.all([run(), run()]).then((froms) => {
       for (const f of froms) expect(['gcc', 'cache']).toContain(f);

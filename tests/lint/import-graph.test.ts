@@ -91,7 +91,7 @@ describe('the import graph', () => {
     expect(cycle?.message).toBe('import cycle: src/x86/insn.ts -> src/x86/block.ts -> src/x86/insn.ts');
     const up = r.problems.find((p) => p.file === 'src/kernel/rcu.ts');
     expect(up?.message).toContain(
-      'src/kernel is below it: imports point down the layers (util < x86 < mem < kernel < livepatch < coordinator',
+      'src/kernel is below it: imports point down the layers (util < x86 < c < mem < kernel < livepatch < coordinator',
     );
     expect(r.code).toBe(1);
   });
