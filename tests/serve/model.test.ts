@@ -47,7 +47,7 @@ describe('the page model over the flagship', () => {
 
     // demo_worker sleeps in klp_patch_b's function: it is the one the transition waits for.
     expect(m.blockingTasks().map((t) => t.comm)).toEqual(['demo_worker']);
-    expect(m.switchedCount()).toBe(8);
+    expect(m.switchedCount()).toBe(9); // the readers and modprobe
     const reader = task(m, 'reader/0');
     const worker = task(m, 'demo_worker');
     // The handler's rule: a switched task takes the head (C's NOP: the original code), an unswitched one the entry below.
