@@ -72,4 +72,12 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
       "modprobe: ERROR: could not insert 'not_livepatch': Invalid argument",
     ]);
   });
+
+  it('refuses a patch whose func has no new_func, saying why as klpsim', () => {
+    expect(after('modprobe bad_patch')).toEqual([
+      'bad_patch: tainting kernel with TAINT_LIVEPATCH',
+      "klpsim: klp_enable_patch() of module bad_patch: func 'cmdline_proc_show' of object 'vmlinux' has no new_func",
+      "modprobe: ERROR: could not insert 'bad_patch': Invalid argument",
+    ]);
+  });
 });
