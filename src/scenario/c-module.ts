@@ -37,6 +37,8 @@ interface PendingEnable {
 /** Per run: enables posted by init tasks, by pid; the struct module of each loaded module. */
 interface CModuleState {
   enables: Map<number, PendingEnable>;
+  /** Tasks running a module's init or a callback for the loader, which serves their klp_enable_patch(). */
+  callers: Set<number>;
   structModule: Map<string, number>;
   workers: Map<number, TaskHandle>;
   /** The work_struct each kworker task runs, by pid. */
@@ -49,7 +51,7 @@ const states = new WeakMap<SimContext, CModuleState>();
 function stateOf(ctx: SimContext): CModuleState {
   let s = states.get(ctx);
   if (!s) {
-    s = { enables: new Map(), structModule: new Map(), workers: new Map(), workOf: new Map(), kworkers: 0 };
+    s = { enables: new Map(), callers: new Set(), structModule: new Map(), workers: new Map(), workOf: new Map(), kworkers: 0 };
     states.set(ctx, s);
   }
   return s;
@@ -117,6 +119,21 @@ async function callC(ctx: SimContext, addr: number, args: number[], what: string
   const func = ctx.m.kallsyms.symbolAt(addr)?.name ?? `0x${addr.toString(16)}`;
   const t = await ctx.m.spawn({ name: MODPROBE_COMM, run: [{ kind: 'call', func, addr, args }], once: true, capture: true });
   const s = stateOf(ctx);
+  s.callers.add(t.pid);
+  try {
+    await serveInit(ctx, s, t, func, what);
+  } finally {
+    s.callers.delete(t.pid);
+  }
+  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || ctx.m.violations() > 0, `the result of ${func}()`, 2_000).catch(() => undefined);
+  const out = ctx.outputs.get(t.pid);
+  ctx.outputs.delete(t.pid);
+  // int: the low 32 bits of rax, signed.
+  return out ? out.ret | 0 : 0;
+}
+
+/** Waits for the task to finish, enabling the patches it hands klp_enable_patch() on the way. */
+async function serveInit(ctx: SimContext, s: CModuleState, t: TaskHandle, func: string, what: string): Promise<void> {
   for (;;) {
     await ctx.m.waitFor(
       () => ctx.outputs.has(t.pid) || taskEnded(t.view, t.pid) || s.enables.has(t.pid),
@@ -128,11 +145,6 @@ async function callC(ctx: SimContext, addr: number, args: number[], what: string
     s.enables.delete(t.pid);
     ctx.m.replyService(pending.from, await enableFromC(ctx, pending.patch));
   }
-  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || ctx.m.violations() > 0, `the result of ${func}()`, 2_000).catch(() => undefined);
-  const out = ctx.outputs.get(t.pid);
-  ctx.outputs.delete(t.pid);
-  // int: the low 32 bits of rax, signed.
-  return out ? out.ret | 0 : 0;
 }
 
 /** do_init_module(): init's result (0, or the negative errno that fails modprobe). */
@@ -246,6 +258,13 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
     const a = args.map((v) => Number(BigInt.asUintN(64, v)));
     switch (service) {
       case 'klp_enable_patch':
+        if (!s.callers.has(from.pid)) {
+          // Nothing would take it up (the core runs where modprobe waits for init): refuse it, saying so.
+          ctx.m.log(
+            `klpsim: ${from.comm} (pid ${from.pid}) called klp_enable_patch() outside a module's init; klpsim enables patches only from init`,
+          );
+          return { reply: { ret: EINVAL } };
+        }
         s.enables.set(from.pid, { from, patch: a[0] });
         return null;
       case 'kthread_create_on_node': {

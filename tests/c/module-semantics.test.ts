@@ -73,6 +73,15 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
     ]);
   });
 
+  it('refuses klp_enable_patch() from a kthread (only init is served) rather than leaving the thread blocked', () => {
+    const lines = after('modprobe thread_enable');
+    // (The kernel is tainted already: bad_patch loaded first.)
+    expect(lines[0]).toMatch(
+      /^klpsim: enabler \(pid \d+\) called klp_enable_patch\(\) outside a module's init; klpsim enables patches only from init$/,
+    );
+    expect(lines[1]).toBe('thread_enable: enabler: -22');
+  });
+
   it('refuses a patch whose func has no new_func, saying why as klpsim', () => {
     expect(after('modprobe bad_patch')).toEqual([
       'bad_patch: tainting kernel with TAINT_LIVEPATCH',
