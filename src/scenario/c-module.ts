@@ -92,6 +92,8 @@ export function registerCParams(ctx: SimContext, mod: Module, loaded: LoadedObje
     mod.paramTypes.set(p.name, p.type);
     mod.paramVars ??= new Map();
     mod.paramVars.set(p.name, p.arg);
+    mod.paramPerms ??= new Map();
+    mod.paramPerms.set(p.name, p.perm);
     mod.params.set(p.name, p.initial);
   }
   return true;

@@ -32,6 +32,12 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
     ]);
   });
 
+  it("gives each parameter's sysfs file its module_param() mode: none for 0, read-only for 0444", () => {
+    expect(after('echo 3 > /sys/module/params_mod/parameters/fixed')).toEqual([
+      '-bash: /sys/module/params_mod/parameters/fixed: Permission denied',
+    ]);
+  });
+
   it('writes sysfs parameter files into the variables; exit sees state GOING and its name', () => {
     expect(after('rmmod params_mod')).toEqual(['params_mod: exit: count=9 flag=1 label=xyz state=2 name=params_mod']);
   });
