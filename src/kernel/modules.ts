@@ -36,6 +36,8 @@ export interface Module {
    * 64-bit data symbols.
    */
   paramVars?: Map<string, number>;
+  /** A C module's module_param() perm per parameter: its sysfs file's mode (0: no file). YAML: all 0644. */
+  paramPerms?: Map<string, number>;
 }
 
 export class Modules {

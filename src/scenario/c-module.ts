@@ -37,6 +37,8 @@ interface PendingEnable {
 /** Per run: enables posted by init tasks, by pid; the struct module of each loaded module. */
 interface CModuleState {
   enables: Map<number, PendingEnable>;
+  /** Tasks running a module's init or a callback for the loader, which serves their klp_enable_patch(). */
+  callers: Set<number>;
   structModule: Map<string, number>;
   workers: Map<number, TaskHandle>;
   /** The work_struct each kworker task runs, by pid. */
@@ -49,7 +51,7 @@ const states = new WeakMap<SimContext, CModuleState>();
 function stateOf(ctx: SimContext): CModuleState {
   let s = states.get(ctx);
   if (!s) {
-    s = { enables: new Map(), structModule: new Map(), workers: new Map(), workOf: new Map(), kworkers: 0 };
+    s = { enables: new Map(), callers: new Set(), structModule: new Map(), workers: new Map(), workOf: new Map(), kworkers: 0 };
     states.set(ctx, s);
   }
   return s;
@@ -90,6 +92,8 @@ export function registerCParams(ctx: SimContext, mod: Module, loaded: LoadedObje
     mod.paramTypes.set(p.name, p.type);
     mod.paramVars ??= new Map();
     mod.paramVars.set(p.name, p.arg);
+    mod.paramPerms ??= new Map();
+    mod.paramPerms.set(p.name, p.perm);
     mod.params.set(p.name, p.initial);
   }
   return true;
@@ -117,6 +121,21 @@ async function callC(ctx: SimContext, addr: number, args: number[], what: string
   const func = ctx.m.kallsyms.symbolAt(addr)?.name ?? `0x${addr.toString(16)}`;
   const t = await ctx.m.spawn({ name: MODPROBE_COMM, run: [{ kind: 'call', func, addr, args }], once: true, capture: true });
   const s = stateOf(ctx);
+  s.callers.add(t.pid);
+  try {
+    await serveInit(ctx, s, t, func, what);
+  } finally {
+    s.callers.delete(t.pid);
+  }
+  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || ctx.m.violations() > 0, `the result of ${func}()`, 2_000).catch(() => undefined);
+  const out = ctx.outputs.get(t.pid);
+  ctx.outputs.delete(t.pid);
+  // int: the low 32 bits of rax, signed.
+  return out ? out.ret | 0 : 0;
+}
+
+/** Waits for the task to finish, enabling the patches it hands klp_enable_patch() on the way. */
+async function serveInit(ctx: SimContext, s: CModuleState, t: TaskHandle, func: string, what: string): Promise<void> {
   for (;;) {
     await ctx.m.waitFor(
       () => ctx.outputs.has(t.pid) || taskEnded(t.view, t.pid) || s.enables.has(t.pid),
@@ -128,11 +147,6 @@ async function callC(ctx: SimContext, addr: number, args: number[], what: string
     s.enables.delete(t.pid);
     ctx.m.replyService(pending.from, await enableFromC(ctx, pending.patch));
   }
-  await ctx.m.waitFor(() => ctx.outputs.has(t.pid) || ctx.m.violations() > 0, `the result of ${func}()`, 2_000).catch(() => undefined);
-  const out = ctx.outputs.get(t.pid);
-  ctx.outputs.delete(t.pid);
-  // int: the low 32 bits of rax, signed.
-  return out ? out.ret | 0 : 0;
 }
 
 /** do_init_module(): init's result (0, or the negative errno that fails modprobe). */
@@ -173,7 +187,8 @@ async function enableFromC(ctx: SimContext, patchAddr: number): Promise<number> 
     img = readKlpPatch(ctx.m.km, patchAddr);
   } catch (e) {
     if (!(e instanceof KlpStructError)) throw e;
-    ctx.m.log(`livepatch: klp_enable_patch(): ${e.message}`);
+    // The kernel returns -EINVAL without a word (or oopses on a wild pointer): klpsim says why, as itself.
+    ctx.m.log(`klpsim: klp_enable_patch() of ${patchModuleName(ctx, patchAddr)}: ${e.message}`);
     return EINVAL;
   }
   if (img.mod === 0) return EINVAL;
@@ -220,6 +235,12 @@ async function enableFromC(ctx: SimContext, patchAddr: number): Promise<number> 
   return ctx.klp.enablePatch(def, ctx.modules);
 }
 
+/** The module whose data holds the patch (for a message). */
+function patchModuleName(ctx: SimContext, addr: number): string {
+  const o = [...ctx.m.loader.objects.values()].find((x) => addr >= x.dataStart && addr < x.dataEnd);
+  return o ? `module ${o.name}` : `the patch at 0x${addr.toString(16)}`;
+}
+
 /** The task struct a `struct task_struct *` points at (get_current()'s value). */
 function taskAt(ctx: SimContext, addr: number): TaskHandle | undefined {
   const base = ctx.m.km.layout.tasksBase;
@@ -239,6 +260,13 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
     const a = args.map((v) => Number(BigInt.asUintN(64, v)));
     switch (service) {
       case 'klp_enable_patch':
+        if (!s.callers.has(from.pid)) {
+          // Nothing would take it up (the core runs where modprobe waits for init): refuse it, saying so.
+          ctx.m.log(
+            `klpsim: ${from.comm} (pid ${from.pid}) called klp_enable_patch() outside a module's init; klpsim enables patches only from init`,
+          );
+          return { reply: { ret: EINVAL } };
+        }
         s.enables.set(from.pid, { from, patch: a[0] });
         return null;
       case 'kthread_create_on_node': {

@@ -22,7 +22,7 @@ export type FileNode =
   /** nothing there: open(O_CREAT) of it fails with `createErrno` */
   | { kind: 'none'; createErrno: number };
 
-/** A module parameter's sysfs file: klpsim's parameters are all `module_param(name, type, 0644)`. */
+/** A YAML module's parameter sysfs file: as `module_param(name, type, 0644)` (a C module's have their own perm). */
 const PARAM_MODE = 0o644;
 /** proc_create_single() files: 0444. */
 const PROC_MODE = 0o444;
@@ -48,11 +48,14 @@ function find(ctx: SimContext, p: string): FileNode | null {
     const mod = ctx.modules.get(m[1]);
     if (!mod) return null;
     // A module's parameters directory exists only when it has parameters (module_param_sysfs_setup()).
-    const hasParams = mod.params.size > 0;
+    // A C module's parameter has the mode its module_param() gave; perm 0 makes no sysfs file.
+    const mode = (k: string): number => mod.paramPerms?.get(k) ?? PARAM_MODE;
+    const files = [...mod.params.keys()].filter((k) => mode(k) !== 0);
+    const hasParams = files.length > 0;
     if (m[2] === undefined) return dir(hasParams ? ['parameters'] : []);
     if (m[2] !== 'parameters' || !hasParams) return null;
-    if (m[3] === undefined) return dir([...mod.params.keys()]);
-    return mod.params.has(m[3]) ? { kind: 'file', of: 'param', mode: PARAM_MODE } : null;
+    if (m[3] === undefined) return dir(files);
+    return files.includes(m[3]) ? { kind: 'file', of: 'param', mode: mode(m[3]) } : null;
   }
   if (p === '/proc') return dir(Object.keys(ctx.scenario.proc));
   const proc = /^\/proc\/([^/]+)$/.exec(p);

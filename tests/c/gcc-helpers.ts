@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { kernelCflags } from '../../src/c/kernel-cflags';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const INCLUDE = path.join(REPO, 'include');
@@ -26,32 +27,14 @@ export const describeGcc: jest.Describe = HAVE_GCC
       process.stderr.write(`tests/c: gcc is not installed, skipping "${name}"\n`);
     }) as unknown as jest.Describe);
 
-/** Kbuild's flags for an x86-64 module (with the error flags that make C's common mistakes errors). */
-export const KERNEL_CFLAGS = [
-  '-std=gnu11',
-  '-nostdinc',
+/**
+ * The flags klpsim's gcc driver compiles a module with (src/c/kernel-cflags.ts, Kbuild's for x86-64),
+ * against include/, with -Wall; each test names the module (KBUILD_MODNAME) itself.
+ */
+export const KERNEL_CFLAGS: string[] = [
+  ...kernelCflags({ framePointer: false, modname: 't', module: true }).filter((f) => !/^-DKBUILD_(MODNAME|BASENAME)=/.test(f)),
   `-I${INCLUDE}`,
-  '-D__KERNEL__',
-  '-DMODULE',
-  '-O2',
-  '-pg',
-  '-mfentry',
-  '-mrecord-mcount',
-  '-mnop-mcount',
-  '-mno-red-zone',
-  '-mno-sse',
-  '-mno-mmx',
-  '-mno-80387',
-  '-fno-asynchronous-unwind-tables',
-  '-fcf-protection=none',
-  '-fno-stack-protector',
-  '-fno-pic',
-  '-fno-pie',
-  '-ffreestanding',
   '-Wall',
-  '-Werror=implicit-function-declaration',
-  '-Werror=implicit-int',
-  '-Werror=return-type',
   '-Werror=incompatible-pointer-types',
 ];
 

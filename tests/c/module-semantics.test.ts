@@ -32,6 +32,12 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
     ]);
   });
 
+  it("gives each parameter's sysfs file its module_param() mode: none for 0, read-only for 0444", () => {
+    expect(after('echo 3 > /sys/module/params_mod/parameters/fixed')).toEqual([
+      '-bash: /sys/module/params_mod/parameters/fixed: Permission denied',
+    ]);
+  });
+
   it('writes sysfs parameter files into the variables; exit sees state GOING and its name', () => {
     expect(after('rmmod params_mod')).toEqual(['params_mod: exit: count=9 flag=1 label=xyz state=2 name=params_mod']);
   });
@@ -60,10 +66,33 @@ describeGcc('C modules (tests/c/fixtures/module-semantics.yaml)', () => {
     expect(after('rmmod thread_mod')).toEqual(['thread_mod: worker thread_mod_worker stops after looping', 'thread_mod: exit']);
   });
 
+  it('logs the same on worker threads (the service requests go over the control plane there)', async () => {
+    const w = await runScenario(resolve(__dirname, 'fixtures/module-semantics.yaml'), { deterministic: false });
+    expect(w.result.failures).toEqual([]);
+    expect(w.log).toEqual(r.log);
+  });
+
   it('refuses klp_enable_patch() from a module not marked as a livepatch module', () => {
     expect(after('modprobe not_livepatch')).toEqual([
       'livepatch: module not_livepatch is not marked as a livepatch module',
       "modprobe: ERROR: could not insert 'not_livepatch': Invalid argument",
+    ]);
+  });
+
+  it('refuses klp_enable_patch() from a kthread (only init is served) rather than leaving the thread blocked', () => {
+    const lines = after('modprobe thread_enable');
+    // (The kernel is tainted already: bad_patch loaded first.)
+    expect(lines[0]).toMatch(
+      /^klpsim: enabler \(pid \d+\) called klp_enable_patch\(\) outside a module's init; klpsim enables patches only from init$/,
+    );
+    expect(lines[1]).toBe('thread_enable: enabler: -22');
+  });
+
+  it('refuses a patch whose func has no new_func, saying why as klpsim', () => {
+    expect(after('modprobe bad_patch')).toEqual([
+      'bad_patch: tainting kernel with TAINT_LIVEPATCH',
+      "klpsim: klp_enable_patch() of module bad_patch: func 'cmdline_proc_show' of object 'vmlinux' has no new_func",
+      "modprobe: ERROR: could not insert 'bad_patch': Invalid argument",
     ]);
   });
 });
