@@ -85,8 +85,10 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
   {
     behaviour: 'sysfs stack_order',
     since: '6.13',
-    change: '"livepatch: Add stack_order sysfs attribute" (ABI: KernelVersion 6.13.0)',
-    klpsim: 'after the newest supported release: never shown',
+    change:
+      '"livepatch: Add stack_order sysfs attribute" (livepatching-for-6.13; ABI: KernelVersion 6.13.0, Oct 2024 — an earlier version of the series said 6.12.0)',
+    klpsim:
+      "from 6.13: /sys/kernel/livepatch/P/stack_order (0444) reads the patch's 1-based place on klp_patches (stack_order_show() counts the list under klp_mutex), so it shifts down when an older patch is freed",
   },
   {
     behaviour: 'klp_find_func() treats old_sympos 0 and 1 as the same function',
@@ -103,13 +105,16 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
   },
 ];
 
-/** The oldest and newest releases klpsim models (the seed's release and the current LTS). */
+/**
+ * The oldest and newest releases klpsim models: the seed's release, and 6.13, the first with `stack_order`
+ * (the default stays 6.12, the current longterm release).
+ */
 const OLDEST: Release = { major: 5, minor: 1 };
-const NEWEST: Release = { major: 6, minor: 12 };
+const NEWEST: Release = { major: 6, minor: 13 };
 /** The last minor release of each major one in the range (there was no 5.20: 6.0 followed 5.19). */
 const LAST_MINOR: Readonly<Record<number, number>> = { 5: 19, 6: NEWEST.minor };
 
-/** Every release klpsim accepts, oldest first: 5.1 … 5.19, 6.0 … 6.12. */
+/** Every release klpsim accepts, oldest first: 5.1 … 5.19, 6.0 … 6.13. */
 export const SUPPORTED_KERNEL_VERSIONS: readonly string[] = (() => {
   const out: string[] = [];
   for (let major = OLDEST.major; major <= NEWEST.major; major++) {
@@ -196,6 +201,11 @@ export class KernelVersion implements Release {
   /** 6.11: /sys/kernel/livepatch/P/replace. */
   get hasReplaceAttr(): boolean {
     return this.atLeast(6, 11);
+  }
+
+  /** 6.13: /sys/kernel/livepatch/P/stack_order. */
+  get hasStackOrderAttr(): boolean {
+    return this.atLeast(6, 13);
   }
 
   /** 6.19: klp_find_func() matches old_sympos 0 and 1 (newer than every supported release). */

@@ -27,12 +27,12 @@ const COMMANDS: [string, string[]][] = [
 
 describe('--kernel-version', () => {
   it.each(COMMANDS)('%s: a release klpsim does not model is exit 2', async (_name, args) => {
-    for (const v of ['4.19', '5.0', '6.13', '7', 'latest', '']) {
+    for (const v of ['4.19', '5.0', '6.14', '7', 'latest', '']) {
       const r = await runCli([...args, '--kernel-version', v]);
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
       expect(r.err).toBe(
-        `klpsim: option '--kernel-version <v>' argument '${v}' is invalid. --kernel-version must be a release from 5.1 to 6.12 (e.g. 5.1, 6.12)\n`,
+        `klpsim: option '--kernel-version <v>' argument '${v}' is invalid. --kernel-version must be a release from 5.1 to 6.13 (e.g. 5.1, 6.12)\n`,
       );
     }
   });
