@@ -42,6 +42,14 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
     klpsim: 'by the first character: y/Y/1 and n/N/0, o/O followed by n/N or f/F; from 5.19 also t/T and f/F (e/E, d/D came after 6.12)',
   },
   {
+    behaviour: 'system states: struct klp_state in a patch, klp_get_state(), klp_get_prev_state(), the compatibility check on enable',
+    since: '5.5',
+    change:
+      '"livepatch: Basic API to track system state changes", "livepatch: Allow to distinguish different version of system state changes" (livepatching-for-5.5)',
+    klpsim:
+      'from 5.5: a livepatch\'s `states:`, the klp_get_state / klp_get_prev_state actions, and "Livepatch patch (P) is not compatible with the already installed livepatches." (-EINVAL); before 5.5 `check` refuses them (struct klp_patch has no states)',
+  },
+  {
     behaviour: 'force marks every patch forced, or only the patches the transition removes',
     since: '5.18',
     change: '"livepatch: Don\'t block removal of patches that are safe to unload" (2957308343fa)',
@@ -175,6 +183,11 @@ export class KernelVersion implements Release {
 
   /** 5.5: replaced patches stay listed until after the post_patch callbacks. */
   get keepsReplacedPatchesUntilPostPatch(): boolean {
+    return this.atLeast(5, 5);
+  }
+
+  /** 5.5: struct klp_state, klp_get_state(), klp_get_prev_state(), klp_is_patch_compatible(). */
+  get hasSystemStates(): boolean {
     return this.atLeast(5, 5);
   }
 

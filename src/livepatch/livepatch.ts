@@ -9,7 +9,8 @@ import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT, KlpOptions, KlpState } from './klp-state';
 import { GlobalField } from '../mem/percpu';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
-import type { KlpPatch, KlpPatchDef } from './klp-types';
+import type { KlpPatch, KlpPatchDef, KlpStateDef } from './klp-types';
+import { klpGetPrevState, klpGetState } from './state';
 import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
@@ -65,6 +66,30 @@ export class Livepatch {
   /** The patch registered by livepatch module `mod`, if it has not been freed. */
   patch(mod: string): KlpPatch | undefined {
     return this.state.byName.get(mod);
+  }
+
+  /**
+   * klp_get_state(&patch, id) from the code of livepatch module `mod`, whose static klp_patch declares
+   * `states` (the function only walks that array: it works before klp_enable_patch() too).
+   */
+  getState(mod: string, states: readonly KlpStateDef[], id: number): number | null {
+    const st = klpGetState({ states: [...states] }, id);
+    this.machine.emit({ type: 'state.get', patch: mod, id, prev: false, found: st ? mod : null, version: st?.version ?? null });
+    return st?.version ?? null;
+  }
+
+  /** klp_get_prev_state(id): the version of the newest older patch's state, or null. */
+  getPrevState(id: number): number | null {
+    const prev = klpGetPrevState(this.state, id);
+    this.machine.emit({
+      type: 'state.get',
+      patch: this.state.transitionPatch?.mod ?? '',
+      id,
+      prev: true,
+      found: prev?.patch.mod ?? null,
+      version: prev?.state.version ?? null,
+    });
+    return prev?.state.version ?? null;
   }
 
   inTransition(): boolean {

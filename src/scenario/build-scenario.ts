@@ -122,6 +122,18 @@ class Builder {
       this.field(act, 'cpu', [...tpath, 'cpu']);
       return act;
     }
+    if ('klp_get_state' in a || 'klp_get_prev_state' in a) {
+      const kind = 'klp_get_state' in a ? 'klp_get_state' : 'klp_get_prev_state';
+      const l = 'klp_get_state' in a ? a.klp_get_state : a.klp_get_prev_state;
+      const lpath = [...path, kind];
+      return {
+        kind,
+        id: l.id,
+        found: this.actions(l.found, [...lpath, 'found']),
+        missing: this.actions(l.missing, [...lpath, 'missing']),
+        pos,
+      };
+    }
     const act: Action = { kind: 'stop_task', name: a.stop_task, pos };
     this.field(act, 'name', [...path, 'stop_task']);
     return act;
@@ -162,8 +174,14 @@ class Builder {
       if (isObject(lp['objects'])) {
         for (const [obj, def] of Object.entries(lp['objects'])) objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj]));
       }
+      const states = Array.isArray(lp['states']) ? (lp['states'] as unknown[]) : [];
       mod.livepatch = {
         replace: typeof replace === 'string' || typeof replace === 'number' || typeof replace === 'boolean' ? String(replace) : 'false',
+        states: states.flatMap((st, i) =>
+          isObject(st) && typeof st['id'] === 'number' && typeof st['version'] === 'number'
+            ? [{ id: st['id'], version: st['version'], pos: this.positions.nodePos([...lpPath, 'states', i]) }]
+            : [],
+        ),
         objects,
         pos: this.positions.keyPos(lpPath),
       };

@@ -43,7 +43,9 @@ export type Action =
   | { kind: 'sleep_ms'; ms: ActionValue; pos: Pos }
   | { kind: 'call'; func: string; args: ActionValue[]; pos: Pos }
   | { kind: 'start_task'; name: string; run: Action[]; cpu?: number; once: boolean; pos: Pos }
-  | { kind: 'stop_task'; name: string; pos: Pos };
+  | { kind: 'stop_task'; name: string; pos: Pos }
+  /** klp_get_state(&patch, id) / klp_get_prev_state(id) (5.5+): `found` or `missing` runs. */
+  | { kind: 'klp_get_state' | 'klp_get_prev_state'; id: number; found: Action[]; missing: Action[]; pos: Pos };
 
 export interface Callbacks {
   pre_patch?: Action[];
@@ -66,6 +68,8 @@ export interface LivepatchObjectDef {
 export interface LivepatchDef {
   /** '0' | '1' | 'true' | 'false', or a `${param}` reference resolved at load time. */
   replace: string;
+  /** `states:` (struct klp_state, 5.5+). */
+  states: { id: number; version: number; pos: Pos }[];
   objects: LivepatchObjectDef[];
   pos: Pos;
 }

@@ -33,3 +33,21 @@ describe('test-sysfs.sh, stack_order (scenarios/test-sysfs-stack-order.yaml, 6.1
   expectClean(() => r);
   compareSections('test-sysfs-stack-order', ['sysfs test', 'sysfs test stack_order value'], () => r);
 });
+
+describe('test-state.sh (scenarios/test-state.yaml, 5.5)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-state.yaml');
+  });
+  expectClean(() => r);
+  compareSections(
+    'test-state',
+    [
+      'system state modification',
+      'taking over system state modification',
+      'compatible cumulative livepatches',
+      'incompatible cumulative livepatches',
+    ],
+    () => r,
+  );
+});
