@@ -72,6 +72,10 @@ export type StateIncompatibleEvent = Ev<
   { patch: string; id: number; version: number | null; installed: string; installedVersion: number }
 >;
 
+/** Shadow variables (issue 15): <obj, id> attached with `size` bytes at `data`, or taken off the hash (`dtor`: one ran). */
+export type ShadowAllocEvent = Ev<'shadow.alloc', { obj: string; id: string; size: number; data: number }>;
+export type ShadowFreeEvent = Ev<'shadow.free', { obj: string; id: string; data: number; dtor: boolean }>;
+
 export type SimEvent =
   | LogEvent
   | TaskStateEvent
@@ -96,7 +100,9 @@ export type SimEvent =
   | CallRedirectEvent
   | ShEvent
   | StateGetEvent
-  | StateIncompatibleEvent;
+  | StateIncompatibleEvent
+  | ShadowAllocEvent
+  | ShadowFreeEvent;
 
 export type SimEventType = SimEvent['type'];
 

@@ -19,6 +19,8 @@
  * the current task's patch_state (written by the coordinator under the task lock or by this CPU), and
  * GlobalField.KlpTargetState.
  */
+import type { ServiceName } from '../kernel/services';
+import { KlpShadow } from './shadow';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
@@ -83,7 +85,12 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     return t ? t.get(TaskField.PatchState) : host.pcpu.get(PcpuField.IdlePatchState);
   };
 
+  // kernel/livepatch/shadow.c's services run on this CPU too (CpuHooks.service).
+  const shadow = new KlpShadow(host);
+
   return {
+    service: (_h: CpuHost, name: ServiceName): boolean => shadow.serve(name),
+
     ftrace(h: CpuHost, ip: number, parentIp: number): number {
       const ops = recs.filterLookup(ip);
       if (ops === NULL_LINK) return ip + 5; // an ftrace site enabled without klp ops (ftrace_stub)

@@ -21,7 +21,9 @@ export type KlpFault =
   /** The frame-pointer unwinder accepts a walk through an interrupt frame (the bug of issue 12). */
   | 'trust-unreliable-stack'
   /** Kernel threads pass klp_update_patch_state() at the end of every pass, as if they left for user space. */
-  | 'switch-kthreads-at-exit';
+  | 'switch-kthreads-at-exit'
+  /** klp_shadow_free() frees the record at once instead of through kfree_rcu() (src/livepatch/shadow.ts). */
+  | 'shadow-free-no-rcu';
 
 /** GlobalField.KlpCpuFaults bits: the faults that act on the CPUs rather than in the core. */
 export const CPU_FAULT_SWITCH_KTHREADS_AT_EXIT = 1 << 0;

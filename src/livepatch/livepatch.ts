@@ -8,6 +8,7 @@ import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT, KlpOptions, KlpState } from './klp-state';
 import { GlobalField } from '../mem/percpu';
+import { SHADOW_FAULT_FREE_NO_RCU, ShadowArea, ShadowWord } from '../mem/shadow-layout';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef, KlpStateDef } from './klp-types';
 import { klpGetPrevState, klpGetState } from './state';
@@ -32,6 +33,7 @@ export class Livepatch {
   ) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
     // Before any task runs: the CPUs' klp code reads the faults that act there.
+    if (this.state.fault('shadow-free-no-rcu')) new ShadowArea(machine.km).setCtl(ShadowWord.Faults, SHADOW_FAULT_FREE_NO_RCU);
     if (this.state.fault('switch-kthreads-at-exit'))
       Atomics.or(machine.km.i32, machine.global.index(GlobalField.KlpCpuFaults), CPU_FAULT_SWITCH_KTHREADS_AT_EXIT);
   }

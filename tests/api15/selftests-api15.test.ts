@@ -4,7 +4,7 @@
  * upstream expected block line for line (tests/scenarios/expected/<scenario>/<title>.dmesg), as
  * tests/scenarios/selftests-dmesg.test.ts does for the older selftests.
  */
-import { expected, runScenario, ScenarioRun, sections, slug } from '../scenarios/helpers';
+import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from '../scenarios/helpers';
 
 function compareSections(dir: string, titles: string[], get: () => ScenarioRun): void {
   for (const title of titles) {
@@ -50,4 +50,20 @@ describe('test-state.sh (scenarios/test-state.yaml, 5.5)', () => {
     ],
     () => r,
   );
+});
+
+describe('test-shadow-vars.sh (scenarios/test-shadow-vars.yaml)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-shadow-vars.yaml');
+  });
+  expectClean(() => r);
+  it('logs the upstream expected block', () => {
+    expect(filterLog(r.log)).toEqual(expected('test-shadow-vars.dmesg'));
+  });
+  it('runs the same on worker threads', async () => {
+    const w = await runScenario('test-shadow-vars.yaml', { deterministic: false });
+    expect(w.result.exitCode).toBe(0);
+    expect(filterLog(w.log)).toEqual(expected('test-shadow-vars.dmesg'));
+  });
 });
