@@ -50,6 +50,14 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
       'from 5.5: a livepatch\'s `states:`, the klp_get_state / klp_get_prev_state actions, and "Livepatch patch (P) is not compatible with the already installed livepatches." (-EINVAL); before 5.5 `check` refuses them (struct klp_patch has no states)',
   },
   {
+    behaviour:
+      "FTRACE_OPS_FL_PERMANENT: livepatch's ftrace ops cannot be registered while kernel.ftrace_enabled is 0, and the sysctl cannot be set to 0 while they are",
+    since: '5.5',
+    change: '"ftrace: Introduce PERMANENT ftrace_ops flag" (Miroslav Benes, livepatching-for-5.5)',
+    klpsim:
+      'from 5.5: `failed to register ftrace handler for function \'F\' (-16)` and `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`; before, writing 0 turns every ftrace site back into a NOP, so live patches stop working until it is 1 again',
+  },
+  {
     behaviour: 'force marks every patch forced, or only the patches the transition removes',
     since: '5.18',
     change: '"livepatch: Don\'t block removal of patches that are safe to unload" (2957308343fa)',
@@ -188,6 +196,11 @@ export class KernelVersion implements Release {
 
   /** 5.5: struct klp_state, klp_get_state(), klp_get_prev_state(), klp_is_patch_compatible(). */
   get hasSystemStates(): boolean {
+    return this.atLeast(5, 5);
+  }
+
+  /** 5.5: FTRACE_OPS_FL_PERMANENT on livepatch's ftrace ops (src/kernel/ftrace-ops.ts). */
+  get hasFtracePermanentOps(): boolean {
     return this.atLeast(5, 5);
   }
 

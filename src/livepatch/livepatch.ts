@@ -12,6 +12,7 @@ import { SHADOW_FAULT_FREE_NO_RCU, ShadowArea, ShadowWord } from '../mem/shadow-
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef, KlpStateDef } from './klp-types';
 import { klpGetPrevState, klpGetState } from './state';
+import { klpFtraceSitesEnable } from './patch';
 import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
@@ -92,6 +93,20 @@ export class Livepatch {
       version: prev?.state.version ?? null,
     });
     return prev?.state.version ?? null;
+  }
+
+  /** `kernel.ftrace_enabled`: 1 or 0. */
+  ftraceEnabled(): boolean {
+    return this.state.ftrace.enabled;
+  }
+
+  /** A write of the sysctl (ftrace_enable_sysctl()): 0 or a negative errno. */
+  ftraceEnabledStore(value: boolean): Promise<number> {
+    return this.state.withMutex(async () => {
+      const r = this.state.ftrace.sysctlWrite(value);
+      if (r.changed) await klpFtraceSitesEnable(this.state, value);
+      return r.errno;
+    });
   }
 
   inTransition(): boolean {

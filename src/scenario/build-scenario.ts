@@ -252,6 +252,7 @@ class Builder {
       if (!parsedCmd) return undefined;
       step.sh = { command: e.sh, parsed: parsedCmd };
       if (e.stdout !== undefined) step.sh.stdout = e.stdout;
+      if (e.stderr !== undefined) step.sh.stderr = e.stderr;
       if (e.exit !== undefined) step.sh.exit = e.exit;
       this.field(step, 'command', [...ePath, 'sh']);
     }
@@ -263,7 +264,7 @@ class Builder {
     if (e.nops !== undefined) step.nops = e.nops;
     if (e.ftrace_ops !== undefined) step.ftraceOps = e.ftrace_ops;
     if (e.sh === undefined) {
-      for (const k of ['stdout', 'exit'] as const) {
+      for (const k of ['stdout', 'stderr', 'exit'] as const) {
         if (e[k] !== undefined)
           this.diagnostics.push({ pos: this.positions.keyPos([...ePath, k]), message: `'${k}' needs 'sh' in the same expect` });
       }

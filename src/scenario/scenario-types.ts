@@ -105,7 +105,7 @@ export interface TaskDef {
  */
 export type ShellCommand =
   /** params: PARAM=VALUE, or null for a bare PARAM (no equals: "set" for a bool, EINVAL for others). */
-  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number }
+  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number; file?: string }
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
@@ -114,6 +114,11 @@ export type ShellCommand =
   | { cmd: 'ls'; dir: string }
   /** flags: single letters without the dash, in order, from i v c q E F w x. */
   | { cmd: 'grep'; pattern: string; file: string; flags: string[] }
+  /**
+   * procps `sysctl [-q] [-n] KEY[=VALUE]` (KEY with dots or slashes): `value` present writes it; `quiet`
+   * (-q) prints nothing for a write; `valuesOnly` (-n, --values) prints the value without the key.
+   */
+  | { cmd: 'sysctl'; key: string; value?: string; quiet: boolean; valuesOnly: boolean; keyCol: number }
   /** `COMMAND > /dev/kmsg`: COMMAND's output goes to the kernel log; `inner` has no redirection. */
   | { cmd: 'kmsg'; inner: ShellCommand };
 
@@ -121,6 +126,8 @@ export interface ExpectSh {
   command: string;
   parsed: ShellCommand;
   stdout?: string;
+  /** What the command writes to stderr (its error message), compared like stdout. */
+  stderr?: string;
   exit?: number;
 }
 

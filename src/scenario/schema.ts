@@ -142,6 +142,7 @@ export const TaskSchema = z.strictObject({
 export const ExpectSchema = z.strictObject({
   sh: z.string().optional(),
   stdout: z.string().optional(),
+  stderr: z.string().optional(),
   exit: int().optional(),
   dmesg: z.union([z.string(), z.array(z.string())]).optional(),
   patched: z.record(z.string(), z.boolean()).optional(),

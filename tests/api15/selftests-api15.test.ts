@@ -67,3 +67,12 @@ describe('test-shadow-vars.sh (scenarios/test-shadow-vars.yaml)', () => {
     expect(filterLog(w.log)).toEqual(expected('test-shadow-vars.dmesg'));
   });
 });
+
+describe('test-ftrace.sh, the ftrace_enabled sysctl (scenarios/test-ftrace.yaml, 6.12)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-ftrace.yaml');
+  });
+  expectClean(() => r);
+  compareSections('test-ftrace', ['livepatch interaction with ftrace_enabled sysctl'], () => r);
+});
