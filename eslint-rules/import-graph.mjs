@@ -15,6 +15,8 @@ import noImportCycle from './no-import-cycle.mjs';
 export const LAYERS = [
   ['src/util'],
   ['src/x86'],
+  // C: the gcc driver, its cache and the ELF object reader (the loader in src/kernel links what it reads).
+  ['src/c'],
   ['src/mem'],
   ['src/kernel'],
   ['src/livepatch'],

@@ -23,6 +23,7 @@ import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { textPokeBp } from '../kernel/text-poke';
 import type { ActionPos, TaskAction, TaskKind, TaskSpec } from '../kernel/task-program';
+import { CoordinatorService, readServiceArgs, serviceOfRequest } from '../kernel/service-request';
 import type { TaskReply } from '../kernel/task-request';
 import type { KernelCore } from '../kernel/kernel-core';
 import type { TaskHandle } from '../kernel/task-handle';
@@ -68,6 +69,21 @@ export interface SpawnRequest {
  */
 export type TaskRequestHandler = (from: TaskHandle, action: TaskAction, atNs: number) => { reply: TaskReply; ready?: Promise<void> };
 
+/**
+ * Serves a kernel service a task called from its code (src/kernel/service-request.ts), with the
+ * argument registers. As TaskRequestHandler; `null` defers the answer: whoever takes the request up
+ * answers it later with Machine.replyService() (klp_enable_patch(), which the module loader runs).
+ */
+export type ServiceRequestHandler = (
+  from: TaskHandle,
+  service: CoordinatorService,
+  args: bigint[],
+  atNs: number,
+) => { reply: TaskReply; ready?: Promise<void> } | null;
+
+/** What a service nothing serves returns: the kernel's "function not implemented". */
+const ENOSYS = 38;
+
 export class SimError extends Error {
   constructor(message: string) {
     super(message);
@@ -108,6 +124,7 @@ export class Machine implements KernelCore {
   private aborted: Error | null = null;
   /** Who serves tasks' requests (the scenario runner); without one, a request is answered with an error. */
   taskRequests: TaskRequestHandler | null = null;
+  serviceRequests: ServiceRequestHandler | null = null;
   private requestsSeen = 0;
   /** The run list of every task whose slot is still its own, by pid (requests name an action in it). */
   private readonly specs = new Map<number, TaskSpec>();
@@ -329,7 +346,17 @@ export class Machine implements KernelCore {
     return this.aborted !== null;
   }
 
+  /** The answer to a service request whose handler deferred it. */
+  replyService(h: TaskHandle, ret: number): void {
+    this.platform.replyTask(h.cpu, h.pid, { ret });
+  }
+
   private serveRequest(h: TaskHandle): void {
+    const service = serviceOfRequest(h.view.get(TaskField.ReqAction));
+    if (service !== undefined) {
+      this.serveServiceRequest(h, service);
+      return;
+    }
     const action = this.specs.get(h.pid)?.run[h.view.get(TaskField.ReqAction)];
     const at = Number(h.view.get64(TaskField.ReqClock));
     let out: ReturnType<TaskRequestHandler>;
@@ -345,6 +372,22 @@ export class Machine implements KernelCore {
     }
     const deliver = (): void => this.platform.replyTask(h.cpu, h.pid, out.reply);
     if (out.ready && !this.lockstep) out.ready.then(deliver, (e: unknown) => this.abort(e instanceof Error ? e : new SimError(String(e))));
+    else deliver();
+  }
+
+  private serveServiceRequest(h: TaskHandle, service: CoordinatorService): void {
+    const at = Number(h.view.get64(TaskField.ReqClock));
+    let out: ReturnType<ServiceRequestHandler>;
+    try {
+      out = this.serviceRequests ? this.serviceRequests(h, service, readServiceArgs(h.view), at) : { reply: { ret: -ENOSYS } };
+    } catch (e) {
+      this.abort(e instanceof Error ? e : new SimError(String(e)));
+      return;
+    }
+    if (out === null) return;
+    const { reply, ready } = out;
+    const deliver = (): void => this.platform.replyTask(h.cpu, h.pid, reply);
+    if (ready && !this.lockstep) ready.then(deliver, (e: unknown) => this.abort(e instanceof Error ? e : new SimError(String(e))));
     else deliver();
   }
 

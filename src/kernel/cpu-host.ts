@@ -40,6 +40,8 @@ import { unwindOrc } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
 import { ActionPos, ParamRef, passCostNs, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
 import { needsCoordinator, TaskReply } from './task-request';
+import { isCoreService, serveCoreService } from './core-services';
+import { isCoordinatorService, serviceRequestCode, writeServiceArgs } from './service-request';
 import { vsprintf } from './vsprintf';
 import { oopsLines, showOpcodes } from './oops';
 import { KernelVersion } from './kernel-version';
@@ -110,6 +112,8 @@ interface LocalTask {
   action: number;
   /** Set while the task sleeps inside a sleeping service: on wake-up the service returns to its caller. */
   inService: boolean;
+  /** Set while the task waits inside a coordinator service (service-request.ts) for its answer. */
+  inRequest: boolean;
   /** Which one, and when its timeout ends (an interruptible sleep may be woken before). */
   sleepService: SleepService;
   sleepUntil: number;
@@ -208,6 +212,7 @@ export class CpuHost {
       ctx: null,
       action: 0,
       inService: false,
+      inRequest: false,
       sleepService: 'msleep',
       sleepUntil: 0,
       interrupted: false,
@@ -441,6 +446,46 @@ export class CpuHost {
     if (t.ctx) this.x86.setContext(t.ctx);
     this.emitTaskState(t, 'running');
     if (wasSleeping && t.inService) this.wakeInService(t);
+    else if (t.inRequest && t.reply && !t.block) this.finishServiceRequest(t);
+  }
+
+  /**
+   * Posts a coordinator service call (service-request.ts): the arguments go into the task struct, and the
+   * task blocks inside the service until the answer comes.
+   */
+  private postServiceRequest(t: LocalTask, name: Parameters<typeof serviceRequestCode>[0]): void {
+    writeServiceArgs(
+      t.view,
+      [0, 1, 2, 3].map((i) => this.arg(i)),
+    );
+    t.view.set(TaskField.ReqAction, serviceRequestCode(name));
+    t.view.set64(TaskField.ReqClock, BigInt(this.clock));
+    t.view.set(TaskField.ReqState, REQ_POSTED);
+    this.global.add(GlobalField.TaskRequests, 1);
+    t.inRequest = true;
+    t.block = { kind: 'request' };
+    this.switchOut(TaskState.Sleeping, NEVER_NUM);
+    this.notifyAck();
+  }
+
+  /** The answer to a service request: wait for a task to end first if asked (kthread_stop()), then return. */
+  private finishServiceRequest(t: LocalTask): void {
+    const r = t.reply as TaskReply;
+    if (r.wait) {
+      const view = new TaskView(this.km, r.wait.slot);
+      const w = r.wait;
+      delete r.wait;
+      if (!taskEnded(view, w.pid)) {
+        t.block = { kind: 'exit', view, pid: w.pid };
+        t.view.set(TaskField.ReqState, REQ_WAIT_EXIT);
+        this.switchOut(TaskState.Sleeping, NEVER_NUM);
+        return;
+      }
+    }
+    t.reply = null;
+    t.inRequest = false;
+    this.x86.setReg(Reg.RAX, BigInt.asUintN(64, BigInt(r.ret ?? 0)));
+    this.ret();
   }
 
   /**
@@ -615,15 +660,15 @@ export class CpuHost {
   }
 
   private beginCall(t: LocalTask, a: Extract<TaskAction, { kind: 'call' }>, args: number[]): void {
-    const sym = this.kallsyms.lookup(a.func);
-    if (!sym || sym.kind === KsymKind.Data) {
+    const sym = a.addr !== undefined ? this.kallsyms.symbolAt(a.addr) : this.kallsyms.lookup(a.func);
+    if (!sym || sym.kind === KsymKind.Data || (a.addr !== undefined && sym.addr !== a.addr)) {
       // The kernel has no such call: a reference to a symbol that is not there fails when it is resolved.
       // Here it is resolved at the call, so the task dies at its first one, reported once.
       this.actionError(t, a, `${a.func}() is not loaded (no such function in the running kernel or its modules)`);
       return;
     }
     const top = t.view.get(TaskField.StackTop);
-    const ctx: CpuContext = { regs: new Int32Array(32), rip: sym.addr, rflags: 0x2 };
+    const ctx: CpuContext = { regs: new Int32Array(32), rip: a.addr ?? sym.addr, rflags: 0x2 };
     t.ctx = ctx;
     this.x86.setContext(ctx);
     this.x86.setRegNum(Reg.RSP, top);
@@ -907,6 +952,23 @@ export class CpuHost {
         this.opts.hooks?.callReturned?.(this, t.view);
         return;
       default:
+        if (name !== undefined && isCoordinatorService(name)) return this.postServiceRequest(t, name);
+        if (name !== undefined && isCoreService(name)) {
+          const rax = serveCoreService(name, {
+            km: this.km,
+            global: this.global,
+            arg: (i) => this.arg(i),
+            currentSlot: () => t.spec.slot,
+            shouldStop: () => (t.view.get(TaskField.Flags) & TIF_SHOULD_STOP) !== 0,
+          });
+          if (rax === null) {
+            this.x86.fault = { vector: '#PF', rip: addr, bytes: [], message: `${name}() was handed an address it cannot access` };
+            this.oops(t);
+            return;
+          }
+          this.x86.setReg(Reg.RAX, BigInt.asUintN(64, rax));
+          return this.ret();
+        }
         if (name !== undefined && name !== 'nested_call_ret' && this.opts.hooks?.service?.(this, name)) return;
         this.x86.fault = { vector: '#UD', rip: addr, bytes: [], message: `call into the services window at 0x${addr.toString(16)}` };
         this.oops(t);

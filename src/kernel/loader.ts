@@ -22,6 +22,10 @@ import { PAGE_SIZE, PERM_R, PERM_W, PERM_X } from '../x86/cpu-types';
 import type { KernelMemory } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind, KSYM_NAME_MAX, KSYMS_CAPACITY } from '../mem/kallsyms';
 import { CALLABLE_SERVICES, SERVICE_NAMES, serviceAddr } from './services';
+import type { ElfObject, ElfSymbol } from '../c/elf/elf-types';
+import { SHN_ABS, SHN_COMMON, SHN_LIVEPATCH, SHN_UNDEF } from '../c/elf/elf-types';
+import { MCOUNT_LOC, SectionClass, sectionClass } from '../c/elf/sections';
+import { R_X86_64_64, R_X86_64_NONE, fitsRelocation, relocationName, relocationRule } from '../c/elf/relocations';
 
 export interface SymbolSource {
   name: string;
@@ -36,8 +40,24 @@ export interface SymbolSource {
   col?: number;
 }
 
+/**
+ * An ELF relocatable object (gcc's `.o`, or a `.ko`) linked into a loaded object next to its assembly
+ * symbols: its allocated sections are placed, its symbols become the object's (globals resolve the other
+ * parts' references, locals only its own), its relocations are applied and its `__mcount_loc` says which
+ * functions have an ftrace site.
+ */
+export interface ObjectSource {
+  elf: ElfObject;
+  /** As SymbolSource.klpObject: unresolved references become klp relocations against this object. */
+  klpObject?: string;
+  /** Symbols given another name as they are linked (a livepatch's new function is `livepatch_<old>`). */
+  rename?: Record<string, string>;
+}
+
 export interface LoadDiagnostic {
   symbol: string;
+  /** Set when the problem is in an ELF object: the message is then about `file`, line and col are 0. */
+  file?: string;
   line: number;
   col: number;
   message: string;
@@ -60,6 +80,20 @@ export interface LoadedSymbol {
   addr: number;
   size: number;
   kind: 'func' | 'data';
+  /**
+   * A function compiled `notrace` (or without -mrecord-mcount): no `__mcount_loc` entry, so no ftrace
+   * site at its entry. kallsyms lists it, ftrace cannot attach to it, so it cannot be live patched.
+   */
+  notrace?: boolean;
+}
+
+/** Where one ELF section of the object landed (`.init.text`, `.modinfo`, `__param`, `.data..*`, …). */
+export interface LoadedSection {
+  name: string;
+  /** The ELF file it came from. */
+  file: string;
+  addr: number;
+  size: number;
 }
 
 /** A klp relocation: a field of a livepatch module's code that holds an address in `object`. */
@@ -82,6 +116,8 @@ export interface LoadedObject {
   /** Other modules this one links against (use_module()): they cannot be removed while it is loaded. */
   uses: Set<string>;
   klpRelocs: KlpReloc[];
+  /** The ELF sections placed in memory, in the order they were laid out. */
+  sections: LoadedSection[];
 }
 
 /** Functions are 16-byte aligned as with -falign-functions=16; data 8-byte aligned. */
@@ -89,6 +125,13 @@ const FUNC_ALIGN = 16;
 const DATA_ALIGN = 8;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** An ELF object being linked: where its sections and symbols landed. */
+interface ElfLink {
+  unit: ObjectSource;
+  sectionAddr: Map<number, number>;
+  symAddr: Map<number, number>;
+}
 
 export class KernelLoader {
   private textCursor: number;
@@ -113,10 +156,11 @@ export class KernelLoader {
   }
 
   /**
-   * Loads an object. `data` adds initialised 64-bit data symbols (module parameters: a module's code
-   * reads them as `mov rax, [rip + param]`). Throws LoadError with every problem found.
+   * Loads an object: assembly symbols, ELF objects (`objects`) and `data`, initialised 64-bit data
+   * symbols (module parameters: a module's code reads them as `mov rax, [rip + param]`). Its parts link
+   * against each other (own symbols first). Throws LoadError with every problem found.
    */
-  load(object: string, symbols: SymbolSource[], data: Record<string, number> = {}): LoadedObject {
+  load(object: string, symbols: SymbolSource[], data: Record<string, number> = {}, objects: ObjectSource[] = []): LoadedObject {
     if (this.objects.has(object))
       throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: `object '${object}' is already loaded` }]);
     const diags: LoadDiagnostic[] = [];
@@ -131,7 +175,8 @@ export class KernelLoader {
     }
     if (diags.length > 0) throw new LoadError(object, diags);
 
-    // Lay out: functions in text, data symbols and parameters in data.
+    // Lay out: functions in text, then the ELF objects' code, their read-only data on pages of its own;
+    // data symbols, parameters and the ELF objects' data and .bss in data.
     let text = align(this.textCursor, PAGE_SIZE);
     let dataPos = align(this.dataCursor, PAGE_SIZE);
     const textStart = text;
@@ -154,11 +199,44 @@ export class KernelLoader {
       placed.set(name, { name, addr: dataPos, size: 8, kind: 'data' });
       dataPos += 8;
     }
+    const links = objects.map((unit) => ({ unit, sectionAddr: new Map<number, number>(), symAddr: new Map<number, number>() }));
+    const sections: LoadedSection[] = [];
+    const placeClass = (cls: SectionClass, cursor: number): number => {
+      for (const l of links) {
+        for (const sec of l.unit.elf.sections) {
+          if (sectionClass(sec) !== cls) continue;
+          cursor = align(cursor, Math.max(sec.addralign, 1));
+          l.sectionAddr.set(sec.index, cursor);
+          sections.push({ name: sec.name, file: l.unit.elf.file, addr: cursor, size: sec.size });
+          cursor += sec.size;
+        }
+      }
+      return cursor;
+    };
+    text = placeClass('text', text);
+    const rodataStart = align(text, PAGE_SIZE);
+    text = placeClass('rodata', rodataStart);
+    dataPos = placeClass('data', dataPos);
+    dataPos = placeClass('bss', dataPos);
+    // SHN_COMMON symbols (gcc -fcommon): .bss the loader allocates, st_value being their alignment.
+    for (const l of links) {
+      for (const sym of l.unit.elf.symbols) {
+        if (sym.shndx !== SHN_COMMON) continue;
+        dataPos = align(dataPos, Math.max(sym.value, 1));
+        l.symAddr.set(sym.index, dataPos);
+        dataPos += sym.size;
+      }
+    }
+    const elfSymbols = this.elfSymbols(object, links, placed, diags);
+    if (diags.length > 0) throw new LoadError(object, diags);
+
     if (text > this.km.layout.textEnd) throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of text memory' }]);
     // Checked before anything is written, so a refused load leaves the machine as it was.
-    if (this.kallsyms.count() + placed.size > KSYMS_CAPACITY)
+    if (this.kallsyms.count() + placed.size + elfSymbols.length > KSYMS_CAPACITY)
       throw new LoadError(object, [{ symbol: object, line: 1, col: 1, message: 'out of kallsyms space' }]);
-    const tooLong = [object, ...placed.keys()].filter((n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX);
+    const tooLong = [object, ...placed.keys(), ...elfSymbols.map((s) => s.name)].filter(
+      (n) => Buffer.byteLength(n, 'utf8') > KSYM_NAME_MAX,
+    );
     if (tooLong.length > 0)
       throw new LoadError(
         object,
@@ -190,23 +268,173 @@ export class KernelLoader {
       }
       this.km.writeBytes(at, bytes);
     }
+    const sites = new Set<number>();
+    for (const l of links) this.linkElf(object, l, placed, uses, klpRelocs, sites, diags);
     if (diags.length > 0) throw new LoadError(object, diags);
     for (const [name, v] of Object.entries(data)) this.km.writeU64((placed.get(name) as LoadedSymbol).addr, v);
+    // Only now is it known which functions __mcount_loc names: the others are notrace.
+    for (const p of [...placed.values(), ...elfSymbols])
+      if (p.kind === 'func' && p.notrace === false && !sites.has(p.addr)) p.notrace = true;
+    for (const p of [...placed.values(), ...elfSymbols]) if (p.notrace === false) delete p.notrace;
 
     const textEnd = align(text, PAGE_SIZE);
     const dataEnd = align(dataPos, PAGE_SIZE);
-    if (textEnd > textStart) this.km.setPerms(textStart, textEnd - textStart, PERM_R | PERM_X);
+    if (rodataStart > textStart) this.km.setPerms(textStart, rodataStart - textStart, PERM_R | PERM_X);
+    if (textEnd > rodataStart) this.km.setPerms(rodataStart, textEnd - rodataStart, PERM_R);
     if (dataEnd > dataStart) this.km.setPerms(dataStart, dataEnd - dataStart, PERM_R | PERM_W);
     this.textCursor = textEnd;
     this.dataCursor = dataEnd;
 
-    for (const p of placed.values()) {
-      this.kallsyms.add({ name: p.name, addr: p.addr, size: p.size, kind: p.kind === 'func' ? KsymKind.Func : KsymKind.Data, object });
+    for (const p of [...placed.values(), ...elfSymbols.filter((e) => placed.get(e.name) !== e)]) {
+      const kind = p.kind === 'data' ? KsymKind.Data : p.notrace ? KsymKind.FuncNotrace : KsymKind.Func;
+      this.kallsyms.add({ name: p.name, addr: p.addr, size: p.size, kind, object });
     }
-    const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd, uses, klpRelocs };
+    for (const e of elfSymbols) if (!placed.has(e.name)) placed.set(e.name, e);
+    const loaded: LoadedObject = { name: object, symbols: placed, textStart, textEnd, dataStart, dataEnd, uses, klpRelocs, sections };
     this.objects.set(object, loaded);
     this.onLoad?.(loaded);
     return loaded;
+  }
+
+  /**
+   * The ELF objects' symbols: every function and data object they define (locals too: kallsyms lists
+   * static functions, and livepatch finds them with sympos), with their addresses. Globals join `placed`,
+   * where the other parts of the object resolve them; a weak definition gives way to a strong one.
+   */
+  private elfSymbols(object: string, links: ElfLink[], placed: Map<string, LoadedSymbol>, diags: LoadDiagnostic[]): LoadedSymbol[] {
+    const out: LoadedSymbol[] = [];
+    const weak = new Set<string>();
+    for (const l of links) {
+      const { elf } = l.unit;
+      for (const sym of elf.symbols) {
+        if (sym.index === 0) continue;
+        let addr: number | undefined;
+        if (sym.shndx === SHN_ABS) addr = sym.value;
+        else if (sym.shndx === SHN_COMMON) addr = l.symAddr.get(sym.index);
+        else if (sym.shndx !== SHN_UNDEF && sym.shndx !== SHN_LIVEPATCH) {
+          const base = l.sectionAddr.get(sym.shndx);
+          if (base !== undefined) addr = base + sym.value;
+        }
+        if (addr === undefined) continue;
+        l.symAddr.set(sym.index, addr);
+        if (sym.type === 'section' || sym.type === 'file' || sym.name === '' || sym.shndx === SHN_ABS) continue;
+        const sec = sym.shndx === SHN_COMMON ? undefined : elf.sections[sym.shndx];
+        const isFunc = sec !== undefined && sectionClass(sec) === 'text';
+        // Assembler-local labels (.L…) are not symbols kallsyms would list.
+        if (!isFunc && sym.type === 'notype' && sym.name.startsWith('.L')) continue;
+        const name = l.unit.rename?.[sym.name] ?? sym.name;
+        // notrace: false until __mcount_loc is read (load()).
+        const ls: LoadedSymbol = { name, addr, size: sym.size, kind: isFunc ? 'func' : 'data', ...(isFunc ? { notrace: false } : {}) };
+        out.push(ls);
+        if (sym.binding === 'local') continue;
+        const prev = placed.get(name);
+        if (prev && !(weak.has(name) || sym.binding === 'weak')) {
+          diags.push({ symbol: name, file: elf.file, line: 0, col: 0, message: `multiple definition of '${name}' in ${object}` });
+          continue;
+        }
+        if (prev && sym.binding === 'weak') continue;
+        if (sym.binding === 'weak') weak.add(name);
+        else weak.delete(name);
+        placed.set(name, ls);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Applies one ELF object's relocations (apply_relocate_add()) and writes its sections; collects the
+   * ftrace sites its `__mcount_loc` lists.
+   */
+  private linkElf(
+    object: string,
+    l: ElfLink,
+    placed: Map<string, LoadedSymbol>,
+    uses: Set<string>,
+    klpRelocs: KlpReloc[],
+    sites: Set<number>,
+    diags: LoadDiagnostic[],
+  ): void {
+    const { elf } = l.unit;
+    const diag = (message: string, unknownSymbol?: string): void => {
+      diags.push({ symbol: object, file: elf.file, line: 0, col: 0, message, ...(unknownSymbol ? { unknownSymbol } : {}) });
+    };
+    // The address a symbol stands for, or 'klp' (written when the patched object loads), or undefined.
+    const symbolValue = (sym: ElfSymbol): number | 'klp' | undefined => {
+      const own = l.symAddr.get(sym.index);
+      if (own !== undefined && (sym.binding === 'local' || sym.type === 'section')) return own;
+      const name = l.unit.rename?.[sym.name] ?? sym.name;
+      const klpSym = /^\.klp\.sym\.([A-Za-z0-9_]+)\.(.+),\d+$/.exec(sym.name);
+      if (klpSym) return klpSym[1] === 'vmlinux' ? this.resolveVmlinux(klpSym[2]) : 'klp';
+      const target = this.resolve(object, name, placed, l.unit.klpObject);
+      if (target === 'klp' || target === undefined) return target;
+      if (target.object !== object && target.object !== 'vmlinux') uses.add(target.object);
+      return target.addr;
+    };
+    for (const sec of elf.sections) {
+      const rels = elf.relocations.get(sec.index) ?? [];
+      const isMcount = sec.name === MCOUNT_LOC;
+      const base = l.sectionAddr.get(sec.index);
+      if (base === undefined && !isMcount) continue;
+      const bytes = Uint8Array.from(sec.data);
+      const dv = new DataView(bytes.buffer);
+      for (const rel of rels) {
+        if (rel.type === R_X86_64_NONE) continue;
+        const rule = relocationRule(rel.type);
+        const sym = elf.symbols[rel.symbol];
+        const where = `${sec.name}+0x${rel.offset.toString(16)}`;
+        if (!rule) {
+          diag(`unsupported relocation ${relocationName(rel.type)} at ${where} (klpsim links R_X86_64_64, 32, 32S, PC32 and PLT32)`);
+          continue;
+        }
+        if (rel.offset + rule.bytes > bytes.length) {
+          diag(`relocation at ${where} runs past the end of ${sec.name}`);
+          continue;
+        }
+        const value = symbolValue(sym);
+        const symName = sym.type === 'section' ? (sym.section ?? '?') : sym.name;
+        if (value === 'klp') {
+          const klpSym = /^\.klp\.sym\.([A-Za-z0-9_]+)\.(.+),\d+$/.exec(sym.name);
+          const kind = rule.bytes === 8 ? 'abs64' : rule.pcRelative ? 'rel32' : 'abs32';
+          klpRelocs.push({
+            object: klpSym ? klpSym[1] : (l.unit.klpObject as string),
+            symbol: klpSym ? klpSym[2] : symName,
+            kind,
+            addend: rel.addend,
+            field: (base ?? 0) + rel.offset,
+          });
+          continue;
+        }
+        let s = value;
+        if (s === undefined) {
+          // An undefined weak reference is NULL (simplify_symbols(): "Ok if weak").
+          if (sym.binding !== 'weak') {
+            diag(`unknown symbol '${symName}'`, symName);
+            continue;
+          }
+          s = 0;
+        }
+        if (isMcount) {
+          if (rel.type === R_X86_64_64) sites.add(s + rel.addend);
+          continue;
+        }
+        const field = (base as number) + rel.offset;
+        const v = rule.pcRelative ? s + rel.addend - field : s + rel.addend;
+        if (!fitsRelocation(rule, v)) {
+          diag(`overflow in relocation ${relocationName(rel.type)} at ${where} against '${symName}': 0x${v.toString(16)}`);
+          continue;
+        }
+        if (rule.bytes === 8) {
+          dv.setUint32(rel.offset, v >>> 0, true);
+          dv.setUint32(rel.offset + 4, Math.floor(v / 2 ** 32) >>> 0, true);
+        } else dv.setInt32(rel.offset, v | 0, true);
+      }
+      if (base !== undefined && bytes.length > 0) this.km.writeBytes(base, bytes);
+    }
+  }
+
+  private resolveVmlinux(name: string): number | undefined {
+    const vmlinux = this.kallsyms.lookupAll(name, 'vmlinux').filter((k) => k.kind !== KsymKind.Service);
+    return vmlinux.length === 1 ? vmlinux[0].addr : undefined;
   }
 
   /**

@@ -7,6 +7,7 @@ import type { KernelMemory } from '../mem/kernel-memory';
 import type { Kallsyms } from '../mem/kallsyms';
 import { ParamType, parseParam } from './module-params';
 import type { KernelVersion } from './kernel-version';
+import { kmallocHost } from './core-services';
 
 export type ModuleState = 'COMING' | 'LIVE' | 'GOING';
 
@@ -29,6 +30,12 @@ export interface Module {
   paramTypes: Map<string, ParamType>;
   livepatch: boolean;
   size: number;
+  /**
+   * A C module's parameters: the address of each module_param() variable (an `int`, a `bool` or a
+   * `char *`), which setParam() writes as C stores it. Absent for a YAML module, whose parameters are
+   * 64-bit data symbols.
+   */
+  paramVars?: Map<string, number>;
 }
 
 export class Modules {
@@ -70,6 +77,11 @@ export class Modules {
     const value = parseParam(mod.paramTypes.get(key) ?? 'charp', text, this.version);
     if (value === null) return false;
     mod.params.set(key, value);
+    const cVar = mod.paramVars?.get(key);
+    if (cVar !== undefined) {
+      writeParamVar(this.km, mod.paramTypes.get(key) ?? 'charp', cVar, value);
+      return true;
+    }
     const sym = this.kallsyms.lookup(key, mod.name);
     if (sym) this.km.dv.setBigUint64(sym.addr, paramWord(value), true);
     return true;
@@ -86,6 +98,22 @@ export class Modules {
       return m.holders.size > 0 ? `${row} ${[...m.holders].join(',')}` : row;
     });
     return ['Module                  Size  Used by', ...rows].join('\n') + '\n';
+  }
+}
+
+/**
+ * param_set_int / _bool / _charp into a C module's variable: an int's 4 bytes, a bool's one byte, a charp
+ * a pointer to a copy of the text (kmalloc'ed, as param_set_charp() does for a value set after boot).
+ */
+function writeParamVar(km: KernelMemory, type: ParamType, addr: number, value: string): void {
+  if (type === 'int') km.dv.setInt32(addr, Number(value), true);
+  else if (type === 'bool') km.u8[addr] = value === 'Y' ? 1 : 0;
+  else {
+    const bytes = Buffer.from(value + '\0', 'utf8');
+    const p = kmallocHost(km, bytes.length);
+    if (p === 0) return;
+    km.writeBytes(p, bytes);
+    km.writeU64(addr, p);
   }
 }
 

@@ -35,7 +35,8 @@ export class OrcTables {
   /** The entry in force at `ip` (an exact pc: for a return address, pass the address of its call). */
   find(ip: number): OrcLookup {
     const sym = this.kallsyms.symbolAt(ip);
-    if (!sym || sym.kind !== KsymKind.Func) return { entry: null, reason: `no ORC data for 0x${ip.toString(16)}` };
+    if (!sym || (sym.kind !== KsymKind.Func && sym.kind !== KsymKind.FuncNotrace))
+      return { entry: null, reason: `no ORC data for 0x${ip.toString(16)}` };
     const fn = this.function(sym.addr, sym.size, sym.name);
     if (fn.warning) return { entry: null, reason: `no ORC data for ${this.kallsyms.format(ip)} (objtool: ${fn.warning})` };
     const entry = orcEntryAt(fn, ip);

@@ -7,6 +7,8 @@
  * where the kernel calls klp_update_patch_state().
  */
 import { SERVICES_BASE, SERVICES_SIZE, SERVICE_STRIDE } from '../mem/layout';
+import { CORE_SERVICE_NAMES } from './core-services';
+import { COORDINATOR_SERVICE_NAMES } from './service-request';
 
 export const SERVICE_NAMES = [
   'printk',
@@ -20,8 +22,11 @@ export const SERVICE_NAMES = [
   'current_pid',
   'ftrace_caller',
   'ret_from_call',
-  // kernel/livepatch/shadow.c (src/livepatch/shadow.ts, served through CpuHooks.service); appended so
-  // the entries above keep their addresses.
+  // After the two above, so the addresses of the older entries stay where they were.
+  ...CORE_SERVICE_NAMES,
+  ...COORDINATOR_SERVICE_NAMES,
+  // kernel/livepatch/shadow.c (src/livepatch/shadow.ts, served through CpuHooks.service); after the
+  // others, so their addresses stay where they were.
   'klp_shadow_get',
   'klp_shadow_alloc',
   'klp_shadow_get_or_alloc',

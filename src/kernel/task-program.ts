@@ -34,7 +34,8 @@ export interface ActionPos {
 export type TaskValue = number | ParamRef;
 
 export type TaskAction =
-  | { kind: 'call'; func: string; args: TaskValue[]; pos?: ActionPos }
+  /** `addr`: call that address (a C function pointer: a callback, a work item), `func` naming it for messages. */
+  | { kind: 'call'; func: string; args: TaskValue[]; addr?: number; pos?: ActionPos }
   | { kind: 'sleep'; ms: TaskValue; pos?: ActionPos }
   /** One kernel log line; `refs` are the `${name}`s in `text`, by name. */
   | { kind: 'printk'; text: string; refs: ParamRef[]; pos?: ActionPos }

@@ -32,6 +32,8 @@ export interface TaskReply {
   error?: string;
   /** Where the error is (the `${…}` whose value does not fit), if not the action itself. */
   errorAt?: ActionPos;
+  /** A service request's return value (rax), service-request.ts. */
+  ret?: number;
 }
 
 /** Does the CPU need the coordinator for this action? (A charp's text lives only there.) */

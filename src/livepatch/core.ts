@@ -29,10 +29,11 @@ export const EEXIST = -17;
 
 const log = (s: KlpState, text: string): void => s.m.log(`livepatch: ${text}`);
 
-function newFunc(s: KlpState, obj: KlpObject, old_name: string, new_name: string, old_sympos: number, nop: boolean): KlpFunc {
+function newFunc(s: KlpState, obj: KlpObject, old_name: string, new_name: string, old_sympos: number, nop: boolean, new_addr = 0): KlpFunc {
   const func: KlpFunc = {
     old_name,
     new_name,
+    new_addr,
     old_sympos,
     nop,
     obj,
@@ -154,12 +155,13 @@ function klpInitObjectLoaded(s: KlpState, patch: KlpPatch, obj: KlpObject): numb
       func.new_func = func.old_func;
       func.new_size = func.old_size;
     } else {
-      const nf = s.m.kallsyms.lookup(func.new_name, patch.mod);
+      // kallsyms_lookup_size_offset() of new_func: a C patch names its replacement by address.
+      const nf = func.new_addr !== 0 ? s.m.kallsyms.symbolAt(func.new_addr) : s.m.kallsyms.lookup(func.new_name, patch.mod);
       if (!nf) {
         log(s, `kallsyms size lookup failed for '${func.old_name}' replacement`);
         return ENOENT;
       }
-      func.new_func = nf.addr;
+      func.new_func = func.new_addr !== 0 ? func.new_addr : nf.addr;
       func.new_size = nf.size;
     }
     syncFuncRecord(s, func);
@@ -258,7 +260,7 @@ export async function klpEnablePatch(s: KlpState, def: KlpPatchDef, modules: Mod
     };
     for (const od of def.objs) {
       const obj = newObject(patch, od, false);
-      for (const fd of od.funcs) newFunc(s, obj, fd.old_name, fd.new_name, fd.old_sympos ?? 0, false);
+      for (const fd of od.funcs) newFunc(s, obj, fd.old_name, fd.new_name, fd.old_sympos ?? 0, false, fd.new_addr ?? 0);
     }
     s.byName.set(patch.mod, patch);
     // klp_init_patch()

@@ -27,6 +27,8 @@ export interface KlpFunc {
   old_size: number;
   new_func: number;
   new_size: number;
+  /** klp_func.new_func as a C patch gave it (0: found by new_name in the patch module). */
+  new_addr: number;
   nop: boolean;
   patched: boolean;
   transition: boolean;
@@ -75,6 +77,8 @@ export const objName = (obj: KlpObject): string => obj.name ?? 'vmlinux';
 export interface KlpFuncDef {
   old_name: string;
   new_name: string;
+  /** The replacement's address, for a patch read from C (klp_func.new_func): found by address, as the kernel does. */
+  new_addr?: number;
   old_sympos?: number;
 }
 

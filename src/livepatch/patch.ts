@@ -10,6 +10,7 @@
  * Shared-memory writes (see klp-records.ts for the readers' side): a func record is complete before the
  * Atomics.store of the link that publishes it; unlinking is one Atomics.store; flags are Atomics.store'd.
  */
+import { KsymKind } from '../mem/kallsyms';
 import { FTRACE_CALLER } from '../kernel/services';
 import { NULL_LINK } from '../kernel/slab';
 import { synchronizeRcu } from '../kernel/rcu';
@@ -96,6 +97,13 @@ export async function klpPatchFunc(s: KlpState, func: KlpFunc): Promise<number> 
   let ops = klpFindOps(s, func.old_func);
   syncFuncRecord(s, func);
   if (!ops) {
+    // ftrace_set_filter_ip() -> ftrace_match_addr(): an address without an ftrace record (a notrace
+    // function: no __mcount_loc entry) is -EINVAL, before anything is registered.
+    const site = s.m.kallsyms.symbolAt(func.old_func);
+    if (!site || site.addr !== func.old_func || site.kind !== KsymKind.Func) {
+      s.m.log(`livepatch: failed to set ftrace filter for function '${func.old_name}' (-22)`);
+      return -22;
+    }
     const rec = slab.alloc(OPS_MAGIC);
     slab.set(rec, OpsWord.OldAddr, func.old_func);
     const flags = FTRACE_OPS_FL_IPMODIFY | (s.ftrace.hasPermanentFlag ? FTRACE_OPS_FL_PERMANENT : 0);

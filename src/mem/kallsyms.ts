@@ -16,6 +16,8 @@ export const enum KsymKind {
   Func = 1,
   Data = 2,
   Service = 3,
+  /** A function without an ftrace site (notrace): listed, but ftrace (and so livepatch) cannot attach to it. */
+  FuncNotrace = 4,
 }
 
 export interface Ksym {

@@ -44,6 +44,10 @@ export class KernelMemory {
     km.setPerms(SERVICES_BASE, SERVICES_SIZE, PERM_R | PERM_X);
     km.setPerms(layout.dataBase, layout.dataEnd - layout.dataBase, PERM_R | PERM_W);
     km.setPerms(layout.shadowBase, layout.shadowEnd - layout.shadowBase, PERM_R | PERM_W);
+    // Task structs are read-only to emulated code: C reads current->pid and current->comm there (as the
+    // kernel's task_struct is ordinary memory); a write still faults, so code cannot corrupt the
+    // scheduler's words.
+    km.setPerms(layout.tasksBase, layout.tasksEnd - layout.tasksBase, PERM_R);
     return km;
   }
 

@@ -8,7 +8,7 @@
  *   DATA         data and module parameters      R+W
  *   FTRACE       ftrace / livepatch table        host-only (no emulated access): ops, func_stack, klp_func
  *   KSYMS        kallsyms records                host-only
- *   TASKS        task structs                    host-only
+ *   TASKS        task structs                    R (C reads current->pid, ->comm; include/linux/sched.h)
  *   PERCPU       per-CPU areas                   host-only
  *   STACKS       one THREAD_SIZE stack per task  R+W, each below a guard page (stack overflow is a #PF)
  *   SHADOW       klp_shadow hash and variables   R+W (shadow-layout.ts: emulated code holds pointers to the data)

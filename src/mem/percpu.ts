@@ -116,6 +116,8 @@ export const enum GlobalField {
    * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
    */
   KernelVersion = 24,
+  /** Bytes kmalloc() has handed out from the top of the data region (src/kernel/core-services.ts). */
+  KmallocUsed = 30,
 }
 /**
  * cond_resched() calls klp_sched_try_switch(), which switches the current task if its own stack is clean

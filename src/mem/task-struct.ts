@@ -68,6 +68,12 @@ export const enum TaskField {
    * sees Dead (a task waiting in stop_task on another CPU) reads the time it has to wake at.
    */
   ExitNs = 22,
+  /**
+   * Int64 at words 24-31: the argument registers (rdi, rsi, rdx, rcx) of a kernel service the task asked
+   * the coordinator to perform (src/kernel/service-request.ts); ReqAction is then below zero. Written by
+   * its CPU before REQ_POSTED.
+   */
+  ReqArgs = 24,
 }
 
 export const REQ_NONE = 0;

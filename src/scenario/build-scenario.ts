@@ -5,10 +5,13 @@
  * the semantic checks then still run over everything else, so one `check` lists every problem.
  */
 import { paramDefaultText, paramTypeOf } from '../kernel/module-params';
-import { DEFAULT_UNWINDER } from '../kernel/stack-walk';
+import { DEFAULT_UNWINDER, type Unwinder } from '../kernel/stack-walk';
 import { KernelVersion } from '../kernel/kernel-version';
 import type { z } from 'zod';
 import { AssembledBlock, buildCodeBlock } from './code-block';
+import { CContext, compileFunctionBody, compileInline, compileSourceFile, readObjectFile } from './c-units';
+import { sectionClass } from '../c/elf/sections';
+import type { ElfObject } from '../c/elf/elf-types';
 import { FieldLocations } from './field-locations';
 import type { Path, SourcePositions } from './positions';
 import type { ScenarioDiagnostic } from './scenario-error';
@@ -17,6 +20,7 @@ import {
   ActionValue,
   Callbacks,
   CodeBlock,
+  CUnit,
   DEFAULT_CPUS,
   DEFAULT_SEED,
   DEFAULT_WAIT_TIMEOUT_MS,
@@ -35,6 +39,8 @@ export interface BuiltScenario {
   fields: FieldLocations;
   /** Shell commands that did not parse (already reported): their steps are left out. */
   diagnostics: ScenarioDiagnostic[];
+  /** Some C did not compile or an object did not read (reported): the symbols it defines are unknown. */
+  cFailed: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,6 +50,11 @@ function parsed<T>(schema: z.ZodType<T>, v: unknown): T | undefined {
   return r.success ? r.data : undefined;
 }
 
+/** Bytes an object's allocated sections take (what machine-fit counts for a C function). */
+function loadedSize(elf: ElfObject): number {
+  return elf.sections.reduce((n, sec) => n + (sectionClass(sec) ? sec.size : 0), 0);
+}
+
 const CALLBACK_NAMES = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'] as const;
 
 class Builder {
@@ -51,13 +62,21 @@ class Builder {
   readonly fields = new FieldLocations();
   readonly diagnostics: ScenarioDiagnostic[] = [];
 
-  constructor(private readonly positions: SourcePositions) {}
+  get cDiagnostics(): ScenarioDiagnostic[] {
+    return this.c.diagnostics;
+  }
+
+  constructor(
+    private readonly positions: SourcePositions,
+    private readonly c: CContext,
+  ) {}
 
   private field(obj: object, name: string, path: Path): void {
     this.fields.set(obj, name, this.positions.locator(path));
   }
 
-  private block(name: string, path: Path, value: unknown): CodeBlock | undefined {
+  private block(name: string, path: Path, value: unknown, object: string): CodeBlock | undefined {
+    if (isObject(value) && typeof value['c'] === 'string') return this.cBlock(name, path, value['c'], value['sympos'], object);
     let source: unknown = value;
     let sourcePath = path;
     let sympos: number | undefined;
@@ -72,12 +91,47 @@ class Builder {
     return built.block;
   }
 
-  /** Every string entry of a symbol map (names are checked by the schema, bodies by the assembler). */
-  blocksOf(raw: unknown, path: Path): CodeBlock[] {
+  /** A function in C: compiled now, so `check` shows gcc's errors. */
+  private cBlock(name: string, path: Path, source: string, sympos: unknown, object: string): CodeBlock {
+    const map = this.positions.locator([...path, 'c']);
+    const block: CodeBlock = { name, source, pos: this.positions.keyPos(path), map, kind: 'func' };
+    if (typeof sympos === 'number') block.sympos = sympos;
+    const elf = compileFunctionBody(this.c, object, name, source, map, this.positions.nodePos([...path, 'c']));
+    if (elf) block.elf = elf;
+    this.blocks.set(block, { block, ok: elf !== undefined, relocs: [], size: elf ? loadedSize(elf) : 0 });
+    return block;
+  }
+
+  /** An object's `sources:`, inline `c:` and `object:`. */
+  units(raw: Record<string, unknown>, path: Path, object: string): CUnit[] {
+    const out: CUnit[] = [];
+    const add = (elf: ElfObject | undefined, pos: CUnit['pos']): void => {
+      if (elf) out.push({ elf, pos });
+    };
+    if (Array.isArray(raw['sources'])) {
+      raw['sources'].forEach((src: unknown, i) => {
+        if (typeof src !== 'string' || src === '') return;
+        const pos = this.positions.nodePos([...path, 'sources', i]);
+        add(compileSourceFile(this.c, object, src, pos), pos);
+      });
+    }
+    if (typeof raw['c'] === 'string') {
+      const pos = this.positions.nodePos([...path, 'c']);
+      add(compileInline(this.c, object, raw['c'], this.positions.locator([...path, 'c']), pos), pos);
+    }
+    if (typeof raw['object'] === 'string' && raw['object'] !== '') {
+      const pos = this.positions.nodePos([...path, 'object']);
+      add(readObjectFile(this.c, raw['object'], pos), pos);
+    }
+    return out;
+  }
+
+  /** Every entry of a symbol map (names are checked by the schema, bodies by the assembler or gcc). */
+  blocksOf(raw: unknown, path: Path, object: string): CodeBlock[] {
     if (!isObject(raw)) return [];
     const out: CodeBlock[] = [];
     for (const [name, value] of Object.entries(raw)) {
-      const b = this.block(name, [...path, name], value);
+      const b = this.block(name, [...path, name], value, object);
       if (b) out.push(b);
     }
     return out;
@@ -151,7 +205,8 @@ class Builder {
       name,
       params: {},
       paramTypes: {},
-      functions: this.blocksOf(r['functions'], [...path, 'functions']),
+      functions: this.blocksOf(r['functions'], [...path, 'functions'], name),
+      units: this.units(r, path, name),
       init: this.actions(r['init'], [...path, 'init']),
       exit: this.actions(r['exit'], [...path, 'exit']),
       pos: this.positions.keyPos(path),
@@ -172,7 +227,8 @@ class Builder {
       const replace = lp['replace'];
       const objects: LivepatchObjectDef[] = [];
       if (isObject(lp['objects'])) {
-        for (const [obj, def] of Object.entries(lp['objects'])) objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj]));
+        for (const [obj, def] of Object.entries(lp['objects']))
+          objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
       }
       const states = Array.isArray(lp['states']) ? (lp['states'] as unknown[]) : [];
       mod.livepatch = {
@@ -190,14 +246,14 @@ class Builder {
     return mod;
   }
 
-  private livepatchObject(name: string, raw: unknown, path: Path): LivepatchObjectDef {
+  private livepatchObject(name: string, raw: unknown, path: Path, module: string): LivepatchObjectDef {
     const r = isObject(raw) ? raw : {};
     const callbacks: Callbacks = {};
     const cb = r['callbacks'];
     if (isObject(cb)) {
       for (const n of CALLBACK_NAMES) if (cb[n] !== undefined) callbacks[n] = this.actions(cb[n], [...path, 'callbacks', n]);
     }
-    return { name, funcs: this.blocksOf(r['funcs'], [...path, 'funcs']), callbacks, pos: this.positions.keyPos(path) };
+    return { name, funcs: this.blocksOf(r['funcs'], [...path, 'funcs'], module), callbacks, pos: this.positions.keyPos(path) };
   }
 
   task(raw: unknown, path: Path): TaskDef | undefined {
@@ -280,9 +336,11 @@ class Builder {
 }
 
 /** Builds what can be built; schema problems themselves are reported by the caller's whole-file check. */
-export function buildScenario(raw: unknown, file: string, positions: SourcePositions): BuiltScenario {
-  const b = new Builder(positions);
+export function buildScenario(raw: unknown, file: string, positions: SourcePositions, unwinderOverride?: Unwinder): BuiltScenario {
   const r = isObject(raw) ? raw : {};
+  const unwinder: Unwinder = r['unwinder'] === 'frame-pointer' ? 'frame-pointer' : DEFAULT_UNWINDER;
+  const cUnwinder = unwinderOverride ?? unwinder;
+  const b = new Builder(positions, { file, unwinder: cUnwinder, diagnostics: [] });
   const top = ScenarioSchema.shape;
   const kernel = isObject(r['kernel']) ? r['kernel'] : {};
   const proc: Record<string, string> = {};
@@ -314,14 +372,21 @@ export function buildScenario(raw: unknown, file: string, positions: SourcePosit
     cpus: parsed(top.cpus, r['cpus']) ?? DEFAULT_CPUS,
     seed: parsed(top.seed, r['seed']) ?? DEFAULT_SEED,
     nopRemoval: r['nop_removal'] !== false,
-    unwinder: r['unwinder'] === 'frame-pointer' ? 'frame-pointer' : DEFAULT_UNWINDER,
+    unwinder,
     kernelVersion: (typeof r['kernel_version'] === 'string' ? KernelVersion.parse(r['kernel_version']) : null) ?? KernelVersion.DEFAULT,
-    functions: b.blocksOf(kernel['functions'], ['kernel', 'functions']),
+    functions: b.blocksOf(kernel['functions'], ['kernel', 'functions'], 'vmlinux'),
+    units: b.units(kernel, ['kernel'], 'vmlinux'),
     proc,
     modules,
     tasks,
     steps,
   };
   for (const [k, p] of procFields) b.fields.set(scenario.proc, k, positions.locator(p));
-  return { scenario, blocks: b.blocks, fields: b.fields, diagnostics: b.diagnostics };
+  return {
+    scenario,
+    blocks: b.blocks,
+    fields: b.fields,
+    diagnostics: [...b.diagnostics, ...b.cDiagnostics],
+    cFailed: b.cDiagnostics.length > 0,
+  };
 }

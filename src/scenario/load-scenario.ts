@@ -10,6 +10,7 @@ import { buildScenario } from './build-scenario';
 import { SourcePositions } from './positions';
 import { ScenarioDiagnostic, ScenarioError } from './scenario-error';
 import type { Scenario } from './scenario-types';
+import type { Unwinder } from '../kernel/stack-walk';
 import { ScenarioSchema } from './schema';
 import { validateScenario } from './validate-scenario';
 import { checkMachineFit } from './machine-fit';
@@ -26,6 +27,8 @@ function yamlMessage(message: string): string {
 export interface ParseOptions {
   /** The run's CPU count where it overrides the scenario's (`--cpus`): pinned tasks are checked against it. */
   cpus?: number;
+  /** The run's unwinder where it overrides the scenario's (`--unwinder`): C is compiled for it (frame pointers or not). */
+  unwinder?: Unwinder;
 }
 
 export function parseScenario(text: string, file: string, options: ParseOptions = {}): Scenario {
@@ -75,10 +78,10 @@ export function parseScenario(text: string, file: string, options: ParseOptions 
     mapper.add(result.error.issues);
     diagnostics = diagnostics.concat(mapper.diagnostics);
   }
-  const built = buildScenario(raw, file, positions);
+  const built = buildScenario(raw, file, positions, options.unwinder);
   diagnostics = diagnostics.concat(
     built.diagnostics,
-    validateScenario(built.scenario, built.blocks, built.fields, options.cpus),
+    validateScenario(built.scenario, built.blocks, built.fields, options.cpus, built.cFailed),
     checkMachineFit(built.scenario, built.blocks, (m, k) => built.fields.pos(m, `param:${k}`, m.pos)),
   );
   if (diagnostics.length > 0) throw new ScenarioError(diagnostics);

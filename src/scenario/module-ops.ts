@@ -9,10 +9,23 @@
  * after a grace period, which also drops the references this module held on others.
  */
 import type { KlpObjectDef, KlpPatchDef } from '../livepatch/klp-types';
-import { LoadError, LoadedObject, SymbolSource } from '../kernel/loader';
+import { LoadError, LoadedObject, ObjectSource, SymbolSource } from '../kernel/loader';
 import type { Module } from '../kernel/modules';
-import type { CodeBlock, ModuleDef } from './scenario-types';
+import type { CodeBlock, CUnit, ModuleDef } from './scenario-types';
 import { runActions } from './actions';
+import { isLivepatchModule, modinfo, thisModuleObject } from '../kernel/module-elf';
+import {
+  cannotUnload,
+  isCModule,
+  moduleElfs,
+  moduleFormed,
+  moduleFreed,
+  parseCArgs,
+  registerCParams,
+  runCExit,
+  runCInit,
+  setModuleState,
+} from './c-module';
 import { paramTruth, parseParam } from '../kernel/module-params';
 import { addTaint, Taint } from '../kernel/taint';
 import { EINVAL, ENOENT, ENOMEM } from './errno';
@@ -21,22 +34,44 @@ import type { SimContext } from './sim-context';
 /** The name of a replacement function in its livepatch module, as the kernel selftests name them. */
 export const livepatchSymbol = (oldName: string): string => `livepatch_${oldName}`;
 
-const source = (b: CodeBlock, name = b.name): SymbolSource => ({ name, source: b.source });
+/** An object's parts as the loader takes them: assembly symbols, and ELF objects (C bodies, sources, `object:`). */
+export interface ObjectParts {
+  symbols: SymbolSource[];
+  objects: ObjectSource[];
+}
+
+/** Adds a block: assembly as a symbol, a C body as its object, `name` (the livepatch one) what it is linked as. */
+function addBlock(parts: ObjectParts, b: CodeBlock, name: string, klpObject?: string): void {
+  if (b.elf) {
+    parts.objects.push({ elf: b.elf, ...(name !== b.name ? { rename: { [b.name]: name } } : {}), ...(klpObject ? { klpObject } : {}) });
+    return;
+  }
+  parts.symbols.push({ name, source: b.source, ...(klpObject ? { klpObject } : {}) });
+}
+
+export function objectParts(blocks: CodeBlock[], units: CUnit[]): ObjectParts {
+  const parts: ObjectParts = { symbols: [], objects: units.map((u) => ({ elf: u.elf })) };
+  for (const b of blocks) addBlock(parts, b, b.name);
+  return parts;
+}
 
 /** A livepatch's code for a patched module reaches that module through klp relocations (loader.ts). */
-function moduleSymbols(def: ModuleDef): SymbolSource[] {
-  const syms = def.functions.map((b) => source(b));
+function moduleParts(def: ModuleDef): ObjectParts {
+  const parts = objectParts(def.functions, def.units);
   for (const obj of def.livepatch?.objects ?? []) {
     const klpObject = obj.name === 'vmlinux' ? undefined : obj.name;
-    for (const b of obj.funcs) syms.push({ ...(b.kind === 'func' ? source(b, livepatchSymbol(b.name)) : source(b)), klpObject });
+    for (const b of obj.funcs) addBlock(parts, b, b.kind === 'func' ? livepatchSymbol(b.name) : b.name, klpObject);
   }
-  return syms;
+  return parts;
 }
 
 /** load_module()'s failures: each unresolved symbol logged as simplify_symbols() does, then its errno. */
 function loadCode(ctx: SimContext, def: ModuleDef, params: Map<string, string>): LoadedObject | number {
   try {
-    return ctx.m.loader.load(def.name, moduleSymbols(def), Object.fromEntries([...params.keys()].map((k) => [k, 0])));
+    const parts = moduleParts(def);
+    // modpost's .mod.c: the struct module THIS_MODULE points at (C code reads it, callbacks read obj->mod).
+    if (hasC(ctx)) parts.objects.push({ elf: thisModuleObject(def.name) });
+    return ctx.m.loader.load(def.name, parts.symbols, Object.fromEntries([...params.keys()].map((k) => [k, 0])), parts.objects);
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     const unknown = [...new Set(e.diagnostics.flatMap((d) => (d.unknownSymbol ? [d.unknownSymbol] : [])))];
@@ -78,10 +113,13 @@ function substituteParam(ctx: SimContext, mod: string, text: string): string {
 export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<string, string | null>): Promise<number> {
   // check_modinfo_livepatch(), in layout_and_allocate(): before anything can fail the load, so even a
   // livepatch module that is then refused leaves the kernel tainted.
-  if (def.livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
+  const c = isCModule(def);
+  const livepatch = !!def.livepatch || (c && isLivepatchModule(modinfo(moduleElfs(def))));
+  if (livepatch && addTaint(ctx.m.global, Taint.Livepatch)) ctx.m.log(`${def.name}: tainting kernel with TAINT_LIVEPATCH`);
   const given: Record<string, string> = {};
   // parse_args(), before the module's code is live: a value its parameter's type rejects fails the load.
-  for (const [k, v] of Object.entries(args)) {
+  // A C module's parameters are its __param records, parsed once its code is in memory (below).
+  for (const [k, v] of Object.entries(c ? {} : args)) {
     if (!(k in def.params)) {
       ctx.m.log(`${def.name}: unknown parameter '${k}' ignored`);
       continue;
@@ -104,10 +142,11 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
     holders: new Set(),
     params: new Map<string, string>(),
     paramTypes: new Map(Object.entries(def.paramTypes)),
-    livepatch: !!def.livepatch,
+    livepatch,
     size,
   };
   ctx.modules.add(mod);
+  moduleFormed(ctx, mod, loaded);
   for (const used of loaded.uses) ctx.modules.get(used)?.holders.add(def.name);
   for (const [k, v] of params) if (k in def.params) ctx.modules.setParam(mod, k, v);
   // prepare_coming_module(): if klp_module_coming() refuses the module, it has already cleaned up after
@@ -117,26 +156,32 @@ export async function loadModule(ctx: SimContext, def: ModuleDef, args: Record<s
     await freeModule(ctx, def.name);
     return ret;
   }
-  ret = await runActions(ctx, def.init, { module: def.name });
+  // parse_args() of load_module(), after prepare_coming_module(): a refused value unwinds through GOING.
+  if (c) ret = registerCParams(ctx, mod, loaded) ? parseCArgs(ctx, mod, args) : EINVAL;
+  if (ret === 0) ret = await runActions(ctx, def.init, { module: def.name });
+  if (ret === 0 && c) ret = await runCInit(ctx, def, loaded);
   if (ret === 0 && def.livepatch) ret = await ctx.klp.enablePatch(patchDef(ctx, def), ctx.modules);
   if (ret !== 0) {
-    mod.state = 'GOING';
+    setModuleState(ctx, mod, 'GOING');
     await ctx.klp.moduleGoing(def.name);
     await freeModule(ctx, def.name);
     return ret;
   }
-  mod.state = 'LIVE';
+  setModuleState(ctx, mod, 'LIVE');
   return 0;
 }
 
-export type UnloadResult = 'ok' | 'not-loaded' | 'in-use';
+/** 'busy': delete_module() says -EBUSY (a module with an init but no exit cannot be removed). */
+export type UnloadResult = 'ok' | 'not-loaded' | 'in-use' | 'busy';
 
 export async function unloadModule(ctx: SimContext, def: ModuleDef | undefined, name: string): Promise<UnloadResult> {
   const mod = ctx.modules.get(name);
   if (!mod || !def) return 'not-loaded';
   if (mod.holders.size > 0 || ctx.klp.moduleInUse(name)) return 'in-use';
-  mod.state = 'GOING';
+  if (isCModule(def) && cannotUnload(def)) return 'busy';
+  setModuleState(ctx, mod, 'GOING');
   await runActions(ctx, def.exit, { module: name });
+  if (isCModule(def)) await runCExit(ctx, def);
   await ctx.klp.moduleGoing(name);
   await freeModule(ctx, name);
   return 'ok';
@@ -150,4 +195,9 @@ async function freeModule(ctx: SimContext, name: string): Promise<void> {
   // Drop decoded copies of the module's code on every CPU before its addresses could mean anything else.
   await ctx.m.syncCore();
   ctx.modules.remove(name);
+  moduleFreed(ctx, name);
 }
+
+/** Whether the scenario has C anywhere: then every module gets its struct module (THIS_MODULE, obj->mod). */
+const hasC = (ctx: SimContext): boolean =>
+  ctx.scenario.units.length > 0 || ctx.scenario.modules.some((m) => isCModule(m) || m.functions.some((b) => b.elf));

@@ -7,6 +7,7 @@ import type { Unwinder } from '../kernel/stack-walk';
 import type { KernelVersion } from '../kernel/kernel-version';
 import type { ParamType } from '../kernel/module-params';
 import type { TaskKind } from '../kernel/task-program';
+import type { ElfObject } from '../c/elf/elf-types';
 
 /** A place in a scenario file, 1-based. */
 export interface Pos {
@@ -28,6 +29,15 @@ export interface CodeBlock {
   sympos?: number;
   /** What the assembler made of it: code (starts with an ftrace site) or data. */
   kind: 'func' | 'data';
+  /** A C body (`{ c: "…" }`): the object gcc made of it (defining the function `name`); `source` is the C. */
+  elf?: ElfObject;
+}
+
+/** A kernel's or module's C (`sources:`, inline `c:`) or `object:`, compiled and read. */
+export interface CUnit {
+  elf: ElfObject;
+  /** The `sources:` entry, `c:` block or `object:` it came from. */
+  pos: Pos;
 }
 
 /** An integer, or one `${param}` read when the action runs (`pos`: where its `${` is). */
@@ -81,6 +91,8 @@ export interface ModuleDef {
   /** Each parameter's type, from its default's YAML type (module-params.ts). */
   paramTypes: Record<string, ParamType>;
   functions: CodeBlock[];
+  /** The module's C sources and objects: their symbols are the module's, linked with `functions`. */
+  units: CUnit[];
   init: Action[];
   exit: Action[];
   livepatch?: LivepatchDef;
@@ -159,6 +171,8 @@ export interface Scenario {
   kernelVersion: KernelVersion;
   /** vmlinux: functions and data symbols. */
   functions: CodeBlock[];
+  /** vmlinux's C sources and objects (`kernel.sources`, `kernel.c`, `kernel.object`). */
+  units: CUnit[];
   /** /proc file name -> the function `cat` calls. */
   proc: Record<string, string>;
   modules: ModuleDef[];

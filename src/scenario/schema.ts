@@ -95,8 +95,25 @@ export const ActionSchema = z
 
 const actions = z.array(ActionSchema);
 
+/** A function written in C: its whole definition, compiled with klpsim's common headers (SPEC section 9). */
+const cSource = z
+  .string()
+  .meta({ description: 'C: one function definition, e.g. "int f(struct seq_file *m, void *v) { … }" (SPEC section 9)' });
+const cBody = z.strictObject({ c: cSource });
+const functionEntry = z.union([asmSource, cBody]);
+/** A kernel's or module's C sources and prebuilt objects (SPEC section 9). */
+const cUnits = {
+  sources: z.array(z.string().min(1)).optional().meta({ description: 'C files, relative to the scenario file' }),
+  c: z.string().optional().meta({ description: 'inline C source of the object' }),
+  object: z.string().min(1).optional().meta({ description: 'an ELF relocatable object (.o or .ko) built elsewhere' }),
+};
+
 // sympos is optional: 0, the kernel's default, means the symbol is unique in its object.
-const funcEntry = z.union([asmSource, z.strictObject({ sympos: int().min(0).optional(), code: asmSource })]);
+const funcEntry = z.union([
+  asmSource,
+  z.strictObject({ sympos: int().min(0).optional(), code: asmSource }),
+  z.strictObject({ sympos: int().min(0).optional(), c: cSource }),
+]);
 
 export const LivepatchObjectSchema = z.strictObject({
   funcs: z.record(symbolName, funcEntry).optional(),
@@ -112,7 +129,8 @@ export const LivepatchObjectSchema = z.strictObject({
 
 export const ModuleSchema = z.strictObject({
   params: z.record(paramName, z.union([int(), z.boolean(), z.string()])).optional(),
-  functions: z.record(symbolName, asmSource).optional(),
+  functions: z.record(symbolName, functionEntry).optional(),
+  ...cUnits,
   init: actions.optional(),
   exit: actions.optional(),
   livepatch: z
@@ -126,7 +144,8 @@ export const ModuleSchema = z.strictObject({
 });
 
 export const KernelSchema = z.strictObject({
-  functions: z.record(symbolName, asmSource).optional(),
+  functions: z.record(symbolName, functionEntry).optional(),
+  ...cUnits,
   proc: z.record(procName, z.string()).optional(),
 });
 

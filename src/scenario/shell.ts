@@ -138,6 +138,8 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       const def = ctx.scenario.modules.find((m) => m.name === cmd.module);
       const r = await unloadModule(ctx, def, cmd.module);
       if (r === 'not-loaded') return fail(`rmmod: ERROR: Module ${cmd.module} is not currently loaded`);
+      // kmod's rmmod: the reference count is 0, so it calls delete_module(), which refuses.
+      if (r === 'busy') return fail(`rmmod: ERROR: could not remove module ${cmd.module}: Device or resource busy`);
       if (r === 'in-use') {
         // kmod names the holders when there are any, else only the reference count stands in the way.
         const holders = [...(ctx.modules.get(cmd.module)?.holders ?? [])];

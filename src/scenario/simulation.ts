@@ -23,7 +23,9 @@ import { checkExpect } from './expectations';
 import { loadScenarioFile } from './load-scenario';
 import { checkCpuPins } from './pinned-cpus';
 import { ScenarioError } from './scenario-error';
-import type { CodeBlock, Pos, Scenario, Step } from './scenario-types';
+import type { CodeBlock, CUnit, Pos, Scenario, Step } from './scenario-types';
+import { objectParts } from './module-ops';
+import { cServiceHandler } from './c-module';
 import { runShell, ShellResult } from './shell';
 import { parseShellCommand } from './shell-command';
 import type { SimContext } from './sim-context';
@@ -124,7 +126,7 @@ export class Simulation {
   /** Loads, validates and prepares a scenario file; throws ScenarioError for bad input. */
   static async fromFile(path: string, options: SimulationOptions = {}): Promise<Simulation> {
     // Checked against the run's CPUs, so a pin that --cpus leaves without its CPU is refused at its `cpu:`.
-    return Simulation.create(loadScenarioFile(path, { cpus: options.cpus }), options);
+    return Simulation.create(loadScenarioFile(path, { cpus: options.cpus, unwinder: options.unwinder }), options);
   }
 
   static async create(scenario: Scenario, options: SimulationOptions = {}): Promise<Simulation> {
@@ -140,7 +142,7 @@ export class Simulation {
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {
-      loadObject(m, 'vmlinux', scenario.functions);
+      loadObject(m, 'vmlinux', scenario.functions, scenario.units);
     } catch (e) {
       await m.dispose();
       throw e;
@@ -162,6 +164,7 @@ export class Simulation {
       taskPids: new Map(),
     };
     m.taskRequests = taskRequestHandler(ctx);
+    m.serviceRequests = cServiceHandler(ctx);
     return new Simulation(scenario, m, klp, ctx, options.gate);
   }
 
@@ -264,16 +267,18 @@ const isPos = (p: unknown): p is Pos =>
   typeof (p as Pos).col === 'number';
 
 /** Loads an object's code; a link error becomes a ScenarioError at the offending line of the file. */
-function loadObject(m: Machine, object: string, blocks: CodeBlock[]): void {
+function loadObject(m: Machine, object: string, blocks: CodeBlock[], units: CUnit[]): void {
+  const parts = objectParts(blocks, units);
   try {
-    m.loader.load(
-      object,
-      blocks.map((b) => ({ name: b.name, source: b.source })),
-    );
+    m.loader.load(object, parts.symbols, {}, parts.objects);
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     throw new ScenarioError(
       e.diagnostics.map((d) => {
+        const unit = d.file !== undefined ? units.find((u) => u.elf.file === d.file) : undefined;
+        if (unit) return { pos: unit.pos, message: `${d.file}: ${d.message}` };
+        const cBlock = d.file !== undefined ? blocks.find((b) => b.elf?.file === d.file) : undefined;
+        if (cBlock) return { pos: cBlock.pos, message: `in ${d.symbol}: ${d.message}` };
         const block = blocks.find((b) => b.name === d.symbol);
         return { pos: block ? block.map(d.line, d.col) : { file: '?', line: d.line, col: d.col }, message: `in ${d.symbol}: ${d.message}` };
       }),

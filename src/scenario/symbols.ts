@@ -5,7 +5,9 @@
  */
 import { CALLABLE_SERVICES } from '../kernel/services';
 import type { AssembledBlock } from './code-block';
-import type { CodeBlock, Scenario } from './scenario-types';
+import type { CodeBlock, CUnit, Scenario } from './scenario-types';
+import { SHN_UNDEF } from '../c/elf/elf-types';
+import { sectionClass } from '../c/elf/sections';
 
 export type SymbolKind = 'func' | 'data' | 'unknown';
 
@@ -34,15 +36,33 @@ export interface Symbols {
   all: Set<string>;
 }
 
+/** The globals a C unit defines, code or data (its locals are its own business). */
+export function unitGlobals(u: CUnit): [string, SymbolKind][] {
+  return u.elf.symbols
+    .filter(
+      (sym) =>
+        sym.binding !== 'local' &&
+        sym.shndx !== SHN_UNDEF &&
+        sym.name !== '' &&
+        (sym.type === 'func' || sym.type === 'object' || sym.type === 'notype'),
+    )
+    .map((sym) => {
+      const sec = u.elf.sections[sym.shndx] as (typeof u.elf.sections)[number] | undefined;
+      return [sym.name, sec && sectionClass(sec) === 'text' ? 'func' : 'data'];
+    });
+}
+
 export function collectSymbols(s: Scenario, blocks: Map<CodeBlock, AssembledBlock>): Symbols {
   const kernel: SymbolTable = new Map();
   for (const b of s.functions) add(kernel, b.name, kindOf(b, blocks));
+  for (const u of s.units) for (const [n, k] of unitGlobals(u)) add(kernel, n, k);
   const modules = new Map<string, SymbolTable>();
   const functions: SymbolTable = new Map(kernel);
   const all = new Set<string>([...kernel.keys(), ...SERVICES]);
   for (const m of s.modules) {
     const own: SymbolTable = new Map();
     for (const b of m.functions) add(own, b.name, kindOf(b, blocks));
+    for (const u of m.units) for (const [n, k] of unitGlobals(u)) add(own, n, k);
     for (const [name, kind] of own) add(functions, name, kind);
     for (const p of Object.keys(m.params)) add(own, p, 'data');
     modules.set(m.name, own);

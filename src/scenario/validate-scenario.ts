@@ -3,6 +3,9 @@
  * named exist, are `return` and `${…}` used where they mean something. Each problem is reported at the
  * field that names the missing thing (via FieldLocations), all of them in one pass.
  */
+import { MODULE_LINKED_SYMBOLS } from '../kernel/module-elf';
+import type { ElfObject } from '../c/elf/elf-types';
+import { SHN_UNDEF } from '../c/elf/elf-types';
 import type { AssembledBlock } from './code-block';
 import { describeBlock } from './code-block';
 import type { FieldLocations } from './field-locations';
@@ -49,6 +52,11 @@ class Validator {
     private readonly fields: FieldLocations,
     /** The run's CPUs: the scenario's, or what `--cpus` makes them. */
     private readonly cpus: number = s.cpus,
+    /**
+     * Some C did not compile (or an object did not read): what it defines is unknown, so names it may
+     * define are not reported missing (gcc's error is the one to fix).
+     */
+    private readonly cFailed = false,
   ) {
     this.symbols = collectSymbols(s, blocks);
   }
@@ -75,11 +83,25 @@ class Validator {
 
   /** Every symbol a block references must be defined somewhere (which object is the loader's business). */
   private checkCodeBlocks(): void {
+    const checkElf = (elf: ElfObject, pos: Pos, what: string, linked: ReadonlySet<string> = new Set()): void => {
+      const own = new Set(elf.symbols.filter((x) => x.shndx !== SHN_UNDEF).map((x) => x.name));
+      for (const sym of elf.symbols) {
+        if (sym.index === 0 || sym.shndx !== SHN_UNDEF || sym.binding === 'weak' || sym.name === '' || own.has(sym.name)) continue;
+        if (sym.name.startsWith('.klp.sym.') || this.symbols.all.has(sym.name) || linked.has(sym.name)) continue;
+        if (!this.cFailed) this.error(pos, `in ${what}: unknown symbol '${sym.name}'`);
+      }
+    };
+    for (const { block, ok } of this.blocks.values())
+      if (ok && block.elf) checkElf(block.elf, block.pos, describeBlock(block.name, 'func'));
+    for (const u of this.s.units) checkElf(u.elf, u.pos, u.elf.file);
+    // A module is linked with its struct module (THIS_MODULE) and the param_ops its parameters name.
+    for (const u of this.s.modules.flatMap((m) => m.units)) checkElf(u.elf, u.pos, u.elf.file, MODULE_LINKED_SYMBOLS);
     for (const { block, ok, relocs } of this.blocks.values()) {
       if (!ok) continue;
       for (const r of relocs) {
         if (!this.symbols.all.has(r.symbol))
-          this.error(block.map(r.line, r.col), `in ${describeBlock(block.name, block.kind)}: unknown symbol '${r.symbol}'`);
+          if (!this.cFailed)
+            this.error(block.map(r.line, r.col), `in ${describeBlock(block.name, block.kind)}: unknown symbol '${r.symbol}'`);
       }
     }
   }
@@ -88,8 +110,9 @@ class Validator {
   private checkFunction(name: string, pos: Pos, servicesOk: boolean): void {
     if (servicesOk && SERVICES.has(name)) return;
     const kind = this.symbols.functions.get(name);
-    if (kind === undefined) this.error(pos, `unknown function '${name}'`);
-    else if (kind === 'data') this.error(pos, `'${name}' is a data symbol, not a function`);
+    if (kind === undefined) {
+      if (!this.cFailed) this.error(pos, `unknown function '${name}'`);
+    } else if (kind === 'data') this.error(pos, `'${name}' is a data symbol, not a function`);
   }
 
   private checkCpu(cpu: number | undefined, pos: Pos): void {
@@ -302,8 +325,9 @@ class Validator {
       const ok = this.blocks.get(f)?.ok !== false;
       const old = target.get(f.name);
       if (ok && f.kind === 'func') {
-        if (old === undefined) this.error(f.pos, `unknown function '${f.name}' in object '${object}'`);
-        else if (old === 'data') this.error(f.pos, `'${f.name}' in object '${object}' is a data symbol, not a function`);
+        if (old === undefined) {
+          if (!this.cFailed) this.error(f.pos, `unknown function '${f.name}' in object '${object}'`);
+        } else if (old === 'data') this.error(f.pos, `'${f.name}' in object '${object}' is a data symbol, not a function`);
       } else if (ok && f.kind === 'data' && old === 'func') {
         this.error(f.pos, `the new version of function '${f.name}' in object '${object}' holds only data`);
       }
@@ -350,8 +374,9 @@ export function validateScenario(
   blocks: Map<CodeBlock, AssembledBlock>,
   fields: FieldLocations,
   cpus = s.cpus,
+  cFailed = false,
 ): ScenarioDiagnostic[] {
-  const v = new Validator(s, blocks, fields, cpus);
+  const v = new Validator(s, blocks, fields, cpus, cFailed);
   v.run();
   return v.diagnostics;
 }

@@ -1,0 +1,29 @@
+/** Every C unit the shipped scenarios compile (what precompiled/ must hold). */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CompileRequest, recordCompiles } from '../src/c/compile-cache';
+import { loadScenarioFile } from '../src/scenario/load-scenario';
+import { packageRoot } from '../src/util/package-root';
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return yamlFiles(p);
+    return f.endsWith('.yaml') ? [p] : [];
+  });
+}
+
+export function shippedScenarioUnits(): CompileRequest[] {
+  const out = new Map<string, CompileRequest>();
+  for (const file of yamlFiles(join(packageRoot(), 'scenarios'))) {
+    const { requests } = recordCompiles(() => {
+      try {
+        loadScenarioFile(file);
+      } catch {
+        // A scenario that does not load fails its own tests; its C (what was compiled) still counts.
+      }
+    });
+    for (const r of requests) out.set(JSON.stringify([r.flags, r.source]), r);
+  }
+  return [...out.values()];
+}
