@@ -32,6 +32,8 @@ export const SERVICE_NAMES = [
   'klp_shadow_get_or_alloc',
   'klp_shadow_free',
   'klp_shadow_free_all',
+  // kernel/livepatch/state.c's klp_get_state(): a walk of the patch's own array (src/livepatch/state-services.ts).
+  'klp_get_state',
   // The return address of a constructor or destructor a service calls (CpuHost.callNested()).
   'nested_call_ret',
 ] as const;

@@ -21,6 +21,7 @@
  */
 import type { ServiceName } from '../kernel/services';
 import { KlpShadow } from './shadow';
+import { klpGetStateC } from './state-services';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { Link, NULL_LINK } from '../kernel/slab';
@@ -89,7 +90,16 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
   const shadow = new KlpShadow(host);
 
   return {
-    service: (_h: CpuHost, name: ServiceName): boolean => shadow.serve(name),
+    service: (h: CpuHost, name: ServiceName): boolean => {
+      if (name !== 'klp_get_state') return shadow.serve(name);
+      const at = klpGetStateC(h, Number(BigInt.asUintN(64, h.serviceArg(0))), h.serviceArg(1));
+      if (at !== null) h.serviceReturn(at);
+      else {
+        h.x86.fault = { vector: '#PF', rip: h.x86.rip, bytes: [], message: 'klp_get_state() was handed a patch it cannot read' };
+        h.oopsCurrent();
+      }
+      return true;
+    },
 
     ftrace(h: CpuHost, ip: number, parentIp: number): number {
       const ops = recs.filterLookup(ip);

@@ -53,6 +53,8 @@ export interface KlpObject {
 export interface KlpStateDef {
   id: number;
   version: number;
+  /** A C module's struct klp_state in its memory (what klp_get_prev_state() returns to C). */
+  addr?: number;
 }
 
 export interface KlpPatch {

@@ -109,6 +109,20 @@ export class Livepatch {
     });
   }
 
+  /** klp_get_prev_state(id) for C: the address of the older patch's struct klp_state, or 0. */
+  getPrevStateAddr(id: number): number {
+    const prev = klpGetPrevState(this.state, id);
+    this.machine.emit({
+      type: 'state.get',
+      patch: this.state.transitionPatch?.mod ?? '',
+      id,
+      prev: true,
+      found: prev?.patch.mod ?? null,
+      version: prev?.state.version ?? null,
+    });
+    return prev?.state.addr ?? 0;
+  }
+
   inTransition(): boolean {
     return this.state.transitionPatch !== null;
   }

@@ -5,6 +5,7 @@
  * tests/scenarios/selftests-dmesg.test.ts does for the older selftests.
  */
 import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from '../scenarios/helpers';
+import { describeGcc } from '../c/gcc-helpers';
 
 function compareSections(dir: string, titles: string[], get: () => ScenarioRun): void {
   for (const title of titles) {
@@ -75,4 +76,22 @@ describe('test-ftrace.sh, the ftrace_enabled sysctl (scenarios/test-ftrace.yaml,
   });
   expectClean(() => r);
   compareSections('test-ftrace', ['livepatch interaction with ftrace_enabled sysctl'], () => r);
+});
+
+describeGcc('test-state.sh, modules in C (scenarios/test-state-c.yaml, 5.5)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-state-c.yaml');
+  });
+  expectClean(() => r);
+  compareSections(
+    'test-state',
+    [
+      'system state modification',
+      'taking over system state modification',
+      'compatible cumulative livepatches',
+      'incompatible cumulative livepatches',
+    ],
+    () => r,
+  );
 });
