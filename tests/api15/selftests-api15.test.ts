@@ -95,3 +95,14 @@ describeGcc('test-state.sh, modules in C (scenarios/test-state-c.yaml, 5.5)', ()
     () => r,
   );
 });
+
+describeGcc('test-shadow-vars.sh, module in C (scenarios/test-shadow-vars-c.yaml)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-shadow-vars-c.yaml');
+  });
+  expectClean(() => r);
+  it('logs the upstream expected block', () => {
+    expect(filterLog(r.log)).toEqual(expected('test-shadow-vars.dmesg'));
+  });
+});
