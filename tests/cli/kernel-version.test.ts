@@ -56,7 +56,7 @@ describe('--kernel-version', () => {
     const r = await runCli(['check', unquoted]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      `${unquoted}:2:17: kernel_version must be a quoted release from 5.1 to 6.12, e.g. "6.12" (YAML reads an unquoted 5.10 as the number 5.1), got 5.1\n`,
+      `${unquoted}:2:17: kernel_version must be a quoted release from 5.1 to 6.13, e.g. "6.12" (YAML reads an unquoted 5.10 as the number 5.1), got 5.1\n`,
     );
     const old = file('old.yaml', 'name: o\nkernel_version: "4.19"\n');
     expect((await runCli(['check', old])).err).toContain(`${old}:2:17: kernel_version must be a quoted release from 5.1 to 6.12`);
