@@ -59,7 +59,7 @@ describe('--kernel-version', () => {
       `${unquoted}:2:17: kernel_version must be a quoted release from 5.1 to 6.13, e.g. "6.12" (YAML reads an unquoted 5.10 as the number 5.1), got 5.1\n`,
     );
     const old = file('old.yaml', 'name: o\nkernel_version: "4.19"\n');
-    expect((await runCli(['check', old])).err).toContain(`${old}:2:17: kernel_version must be a quoted release from 5.1 to 6.12`);
+    expect((await runCli(['check', old])).err).toContain(`${old}:2:17: kernel_version must be a quoted release from 5.1 to 6.13`);
     expect((await runCli(['check', file('ok.yaml', 'name: k\nkernel_version: "5.10"\n')])).code).toBe(0);
   });
 
