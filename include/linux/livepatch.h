@@ -15,6 +15,7 @@
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/types.h>
+#include <linux/gfp.h>
 
 #define KLP_UNDEFINED -1
 #define KLP_UNPATCHED 0
@@ -50,7 +51,11 @@ struct klp_object {
 	struct module *mod;
 };
 
-/* A system state a patch sets up (kernel 5.5); klpsim's core reads the array but gives it no meaning yet. */
+/*
+ * A system state a patch sets up (kernel 5.5): the array ends with an entry whose id is 0. klpsim's core
+ * checks the states of a patch against the installed ones on klp_enable_patch(), and klp_get_state() /
+ * klp_get_prev_state() hand out pointers to these structs (so `data` is the module's own).
+ */
 struct klp_state {
 	unsigned long id;
 	unsigned int version;
@@ -66,5 +71,20 @@ struct klp_patch {
 };
 
 int klp_enable_patch(struct klp_patch *patch);
+
+/* kernel/livepatch/state.c (5.5) */
+struct klp_state *klp_get_state(struct klp_patch *patch, unsigned long id);
+struct klp_state *klp_get_prev_state(unsigned long id);
+
+/* kernel/livepatch/shadow.c: data attached to <obj, id>, found again by any CPU. */
+typedef int (*klp_shadow_ctor_t)(void *obj, void *shadow_data, void *ctor_data);
+typedef void (*klp_shadow_dtor_t)(void *obj, void *shadow_data);
+
+void *klp_shadow_get(void *obj, unsigned long id);
+void *klp_shadow_alloc(void *obj, unsigned long id, size_t size, gfp_t gfp_flags, klp_shadow_ctor_t ctor, void *ctor_data);
+void *klp_shadow_get_or_alloc(void *obj, unsigned long id, size_t size, gfp_t gfp_flags, klp_shadow_ctor_t ctor,
+			      void *ctor_data);
+void klp_shadow_free(void *obj, unsigned long id, klp_shadow_dtor_t dtor);
+void klp_shadow_free_all(unsigned long id, klp_shadow_dtor_t dtor);
 
 #endif /* _LINUX_LIVEPATCH_H */

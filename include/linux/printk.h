@@ -61,4 +61,8 @@ __printf(1, 2) __cold int printk(const char *fmt, ...);
 #define pr_debug(fmt, ...) no_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 #endif
 
+/* The console's log level (kernel/printk/printk.c): a vmlinux variable; a scenario's kernel defines it. */
+extern int console_loglevel;
+#define CONSOLE_LOGLEVEL_MOTORMOUTH 15 /* You can't shut this one up */
+
 #endif /* _LINUX_PRINTK_H */

@@ -203,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderOption, 'orc')
     .option(
       '--kernel-version <v>',
-      'the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default 6.12)',
+      'the kernel release whose livepatch behaviour to follow, 5.1 … 6.13 (default 6.12)',
       kernelVersionOption,
     )
     .option('--shrink', 'reduce the first failing seed to a short failing op sequence', false)

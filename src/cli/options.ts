@@ -43,7 +43,7 @@ export function choiceOption<T extends string>(name: string, choices: readonly T
 export const formatOption = choiceOption<OutputFormat>('--format', ['pretty', 'dmesg', 'ndjson']);
 export const unwinderOption = choiceOption<Unwinder>('--unwinder', UNWINDERS);
 
-/** `--kernel-version V`: a release klpsim models (SPEC section 8), `5.1` … `6.12`. */
+/** `--kernel-version V`: a release klpsim models (SPEC section 8), `5.1` … `6.13`. */
 export function kernelVersionOption(v: string): KernelVersion {
   const kv = KernelVersion.parse(v);
   if (!kv)
@@ -53,4 +53,4 @@ export function kernelVersionOption(v: string): KernelVersion {
   return kv;
 }
 
-export const KERNEL_VERSION_HELP = `the kernel release whose livepatch behaviour to follow, 5.1 … 6.12 (default: the scenario's, else ${DEFAULT_KERNEL_VERSION})`;
+export const KERNEL_VERSION_HELP = `the kernel release whose livepatch behaviour to follow, 5.1 … 6.13 (default: the scenario's, else ${DEFAULT_KERNEL_VERSION})`;

@@ -33,7 +33,7 @@ import { EntryKind, Exit } from '../x86/cpu-types';
 import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { Reg } from '../x86/registers';
 import { EventBody, RawEvent, hex } from './events';
-import { RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
+import { NESTED_CALL_RET, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
@@ -91,6 +91,12 @@ export interface CpuHooks {
   condResched?(host: CpuHost, task: TaskView, chain: number[], reliable: boolean): void;
   /** The CPU found nothing to run (the idle loop's klp_update_patch_state(current) for swapper/N). */
   idle?(host: CpuHost): void;
+  /**
+   * A kernel service of a higher layer (the livepatch shadow variables): serves the call — arguments
+   * through serviceArg(), the result through serviceReturn() — and returns true, or false if it is not
+   * one of its services.
+   */
+  service?(host: CpuHost, name: ServiceName): boolean;
 }
 
 export interface CpuHostOptions {
@@ -181,6 +187,8 @@ export class CpuHost {
   handlerEntries = 0;
   /** Invariant checks run on this CPU, published at slice boundaries (PcpuField.Checks*). */
   readonly checks = { site: 0, record: 0, consistency: 0 };
+  /** Nesting of callNested(): a service's callback runs atomically (no sleeping, no preemption). */
+  private atomicDepth = 0;
   /** Inside the ftrace handler across a slice boundary (preemption disabled, no quiescent state). */
   private handlerPending = false;
   private endSlice = false;
@@ -644,6 +652,14 @@ export class CpuHost {
    * caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel).
    */
   private sleepInService(t: LocalTask, service: SleepService, ns: number): void {
+    if (this.atomicDepth > 0) {
+      // __schedule_bug(): a sleep under a spinlock. The kernel prints the splat and schedules anyway;
+      // here the sleep returns at once, so the nested call can finish.
+      this.log(`BUG: scheduling while atomic: ${t.spec.comm}/${t.spec.pid}/0x00000002`);
+      this.violation('atomic-sleep', `CPU ${this.cpu}: ${t.spec.comm}/${t.spec.pid} called ${service}() inside a service's callback`);
+      this.x86.setRegNum(Reg.RAX, 0);
+      return this.ret();
+    }
     t.inService = true;
     t.sleepService = service;
     // schedule_timeout(): the timer is armed, then schedule() takes the task off.
@@ -941,6 +957,64 @@ export class CpuHost {
     }
   }
 
+  /** Argument `i` (0-5, System V) of the service being served. */
+  serviceArg(i: number): bigint {
+    return this.arg(i);
+  }
+
+  /** Ends the service being served: `rax` = value, then `ret` to its caller. */
+  serviceReturn(value: bigint | number): void {
+    this.x86.setReg(Reg.RAX, BigInt.asUintN(64, BigInt(value)));
+    this.ret();
+  }
+
+  /**
+   * Calls emulated function `func(args…)` from inside a service and runs it to completion on this CPU
+   * before the service goes on — as shadow.c calls a constructor under klp_shadow_lock, with interrupts
+   * off: nothing else runs on this CPU meanwhile, and the callee must not sleep (a sleeping service inside
+   * it is "BUG: scheduling while atomic", a violation, and returns at once). Its ftrace site and the
+   * services it calls work as anywhere; its instructions cost simulated time. Returns its rax, or null
+   * when it faulted (the task is killed, as the oops kills it) or ran past `maxInsns`.
+   */
+  callNested(func: number, args: readonly (bigint | number)[], maxInsns = 1_000_000): bigint | null {
+    const t = this.current;
+    if (!t) return null;
+    const saved = this.x86.getContext();
+    const argRegs = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
+    args.forEach((v, i) => this.x86.setReg(argRegs[i], BigInt.asUintN(64, BigInt(v))));
+    if (!this.push(NESTED_CALL_RET)) return null;
+    this.x86.rip = func;
+    this.atomicDepth++;
+    let retired = 0;
+    try {
+      while (this.current === t) {
+        if (this.x86.rip === NESTED_CALL_RET) {
+          // The callee's `ret` popped NESTED_CALL_RET: rsp is the service's again.
+          const rax = this.x86.getReg(Reg.RAX);
+          this.x86.setContext(saved);
+          return rax;
+        }
+        if (retired >= maxInsns) {
+          this.violation('nested-call', `CPU ${this.cpu}: ${this.kallsyms.format(func)} ran ${maxInsns} instructions inside a service`);
+          this.x86.setContext(saved);
+          return null;
+        }
+        const before = this.x86.retired;
+        const exit = this.x86.run(Math.min(20_000, maxInsns - retired));
+        const n = this.x86.retired - before;
+        retired += n;
+        this.clock += n * NS_PER_INSN;
+        if (exit === Exit.Native && this.x86.rip === NESTED_CALL_RET) continue;
+        this.dispatchExit(t, exit);
+        // The handler's second half, which a slice boundary would otherwise run: no boundary in here.
+        if (this.handlerPending) this.finishHandler();
+      }
+      return null; // the task died (an oops) inside the callee
+    } finally {
+      this.atomicDepth--;
+    }
+  }
+
   /** Emulates `ret` for a service; a stack that cannot be read is a fault like any other. */
   private ret(): void {
     const r = this.x86.pop64();
@@ -1059,12 +1133,14 @@ export class CpuHost {
           this.x86.setReg(Reg.RAX, BigInt.asUintN(64, rax));
           return this.ret();
         }
+        if (name !== undefined && name !== 'nested_call_ret' && this.opts.hooks?.service?.(this, name)) return;
         this.x86.fault = { vector: '#UD', rip: addr, bytes: [], message: `call into the services window at 0x${addr.toString(16)}` };
         this.oops(t);
     }
   }
 
   private switchOutIfOthers(): void {
+    if (this.atomicDepth > 0) return; // schedule()/cond_resched() under a spinlock: no switch
     if (this.othersRunnable()) this.switchOut(TaskState.Runnable);
   }
 

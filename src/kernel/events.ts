@@ -60,6 +60,21 @@ export type CallRedirectEvent = Ev<
   { func: string; from: number; to: number; target: string; patchId: number; pid: number; sampled: number }
 >;
 export type ShEvent = Ev<'sh', { command: string; stdout: string; stderr: string; exit: number }>;
+/**
+ * System states (issue 15): a klp_get_state() (`prev: false`: the caller's patch `patch`) or
+ * klp_get_prev_state() (`prev: true`: `patch` is the transition patch) lookup of state `id`, and what it
+ * found (`found`: the patch whose state it is, or null; `version`: that state's version).
+ */
+export type StateGetEvent = Ev<'state.get', { patch: string; id: number; prev: boolean; found: string | null; version: number | null }>;
+/** klp_enable_patch() refused `patch`: it cannot handle state `id` of version `installedVersion` that `installed` made. */
+export type StateIncompatibleEvent = Ev<
+  'state.incompatible',
+  { patch: string; id: number; version: number | null; installed: string; installedVersion: number }
+>;
+
+/** Shadow variables (issue 15): <obj, id> attached with `size` bytes at `data`, or taken off the hash (`dtor`: one ran). */
+export type ShadowAllocEvent = Ev<'shadow.alloc', { obj: string; id: string; size: number; data: number }>;
+export type ShadowFreeEvent = Ev<'shadow.free', { obj: string; id: string; data: number; dtor: boolean }>;
 
 export type SimEvent =
   | LogEvent
@@ -83,7 +98,11 @@ export type SimEvent =
   | NopDiscardEvent
   | KlpFreeEvent
   | CallRedirectEvent
-  | ShEvent;
+  | ShEvent
+  | StateGetEvent
+  | StateIncompatibleEvent
+  | ShadowAllocEvent
+  | ShadowFreeEvent;
 
 export type SimEventType = SimEvent['type'];
 

@@ -42,6 +42,22 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
     klpsim: 'by the first character: y/Y/1 and n/N/0, o/O followed by n/N or f/F; from 5.19 also t/T and f/F (e/E, d/D came after 6.12)',
   },
   {
+    behaviour: 'system states: struct klp_state in a patch, klp_get_state(), klp_get_prev_state(), the compatibility check on enable',
+    since: '5.5',
+    change:
+      '"livepatch: Basic API to track system state changes", "livepatch: Allow to distinguish different version of system state changes" (livepatching-for-5.5)',
+    klpsim:
+      'from 5.5: a livepatch\'s `states:`, the klp_get_state / klp_get_prev_state actions, and "Livepatch patch (P) is not compatible with the already installed livepatches." (-EINVAL); before 5.5 `check` refuses them (struct klp_patch has no states)',
+  },
+  {
+    behaviour:
+      "FTRACE_OPS_FL_PERMANENT: livepatch's ftrace ops cannot be registered while kernel.ftrace_enabled is 0, and the sysctl cannot be set to 0 while they are",
+    since: '5.5',
+    change: '"ftrace: Introduce PERMANENT ftrace_ops flag" (Miroslav Benes, livepatching-for-5.5)',
+    klpsim:
+      'from 5.5: `failed to register ftrace handler for function \'F\' (-16)` and `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`; before, writing 0 turns every ftrace site back into a NOP, so live patches stop working until it is 1 again',
+  },
+  {
     behaviour: 'force marks every patch forced, or only the patches the transition removes',
     since: '5.18',
     change: '"livepatch: Don\'t block removal of patches that are safe to unload" (2957308343fa)',
@@ -85,8 +101,10 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
   {
     behaviour: 'sysfs stack_order',
     since: '6.13',
-    change: '"livepatch: Add stack_order sysfs attribute" (ABI: KernelVersion 6.13.0)',
-    klpsim: 'after the newest supported release: never shown',
+    change:
+      '"livepatch: Add stack_order sysfs attribute" (livepatching-for-6.13; ABI: KernelVersion 6.13.0, Oct 2024 — an earlier version of the series said 6.12.0)',
+    klpsim:
+      "from 6.13: /sys/kernel/livepatch/P/stack_order (0444) reads the patch's 1-based place on klp_patches (stack_order_show() counts the list under klp_mutex), so it shifts down when an older patch is freed",
   },
   {
     behaviour: 'klp_find_func() treats old_sympos 0 and 1 as the same function',
@@ -103,13 +121,16 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
   },
 ];
 
-/** The oldest and newest releases klpsim models (the seed's release and the current LTS). */
+/**
+ * The oldest and newest releases klpsim models: the seed's release, and 6.13, the first with `stack_order`
+ * (the default stays 6.12, the current longterm release).
+ */
 const OLDEST: Release = { major: 5, minor: 1 };
-const NEWEST: Release = { major: 6, minor: 12 };
+const NEWEST: Release = { major: 6, minor: 13 };
 /** The last minor release of each major one in the range (there was no 5.20: 6.0 followed 5.19). */
 const LAST_MINOR: Readonly<Record<number, number>> = { 5: 19, 6: NEWEST.minor };
 
-/** Every release klpsim accepts, oldest first: 5.1 … 5.19, 6.0 … 6.12. */
+/** Every release klpsim accepts, oldest first: 5.1 … 5.19, 6.0 … 6.13. */
 export const SUPPORTED_KERNEL_VERSIONS: readonly string[] = (() => {
   const out: string[] = [];
   for (let major = OLDEST.major; major <= NEWEST.major; major++) {
@@ -173,6 +194,16 @@ export class KernelVersion implements Release {
     return this.atLeast(5, 5);
   }
 
+  /** 5.5: struct klp_state, klp_get_state(), klp_get_prev_state(), klp_is_patch_compatible(). */
+  get hasSystemStates(): boolean {
+    return this.atLeast(5, 5);
+  }
+
+  /** 5.5: FTRACE_OPS_FL_PERMANENT on livepatch's ftrace ops (src/kernel/ftrace-ops.ts). */
+  get hasFtracePermanentOps(): boolean {
+    return this.atLeast(5, 5);
+  }
+
   /** 5.18: force marks only the patches being removed. */
   get forcesOnlyRemovedPatches(): boolean {
     return this.atLeast(5, 18);
@@ -196,6 +227,11 @@ export class KernelVersion implements Release {
   /** 6.11: /sys/kernel/livepatch/P/replace. */
   get hasReplaceAttr(): boolean {
     return this.atLeast(6, 11);
+  }
+
+  /** 6.13: /sys/kernel/livepatch/P/stack_order. */
+  get hasStackOrderAttr(): boolean {
+    return this.atLeast(6, 13);
   }
 
   /** 6.19: klp_find_func() matches old_sympos 0 and 1 (newer than every supported release). */

@@ -21,6 +21,8 @@ export const COORDINATOR_SERVICE_NAMES = [
   'cancel_delayed_work_sync',
   'flush_work',
   'flush_delayed_work',
+  // kernel/livepatch/state.c: it reads klp_patches and klp_transition_patch, the coordinator's.
+  'klp_get_prev_state',
 ] as const;
 
 export type CoordinatorService = (typeof COORDINATOR_SERVICE_NAMES)[number];

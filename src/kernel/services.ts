@@ -25,12 +25,25 @@ export const SERVICE_NAMES = [
   // After the two above, so the addresses of the older entries stay where they were.
   ...CORE_SERVICE_NAMES,
   ...COORDINATOR_SERVICE_NAMES,
+  // kernel/livepatch/shadow.c (src/livepatch/shadow.ts, served through CpuHooks.service); after the
+  // others, so their addresses stay where they were.
+  'klp_shadow_get',
+  'klp_shadow_alloc',
+  'klp_shadow_get_or_alloc',
+  'klp_shadow_free',
+  'klp_shadow_free_all',
+  // kernel/livepatch/state.c's klp_get_state(): a walk of the patch's own array (src/livepatch/state-services.ts).
+  'klp_get_state',
+  // The return address of a constructor or destructor a service calls (CpuHost.callNested()).
+  'nested_call_ret',
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Names emulated code may `call` (the other two are reached only by the machine itself). */
-export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((n) => n !== 'ftrace_caller' && n !== 'ret_from_call');
+export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter(
+  (n) => n !== 'ftrace_caller' && n !== 'ret_from_call' && n !== 'nested_call_ret',
+);
 
 export function serviceAddr(name: ServiceName): number {
   return SERVICES_BASE + SERVICE_NAMES.indexOf(name) * SERVICE_STRIDE;
@@ -44,6 +57,7 @@ export function serviceAt(addr: number): ServiceName | undefined {
 
 export const FTRACE_CALLER = serviceAddr('ftrace_caller');
 export const RET_FROM_CALL = serviceAddr('ret_from_call');
+export const NESTED_CALL_RET = serviceAddr('nested_call_ret');
 
 export const SERVICES_END = SERVICES_BASE + SERVICES_SIZE;
 export const isServiceAddr = (a: number): boolean => a >= SERVICES_BASE && a < SERVICES_END;

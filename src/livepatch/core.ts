@@ -10,6 +10,7 @@ import type { KlpState } from './klp-state';
 import { klpPrePatchCallback, klpPreUnpatchCallback, klpPostUnpatchCallback, klpPostPatchCallback } from './callbacks';
 import { klpFreePatchFinish, klpFreePatchStart } from './core-free';
 import { klpPatchObject, klpUnpatchObject, syncFuncRecord } from './patch';
+import { klpIncompatibleState } from './state';
 import {
   klpCancelTransition,
   klpInitTransition,
@@ -231,10 +232,26 @@ function earlyFreeReplaced(s: KlpState, patch: KlpPatch): void {
 export async function klpEnablePatch(s: KlpState, def: KlpPatchDef, modules: ModuleQuery): Promise<number> {
   return s.withMutex(async () => {
     if (s.byName.has(def.mod)) return EINVAL;
+    const states = s.m.version.hasSystemStates ? [...(def.states ?? [])] : [];
+    // klp_is_patch_compatible(), before klp_init_patch_early(): nothing of the patch exists yet.
+    const clash = klpIncompatibleState(s, { replace: def.replace, states });
+    if (clash) {
+      s.m.emit({
+        type: 'state.incompatible',
+        patch: def.mod,
+        id: clash.state.id,
+        version: states.find((st) => st.id === clash.state.id)?.version ?? null,
+        installed: clash.patch.mod,
+        installedVersion: clash.state.version,
+      });
+      log(s, `Livepatch patch (${def.mod}) is not compatible with the already installed livepatches.`);
+      return EINVAL;
+    }
     const patch: KlpPatch = {
       mod: def.mod,
       id: s.nextPatchId++,
       replace: def.replace,
+      states,
       enabled: false,
       forced: false,
       objs: [],

@@ -19,6 +19,9 @@
  * the current task's patch_state (written by the coordinator under the task lock or by this CPU), and
  * GlobalField.KlpTargetState.
  */
+import type { ServiceName } from '../kernel/services';
+import { KlpShadow } from './shadow';
+import { klpGetStateC } from './state-services';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { FTRACE_HANDLER_ENTRY_NS, FTRACE_HANDLER_EXIT_NS } from '../kernel/time-model';
@@ -83,7 +86,21 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
     return t ? t.get(TaskField.PatchState) : host.pcpu.get(PcpuField.IdlePatchState);
   };
 
+  // kernel/livepatch/shadow.c's services run on this CPU too (CpuHooks.service).
+  const shadow = new KlpShadow(host);
+
   return {
+    service: (h: CpuHost, name: ServiceName): boolean => {
+      if (name !== 'klp_get_state') return shadow.serve(name);
+      const at = klpGetStateC(h, Number(BigInt.asUintN(64, h.serviceArg(0))), h.serviceArg(1));
+      if (at !== null) h.serviceReturn(at);
+      else {
+        h.x86.fault = { vector: '#PF', rip: h.x86.rip, bytes: [], message: 'klp_get_state() was handed a patch it cannot read' };
+        h.oopsCurrent();
+      }
+      return true;
+    },
+
     ftrace(h: CpuHost, ip: number, parentIp: number): number {
       const ops = recs.filterLookup(ip);
       if (ops === NULL_LINK) return ip + 5; // an ftrace site enabled without klp ops (ftrace_stub)

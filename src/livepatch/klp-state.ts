@@ -4,6 +4,7 @@
  * klp_mutex) — gathered in one object that the functions of those files take as their first argument.
  */
 import type { KernelCore } from '../kernel/kernel-core';
+import { FtraceCore, FtraceOpsRef } from '../kernel/ftrace-ops';
 import type { Link } from '../kernel/slab';
 import { GlobalField } from '../mem/percpu';
 import { KLP_UNDEFINED } from '../mem/task-struct';
@@ -21,7 +22,9 @@ export type KlpFault =
   /** The frame-pointer unwinder accepts a walk through an interrupt frame (the bug of issue 12). */
   | 'trust-unreliable-stack'
   /** Kernel threads pass klp_update_patch_state() at the end of every pass, as if they left for user space. */
-  | 'switch-kthreads-at-exit';
+  | 'switch-kthreads-at-exit'
+  /** klp_shadow_free() frees the record at once instead of through kfree_rcu() (src/livepatch/shadow.ts). */
+  | 'shadow-free-no-rcu';
 
 /** GlobalField.KlpCpuFaults bits: the faults that act on the CPUs rather than in the core. */
 export const CPU_FAULT_SWITCH_KTHREADS_AT_EXIT = 1 << 0;
@@ -40,11 +43,15 @@ export interface KlpOptions {
 export interface KlpOps {
   old_func: number;
   rec: Link;
+  /** ops->fops as ftrace holds it (flags FTRACE_OPS_FL_IPMODIFY, and PERMANENT from 5.5). */
+  fops: FtraceOpsRef;
   func_stack: KlpFunc[];
 }
 
 export class KlpState {
   readonly records: KlpRecords;
+  /** The machine's ftrace core (registered ops, kernel.ftrace_enabled): livepatch is its only user. */
+  readonly ftrace: FtraceCore;
   /** The two versions of each function of the latest transition, for the CPUs' consistency check. */
   readonly consistency: ConsistencyTable;
   /** klp_patches: enabled patches and the one in transition, oldest first. */
@@ -75,6 +82,7 @@ export class KlpState {
     readonly options: KlpOptions,
   ) {
     this.records = new KlpRecords(m.km);
+    this.ftrace = new FtraceCore(m.version);
     this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);
   }

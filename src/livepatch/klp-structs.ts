@@ -53,6 +53,8 @@ export interface KlpObjectImage {
 export interface KlpStateImage {
   id: number;
   version: number;
+  /** Where the struct klp_state is: klp_get_prev_state() returns this pointer. */
+  addr: number;
 }
 
 export interface KlpPatchImage {
@@ -162,7 +164,7 @@ export function readKlpPatch(km: KernelMemory, addr: number): KlpPatchImage {
     const at = statesAt + i * KLP_STATE_LAYOUT.size;
     const id = r.ptr(at + KLP_STATE_LAYOUT.id, 'klp_state.id');
     if (id === 0) break;
-    states.push({ id, version: r.u32(at + KLP_STATE_LAYOUT.version, 'klp_state.version') });
+    states.push({ id, version: r.u32(at + KLP_STATE_LAYOUT.version, 'klp_state.version'), addr: at });
   }
   return { addr, mod, replace, objs, states };
 }

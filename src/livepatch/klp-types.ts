@@ -49,11 +49,21 @@ export interface KlpObject {
   patch: KlpPatch;
 }
 
+/** struct klp_state (5.5+): a system state change the patch makes, and the version of its handling. */
+export interface KlpStateDef {
+  id: number;
+  version: number;
+  /** A C module's struct klp_state in its memory (what klp_get_prev_state() returns to C). */
+  addr?: number;
+}
+
 export interface KlpPatch {
   /** The livepatch module's name (patch->mod->name). */
   mod: string;
   id: number;
   replace: boolean;
+  /** patch->states (state.c); empty before 5.5, which has no system states. */
+  states: KlpStateDef[];
   enabled: boolean;
   forced: boolean;
   objs: KlpObject[];
@@ -83,5 +93,6 @@ export interface KlpObjectDef {
 export interface KlpPatchDef {
   mod: string;
   replace: boolean;
+  states?: KlpStateDef[];
   objs: KlpObjectDef[];
 }

@@ -8,8 +8,11 @@ import { klpReleaseModuleRecords } from './core-free';
 import { klpEnablePatch, klpModuleComing, klpModuleGoing, ModuleQuery } from './core';
 import { CPU_FAULT_SWITCH_KTHREADS_AT_EXIT, KlpOptions, KlpState } from './klp-state';
 import { GlobalField } from '../mem/percpu';
+import { SHADOW_FAULT_FREE_NO_RCU, ShadowArea, ShadowWord } from '../mem/shadow-layout';
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
-import type { KlpPatch, KlpPatchDef } from './klp-types';
+import type { KlpPatch, KlpPatchDef, KlpStateDef } from './klp-types';
+import { klpGetPrevState, klpGetState } from './state';
+import { klpFtraceSitesEnable } from './patch';
 import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
@@ -31,6 +34,7 @@ export class Livepatch {
   ) {
     this.state = new KlpState(machine, { ...DEFAULT_KLP_OPTIONS, ...options });
     // Before any task runs: the CPUs' klp code reads the faults that act there.
+    if (this.state.fault('shadow-free-no-rcu')) new ShadowArea(machine.km).setCtl(ShadowWord.Faults, SHADOW_FAULT_FREE_NO_RCU);
     if (this.state.fault('switch-kthreads-at-exit'))
       Atomics.or(machine.km.i32, machine.global.index(GlobalField.KlpCpuFaults), CPU_FAULT_SWITCH_KTHREADS_AT_EXIT);
   }
@@ -65,6 +69,58 @@ export class Livepatch {
   /** The patch registered by livepatch module `mod`, if it has not been freed. */
   patch(mod: string): KlpPatch | undefined {
     return this.state.byName.get(mod);
+  }
+
+  /**
+   * klp_get_state(&patch, id) from the code of livepatch module `mod`, whose static klp_patch declares
+   * `states` (the function only walks that array: it works before klp_enable_patch() too).
+   */
+  getState(mod: string, states: readonly KlpStateDef[], id: number): number | null {
+    const st = klpGetState({ states: [...states] }, id);
+    this.machine.emit({ type: 'state.get', patch: mod, id, prev: false, found: st ? mod : null, version: st?.version ?? null });
+    return st?.version ?? null;
+  }
+
+  /** klp_get_prev_state(id): the version of the newest older patch's state, or null. */
+  getPrevState(id: number): number | null {
+    const prev = klpGetPrevState(this.state, id);
+    this.machine.emit({
+      type: 'state.get',
+      patch: this.state.transitionPatch?.mod ?? '',
+      id,
+      prev: true,
+      found: prev?.patch.mod ?? null,
+      version: prev?.state.version ?? null,
+    });
+    return prev?.state.version ?? null;
+  }
+
+  /** `kernel.ftrace_enabled`: 1 or 0. */
+  ftraceEnabled(): boolean {
+    return this.state.ftrace.enabled;
+  }
+
+  /** A write of the sysctl (ftrace_enable_sysctl()): 0 or a negative errno. */
+  ftraceEnabledStore(value: boolean): Promise<number> {
+    return this.state.withMutex(async () => {
+      const r = this.state.ftrace.sysctlWrite(value);
+      if (r.changed) await klpFtraceSitesEnable(this.state, value);
+      return r.errno;
+    });
+  }
+
+  /** klp_get_prev_state(id) for C: the address of the older patch's struct klp_state, or 0. */
+  getPrevStateAddr(id: number): number {
+    const prev = klpGetPrevState(this.state, id);
+    this.machine.emit({
+      type: 'state.get',
+      patch: this.state.transitionPatch?.mod ?? '',
+      id,
+      prev: true,
+      found: prev?.patch.mod ?? null,
+      version: prev?.state.version ?? null,
+    });
+    return prev?.state.addr ?? 0;
   }
 
   inTransition(): boolean {

@@ -14,6 +14,7 @@ import { KsymKind } from '../mem/kallsyms';
 import { FTRACE_CALLER } from '../kernel/services';
 import { NULL_LINK } from '../kernel/slab';
 import { synchronizeRcu } from '../kernel/rcu';
+import { FTRACE_OPS_FL_IPMODIFY, FTRACE_OPS_FL_PERMANENT } from '../kernel/ftrace-ops';
 import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
 import { FuncWord, FUNC_NOP, FUNC_PATCHED, FUNC_TRANSITION, OPS_MAGIC, OpsWord } from './klp-records';
 import type { KlpOps, KlpState } from './klp-state';
@@ -60,18 +61,32 @@ function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', f
   });
 }
 
-/** register_ftrace_function(): the site now calls the trampoline. */
-async function registerFtraceFunction(s: KlpState, func: KlpFunc): Promise<void> {
-  await s.m.textPoke(func.old_func, callFtraceCaller(func.old_func), !s.fault('skip-text-poke-bp'));
+/**
+ * register_ftrace_function(): the site now calls the trampoline — unless ftrace refuses the ops (a
+ * PERMANENT one while kernel.ftrace_enabled is 0: -EBUSY), or calls are off (before 5.5, with the
+ * sysctl at 0: the ops is registered but the site stays a NOP until the sysctl is 1 again).
+ */
+async function registerFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<number> {
+  const ret = s.ftrace.register(ops.fops);
+  if (ret) return ret;
+  if (s.ftrace.callsEnabled) await s.m.textPoke(func.old_func, callFtraceCaller(func.old_func), !s.fault('skip-text-poke-bp'));
   s.m.emit({ type: 'ftrace.register', func: func.old_name, addr: func.old_func });
+  return 0;
+}
+
+/** ftrace_startup_sysctl() / ftrace_shutdown_sysctl(): every registered site calls the trampoline, or not. */
+export async function klpFtraceSitesEnable(s: KlpState, enable: boolean): Promise<void> {
+  for (const ops of s.ops.values())
+    await s.m.textPoke(ops.old_func, enable ? callFtraceCaller(ops.old_func) : FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
 }
 
 /**
  * unregister_ftrace_function(): the site goes back to the NOP, then ftrace waits until every CPU has left
  * the handler — which is what makes freeing the ops (and a NOP func) afterwards safe.
  */
-async function unregisterFtraceFunction(s: KlpState, func: KlpFunc): Promise<void> {
-  await s.m.textPoke(func.old_func, FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
+async function unregisterFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<void> {
+  s.ftrace.unregister(ops.fops);
+  if (s.ftrace.callsEnabled) await s.m.textPoke(func.old_func, FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
   if (!s.fault('skip-rcu-sync')) await synchronizeRcu(s.m, 'unregister_ftrace_function');
   s.m.emit({ type: 'ftrace.unregister', func: func.old_name, addr: func.old_func });
 }
@@ -91,7 +106,8 @@ export async function klpPatchFunc(s: KlpState, func: KlpFunc): Promise<number> 
     }
     const rec = slab.alloc(OPS_MAGIC);
     slab.set(rec, OpsWord.OldAddr, func.old_func);
-    ops = { old_func: func.old_func, rec, func_stack: [] };
+    const flags = FTRACE_OPS_FL_IPMODIFY | (s.ftrace.hasPermanentFlag ? FTRACE_OPS_FL_PERMANENT : 0);
+    ops = { old_func: func.old_func, rec, func_stack: [], fops: { owner: `livepatch:${func.old_name}`, flags } };
     s.ops.set(func.old_func, ops);
     // list_add_rcu(&func->stack_node, &ops->func_stack): publish the func with one store of the head.
     slab.set(func.rec, FuncWord.Next, NULL_LINK);
@@ -99,7 +115,19 @@ export async function klpPatchFunc(s: KlpState, func: KlpFunc): Promise<number> 
     ops.func_stack.unshift(func);
     s.records.filterAdd(func.old_func, rec);
     funcEvent(s, 'func_stack.push', func, ops);
-    await registerFtraceFunction(s, func);
+    const ret = await registerFtraceFunction(s, func, ops);
+    if (ret) {
+      // The kernel registers before it links the func: nothing could have entered the handler through
+      // this ops, so it goes at once (ftrace_set_filter_ip(…, remove), kfree(ops)).
+      s.m.log(`livepatch: failed to register ftrace handler for function '${func.old_name}' (${ret})`);
+      s.records.filterRemove(func.old_func);
+      slab.set(rec, OpsWord.Head, NULL_LINK);
+      ops.func_stack.length = 0;
+      s.ops.delete(func.old_func);
+      funcEvent(s, 'func_stack.remove', func, ops);
+      slab.release(rec);
+      return ret;
+    }
   } else {
     slab.set(func.rec, FuncWord.Next, slab.get(ops.rec, OpsWord.Head));
     slab.set(ops.rec, OpsWord.Head, func.rec);
@@ -117,7 +145,7 @@ export async function klpUnpatchFunc(s: KlpState, func: KlpFunc): Promise<void> 
   if (!ops) return;
   const slab = s.records.slab;
   if (ops.func_stack.length === 1) {
-    await unregisterFtraceFunction(s, func);
+    await unregisterFtraceFunction(s, func, ops);
     s.records.filterRemove(func.old_func);
     slab.set(ops.rec, OpsWord.Head, NULL_LINK);
     ops.func_stack.length = 0;

@@ -4,8 +4,8 @@
  *   /sys/kernel/livepatch/<patch>/<object>/patched
  *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
  * Reads give the attribute's text; writes go to the store functions of core.c. Errors are negative
- * errnos, turned into the shell's messages by the caller. `replace` (6.11) and `OBJ/patched` (6.0) exist
- * only in the releases that have them (src/kernel/kernel-version.ts).
+ * errnos, turned into the shell's messages by the caller. `replace` (6.11), `stack_order` (6.13) and
+ * `OBJ/patched` (6.0) exist only in the releases that have them (src/kernel/kernel-version.ts).
  */
 import type { KlpState } from './klp-state';
 import { EINVAL, ENOENT, funcSysfsName, klpEnabledStore, klpForceStore } from './core';
@@ -16,10 +16,9 @@ export const EISDIR = -21;
 export const ENOTDIR = -20;
 export const LIVEPATCH_ROOT = '/sys/kernel/livepatch';
 
-type Node =
-  | { kind: 'dir'; entries: string[] }
-  | { kind: 'attr'; patch: KlpPatch; name: 'enabled' | 'transition' | 'force' | 'replace' }
-  | { kind: 'patched'; obj: KlpObject };
+type PatchAttr = 'enabled' | 'transition' | 'force' | 'replace' | 'stack_order';
+
+type Node = { kind: 'dir'; entries: string[] } | { kind: 'attr'; patch: KlpPatch; name: PatchAttr } | { kind: 'patched'; obj: KlpObject };
 
 function resolve(s: KlpState, path: string): Node | null {
   const clean = path.replace(/\/+$/, '');
@@ -29,9 +28,15 @@ function resolve(s: KlpState, path: string): Node | null {
   const patch = s.byName.get(pname);
   if (!patch) return null;
   const v = s.m.version;
-  const attrs = ['enabled', 'transition', 'force', ...(v.hasReplaceAttr ? ['replace'] : [])];
+  const attrs = [
+    'enabled',
+    'transition',
+    'force',
+    ...(v.hasReplaceAttr ? ['replace'] : []),
+    ...(v.hasStackOrderAttr ? ['stack_order'] : []),
+  ];
   if (oname === undefined) return { kind: 'dir', entries: [...attrs, ...patch.objs.map(objName)].sort() };
-  if (third === undefined && attrs.includes(oname)) return { kind: 'attr', patch, name: oname as 'enabled' };
+  if (third === undefined && attrs.includes(oname)) return { kind: 'attr', patch, name: oname as PatchAttr };
   const obj = patch.objs.find((o) => objName(o) === oname);
   if (!obj) return null;
   if (third === undefined)
@@ -41,18 +46,29 @@ function resolve(s: KlpState, path: string): Node | null {
   return null;
 }
 
+/**
+ * stack_order_show(): the patch's 1-based place on klp_patches, counted under klp_mutex (klpsim's sysfs
+ * reads run on the coordinator, between the livepatch core's steps). A patch no longer on the list —
+ * replaced, its free work still pending — counts every listed patch, as the kernel's loop runs off the end.
+ */
+function stackOrder(s: KlpState, patch: KlpPatch): number {
+  const i = s.patches.indexOf(patch);
+  return i >= 0 ? i + 1 : s.patches.length;
+}
+
 export type SysfsResult = { ok: true; text: string } | { ok: false; errno: number };
 
 /**
  * The attributes' modes, as core.c declares them (`__ATTR_RW(enabled)`, `__ATTR_RO(transition)`,
- * `__ATTR_WO(force)`, `__ATTR_RO(replace)`, `__ATTR_RO(patched)`): kernfs_fop_open() refuses to open an
- * attribute for a kind of access its mode lacks, even for root.
+ * `__ATTR_WO(force)`, `__ATTR_RO(replace)`, `__ATTR_RO(stack_order)`, `__ATTR_RO(patched)`): kernfs_fop_open()
+ * refuses to open an attribute for a kind of access its mode lacks, even for root.
  */
-const ATTR_MODE: Record<'enabled' | 'transition' | 'force' | 'replace' | 'patched', number> = {
+const ATTR_MODE: Record<PatchAttr | 'patched', number> = {
   enabled: 0o644,
   transition: 0o444,
   force: 0o200,
   replace: 0o444,
+  stack_order: 0o444,
   patched: 0o444,
 };
 
@@ -78,6 +94,7 @@ export function sysfsRead(s: KlpState, path: string): SysfsResult {
       if (node.name === 'enabled') return { ok: true, text: `${node.patch.enabled ? 1 : 0}\n` };
       if (node.name === 'transition') return { ok: true, text: `${node.patch === s.transitionPatch ? 1 : 0}\n` };
       if (node.name === 'replace') return { ok: true, text: `${node.patch.replace ? 1 : 0}\n` };
+      if (node.name === 'stack_order') return { ok: true, text: `${stackOrder(s, node.patch)}\n` };
       return { ok: false, errno: EACCES }; // force is write-only
   }
 }
@@ -92,7 +109,8 @@ export function sysfsList(s: KlpState, path: string): { ok: true; entries: strin
 export async function sysfsWrite(s: KlpState, path: string, value: string): Promise<number> {
   const node = resolve(s, path);
   if (!node) return ENOENT;
-  if (node.kind !== 'attr' || node.name === 'transition' || node.name === 'replace') return node.kind === 'dir' ? EISDIR : EACCES;
+  if (node.kind !== 'attr' || node.name === 'transition' || node.name === 'replace' || node.name === 'stack_order')
+    return node.kind === 'dir' ? EISDIR : EACCES;
   const b = s.m.version.kstrtobool(value);
   if (b === null) return EINVAL;
   if (node.name === 'enabled') return klpEnabledStore(s, node.patch, b);

@@ -46,6 +46,7 @@ export class KernelMemory {
     km.u8.fill(0xc3, SERVICES_BASE, SERVICES_BASE + SERVICES_SIZE);
     km.setPerms(SERVICES_BASE, SERVICES_SIZE, PERM_R | PERM_X);
     km.setPerms(layout.dataBase, layout.dataEnd - layout.dataBase, PERM_R | PERM_W);
+    km.setPerms(layout.shadowBase, layout.shadowEnd - layout.shadowBase, PERM_R | PERM_W);
     // Task structs are read-only to emulated code: C reads current->pid and current->comm there (as the
     // kernel's task_struct is ordinary memory); a write still faults, so code cannot corrupt the
     // scheduler's words.

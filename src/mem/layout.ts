@@ -11,6 +11,7 @@
  *   TASKS        task structs                    R (C reads current->pid, ->comm; include/linux/sched.h)
  *   PERCPU       per-CPU areas                   host-only
  *   STACKS       one THREAD_SIZE stack per task  R+W, each below a guard page (stack overflow is a #PF)
+ *   SHADOW       klp_shadow hash and variables   R+W (shadow-layout.ts: emulated code holds pointers to the data)
  *
  * "Host-only" regions are read and written by TypeScript code on the CPU threads and the coordinator
  * through the typed views in this folder; their pages have no permissions, so emulated code that wanders
@@ -65,6 +66,8 @@ export const KSYM_RECORD = 128;
 export const MAX_KSYMS = 131072;
 export const TASK_STRUCT_SIZE = 256;
 export const PERCPU_SIZE = 256;
+/** The shadow variable area (kernel/livepatch/shadow.c's hash table and the variables), see shadow-layout.ts. */
+export const SHADOW_SIZE = 1 << 20;
 
 export interface Layout {
   config: MachineConfig;
@@ -83,6 +86,8 @@ export interface Layout {
   percpuEnd: number;
   stacksBase: number;
   stacksEnd: number;
+  shadowBase: number;
+  shadowEnd: number;
   /** Total bytes of kmem (a multiple of PAGE_SIZE). */
   size: number;
 }
@@ -105,6 +110,9 @@ export function computeLayout(config: MachineConfig): Layout {
   const percpuEnd = percpuBase + pageAlign(PERCPU_SIZE * (config.cpus + 1));
   const stacksBase = percpuEnd;
   const stacksEnd = stacksBase + STACK_SLOT * config.maxTasks;
+  // One unmapped page between the last stack and the shadow area: the last stack has no guard above it.
+  const shadowBase = pageAlign(stacksEnd) + PAGE_SIZE;
+  const shadowEnd = shadowBase + SHADOW_SIZE;
   return {
     config,
     servicesBase: SERVICES_BASE,
@@ -122,7 +130,9 @@ export function computeLayout(config: MachineConfig): Layout {
     percpuEnd,
     stacksBase,
     stacksEnd,
-    size: pageAlign(stacksEnd),
+    shadowBase,
+    shadowEnd,
+    size: pageAlign(shadowEnd),
   };
 }
 

@@ -71,6 +71,10 @@ export function toTaskActions(scenario: Scenario, actions: Action[], module?: st
       case 'return':
         // Only init and pre_patch may return (validate-scenario.ts); a task has no caller to return to.
         break;
+      case 'klp_get_state':
+      case 'klp_get_prev_state':
+        // Only a livepatch module's init, exit and callbacks look states up (validate-scenario.ts).
+        break;
     }
   }
   return out;
@@ -120,13 +124,31 @@ function actionNumber(ctx: SimContext, v: ActionValue, scope: ActionScope, pos: 
  * Runs actions in order. Returns the value of a `return:` action (which ends the list), else 0.
  */
 export async function runActions(ctx: SimContext, actions: Action[] | undefined, scope: ActionScope): Promise<number> {
-  for (const a of actions ?? []) {
+  return (await runList(ctx, actions ?? [], scope)) ?? 0;
+}
+
+/** klp_get_state(&patch, id) / klp_get_prev_state(id): is the state there? */
+function lookUpState(ctx: SimContext, a: Extract<Action, { kind: 'klp_get_state' | 'klp_get_prev_state' }>, scope: ActionScope): boolean {
+  if (a.kind === 'klp_get_prev_state') return ctx.klp.getPrevState(a.id) !== null;
+  const def = ctx.scenario.modules.find((m) => m.name === scope.module);
+  return ctx.klp.getState(scope.module ?? '', def?.livepatch?.states ?? [], a.id) !== null;
+}
+
+/** The actions of one list; a `return:` (here or in a branch) ends them all with its value, else undefined. */
+async function runList(ctx: SimContext, actions: Action[], scope: ActionScope): Promise<number | undefined> {
+  for (const a of actions) {
     switch (a.kind) {
       case 'printk':
         ctx.m.log(substitute(ctx, a.text, scope));
         break;
       case 'return':
         return Number.parseInt(substitute(ctx, a.value, scope), 10) || 0;
+      case 'klp_get_state':
+      case 'klp_get_prev_state': {
+        const ret = await runList(ctx, lookUpState(ctx, a, scope) ? a.found : a.missing, scope);
+        if (ret !== undefined) return ret;
+        break;
+      }
       case 'sleep_ms': {
         const ms = actionNumber(ctx, a.ms, scope, a.pos);
         if (ms === null) break;
@@ -160,5 +182,5 @@ export async function runActions(ctx: SimContext, actions: Action[] | undefined,
       }
     }
   }
-  return 0;
+  return undefined;
 }

@@ -176,6 +176,18 @@ class Builder {
       this.field(act, 'cpu', [...tpath, 'cpu']);
       return act;
     }
+    if ('klp_get_state' in a || 'klp_get_prev_state' in a) {
+      const kind = 'klp_get_state' in a ? 'klp_get_state' : 'klp_get_prev_state';
+      const l = 'klp_get_state' in a ? a.klp_get_state : a.klp_get_prev_state;
+      const lpath = [...path, kind];
+      return {
+        kind,
+        id: l.id,
+        found: this.actions(l.found, [...lpath, 'found']),
+        missing: this.actions(l.missing, [...lpath, 'missing']),
+        pos,
+      };
+    }
     const act: Action = { kind: 'stop_task', name: a.stop_task, pos };
     this.field(act, 'name', [...path, 'stop_task']);
     return act;
@@ -218,8 +230,14 @@ class Builder {
         for (const [obj, def] of Object.entries(lp['objects']))
           objects.push(this.livepatchObject(obj, def, [...lpPath, 'objects', obj], name));
       }
+      const states = Array.isArray(lp['states']) ? (lp['states'] as unknown[]) : [];
       mod.livepatch = {
         replace: typeof replace === 'string' || typeof replace === 'number' || typeof replace === 'boolean' ? String(replace) : 'false',
+        states: states.flatMap((st, i) =>
+          isObject(st) && typeof st['id'] === 'number' && typeof st['version'] === 'number'
+            ? [{ id: st['id'], version: st['version'], pos: this.positions.nodePos([...lpPath, 'states', i]) }]
+            : [],
+        ),
         objects,
         pos: this.positions.keyPos(lpPath),
       };
@@ -290,6 +308,7 @@ class Builder {
       if (!parsedCmd) return undefined;
       step.sh = { command: e.sh, parsed: parsedCmd };
       if (e.stdout !== undefined) step.sh.stdout = e.stdout;
+      if (e.stderr !== undefined) step.sh.stderr = e.stderr;
       if (e.exit !== undefined) step.sh.exit = e.exit;
       this.field(step, 'command', [...ePath, 'sh']);
     }
@@ -301,7 +320,7 @@ class Builder {
     if (e.nops !== undefined) step.nops = e.nops;
     if (e.ftrace_ops !== undefined) step.ftraceOps = e.ftrace_ops;
     if (e.sh === undefined) {
-      for (const k of ['stdout', 'exit'] as const) {
+      for (const k of ['stdout', 'stderr', 'exit'] as const) {
         if (e[k] !== undefined)
           this.diagnostics.push({ pos: this.positions.keyPos([...ePath, k]), message: `'${k}' needs 'sh' in the same expect` });
       }

@@ -231,7 +231,7 @@ async function enableFromC(ctx: SimContext, patchAddr: number): Promise<number> 
     };
   });
   for (const o of img.objs) writeObjectMod(ctx.m.km, o, o.name === null ? 0 : (s.structModule.get(o.name) ?? 0));
-  const def: KlpPatchDef = { mod: mod.name, replace: img.replace, objs };
+  const def: KlpPatchDef = { mod: mod.name, replace: img.replace, objs, states: img.states };
   return ctx.klp.enablePatch(def, ctx.modules);
 }
 
@@ -320,6 +320,9 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
         // The item is queued or running: wait for it to finish (klpsim runs a queued item's delay out).
         return { reply: { ret: service.startsWith('flush') ? 1 : 0, wait: { slot: w.slot, pid: w.pid } } };
       }
+      case 'klp_get_prev_state':
+        // The struct klp_state in the older patch's module; NULL outside a transition (the kernel WARNs).
+        return { reply: { ret: ctx.klp.getPrevStateAddr(a[0]) } };
     }
   };
 }

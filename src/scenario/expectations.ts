@@ -30,6 +30,11 @@ export async function checkExpect(ctx: SimContext, step: ExpectStep): Promise<st
         `'${step.sh.command}' printed ${JSON.stringify(stripNl(r.stdout))}${r.stderr ? ` (stderr ${JSON.stringify(stripNl(r.stderr))})` : ''}, expected ${JSON.stringify(stripNl(step.sh.stdout))}`,
       );
     }
+    if (step.sh.stderr !== undefined && stripNl(r.stderr) !== stripNl(step.sh.stderr)) {
+      problems.push(
+        `'${step.sh.command}' wrote ${JSON.stringify(stripNl(r.stderr))} to stderr, expected ${JSON.stringify(stripNl(step.sh.stderr))}`,
+      );
+    }
     if (wantExit !== undefined && r.exit !== wantExit) problems.push(`'${step.sh.command}' exited with ${r.exit}, expected ${wantExit}`);
   }
   if (step.dmesg) {

@@ -102,7 +102,7 @@ function patchDef(ctx: SimContext, def: ModuleDef): KlpPatchDef {
       },
     };
   });
-  return { mod: def.name, replace, objs };
+  return { mod: def.name, replace, objs, states: lp.states.map((st) => ({ id: st.id, version: st.version })) };
 }
 
 function substituteParam(ctx: SimContext, mod: string, text: string): string {

@@ -14,6 +14,10 @@ export interface CpuPin {
 
 function pinsIn(actions: readonly Action[], out: CpuPin[]): void {
   for (const a of actions) {
+    if (a.kind === 'klp_get_state' || a.kind === 'klp_get_prev_state') {
+      pinsIn(a.found, out);
+      pinsIn(a.missing, out);
+    }
     if (a.kind !== 'start_task') continue;
     if (a.cpu !== undefined) out.push({ cpu: a.cpu, pos: a.pos });
     pinsIn(a.run, out);

@@ -53,7 +53,9 @@ export type Action =
   | { kind: 'sleep_ms'; ms: ActionValue; pos: Pos }
   | { kind: 'call'; func: string; args: ActionValue[]; pos: Pos }
   | { kind: 'start_task'; name: string; run: Action[]; cpu?: number; once: boolean; pos: Pos }
-  | { kind: 'stop_task'; name: string; pos: Pos };
+  | { kind: 'stop_task'; name: string; pos: Pos }
+  /** klp_get_state(&patch, id) / klp_get_prev_state(id) (5.5+): `found` or `missing` runs. */
+  | { kind: 'klp_get_state' | 'klp_get_prev_state'; id: number; found: Action[]; missing: Action[]; pos: Pos };
 
 export interface Callbacks {
   pre_patch?: Action[];
@@ -76,6 +78,8 @@ export interface LivepatchObjectDef {
 export interface LivepatchDef {
   /** '0' | '1' | 'true' | 'false', or a `${param}` reference resolved at load time. */
   replace: string;
+  /** `states:` (struct klp_state, 5.5+). */
+  states: { id: number; version: number; pos: Pos }[];
   objects: LivepatchObjectDef[];
   pos: Pos;
 }
@@ -113,7 +117,7 @@ export interface TaskDef {
  */
 export type ShellCommand =
   /** params: PARAM=VALUE, or null for a bare PARAM (no equals: "set" for a bool, EINVAL for others). */
-  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number }
+  | { cmd: 'modprobe' | 'insmod'; module: string; params: Record<string, string | null>; moduleCol: number; file?: string }
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
@@ -122,6 +126,11 @@ export type ShellCommand =
   | { cmd: 'ls'; dir: string }
   /** flags: single letters without the dash, in order, from i v c q E F w x. */
   | { cmd: 'grep'; pattern: string; file: string; flags: string[] }
+  /**
+   * procps `sysctl [-q] [-n] KEY[=VALUE]` (KEY with dots or slashes): `value` present writes it; `quiet`
+   * (-q) prints nothing for a write; `valuesOnly` (-n, --values) prints the value without the key.
+   */
+  | { cmd: 'sysctl'; key: string; value?: string; quiet: boolean; valuesOnly: boolean; keyCol: number }
   /** `COMMAND > /dev/kmsg`: COMMAND's output goes to the kernel log; `inner` has no redirection. */
   | { cmd: 'kmsg'; inner: ShellCommand };
 
@@ -129,6 +138,8 @@ export interface ExpectSh {
   command: string;
   parsed: ShellCommand;
   stdout?: string;
+  /** What the command writes to stderr (its error message), compared like stdout. */
+  stderr?: string;
   exit?: number;
 }
 

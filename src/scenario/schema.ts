@@ -39,6 +39,21 @@ const paramValue = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, {
 /** Intel-syntax assembly of one symbol; the assembler decides whether it is a function or data. */
 const asmSource = z.string().meta({ description: 'x86-64 Intel-syntax assembly of one function or data symbol (SPEC section 3)' });
 
+/** Kernel 5.5's klp_state lookups as actions: `found` runs when the state exists, `missing` when not. */
+function stateLookup(description: string) {
+  return z
+    .strictObject({
+      id: int().min(1),
+      get found() {
+        return z.array(ActionSchema).optional();
+      },
+      get missing() {
+        return z.array(ActionSchema).optional();
+      },
+    })
+    .meta({ description });
+}
+
 export const ActionSchema = z
   .union([
     z.strictObject({ printk: z.string().meta({ description: 'one kernel log line; may use ${param}, ${object}, ${module_state}' }) }),
@@ -69,6 +84,12 @@ export const ActionSchema = z
       }),
     }),
     z.strictObject({ stop_task: z.string().min(1) }),
+    z.strictObject({
+      klp_get_state: stateLookup('klp_get_state(&patch, id): the actions for a state this patch declares, or for none'),
+    }),
+    z.strictObject({
+      klp_get_prev_state: stateLookup('klp_get_prev_state(id): the actions for a state an older installed patch made, or for none'),
+    }),
   ])
   .meta({ id: 'Action' });
 
@@ -115,6 +136,8 @@ export const ModuleSchema = z.strictObject({
   livepatch: z
     .strictObject({
       replace: z.union([z.boolean(), int(), z.string()]).optional(),
+      /** struct klp_state (5.5+): the system state changes the patch makes; id 0 ends the kernel's array. */
+      states: z.array(z.strictObject({ id: int().min(1), version: int().min(0) })).optional(),
       objects: z.record(z.string(), LivepatchObjectSchema).optional(),
     })
     .optional(),
@@ -138,6 +161,7 @@ export const TaskSchema = z.strictObject({
 export const ExpectSchema = z.strictObject({
   sh: z.string().optional(),
   stdout: z.string().optional(),
+  stderr: z.string().optional(),
   exit: int().optional(),
   dmesg: z.union([z.string(), z.array(z.string())]).optional(),
   patched: z.record(z.string(), z.boolean()).optional(),

@@ -7,7 +7,7 @@ import { ShellParseError, ShellToken, tokenizeShell } from './shell-tokens';
 
 export { ShellParseError } from './shell-tokens';
 
-export const SHELL_COMMANDS = ['modprobe', 'insmod', 'rmmod', 'lsmod', 'echo', 'cat', 'ls', 'grep'] as const;
+export const SHELL_COMMANDS = ['modprobe', 'insmod', 'rmmod', 'lsmod', 'echo', 'cat', 'ls', 'grep', 'sysctl'] as const;
 
 /** grep options the runner implements: -i -v -c -q -E -F -w -x. */
 export const GREP_FLAGS = ['i', 'v', 'c', 'q', 'E', 'F', 'w', 'x'] as const;
@@ -36,6 +36,12 @@ function exactlyOne(tool: string, what: string, words: Word[], head: Word): Word
   return first;
 }
 
+/**
+ * The file insmod opens, as its errors name it: the path as typed; a bare NAME (klpsim's shorthand, with
+ * no module files on disk) stands for NAME.ko.
+ */
+const insmodFile = (arg: string): string => (arg.includes('/') || arg.endsWith('.ko') ? arg : `${arg}.ko`);
+
 function parseLoad(tool: 'modprobe' | 'insmod', args: Word[], head: Word): ShellCommand {
   const [name, ...rest] = args;
   if (!name) throw new ShellParseError(head.end, `${tool}: missing module name`);
@@ -51,7 +57,13 @@ function parseLoad(tool: 'modprobe' | 'insmod', args: Word[], head: Word): Shell
     if (!m) throw new ShellParseError(w.col, `${tool}: expected PARAM or PARAM=VALUE, got '${w.text}'`);
     params[m[1]] = m[2] ?? null;
   }
-  return { cmd: tool, module: normaliseModule(base), params, moduleCol: name.col };
+  return {
+    cmd: tool,
+    module: normaliseModule(base),
+    params,
+    moduleCol: name.col,
+    ...(tool === 'insmod' ? { file: insmodFile(name.text) } : {}),
+  };
 }
 
 function parseGrep(args: Word[], head: Word): ShellCommand {
@@ -76,6 +88,28 @@ function parseGrep(args: Word[], head: Word): ShellCommand {
   if (!file) throw new ShellParseError(pattern.end, 'grep: missing file operand');
   if (extra) throw new ShellParseError(extra.col, `grep: unexpected argument '${extra.text}' (one file only)`);
   return { cmd: 'grep', pattern: pattern.text, file: file.text, flags };
+}
+
+/** procps sysctl: options first (-q, -n / --values), then one KEY or KEY=VALUE. */
+function parseSysctl(args: Word[], head: Word): ShellCommand {
+  let quiet = false;
+  let valuesOnly = false;
+  const rest: Word[] = [];
+  for (const w of args) {
+    if (w.text === '-q' || w.text === '--quiet') quiet = true;
+    else if (w.text === '-n' || w.text === '--values') valuesOnly = true;
+    else if (w.text === '-w' || w.text === '--write') continue;
+    else if (w.text.startsWith('-') && w.text.length > 1)
+      throw new ShellParseError(w.col, `sysctl: unsupported option '${w.text}' (supported: -q -n -w)`);
+    else rest.push(w);
+  }
+  const [arg, extra] = rest;
+  if (!arg) throw new ShellParseError(after(args, head.end), 'sysctl: missing KEY or KEY=VALUE');
+  if (extra) throw new ShellParseError(extra.col, `sysctl: unexpected argument '${extra.text}' (one KEY or KEY=VALUE only)`);
+  const eq = arg.text.indexOf('=');
+  const key = eq < 0 ? arg.text : arg.text.slice(0, eq);
+  if (key === '') throw new ShellParseError(arg.col, 'sysctl: missing KEY before =');
+  return { cmd: 'sysctl', key, ...(eq < 0 ? {} : { value: arg.text.slice(eq + 1) }), quiet, valuesOnly, keyCol: arg.col };
 }
 
 /** A command without its redirection. */
@@ -104,6 +138,8 @@ function parseSimple(words: Word[]): ShellCommand {
       return { cmd: 'ls', dir: exactlyOne('ls', 'directory operand', args, head).text };
     case 'grep':
       return parseGrep(args, head);
+    case 'sysctl':
+      return parseSysctl(args, head);
     default:
       throw new ShellParseError(head.col, `unknown command '${head.text}' (supported: ${SHELL_COMMANDS.join(', ')})`);
   }

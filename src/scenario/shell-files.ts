@@ -14,7 +14,11 @@ import { LIVEPATCH_ROOT } from '../livepatch/sysfs';
 import { EACCES, ENOENT } from './errno';
 import type { SimContext } from './sim-context';
 
-export type FileKind = 'livepatch' | 'param' | 'proc';
+export type FileKind = 'livepatch' | 'param' | 'proc' | 'sysctl';
+
+/** The sysctls klpsim has, as their /proc/sys paths (proc_dointvec files, 0644). */
+export const SYSCTL_FILES: readonly string[] = ['/proc/sys/kernel/ftrace_enabled'];
+const SYSCTL_MODE = 0o644;
 
 export type FileNode =
   | { kind: 'dir'; entries: string[] }
@@ -57,7 +61,10 @@ function find(ctx: SimContext, p: string): FileNode | null {
     if (m[3] === undefined) return dir(files);
     return files.includes(m[3]) ? { kind: 'file', of: 'param', mode: mode(m[3]) } : null;
   }
-  if (p === '/proc') return dir(Object.keys(ctx.scenario.proc));
+  if (p === '/proc') return dir([...Object.keys(ctx.scenario.proc).filter((n) => n !== 'sys'), 'sys']);
+  if (p === '/proc/sys') return dir(['kernel']);
+  if (p === '/proc/sys/kernel') return dir(SYSCTL_FILES.map((f) => posix.basename(f)));
+  if (SYSCTL_FILES.includes(p)) return { kind: 'file', of: 'sysctl', mode: SYSCTL_MODE };
   const proc = /^\/proc\/([^/]+)$/.exec(p);
   if (proc && Object.prototype.hasOwnProperty.call(ctx.scenario.proc, proc[1])) return { kind: 'file', of: 'proc', mode: PROC_MODE };
   return null;

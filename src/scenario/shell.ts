@@ -40,7 +40,36 @@ async function readFile(ctx: SimContext, file: string, tool: string): Promise<Sh
       const pm = PARAMS_RE.exec(path) as RegExpExecArray;
       return ok(`${ctx.modules.get(pm[1])?.params.get(pm[2]) ?? ''}\n`);
     }
+    case 'sysctl':
+      return ok(`${sysctlRead(ctx)}\n`);
   }
+}
+
+/** kernel.ftrace_enabled, the one sysctl klpsim has (/proc/sys/kernel/ftrace_enabled). */
+const sysctlRead = (ctx: SimContext): string => (ctx.klp.ftraceEnabled() ? '1' : '0');
+
+/** proc_dointvec()'s parse of a write: an integer (leading blanks allowed), else -EINVAL. */
+async function sysctlWrite(ctx: SimContext, value: string): Promise<number> {
+  const m = /^\s*([-+]?\d+)\s*$/.exec(value);
+  if (!m) return EINVAL;
+  return ctx.klp.ftraceEnabledStore(Number(m[1]) !== 0);
+}
+
+/** procps sysctl: KEY is kernel.ftrace_enabled (dots or slashes); its messages and exit codes. */
+async function runSysctl(ctx: SimContext, cmd: Extract<ShellCommand, { cmd: 'sysctl' }>): Promise<ShellResult> {
+  const path = `/proc/sys/${cmd.key.replace(/\./g, '/')}`;
+  const name = cmd.key.replace(/\//g, '.');
+  const node = lookupFile(ctx, path);
+  if (node.kind !== 'file' || node.of !== 'sysctl') {
+    return fail(`sysctl: cannot stat ${path}: ${strerror(ENOENT)}`, 255);
+  }
+  if (cmd.value !== undefined) {
+    const errno = await sysctlWrite(ctx, cmd.value);
+    if (errno !== 0) return fail(`sysctl: setting key "${name}": ${strerror(errno)}`);
+    if (cmd.quiet) return ok();
+  }
+  const v = cmd.value !== undefined ? cmd.value.trim() : sysctlRead(ctx);
+  return ok(cmd.valuesOnly ? `${v}\n` : `${name} = ${v}\n`);
 }
 
 /**
@@ -62,6 +91,10 @@ async function writeFile(ctx: SimContext, file: string, value: string): Promise<
   const path = normalizePath(file);
   if (node.of === 'livepatch') {
     const errno = await ctx.klp.write(path, value);
+    return errno === 0 ? ok() : fail(`-bash: echo: write error: ${strerror(errno)}`);
+  }
+  if (node.of === 'sysctl') {
+    const errno = await sysctlWrite(ctx, value);
     return errno === 0 ? ok() : fail(`-bash: echo: write error: ${strerror(errno)}`);
   }
   const pm = PARAMS_RE.exec(path);
@@ -87,10 +120,10 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       if (!def) {
         return cmd.cmd === 'modprobe'
           ? fail(`modprobe: FATAL: Module ${cmd.module} not found in directory /lib/modules/klpsim`)
-          : fail(`insmod: ERROR: could not load module ${cmd.module}.ko: No such file or directory`);
+          : fail(`insmod: ERROR: could not load module ${cmd.file ?? `${cmd.module}.ko`}: No such file or directory`);
       }
       if (ctx.modules.isLoaded(def.name)) {
-        return cmd.cmd === 'modprobe' ? ok() : fail(`insmod: ERROR: could not insert module ${def.name}.ko: File exists`);
+        return cmd.cmd === 'modprobe' ? ok() : fail(`insmod: ERROR: could not insert module ${cmd.file ?? `${def.name}.ko`}: File exists`);
       }
       const ret = await loadModule(ctx, def, cmd.params);
       // kmod's modprobe takes -EEXIST from init_module() for a module that raced it into the kernel and
@@ -99,7 +132,7 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       if (ret === 0 || (cmd.cmd === 'modprobe' && ret === EEXIST)) return ok();
       return cmd.cmd === 'modprobe'
         ? fail(`modprobe: ERROR: could not insert '${def.name}': ${modprobeStrerror(ret)}`)
-        : fail(`insmod: ERROR: could not insert module ${def.name}.ko: ${insmodStrerror(ret)}`);
+        : fail(`insmod: ERROR: could not insert module ${cmd.file ?? `${def.name}.ko`}: ${insmodStrerror(ret)}`);
     }
     case 'rmmod': {
       const def = ctx.scenario.modules.find((m) => m.name === cmd.module);
@@ -131,6 +164,8 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
       if (r.exit !== 0) return { ...r, exit: 2 };
       return grepLines(r.stdout, cmd.pattern, cmd.flags);
     }
+    case 'sysctl':
+      return runSysctl(ctx, cmd);
     case 'kmsg': {
       const r = await runShell(ctx, cmd.inner);
       for (const line of r.stdout.split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''))) ctx.m.log(line);

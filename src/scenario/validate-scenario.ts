@@ -228,8 +228,31 @@ class Validator {
         case 'sleep_ms':
           this.checkValue(a.ms, ctx);
           break;
+        case 'klp_get_state':
+        case 'klp_get_prev_state':
+          this.checkStateLookup(a, ctx);
+          break;
       }
     });
+  }
+
+  /**
+   * klp_get_state() needs a patch (the livepatch module's own); klp_get_prev_state() a transition, which
+   * only callbacks run in; both need a kernel with system states (5.5+). The branches are checked as the
+   * list they stand in (a `return` may end one).
+   */
+  private checkStateLookup(a: Extract<Action, { kind: 'klp_get_state' | 'klp_get_prev_state' }>, ctx: ActionContext): void {
+    if (!this.s.kernelVersion.hasSystemStates)
+      this.error(
+        a.pos,
+        `${a.kind}() needs kernel_version 5.5 or later (system states came in 5.5; this scenario's is ${this.s.kernelVersion.toString()})`,
+      );
+    if (!ctx.module?.livepatch || ctx.place === 'task')
+      this.error(a.pos, `${a.kind}() is for a livepatch module's init, exit and callbacks (it reads the module's klp_patch)`);
+    else if (a.kind === 'klp_get_prev_state' && (ctx.place === 'init' || ctx.place === 'exit'))
+      this.error(a.pos, `klp_get_prev_state() works only during a transition: call it from a callback`);
+    this.checkActions(a.found, ctx);
+    this.checkActions(a.missing, ctx);
   }
 
   private checkModule(m: ModuleDef): void {
@@ -254,6 +277,17 @@ class Validator {
     this.checkActions(m.exit, { module: m, place: 'exit' });
     const lp = m.livepatch;
     if (!lp) return;
+    if (lp.states.length > 0 && !this.s.kernelVersion.hasSystemStates)
+      this.error(
+        lp.states[0].pos,
+        `states (struct klp_state) need kernel_version 5.5 or later; this scenario's is ${this.s.kernelVersion.toString()}`,
+      );
+    const ids = new Set<number>();
+    for (const st of lp.states) {
+      // klp_get_state() returns the first of an id: a second one would never be seen.
+      if (ids.has(st.id)) this.error(st.pos, `state id ${st.id} is declared twice in this patch`);
+      ids.add(st.id);
+    }
     const replaceLoc = this.fields.get(lp, 'replace');
     if (/\$\{/.test(lp.replace)) {
       if (!/^\$\{[^}]*\}$/.test(lp.replace))

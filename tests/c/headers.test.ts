@@ -76,7 +76,7 @@ describeGcc('include/linux headers', () => {
     const modinfo = fs.readFileSync(bin, 'latin1');
     const tags = modinfo.split('\0').filter((s) => s !== '');
     expect(tags).toContain('license=GPL');
-    expect(tags.includes('livepatch=Y')).toBe(/klp_(livepatch|atomic_replace|callbacks_demo)/.test(name));
+    expect(tags.includes('livepatch=Y')).toBe(/klp_(livepatch|atomic_replace|callbacks_demo|state)/.test(name));
     const sections = execFileSync('readelf', ['-SW', out], { encoding: 'utf8' });
     const hasParam = /module_param\(/.test(fs.readFileSync(path.join(C_SCENARIOS, file), 'utf8'));
     expect(/ __param /.test(sections)).toBe(hasParam);

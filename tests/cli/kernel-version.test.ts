@@ -27,12 +27,12 @@ const COMMANDS: [string, string[]][] = [
 
 describe('--kernel-version', () => {
   it.each(COMMANDS)('%s: a release klpsim does not model is exit 2', async (_name, args) => {
-    for (const v of ['4.19', '5.0', '6.13', '7', 'latest', '']) {
+    for (const v of ['4.19', '5.0', '6.14', '7', 'latest', '']) {
       const r = await runCli([...args, '--kernel-version', v]);
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
       expect(r.err).toBe(
-        `klpsim: option '--kernel-version <v>' argument '${v}' is invalid. --kernel-version must be a release from 5.1 to 6.12 (e.g. 5.1, 6.12)\n`,
+        `klpsim: option '--kernel-version <v>' argument '${v}' is invalid. --kernel-version must be a release from 5.1 to 6.13 (e.g. 5.1, 6.12)\n`,
       );
     }
   });
@@ -56,10 +56,10 @@ describe('--kernel-version', () => {
     const r = await runCli(['check', unquoted]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      `${unquoted}:2:17: kernel_version must be a quoted release from 5.1 to 6.12, e.g. "6.12" (YAML reads an unquoted 5.10 as the number 5.1), got 5.1\n`,
+      `${unquoted}:2:17: kernel_version must be a quoted release from 5.1 to 6.13, e.g. "6.12" (YAML reads an unquoted 5.10 as the number 5.1), got 5.1\n`,
     );
     const old = file('old.yaml', 'name: o\nkernel_version: "4.19"\n');
-    expect((await runCli(['check', old])).err).toContain(`${old}:2:17: kernel_version must be a quoted release from 5.1 to 6.12`);
+    expect((await runCli(['check', old])).err).toContain(`${old}:2:17: kernel_version must be a quoted release from 5.1 to 6.13`);
     expect((await runCli(['check', file('ok.yaml', 'name: k\nkernel_version: "5.10"\n')])).code).toBe(0);
   });
 

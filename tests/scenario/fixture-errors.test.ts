@@ -75,7 +75,7 @@ describe('scenario errors, one fixture per class', () => {
 
   it('unknown shell commands and shell syntax errors, at the column inside the command', () => {
     expect(fixtureErrors('unknown-command.yaml')).toEqual([
-      "unknown-command.yaml:3:9: unknown command 'insmode' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep)",
+      "unknown-command.yaml:3:9: unknown command 'insmode' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep, sysctl)",
       'unknown-command.yaml:4:17: pipes are not supported',
       'unknown-command.yaml:5:23: cat: missing file operand',
       'unknown-command.yaml:6:14: unterminated single quote',
@@ -99,7 +99,7 @@ describe('scenario errors, one fixture per class', () => {
       "many-errors.yaml:13:20: unknown function 'g'",
       "many-errors.yaml:13:38: unknown task 'writer'",
       "many-errors.yaml:15:18: modprobe: unknown module 'nothing'",
-      "many-errors.yaml:16:9: unknown command 'frob' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep)",
+      "many-errors.yaml:16:9: unknown command 'frob' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep, sysctl)",
     ]);
   });
 

@@ -26,6 +26,7 @@ describe('parseShellCommand', () => {
     });
     expect(parseShellCommand('insmod /lib/modules/test_klp_livepatch.ko x=')).toEqual({
       cmd: 'insmod',
+      file: '/lib/modules/test_klp_livepatch.ko',
       module: 'test_klp_livepatch',
       params: { x: '' },
       moduleCol: 8,
@@ -86,7 +87,7 @@ describe('parseShellCommand', () => {
   it('reports unknown commands and missing operands with their column', () => {
     expect(failure('  frob x')).toEqual({
       col: 3,
-      message: "unknown command 'frob' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep)",
+      message: "unknown command 'frob' (supported: modprobe, insmod, rmmod, lsmod, echo, cat, ls, grep, sysctl)",
     });
     expect(failure('')).toEqual({ col: 1, message: 'empty command' });
     expect(failure('modprobe')).toEqual({ col: 9, message: 'modprobe: missing module name' });

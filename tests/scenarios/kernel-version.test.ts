@@ -32,12 +32,12 @@ function afterCommand(log: string[], cmd: string): string[] {
 }
 
 describe('KernelVersion', () => {
-  it('accepts 5.1 … 5.19 and 6.0 … 6.12, nothing else', () => {
+  it('accepts 5.1 … 5.19 and 6.0 … 6.13, nothing else', () => {
     expect(SUPPORTED_KERNEL_VERSIONS[0]).toBe('5.1');
-    expect(SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]).toBe('6.12');
+    expect(SUPPORTED_KERNEL_VERSIONS[SUPPORTED_KERNEL_VERSIONS.length - 1]).toBe('6.13');
     expect(SUPPORTED_KERNEL_VERSIONS).toContain('5.19');
     expect(SUPPORTED_KERNEL_VERSIONS).toContain('6.0');
-    for (const bad of ['5.0', '5.20', '6.13', '6', '6.12.1', ' 6.12', '4.19']) expect(KernelVersion.parse(bad)).toBeNull();
+    for (const bad of ['5.0', '5.20', '6.14', '6', '6.12.1', ' 6.12', '4.19']) expect(KernelVersion.parse(bad)).toBeNull();
     expect(KernelVersion.DEFAULT.toString()).toBe('6.12');
   });
 
