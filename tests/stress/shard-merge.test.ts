@@ -128,7 +128,9 @@ describe('klpsim stress merge', () => {
 
   it('bad input: position or file, what is wrong, exit 2', async () => {
     const one = readFileSync(shardFiles[3][0], 'utf8');
-    const other = JSON.parse(readFileSync(shardFiles[3][1], 'utf8')) as Report & { results: { options: { cpus: unknown } }[] };
+    const other = JSON.parse(readFileSync(shardFiles[3][1], 'utf8')) as Omit<Report, 'results'> & {
+      results: { options: Record<string, unknown> }[];
+    };
     const cases: [string[], RegExp][] = [
       [[file('trunc.json', '{\n  "format": "klpsim-stress/1",\n  "totals": {')], /trunc\.json:3:14: not JSON: /],
       [
