@@ -8,11 +8,14 @@ import { CallCost, measureCallCost } from './call-cost';
 import { LatencyResult, measureTransition } from './transition-latency';
 import { EventsBench, measureEvents } from './events';
 import { measureStackCheck, StackCheckCost } from './stack-check';
+import { FULL, renderTargets, runTargets, TargetLine, TargetSizes, transitionTarget } from './targets';
 
 export interface BenchOptions {
   json: boolean;
   ms: number;
   out(s: string): void;
+  /** Sizes of the benchmarks with targets (default FULL). */
+  targetSizes?: TargetSizes;
 }
 
 export interface BenchReport {
@@ -25,6 +28,8 @@ export interface BenchReport {
   transition: LatencyResult[];
   events: EventsBench;
   stackCheck: StackCheckCost[];
+  /** The benchmarks held to issue #13's targets, by section. */
+  targets: { title: string; lines: TargetLine[] }[];
 }
 
 const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
@@ -48,6 +53,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   for (const n of [8, 64, 512]) transition.push(await measureTransition(n));
   const events = await measureEvents(o.ms);
   const stackCheck = await measureStackCheck(Math.max(300, Math.round(o.ms / 2)));
+  const targets = await runTargets(o.targetSizes ?? FULL);
+  const t512 = transition.find((t) => t.tasks === 512);
+  if (t512) targets.push({ title: 'transition latency (from the section above)', lines: [transitionTarget(512, t512.realMs)] });
   const report: BenchReport = {
     toyCeiling: toy.instrPerSec,
     interpreter: interp.instrPerSec,
@@ -58,6 +66,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     transition,
     events,
     stackCheck,
+    targets,
   };
   if (o.json) {
     o.out(JSON.stringify(report, null, 2) + '\n');
@@ -96,5 +105,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     o.out(
       `  ${c.unwinder.padEnd(14)} ${c.usPerRetry.toFixed(1).padStart(8)} us per retry  (${(c.usPerRetry / c.tasks).toFixed(2)} us a task${c.reliable ? '' : ', unreliable'})\n`,
     );
+  o.out(renderTargets(targets));
   return report;
 }

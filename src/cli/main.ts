@@ -9,6 +9,7 @@ import { runDemo } from './demo';
 import { runScenario, checkScenario } from './run-command';
 import { watchScenario } from './watch';
 import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
+import { stressMergeCommand } from './stress-merge-command';
 import { serveCommand } from './serve-command';
 import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('klpsim')
     .description('a multi-CPU simulator of Linux kernel live patching on emulated x86-64')
     .exitOverride()
+    // Needed for `stress merge … --json` to be merge's option (see the stress command below).
+    .enablePositionalOptions()
     // commander's own usage errors (a bad option value, an unknown option) read like klpsim's other ones.
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'klpsim: ')) });
 
@@ -182,16 +185,19 @@ export async function main(argv: string[]): Promise<number> {
       code = r.violations > 0 ? 1 : 0;
     });
 
-  program
+  const stress = program
     .command('stress')
     .description('random patch / replace / disable / force / module load-unload sequences under load, with invariant checks')
+    // `stress merge … --json` is merge's --json, not the runs' own.
+    .enablePositionalOptions()
     .option('--cpus <n>', 'simulated CPUs per run', cpusOption, 4)
     .option('--tasks <m>', 'tasks per run', intOption('--tasks', 1, MAX_STRESS_TASKS), 16)
     .option('--ops <k>', 'operations per run (default 100 unless --duration)', countOption('--ops', 0))
     .option('--duration <time>', 'run each seed for this long (real time: 30s, 2m, 500ms)')
     .option('--seed <s>', 'first seed', seedOption, 1)
-    .option('--jobs <j>', 'runs side by side (piscina threads)', jobsOption, 1)
-    .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs)', countOption('--runs'))
+    .option('--jobs <j>', 'runs side by side (piscina threads; default: as many as the cores take)', jobsOption)
+    .option('--runs <r>', 'seeds to run: seed, seed+1, … (default: --jobs, else 1)', countOption('--runs'))
+    .option('--shard <i/n>', 'run only the i-th of n slices of those seeds (1/n … n/n; needs --runs)')
     .option(
       '--inject <fault>',
       `inject a fault (repeatable): ${FAULTS.join(', ')}`,
@@ -212,6 +218,20 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: StressCliOptions) => {
       try {
         code = await stressCommand(o);
+      } catch (e) {
+        if (e instanceof StressUsageError) throw new UsageError(e.message);
+        throw e;
+      }
+    });
+
+  stress
+    .command('merge')
+    .description('combine `klpsim stress --json` results (e.g. the shards of a sweep) into the totals of one run')
+    .argument('<files...>', 'the --json result files')
+    .option('--json', 'print the merged results as JSON (mergeable again)', false)
+    .action((files: string[], o: { json: boolean }) => {
+      try {
+        code = stressMergeCommand(files, o);
       } catch (e) {
         if (e instanceof StressUsageError) throw new UsageError(e.message);
         throw e;

@@ -9,7 +9,9 @@ import type { Unwinder } from '../kernel/stack-walk';
 import type { KernelVersion } from '../kernel/kernel-version';
 import type { KlpFault } from '../livepatch/klp-state';
 import { parseOp, StressOp } from '../stress/ops';
-import { runSeeds } from '../stress/pool';
+import { defaultJobs, runSeeds } from '../stress/pool';
+import { REPORT_FORMAT, resultJson, ShrunkJson, StressReportJson } from '../stress/report-json';
+import { parseShard, Shard, shardSeeds, shardSize } from '../stress/shard';
 import { shrink } from '../stress/shrink';
 import { StressOptions } from '../stress/stress-run';
 import { renderFailure, renderSummary, replayCommand, totals } from '../stress/summary';
@@ -33,8 +35,11 @@ export interface StressCliOptions {
   ops?: number;
   duration?: string;
   seed: number;
-  jobs: number;
+  /** Default: what the machine's cores take (defaultJobs()). */
+  jobs?: number;
   runs?: number;
+  /** `I/N`: run only the I-th of N slices of the seeds. */
+  shard?: string;
   inject: string[];
   deterministic: boolean;
   nopRemoval: boolean;
@@ -65,15 +70,31 @@ export const MAX_STRESS_RUNS = 100_000;
 export async function stressCommand(o: StressCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
   if (o.cpus < 1 || o.cpus > MAX_CPUS) throw new StressUsageError(`--cpus must be between 1 and ${MAX_CPUS}`);
   if (o.tasks < 1 || o.tasks > MAX_STRESS_TASKS) throw new StressUsageError(`--tasks must be between 1 and ${MAX_STRESS_TASKS}`);
-  if (o.jobs < 1 || o.jobs > MAX_CPUS) throw new StressUsageError(`--jobs must be between 1 and ${MAX_CPUS}`);
+  if (o.jobs !== undefined && (o.jobs < 1 || o.jobs > MAX_CPUS)) throw new StressUsageError(`--jobs must be between 1 and ${MAX_CPUS}`);
+  // Seeds seed, seed+1, …: as many as --runs, else as --jobs if given (a run per job), else one.
+  const runs = o.runs ?? o.jobs ?? 1;
+  // The last seed must still be a seed of its own, not an alias of a small one.
+  if (o.seed + runs - 1 > MAX_SEED)
+    throw new StressUsageError(`--seed ${o.seed} with ${runs} run(s) goes past the largest seed, ${MAX_SEED}`);
+  let shard: Shard | null = null;
+  if (o.shard !== undefined) {
+    const p = parseShard(o.shard);
+    if (typeof p === 'string') throw new StressUsageError(p);
+    // Every shard must slice the same sweep, whatever machine it lands on: its size cannot default to a
+    // figure of this machine (--jobs) or be left implicit.
+    if (o.runs === undefined)
+      throw new StressUsageError(`--shard ${o.shard}: give --runs too, the number of seeds in the whole sweep (the same in every shard)`);
+    if (p.count > runs)
+      throw new StressUsageError(`--shard ${o.shard}: ${runs} run(s) cannot make ${p.count} shards of at least one seed each`);
+    shard = p;
+  }
   // One command keeps every run's result (its ops, for the report and --shrink) until it prints them.
-  if (o.runs !== undefined && o.runs > MAX_STRESS_RUNS)
+  if (shardSize({ seed: o.seed, runs }, shard) > MAX_STRESS_RUNS)
     throw new StressUsageError(
-      `--runs must be between 1 and ${MAX_STRESS_RUNS} (one command keeps every run's result; run a larger seed range as several commands)`,
+      shard
+        ? `--shard ${o.shard} of ${runs} runs is more than ${MAX_STRESS_RUNS} runs (one command keeps every run's result; use more shards)`
+        : `--runs must be between 1 and ${MAX_STRESS_RUNS} (one command keeps every run's result; run a larger seed range as several commands, e.g. with --shard)`,
     );
-  // Seeds seed, seed+1, …: the last must still be a seed of its own, not an alias of a small one.
-  if (o.seed + (o.runs ?? o.jobs) - 1 > MAX_SEED)
-    throw new StressUsageError(`--seed ${o.seed} with ${o.runs ?? o.jobs} run(s) goes past the largest seed, ${MAX_SEED}`);
   if (o.ops !== undefined && o.duration !== undefined) throw new StressUsageError('give --ops or --duration, not both');
   const bad = o.inject.filter((f) => !FAULTS.includes(f as KlpFault));
   if (bad.length) throw new StressUsageError(`--inject: unknown fault '${bad[0]}' (one of ${FAULTS.join(', ')})`);
@@ -105,12 +126,13 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     faults: o.inject as KlpFault[],
     replay,
   };
-  const runs = o.runs ?? o.jobs;
-  const seeds = Array.from({ length: runs }, (_, i) => o.seed + i);
+  const sweep = { seed: o.seed, runs };
+  const seeds = shardSeeds(sweep, shard);
+  const jobs = Math.min(seeds.length, o.jobs ?? defaultJobs(o.cpus, o.deterministic));
   const tty = Boolean((err as NodeJS.WriteStream).isTTY) && !o.json;
   const started = performance.now();
   let lastDraw = 0;
-  const results = await runSeeds(base, seeds, o.jobs, (p) => {
+  const results = await runSeeds(base, seeds, jobs, (p) => {
     if (!tty) return;
     const now = performance.now();
     if (now - lastDraw < 100 && p.done < p.runs) return;
@@ -123,7 +145,7 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
   if (tty) err.write('\r\x1b[2K');
   const t = totals(results, Math.round(performance.now() - started));
   const failing = results.filter((r) => r.violations > 0);
-  let shrunk: { seed: number; ops: string[]; check: string; runs: number; command: string } | null = null;
+  let shrunk: ShrunkJson | null = null;
   if (o.shrink && failing.length > 0) {
     const f = failing[0];
     if (tty) err.write(`[stress] shrinking seed ${f.seed}…\n`);
@@ -141,21 +163,8 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     };
   }
   if (o.json) {
-    out.write(
-      JSON.stringify(
-        {
-          totals: t,
-          results: results.map((r) => ({
-            ...r,
-            ops: r.ops.map((x) => x.text),
-            replay: r.violations ? replayCommand(r, (r.firstViolations[0]?.op ?? r.ops.length - 1) + 1) : null,
-          })),
-          shrunk,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const report: StressReportJson = { format: REPORT_FORMAT, sweep, shard, totals: t, results: results.map(resultJson), shrunk };
+    out.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     out.write(renderSummary(results, t));
     for (const r of failing) out.write('\n' + renderFailure(r));

@@ -6,11 +6,26 @@
  *
  * Progress: each job posts its own counters on its port; this side keeps the latest per seed.
  */
+import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { workerEntry } from '../coordinator/worker-entry';
 import type { StressJob } from './job';
 import { runStress, StressOptions, StressProgress, StressResult } from './stress-run';
+
+/** The most jobs --jobs takes: each is a thread running a whole machine, so as bounded as CPUs. */
+const MAX_JOBS = 64;
+
+/**
+ * --jobs when not given: every core busy, none oversubscribed. A lockstep run is one thread, so one job
+ * per core; a run on worker threads keeps each of its simulated CPUs' threads busy (the workload gives
+ * every CPU a task that never sleeps), so it takes min(cpus, cores) cores by itself. More jobs than that
+ * only make the threads of all of them wait on each other at their clock windows.
+ */
+export function defaultJobs(cpus: number, deterministic: boolean, cores = availableParallelism()): number {
+  const perRun = deterministic ? 1 : Math.min(cpus, cores);
+  return Math.max(1, Math.min(MAX_JOBS, Math.floor(cores / perRun)));
+}
 
 export interface PoolProgress {
   ops: number;

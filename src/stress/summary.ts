@@ -22,7 +22,11 @@ export interface StressTotals {
   failingSeeds: number[];
 }
 
-export function totals(results: StressResult[], wallMs: number): StressTotals {
+/**
+ * `opsPerSec` defaults to ops over the wall time; a merge passes its own (the shards' rates added, as
+ * they ran side by side).
+ */
+export function totals(results: StressResult[], wallMs: number, opsPerSec?: number): StressTotals {
   const opsByKind = Object.fromEntries(OP_KINDS.map((k) => [k, 0])) as Record<OpKind, number>;
   const checks: Record<string, number> = Object.fromEntries(CHECK_NAMES.map((c) => [c, 0]));
   const violationsByCheck: Record<string, number> = {};
@@ -45,7 +49,7 @@ export function totals(results: StressResult[], wallMs: number): StressTotals {
     violationsByCheck,
     violations,
     wallMs,
-    opsPerSec: wallMs > 0 ? ops / (wallMs / 1000) : 0,
+    opsPerSec: opsPerSec ?? (wallMs > 0 ? ops / (wallMs / 1000) : 0),
     simNs,
     failingSeeds: results.filter((r) => r.violations > 0).map((r) => r.seed),
   };
@@ -67,13 +71,26 @@ export function replayCommand(r: StressResult, upTo: number, replayOps?: string[
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 
+/** `seed 3`, `seeds 1..8`, or, for a merge with gaps, `seeds 1..4, 9..12`. */
+export function describeSeeds(seeds: number[]): string {
+  const sorted = [...seeds].sort((a, b) => a - b);
+  if (sorted.length === 1) return `seed ${sorted[0]}`;
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    ranges.push(i === j ? `${sorted[i]}` : `${sorted[i]}..${sorted[j]}`);
+    i = j + 1;
+  }
+  return `seeds ${ranges.join(', ')}`;
+}
+
 export function renderSummary(results: StressResult[], t: StressTotals): string {
   const out: string[] = [];
   const o = results[0]?.options;
   if (o) {
-    const seeds = results.map((r) => r.seed);
     out.push(
-      `klpsim stress: ${o.cpus} CPUs, ${o.tasks} tasks, ${t.runs} run(s) (seed${seeds.length > 1 ? `s ${Math.min(...seeds)}..${Math.max(...seeds)}` : ` ${seeds[0]}`}), ` +
+      `klpsim stress: ${o.cpus} CPUs, ${o.tasks} tasks, ${t.runs} run(s) (${describeSeeds(results.map((r) => r.seed))}), ` +
         `faults: ${o.faults.join(', ') || 'none'}, NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}` +
         (o.unwinder && o.unwinder !== 'orc' ? `, unwinder ${o.unwinder}` : '') +
         (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION ? `, kernel ${o.kernelVersion}` : ''),

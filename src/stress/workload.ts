@@ -13,8 +13,10 @@
  *     stress_rec recurses to a depth given by its argument and returns early at the bottom;
  *   - interruptible sleeps inside patched functions (msleep_interruptible in stress_f4,
  *     schedule_timeout_interruptible in stress_m0) besides uninterruptible msleep;
- *   - M tasks calling into the chains, with short sleeps between passes, a few of them (stress_hot/N)
- *     calling the chains' leaves back to back; user tasks and kthreads (every third chain task is one,
+ *   - M tasks calling into the chains, with short sleeps between passes, and one task per CPU
+ *     (stress_hot/N, pinned to CPU N; at most a quarter of the tasks) calling the chains' leaves back to
+ *     back: every CPU is busy, so worker threads run in parallel, and every CPU is often inside the
+ *     handler when a function's ops are unregistered; user tasks and kthreads (every third chain task is one,
  *     and the module's worker); a quarter of them loop over stress_fl_caller inside one call;
  *   - a timeslice drawn per seed, so preemption falls on different instructions from run to run.
  * It is an ordinary scenario (built as YAML text and loaded by the scenario loader), so `--dump-scenario`
@@ -50,7 +52,6 @@ const SLEEPS: Record<string, string> = {
 };
 const CHAIN_HEADS = ['stress_f0', 'stress_f3', 'stress_f6', 'stress_f1', 'stress_f4'];
 const LEAVES = ['stress_f2', 'stress_f5', 'stress_f7'];
-const HOT_TASKS = 1;
 
 /** One version of a function: a spin whose length marks the version, then its sleep and its callee. */
 function body(name: string, version: number): string {
@@ -176,11 +177,13 @@ export function buildWorkload(o: WorkloadOptions): Workload {
     modules[patchName(k)] = { params: { replace: 0 }, livepatch: { replace: '${replace}', objects } };
     changes.set(patchName(k), [...Object.keys(vfuncs), ...modFuncs]);
   }
-  // A few tasks call the chains' leaves without sleeping: their CPUs are inside klp_ftrace_handler()
-  // much of the time, which is where freeing without a grace period (skip-rcu-sync) would bite.
-  const hot = Math.min(HOT_TASKS, Math.floor(o.tasks / 4));
+  // On every CPU a task calls the chains' leaves without sleeping: each CPU is inside klp_ftrace_handler()
+  // much of the time, which is where freeing without a grace period (skip-rcu-sync) bites — the three
+  // IPIs of the poke that unregisters a leaf's ops find a CPU half-way through the handler for that leaf
+  // — and no CPU idles, so on worker threads the run is as parallel as the machine it models.
+  const hot = Math.min(o.cpus, Math.floor(o.tasks / 4));
   const tasks = Array.from({ length: o.tasks }, (_, i) => {
-    if (i < hot) return { name: `stress_hot/${i}`, run: LEAVES.map((f) => ({ call: f })) };
+    if (i < hot) return { name: `stress_hot/${i}`, cpu: i, run: LEAVES.map((f) => ({ call: f })) };
     if (i % 4 === 3)
       return { name: `stress_fl/${i}`, run: [{ call: 'stress_fl_loop' }, { call: { func: 'stress_rec', args: [1 + (i % 7)] } }] };
     const call = { call: CHAIN_HEADS[i % CHAIN_HEADS.length] };
