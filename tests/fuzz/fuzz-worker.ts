@@ -75,7 +75,11 @@ function standIn(paths: string[], exports: Record<string, unknown>): void {
   require.cache[file] = m;
 }
 
+// The pool's other exports (defaultJobs …) are its own: only starting runs is stood in for.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const realPool = require('../../src/stress/pool') as Record<string, unknown>;
 standIn(['../../src/stress/pool'], {
+  ...realPool,
   runSeeds: (base: { cpus: number; tasks: number; ops?: number; durationMs?: number }, seeds: number[], jobs: number) =>
     launch('stress runs', [
       !isCount(base.cpus, 1, 64) && `cpus ${base.cpus}`,
