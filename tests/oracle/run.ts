@@ -1,0 +1,75 @@
+/**
+ * `npm run test:oracle`: the differential oracle over many seeds (default 1 000, from seed 1), two programs
+ * at a time (gcc runs in its own processes). Exits 1 listing every failing seed with its replay command.
+ *
+ *   npx tsx tests/oracle/run.ts [--count N] [--start S]
+ *   npx tsx tests/oracle/run.ts --seed S [--show]     one seed; --show prints the program and both results
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gccUnavailable } from './gcc';
+import { generateProgram } from './generator';
+import { check, describeFailure, Verdict } from './oracle';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<number> {
+  const why = gccUnavailable();
+  if (why !== undefined) {
+    console.error(`oracle: cannot run: ${why}`);
+    return 2;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'klpsim-oracle-'));
+  try {
+    const one = arg('--seed');
+    if (one !== undefined) {
+      const seed = Number(one);
+      if (process.argv.includes('--show')) console.log(generateProgram(seed).kernel);
+      const v = await check(seed, dir);
+      console.log(
+        v.ok ? `oracle seed ${seed}: ok (0x${v.native.toString(16)}, ${v.interp.instructions} instructions)` : describeFailure(v),
+      );
+      return v.ok ? 0 : 1;
+    }
+    const count = Number(arg('--count') ?? 1000);
+    const start = Number(arg('--start') ?? 1);
+    const t0 = Date.now();
+    let next = start;
+    const failures: Verdict[] = [];
+    let done = 0,
+      insns = 0;
+    const worker = async (): Promise<void> => {
+      while (next < start + count) {
+        const seed = next++;
+        const v = await check(seed, dir);
+        done++;
+        insns += v.interp.instructions;
+        if (!v.ok) {
+          failures.push(v);
+          console.log(describeFailure(v));
+        }
+        if (done % 100 === 0)
+          console.log(`oracle: ${done}/${count} programs, ${failures.length} failing, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, worker));
+    console.log(
+      `oracle: ${done} programs (seeds ${start}..${start + count - 1}), ${failures.length} failing, ${insns} instructions emulated per path, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    return failures.length === 0 ? 0 : 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  },
+);
