@@ -95,6 +95,8 @@ class Rng {
 interface Var {
   name: string;
   t: T;
+  /** a loop counter: read, never assigned (the trip count stays bounded) */
+  ro?: boolean;
 }
 
 const GLOBALS = `static volatile u64 in0 = IN0ULL, in1 = IN1ULL, in2 = IN2ULL;
@@ -110,6 +112,8 @@ class Gen {
   private readonly out: string[] = [];
   private depth = 0;
   private loopVar = 0;
+  /** call sites left in this function: two at most, so the call tree stays small (f_i calls only f_j, j < i) */
+  private calls = 2;
   constructor(
     private readonly r: Rng,
     private readonly nfuncs: number,
@@ -176,7 +180,10 @@ class Gen {
       }
       case 15: {
         const f = this.r.int(Math.max(1, this.nfuncs));
-        if (this.nfuncs > 0 && this.depth === 0) return `(${t})f${f}(${this.args(vars, d - 1)})`;
+        if (this.nfuncs > 0 && this.depth === 0 && this.calls > 0) {
+          this.calls--;
+          return `(${t})f${f}(${this.args(vars, d - 1)})`;
+        }
         return same();
       }
       case 16:
@@ -237,18 +244,19 @@ class Gen {
 
   stmt(vars: Var[], ind: string, acc: string): void {
     const r = this.r;
-    const e = (t: T): string => this.expr(t, vars, 3);
-    const k = this.depth > 2 ? r.int(4) : r.int(11);
+    const writable = vars.filter((v) => v.ro !== true);
+    const e = (t: T): string => this.expr(t, vars, 2);
+    const k = this.depth > 1 ? r.int(4) : r.int(11);
     switch (k) {
       case 0:
       case 1: {
-        const v = r.pick(vars);
+        const v = r.pick(writable);
         const op = r.pick(['=', '^=', '|=', '&=']);
         this.out.push(`${ind}${v.name} ${op} ${e(v.t)};`);
         break;
       }
       case 2: {
-        const v = r.pick(vars);
+        const v = r.pick(writable);
         // += and -= in the variable's own unsigned arithmetic
         this.out.push(`${ind}${v.name} = (${v.t})((${wide(v.t)})${v.name} ${r.pick(['+', '-'])} (${wide(v.t)})${e(v.t)});`);
         break;
@@ -270,13 +278,13 @@ class Gen {
         const i = `i${this.loopVar++}`;
         const trip = r.chance(0.5) ? `${1 + r.int(12)}` : `(${this.leaf('u32', vars)} & 15)`;
         this.out.push(`${ind}for (u32 ${i} = 0; ${i} < ${trip}; ${i}++) {`);
-        this.nest([...vars, { name: i, t: 'u32' }], ind, acc);
+        this.nest([...vars, { name: i, t: 'u32', ro: true }], ind, acc);
         this.out.push(`${ind}}`);
         break;
       }
       case 6: {
         // a dense switch: gcc turns it into a jump table
-        const n = 5 + r.int(8);
+        const n = 5 + r.int(6);
         this.out.push(`${ind}switch (${e('u32')} & ${n <= 8 ? 7 : 15}) {`);
         for (let c = 0; c < n; c++) {
           this.out.push(`${ind}case ${c}:`);
@@ -323,7 +331,7 @@ class Gen {
         break;
       }
       default: {
-        const v = r.pick(vars);
+        const v = r.pick(writable);
         this.out.push(`${ind}${v.name} = (${v.t})recur(${e('u64')}, ${e('u32')} & 7);`);
         break;
       }
@@ -351,7 +359,7 @@ class Gen {
     const attr = r.chance(0.6) ? 'static NOINLINE ' : 'static ';
     const body: string[] = [`${attr}u64 f${i}(u64 a, u32 b, s32 c)`, '{', '\tu64 acc = a ^ 0x9e3779b97f4a7c15ULL;'];
     for (const l of locals) body.push(`\t${l.t} ${l.name} = ${this.expr(l.t, params, 2)};`);
-    this.stmts(vars, 3 + r.int(5), '\t', 'acc');
+    this.stmts(vars, 2 + r.int(4), '\t', 'acc');
     body.push(...this.out);
     body.push(`\treturn acc ^ ${locals.map((l) => `(u64)${l.name}`).join(' ^ ')};`);
     body.push('}');

@@ -69,7 +69,7 @@ async function sh(cmd: string, args: string[]): Promise<string> {
     return stdout;
   } catch (e) {
     const x = e as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${x.stderr ?? x.message}`);
+    throw new Error(`${cmd} ${args.join(' ')}: ${x.stderr ?? x.message}`, { cause: e });
   }
 }
 

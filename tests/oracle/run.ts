@@ -12,6 +12,9 @@ import { gccUnavailable } from './gcc';
 import { generateProgram } from './generator';
 import { check, describeFailure, Verdict } from './oracle';
 
+const out = (s: string): boolean => process.stdout.write(s + '\n');
+const err = (s: string): boolean => process.stderr.write(s + '\n');
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -20,7 +23,7 @@ function arg(name: string): string | undefined {
 async function main(): Promise<number> {
   const why = gccUnavailable();
   if (why !== undefined) {
-    console.error(`oracle: cannot run: ${why}`);
+    err(`oracle: cannot run: ${why}`);
     return 2;
   }
   const dir = mkdtempSync(join(tmpdir(), 'klpsim-oracle-'));
@@ -28,11 +31,9 @@ async function main(): Promise<number> {
     const one = arg('--seed');
     if (one !== undefined) {
       const seed = Number(one);
-      if (process.argv.includes('--show')) console.log(generateProgram(seed).kernel);
+      if (process.argv.includes('--show')) out(generateProgram(seed).kernel);
       const v = await check(seed, dir);
-      console.log(
-        v.ok ? `oracle seed ${seed}: ok (0x${v.native.toString(16)}, ${v.interp.instructions} instructions)` : describeFailure(v),
-      );
+      out(v.ok ? `oracle seed ${seed}: ok (0x${v.native.toString(16)}, ${v.interp.instructions} instructions)` : describeFailure(v));
       return v.ok ? 0 : 1;
     }
     const count = Number(arg('--count') ?? 1000);
@@ -50,14 +51,14 @@ async function main(): Promise<number> {
         insns += v.interp.instructions;
         if (!v.ok) {
           failures.push(v);
-          console.log(describeFailure(v));
+          out(describeFailure(v));
         }
         if (done % 100 === 0)
-          console.log(`oracle: ${done}/${count} programs, ${failures.length} failing, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+          out(`oracle: ${done}/${count} programs, ${failures.length} failing, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, worker));
-    console.log(
+    out(
       `oracle: ${done} programs (seeds ${start}..${start + count - 1}), ${failures.length} failing, ${insns} instructions emulated per path, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
     return failures.length === 0 ? 0 : 1;
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
 main().then(
   (c) => process.exit(c),
   (e: unknown) => {
-    console.error(e instanceof Error ? e.message : String(e));
+    err(e instanceof Error ? e.message : String(e));
     process.exit(2);
   },
 );
