@@ -141,10 +141,13 @@ export const FMT_RIPREL = 2;
  * that instruction's cached record, so it is declared here, with the record: block-compiler.ts only fills it.
  */
 export interface Block {
-  fn: () => number;
+  /** runs the block with `left` instructions of budget (at least len); see block-compiler.ts for the codes */
+  fn: (left: number) => number;
   len: number;
   insns: Insn[];
   last: Insn;
+  /** a looping block: S[2] says how many whole iterations it ran before the one it returned from */
+  loop: boolean;
 }
 
 export class Insn {

@@ -247,8 +247,8 @@ export class X86Cpu {
   /** longest block compiled */
   private static readonly MAX_BLOCK = 64;
   private readonly blockEnv: BlockEnv;
-  /** ret target handed back by a block (lo, hi) */
-  private readonly S: Int32Array = new Int32Array(2);
+  /** ret target handed back by a block (lo, hi); S[2]: iterations a looping block ran */
+  private readonly S: Int32Array = new Int32Array(3);
 
   constructor(mem: Uint8Array, perms: Uint8Array, host: X86Host) {
     if (mem.byteOffset % 4 !== 0) throw new Error('X86Cpu: memory must start 4-byte aligned');
@@ -541,7 +541,9 @@ export class X86Cpu {
         const b: Block | null = ins.blk;
         if (b !== null) {
           if (n + b.len <= budget) {
-            const c = b.fn();
+            const c = b.fn(budget - n);
+            // a looping block ran S[2] whole iterations before the one it left from
+            if (b.loop) n += b.len * this.S[2];
             if (c >= 0) {
               n += b.len;
               const l = b.last;
