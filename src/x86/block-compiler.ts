@@ -49,6 +49,8 @@ const enum Op {
   ImulR = 38,
   Cdqe = 40,
   Cqo = 41,
+  SetccR = 44,
+  CmovR = 46,
 }
 
 export interface BlockEnv {
@@ -100,6 +102,10 @@ export function compilable(ins: Insn): number {
     case Op.Cdqe:
     case Op.Cqo:
       return wide ? 1 : 0;
+    case Op.SetccR:
+      return ins.alu !== 10 && ins.alu !== 11 ? 1 : 0; // setp/setnp need PF: the interpreter's
+    case Op.CmovR:
+      return wide && ins.alu !== 10 && ins.alu !== 11 ? 1 : 0;
     case Op.Jmp:
     case Op.Jcc:
     case Op.Call:
@@ -604,6 +610,22 @@ class Gen {
         }
         this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
         this.set(ins.r, rl, sz === 8 ? rh : '0');
+        return;
+      }
+      case Op.SetccR: {
+        // a byte register: merge into bits 0-7 (or 8-15 for ah..bh), the rest of the register kept
+        const v = `s${j}`;
+        this.emit(`const ${v}=${this.condExpr(ins.alu)}?1:0;`);
+        if (ins.r >= 16) this.set(ins.r - 16, `(${this.L(ins.r - 16)}&-65281)|(${v}<<8)`, this.H(ins.r - 16));
+        else this.set(ins.r, `(${this.L(ins.r)}&-256)|${v}`, this.H(ins.r));
+        return;
+      }
+      case Op.CmovR: {
+        // a 32-bit cmov writes (zero-extends) its destination whether or not it moves
+        const c = `s${j}`;
+        this.emit(`const ${c}=${this.condExpr(ins.alu)};`);
+        const lo = `(${c}?${this.L(ins.rm)}:${this.L(ins.r)})`;
+        this.set(ins.r, lo, sz === 8 ? `(${c}?${this.H(ins.rm)}:${this.H(ins.r)})` : '0');
         return;
       }
       case Op.Cdqe:

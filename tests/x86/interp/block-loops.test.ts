@@ -71,6 +71,18 @@ const CASES: Case[] = [
   },
   // inc ecx; jno loop: runs until ecx overflows from 0x7fffff00
   { name: 'inc/jno overflow exit', code: 'ff c1 71 fc 0f 92 c0 f4', regs: [[1, 0x7fffff00]], rflags: 0x1 },
+  // add eax, 7; cmp eax, ebx; setl cl; cmovg esi, eax; add edi, ecx; dec r8d; jnz; setb ah; sete bh
+  {
+    name: 'setcc and cmov consumers in the body',
+    code: '83 c0 07 39 d8 0f 9c c1 0f 4f f0 01 cf 41 ff c8 75 ee 0f 92 c4 0f 94 c7 f4',
+    regs: [
+      [0, -300],
+      [3, 200],
+      [8, 120],
+      [6, 0x12345678],
+    ],
+    rflags: 0x1,
+  },
   // add eax, 1; jmp self: ends only with the budget
   { name: 'jmp back to the head', code: '83 c0 01 eb fb' },
   // lea eax, [rax+1]; jae self: reads the entry flags (no flag write in the body): must not loop inside
