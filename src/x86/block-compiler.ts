@@ -585,6 +585,19 @@ class Gen {
         const rl = `r${j}l`,
           rh = `r${j}h`,
           ax = `w${j}`;
+        if (sz === 4) {
+          // 32-bit shifts by a constant inline (gcc's bit fiddling): CF the last bit out, OF as for a count
+          // of 1 (shl: MSB ^ CF, shr: the operand's MSB, sar: 0), as flags.ts shift() records them
+          const v = this.L(d);
+          const k = ins.alu;
+          const res = k === 4 ? `${v}<<${c}` : k === 5 ? `(${v}>>>${c})|0` : `${v}>>${c}`;
+          const cf = k === 4 ? `(${v}>>>${32 - c})&1` : `(${v}>>>${c - 1})&1`;
+          const of = k === 4 ? `((${rl}>>>31)^(${cf}))*2048` : k === 5 ? `(${v}>>>31)*2048` : '0';
+          this.emit(`const ${rl}=${res},${rh}=${rl}>>31,${ax}=(${cf})|${of};`);
+          this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
+          this.set(d, rl, '0');
+          return;
+        }
         this.emit(`shift(F2,${ins.alu},${this.L(d)},${sz === 8 ? this.H(d) : `${this.L(d)}>>31`},${c},${sz});`);
         this.emit(`const ${rl}=F2[5],${rh}=F2[6],${ax}=F2[7];`);
         this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
