@@ -14,6 +14,7 @@
 import { EntryKind, Exit, PERM_R, PERM_W, PERM_X } from '../x86/cpu-types';
 import { X86Cpu } from '../x86/interpreter';
 import { Reg } from '../x86/registers';
+import { GCC_ENTRY, GCC_RODATA, GCC_RODATA_ADDR, GCC_TEXT, GCC_TEXT_ADDR } from './gcc-workload-image';
 
 export interface BenchResult {
   instrPerSec: number;
@@ -128,6 +129,82 @@ export function measureInterpreter(opts?: { ms?: number }): BenchResult {
   return { instrPerSec: instructions / (el / 1000), instructions, ms: el };
 }
 
+/** Instructions per second of `cpu` over `ms`, after a warm-up; `restart` puts it back when it stops. */
+function rate(cpu: X86Cpu, ms: number, restart: (cpu: X86Cpu) => void): BenchResult {
+  const step = (): void => {
+    const e = cpu.run(1_000_000);
+    if (e === Exit.Halt) restart(cpu);
+    else if (e !== Exit.Budget) throw new Error(`benchmark loop stopped: ${cpu.fault?.message}`);
+  };
+  for (let i = 0; i < 20; i++) step();
+  const start0 = cpu.retired;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    step();
+    t = performance.now();
+  }
+  const instructions = cpu.retired - start0;
+  return { instrPerSec: instructions / ((t - t0) / 1000), instructions, ms: t - t0 };
+}
+
+/*
+ * The spin loop of the stress workload's busy functions (issue 13): flags-heavy, one instruction pair per turn.
+ *    0:	b9 e8 03 00 00       	mov    ecx,0x3e8
+ *    5:	ff c9                	dec    ecx
+ *    7:	75 fc                	jne    5
+ *    9:	eb f5                	jmp    0
+ */
+const SPIN_BYTES = [0xb9, 0xe8, 0x03, 0x00, 0x00, 0xff, 0xc9, 0x75, 0xfc, 0xeb, 0xf5];
+
+/** `dec ecx; jnz` turns per second; jitHot 0 measures the interpreter alone. */
+export function measureSpinLoop(opts?: { ms?: number; jitHot?: number }): BenchResult {
+  const mem = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  const perms = new Uint8Array((1 << 20) >>> 12);
+  perms[CODE >>> 12] = PERM_R | PERM_X;
+  mem.set(SPIN_BYTES, CODE);
+  const cpu = new X86Cpu(mem, perms, { entryKind: () => EntryKind.Normal });
+  if (opts?.jitHot !== undefined) cpu.jitHot = opts.jitHot;
+  cpu.rip = CODE;
+  return rate(cpu, opts?.ms ?? 1000, () => undefined);
+}
+
+/**
+ * gcc-compiled kernel-style code (src/bench/gcc-bench.c: a bitwise CRC loop, a switch through a jump table,
+ * struct fields of every width, a division): bench_run(pkts, buf, n) called over and over.
+ */
+export function measureGccCode(opts?: { ms?: number; jitHot?: number }): BenchResult {
+  const sab = new SharedArrayBuffer(1 << 20);
+  const mem = new Uint8Array(sab);
+  const perms = new Uint8Array((1 << 20) >>> 12);
+  const HALT = 0x800;
+  const PKTS = 0x8000,
+    BUF = 0x9000;
+  perms[0] = PERM_R | PERM_X; // the return address of each call: a hlt
+  mem[HALT] = 0xf4;
+  mem.set(GCC_TEXT, GCC_TEXT_ADDR);
+  mem.set(GCC_RODATA, GCC_RODATA_ADDR);
+  for (let a = GCC_TEXT_ADDR; a < GCC_TEXT_ADDR + GCC_TEXT.length; a += 0x1000) perms[a >>> 12] = PERM_R | PERM_X;
+  perms[GCC_RODATA_ADDR >>> 12] = PERM_R;
+  perms[PKTS >>> 12] = PERM_R | PERM_W;
+  perms[BUF >>> 12] = PERM_R | PERM_W;
+  for (let p = 0x10000; p < STACK_TOP; p += 0x1000) perms[p >>> 12] = PERM_R | PERM_W;
+  for (let i = 0; i < 256; i++) mem[PKTS + i] = (i * 37) & 0xff;
+  for (let i = 0; i < 256; i++) mem[BUF + i] = (i * 101) & 0xff;
+  const cpu = new X86Cpu(mem, perms, { entryKind: () => EntryKind.Normal });
+  if (opts?.jitHot !== undefined) cpu.jitHot = opts.jitHot;
+  const call = (c: X86Cpu): void => {
+    c.setRegNum(Reg.RSP, STACK_TOP - 0x100);
+    c.push64(HALT);
+    c.setRegNum(Reg.RDI, PKTS);
+    c.setRegNum(Reg.RSI, BUF);
+    c.setRegNum(Reg.RDX, 1000);
+    c.rip = GCC_ENTRY;
+  };
+  call(cpu);
+  return rate(cpu, opts?.ms ?? 1000, call);
+}
+
 /** The toy bytecode loop: [op, a, b] triples. */
 function toyRun(code: Uint8Array, regs: Int32Array, budget: number): number {
   let pc = 0,
@@ -192,4 +269,8 @@ if (require.main === module) {
   const f = (r: BenchResult): string => `${(r.instrPerSec / 1e6).toFixed(1)} M instr/s (${r.instructions} in ${r.ms.toFixed(0)} ms)`;
   console.log(`toy ceiling: ${f(toy)}`);
   console.log(`x86 interp:  ${f(x86)}  = ${((100 * x86.instrPerSec) / toy.instrPerSec).toFixed(0)}% of ceiling`);
+  console.log(`spin loop, block compiler: ${f(measureSpinLoop({ ms }))}`);
+  console.log(`spin loop, interpreter:    ${f(measureSpinLoop({ ms, jitHot: 0 }))}`);
+  console.log(`gcc code, block compiler:  ${f(measureGccCode({ ms }))}`);
+  console.log(`gcc code, interpreter:     ${f(measureGccCode({ ms, jitHot: 0 }))}`);
 }

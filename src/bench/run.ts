@@ -2,7 +2,7 @@
  * `klpsim bench` / `npm run bench`: the figures of SPEC section 6 that exist so far, measured in one run
  * so the ratios compare like with like on a noisy machine.
  */
-import { measureInterpreter, measureToyCeiling } from './interpreter';
+import { measureGccCode, measureInterpreter, measureSpinLoop, measureToyCeiling } from './interpreter';
 import { measureMachine, ThroughputResult } from './machine-throughput';
 import { CallCost, measureCallCost } from './call-cost';
 import { LatencyResult, measureTransition } from './transition-latency';
@@ -22,6 +22,10 @@ export interface BenchReport {
   toyCeiling: number;
   interpreter: number;
   interpreterVsCeiling: number;
+  /** `dec ecx; jnz` (the stress workload's spin loops): block compiler, and the interpreter alone */
+  spinLoop: { compiled: number; interpreted: number };
+  /** gcc -O2 output with the kernel's flags (src/bench/gcc-bench.c): block compiler, and the interpreter alone */
+  gccCode: { compiled: number; interpreted: number };
   machine: ThroughputResult[];
   scaling2: number;
   callCost: CallCost;
@@ -37,6 +41,14 @@ const M = (v: number): string => `${(v / 1e6).toFixed(1)} M/s`;
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const toy = measureToyCeiling({ ms: o.ms });
   const interp = measureInterpreter({ ms: o.ms });
+  const spinLoop = {
+    compiled: measureSpinLoop({ ms: o.ms }).instrPerSec,
+    interpreted: measureSpinLoop({ ms: o.ms, jitHot: 0 }).instrPerSec,
+  };
+  const gccCode = {
+    compiled: measureGccCode({ ms: o.ms }).instrPerSec,
+    interpreted: measureGccCode({ ms: o.ms, jitHot: 0 }).instrPerSec,
+  };
   const machine: ThroughputResult[] = [];
   // Best of three per CPU count: on a 2-vCPU VM a worker thread is sometimes descheduled for a while,
   // and the others then wait for it at the clock window; the best run shows what the design can do.
@@ -60,6 +72,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     toyCeiling: toy.instrPerSec,
     interpreter: interp.instrPerSec,
     interpreterVsCeiling: interp.instrPerSec / toy.instrPerSec,
+    spinLoop,
+    gccCode,
     machine,
     scaling2: machine[1].instrPerSec / machine[0].instrPerSec,
     callCost,
@@ -77,6 +91,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   o.out(
     `  x86 interpreter, one thread, call-heavy loop   ${M(interp.instrPerSec)}  (${(report.interpreterVsCeiling * 100).toFixed(0)}% of ceiling)\n`,
   );
+  o.out(`  dec ecx; jnz spin loop, one thread           ${M(spinLoop.compiled)}  (interpreter alone ${M(spinLoop.interpreted)})\n`);
+  o.out(`  gcc -O2 kernel-flags C (CRC, switch), one thread ${M(gccCode.compiled)}  (interpreter alone ${M(gccCode.interpreted)})\n`);
   for (const r of machine) o.out(`  machine, ${r.cpus} CPU worker(s), aggregate, best of 3 ${M(r.instrPerSec)}\n`);
   o.out(`  scaling 2 workers / 1 worker                    ${report.scaling2.toFixed(2)}x\n`);
   o.out(`cost of a call (one lockstep CPU; ratio to a never-patched call)\n`);

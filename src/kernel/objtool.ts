@@ -98,7 +98,22 @@ function writes(ins: Insn, reg: number): boolean {
     case Op.AluRM:
       return ins.r === reg && ins.alu !== 7 && ins.alu !== 8; // cmp and test write only flags
     case Op.XchgRR:
+    case Op.XaddR:
       return ins.r === reg || ins.rm === reg;
+    case Op.BtR:
+      return ins.r === reg && ins.alu !== 0; // bt only reads
+    case Op.BitScanR:
+    case Op.BitScanM:
+    case Op.Bswap:
+    case Op.ShdR:
+    case Op.XaddM:
+      return ins.r === reg;
+    case Op.CmpxchgR:
+      return ins.r === reg || reg === Reg.RAX;
+    case Op.CmpxchgM:
+      return reg === Reg.RAX;
+    case Op.StrOp:
+      return reg === Reg.RDI || reg === Reg.RCX || (ins.alu === 0 && reg === Reg.RSI);
     case Op.PopR:
       return ins.r === reg;
     case Op.Cdqe:

@@ -49,6 +49,8 @@ const enum Op {
   ImulR = 38,
   Cdqe = 40,
   Cqo = 41,
+  SetccR = 44,
+  CmovR = 46,
 }
 
 export interface BlockEnv {
@@ -57,7 +59,7 @@ export interface BlockEnv {
   m32: Int32Array;
   m8: Uint8Array;
   perms: Uint8Array;
-  /** scratch: S[0], S[1] = ret target */
+  /** scratch: S[0], S[1] = ret target; S[2] = whole iterations a looping block ran before the last */
   S: Int32Array;
   memLen: number;
 }
@@ -100,6 +102,10 @@ export function compilable(ins: Insn): number {
     case Op.Cdqe:
     case Op.Cqo:
       return wide ? 1 : 0;
+    case Op.SetccR:
+      return ins.alu !== 10 && ins.alu !== 11 ? 1 : 0; // setp/setnp need PF: the interpreter's
+    case Op.CmovR:
+      return wide && ins.alu !== 10 && ins.alu !== 11 ? 1 : 0;
     case Op.Jmp:
     case Op.Jcc:
     case Op.Call:
@@ -140,7 +146,7 @@ interface FlagState {
   ax: string;
 }
 
-const FACTORIES = new Map<string, (...a: unknown[]) => () => number>();
+const FACTORIES = new Map<string, (...a: unknown[]) => (left: number) => number>();
 
 class Gen {
   out: string[] = [];
@@ -148,6 +154,12 @@ class Gen {
   dirty = new Set<number>();
   fl: FlagState | null = null;
   j = 0;
+  /** a flag condition was read from the flags the block was entered with (F): the block cannot loop */
+  readsEntryFlags = false;
+  /** inc/dec read the entry CF: a looping block carries it in `cf0` from one iteration to the next */
+  usesEntryCarry = false;
+  /** the block ends in a branch back to its own first instruction: it loops inside its function */
+  loop = false;
   constructor(readonly memLen: number) {}
 
   L(r: number): string {
@@ -176,15 +188,16 @@ class Gen {
   writeback(): string {
     let s = '';
     for (const r of this.dirty) s += `R[${r << 1}]=l${r};R[${(r << 1) + 1}]=h${r};`;
+    return s + this.flagWriteback();
+  }
+  flagWriteback(): string {
     const f = this.fl;
-    if (f !== null) {
-      if (f.k === 5) s += `F[0]=5;F[5]=${f.rl};F[6]=${f.rh};F[7]=${f.ax};`;
-      else s += `F[0]=${f.k};F[1]=${f.al};F[2]=${f.ah};F[3]=${f.bl};F[4]=${f.bh};F[5]=${f.rl};F[6]=${f.rh};F[7]=${f.ax};`;
-    }
-    return s;
+    if (f === null) return '';
+    if (f.k === 5) return `F[0]=5;F[5]=${f.rl};F[6]=${f.rh};F[7]=${f.ax};`;
+    return `F[0]=${f.k};F[1]=${f.al};F[2]=${f.ah};F[3]=${f.bl};F[4]=${f.bh};F[5]=${f.rl};F[6]=${f.rh};F[7]=${f.ax};`;
   }
   bail(): string {
-    return `{${this.writeback()}return ${-1 - this.j};}`;
+    return `{${this.writeback()}${this.loop ? 'S[2]=it;' : ''}return ${-1 - this.j};}`;
   }
   /** emit `const a<j> = EA` and the fast-path check; returns the address variable */
   ea(ins: Insn, sz: number, perm: number): string {
@@ -293,9 +306,13 @@ class Gen {
   }
   condExpr(cc: number): string {
     const f = this.fl;
-    if (f === null) return `cond(F,${cc})`;
-    if (f.k === 2) {
-      const { al, ah, bl, bh } = f;
+    if (f === null) {
+      this.readsEntryFlags = true;
+      return `cond(F,${cc})`;
+    }
+    const { al, ah, bl, bh, rl, rh } = f;
+    if (f.k === 2 || (f.k === 7 && cc !== 2 && cc !== 3 && cc !== 6 && cc !== 7)) {
+      // sub/cmp, and dec (= sub 1 but for CF): compare the operands themselves
       const eq = `(${al}===${bl}&&${ah}===${bh})`;
       const slt = `(${ah}===${bh}?(${al}>>>0)<(${bl}>>>0):${ah}<${bh})`;
       const sle = `(${ah}===${bh}?(${al}>>>0)<=(${bl}>>>0):${ah}<${bh})`;
@@ -306,6 +323,10 @@ class Gen {
           return eq;
         case 5:
           return `!${eq}`;
+        case 8:
+          return `(${rh}<0)`;
+        case 9:
+          return `(${rh}>=0)`;
         case 12:
           return slt;
         case 13:
@@ -323,31 +344,69 @@ class Gen {
         case 7:
           return `!${ule}`;
       }
-    } else if (f.k === 5 && f.ax === '0') {
-      const z = `((${f.rl}|${f.rh})===0)`;
-      switch (cc) {
-        case 4:
-          return z;
-        case 5:
-          return `!${z}`;
-        case 8:
-        case 12:
-          return `(${f.rh}<0)`;
-        case 9:
-        case 13:
-          return `(${f.rh}>=0)`;
-        case 14:
-          return `(${f.rh}<0||${z})`;
-        case 15:
-          return `(${f.rh}>=0&&!${z})`;
-      }
+    }
+    // ZF, SF, OF and CF as expressions of the record's consts, for add/inc/dec and the CO kinds
+    const zf = `((${rl}|${rh})===0)`;
+    const sf = `(${rh}<0)`;
+    let of: string, cf: string;
+    switch (f.k) {
+      case 1:
+      case 6:
+        of = `(((${ah}^${rh})&(${bh}^${rh}))<0)`;
+        cf = f.k === 1 ? `(${rh}===${ah}?(${rl}>>>0)<(${al}>>>0):(${rh}>>>0)<(${ah}>>>0))` : `((${f.ax})!==0)`;
+        break;
+      case 7:
+        of = `(((${ah}^${bh})&(${ah}^${rh}))<0)`;
+        cf = `((${f.ax})!==0)`;
+        break;
+      case 5:
+        of = f.ax === '0' ? 'false' : `((${f.ax}&2048)!==0)`;
+        cf = f.ax === '0' ? 'false' : `((${f.ax}&1)!==0)`;
+        break;
+      default:
+        return `condL(${cc},${this.flagArgs()})`;
+    }
+    switch (cc) {
+      case 0:
+        return of;
+      case 1:
+        return `!${of}`;
+      case 2:
+        return cf;
+      case 3:
+        return `!${cf}`;
+      case 4:
+        return zf;
+      case 5:
+        return `!${zf}`;
+      case 6:
+        return `(${cf}||${zf})`;
+      case 7:
+        return `!(${cf}||${zf})`;
+      case 8:
+        return sf;
+      case 9:
+        return `!${sf}`;
+      case 12:
+        return `(${sf}!==${of})`;
+      case 13:
+        return `(${sf}===${of})`;
+      case 14:
+        return `(${zf}||${sf}!==${of})`;
+      case 15:
+        return `!(${zf}||${sf}!==${of})`;
     }
     return `condL(${cc},${this.flagArgs()})`;
   }
   carryExpr(): string {
     const f = this.fl;
-    if (f === null) return 'carryOf(F)';
+    if (f === null) {
+      this.usesEntryCarry = true;
+      return 'cf0';
+    }
     if (f.k === 5 || f.k === 6 || f.k === 7) return `((${f.ax})&1)`;
+    if (f.k === 1) return `(${f.rh}===${f.ah}?(${f.rl}>>>0)<(${f.al}>>>0):(${f.rh}>>>0)<(${f.ah}>>>0))?1:0`;
+    if (f.k === 2) return `(${f.ah}===${f.bh}?(${f.al}>>>0)<(${f.bl}>>>0):(${f.ah}>>>0)<(${f.bh}>>>0))?1:0`;
     return `cfL(${this.flagArgs()})`;
   }
   /** push (lo, hi); lo/hi must be consts evaluated before */
@@ -370,8 +429,21 @@ class Gen {
     return [lo, hi];
   }
   exit(code: string): void {
-    this.emit(`${this.writeback()}return ${code};`);
+    this.emit(`${this.writeback()}${this.loop ? 'S[2]=it;' : ''}return ${code};`);
   }
+  /**
+   * The branch back to the block's head of a looping block: go round again, registers and flags staying in
+   * locals, while the budget holds another whole iteration. The CF that inc/dec keep goes round in cf0.
+   */
+  backEdge(taken: string): void {
+    // The next iteration starts with these flags: F gets them (an exit of that iteration before its first
+    // flag write reports them), and so does cf0. Registers need nothing: every register the body writes
+    // is in `dirty` from its first instruction on (generate() runs twice), so any exit writes them all.
+    const carry = this.usesEntryCarry ? `cf0=${this.carryExpr()};` : '';
+    this.emit(`if(${taken}&&(it+2)*${this.n}<=left){it++;${this.flagWriteback()}${carry}continue;}`);
+  }
+  /** instructions in the block (a looping block's iteration) */
+  n = 0;
 
   insn(ins: Insn): void {
     const j = this.j,
@@ -494,7 +566,7 @@ class Gen {
           return;
         }
         const cf = `f${j}`;
-        this.emit(`const ${cf}=${this.carryExpr()};`);
+        this.emit(`const ${cf}=(${this.carryExpr()});`);
         const inc = ins.alu === 0;
         if (sz === 4) this.emit(`const ${rl}=(${lo}${inc ? '+' : '-'}1)|0,${rh}=${rl}>>31;`);
         else if (inc) this.emit(`const t${j}=(${lo}>>>0)+1,${rl}=t${j}|0,${rh}=(${hi}+(t${j}>4294967295?1:0))|0;`);
@@ -513,6 +585,19 @@ class Gen {
         const rl = `r${j}l`,
           rh = `r${j}h`,
           ax = `w${j}`;
+        if (sz === 4) {
+          // 32-bit shifts by a constant inline (gcc's bit fiddling): CF the last bit out, OF as for a count
+          // of 1 (shl: MSB ^ CF, shr: the operand's MSB, sar: 0), as flags.ts shift() records them
+          const v = this.L(d);
+          const k = ins.alu;
+          const res = k === 4 ? `${v}<<${c}` : k === 5 ? `(${v}>>>${c})|0` : `${v}>>${c}`;
+          const cf = k === 4 ? `(${v}>>>${32 - c})&1` : `(${v}>>>${c - 1})&1`;
+          const of = k === 4 ? `((${rl}>>>31)^(${cf}))*2048` : k === 5 ? `(${v}>>>31)*2048` : '0';
+          this.emit(`const ${rl}=${res},${rh}=${rl}>>31,${ax}=(${cf})|${of};`);
+          this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
+          this.set(d, rl, '0');
+          return;
+        }
         this.emit(`shift(F2,${ins.alu},${this.L(d)},${sz === 8 ? this.H(d) : `${this.L(d)}>>31`},${c},${sz});`);
         this.emit(`const ${rl}=F2[5],${rh}=F2[6],${ax}=F2[7];`);
         this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
@@ -538,6 +623,22 @@ class Gen {
         }
         this.fl = { k: 5, al: '0', ah: '0', bl: '0', bh: '0', rl, rh, ax };
         this.set(ins.r, rl, sz === 8 ? rh : '0');
+        return;
+      }
+      case Op.SetccR: {
+        // a byte register: merge into bits 0-7 (or 8-15 for ah..bh), the rest of the register kept
+        const v = `s${j}`;
+        this.emit(`const ${v}=${this.condExpr(ins.alu)}?1:0;`);
+        if (ins.r >= 16) this.set(ins.r - 16, `(${this.L(ins.r - 16)}&-65281)|(${v}<<8)`, this.H(ins.r - 16));
+        else this.set(ins.r, `(${this.L(ins.r)}&-256)|${v}`, this.H(ins.r));
+        return;
+      }
+      case Op.CmovR: {
+        // a 32-bit cmov writes (zero-extends) its destination whether or not it moves
+        const c = `s${j}`;
+        this.emit(`const ${c}=${this.condExpr(ins.alu)};`);
+        const lo = `(${c}?${this.L(ins.rm)}:${this.L(ins.r)})`;
+        this.set(ins.r, lo, sz === 8 ? `(${c}?${this.H(ins.rm)}:${this.H(ins.r)})` : '0');
         return;
       }
       case Op.Cdqe:
@@ -575,10 +676,12 @@ class Gen {
         return;
       }
       case Op.Jmp:
+        if (this.loop) this.backEdge('true');
         this.exit('1');
         return;
       case Op.Jcc: {
         this.emit(`const b${j}=${this.condExpr(ins.alu)};`);
+        if (this.loop) this.backEdge(`b${j}`);
         this.exit(`b${j}?1:0`);
         return;
       }
@@ -600,27 +703,55 @@ class Gen {
 
 /** Compile `insns` (each accepted by compilable(); only the last may end a block). */
 export function compileBlock(insns: Insn[], env: BlockEnv): Block {
-  const g = new Gen(env.memLen);
-  for (let j = 0; j < insns.length; j++) {
-    g.j = j;
-    g.insn(insns[j]);
-  }
   const last = insns[insns.length - 1];
-  if (compilable(last) !== 2) {
-    g.j = insns.length;
-    g.exit('0');
-  }
+  // A block whose last jcc/jmp goes back to its first instruction (a `dec ecx; jnz` spin loop, a counted
+  // loop) runs its iterations inside the function: no dispatch and no flags written to F per iteration.
+  // It can only do so when nothing reads the flags it was entered with except the CF that inc/dec keep.
+  const loops = (last.op === Op.Jcc || last.op === Op.Jmp) && last.tgt === insns[0].addr;
+  let g = generate(insns, env, loops);
+  if (loops && g.readsEntryFlags) g = generate(insns, env, false);
   let head = '';
   for (const r of [...g.used].sort((x, y) => x - y)) head += `let l${r}=R[${r << 1}],h${r}=R[${(r << 1) + 1}];`;
-  const src = `"use strict";return function blk(){${head}${g.out.join('')}};`;
+  let body = g.out.join('');
+  if (g.usesEntryCarry) head += 'let cf0=carryOf(F);';
+  if (g.loop) body = `let it=0;for(;;){${body}}`;
+  const src = `"use strict";return function blk(left){${head}${body}};`;
   let factory = FACTORIES.get(src);
   if (factory === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     factory = new Function('R', 'F', 'm32', 'm8', 'perms', 'S', 'F2', 'cond', 'carryOf', 'condL', 'cfL', 'imul', 'shift', src) as (
       ...a: unknown[]
-    ) => () => number;
+    ) => (left: number) => number;
     FACTORIES.set(src, factory);
   }
   const fn = factory(env.R, env.F, env.m32, env.m8, env.perms, env.S, F2, cond, carryOf, condL, cfL, imul, shift);
-  return { fn, len: insns.length, insns, last };
+  return { fn, len: insns.length, insns, last, loop: g.loop };
+}
+
+function generate(insns: Insn[], env: BlockEnv, loop: boolean): Gen {
+  let g = new Gen(env.memLen);
+  if (loop) {
+    // first pass: which registers the body writes, so that every exit, in any iteration, writes them back
+    const first = generateWith(g, insns, true);
+    g = new Gen(env.memLen);
+    for (const r of first.dirty) {
+      g.dirty.add(r);
+      g.used.add(r);
+    }
+  }
+  return generateWith(g, insns, loop);
+}
+
+function generateWith(g: Gen, insns: Insn[], loop: boolean): Gen {
+  g.loop = loop;
+  g.n = insns.length;
+  for (let j = 0; j < insns.length; j++) {
+    g.j = j;
+    g.insn(insns[j]);
+  }
+  if (compilable(insns[insns.length - 1]) !== 2) {
+    g.j = insns.length;
+    g.exit('0');
+  }
+  return g;
 }

@@ -90,6 +90,28 @@ export const enum Op {
   /** f6/f7 /4../7 mul, imul, div, idiv (one operand); alu = /digit */
   MulDivR = 48,
   MulDivM = 49,
+  /** bt/bts/btr/btc (alu 0..3) on a register: r = the register tested, rm = bit-offset register, ext = 1 imm in ilo */
+  BtR = 50,
+  /** bt* on memory: r = bit-offset register (a register offset addresses a bit string, SDM "BT") */
+  BtM = 51,
+  /** cmpxchg r/m, reg: CmpxchgR r = destination (modrm.rm), rm = source; CmpxchgM r = source */
+  CmpxchgR = 52,
+  CmpxchgM = 53,
+  /** xadd r/m, reg: same register conventions as cmpxchg */
+  XaddR = 54,
+  XaddM = 55,
+  /** bsf/bsr/tzcnt/lzcnt/popcnt (alu 0..4): r = destination, rm = source register */
+  BitScanR = 56,
+  BitScanM = 57,
+  /** bswap r */
+  Bswap = 58,
+  /** shld/shrd (alu 0/1): ShdR r = destination (modrm.rm), rm = source; ShdM r = source; ext = 1 count in CL */
+  ShdR = 59,
+  ShdM = 60,
+  /** movs (alu 0) / stos (alu 1), sz = element size, ext = 1 with a rep prefix */
+  StrOp = 61,
+  /** cld (alu 0) / std (alu 1) */
+  SetDf = 62,
 }
 
 export const enum Alu {
@@ -107,16 +129,25 @@ export const enum Alu {
 const ALU_NAMES = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test'];
 const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const SHIFT_NAMES = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
+const BT_NAMES = ['bt', 'bts', 'btr', 'btc'];
+const SCAN_NAMES = ['bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt'];
+
+/** Insn.fmt bits: how the operands were encoded, for disasm.ts (the interpreter never reads them). */
+export const FMT_MEM = 1;
+export const FMT_RIPREL = 2;
 
 /**
  * A compiled block (block-compiler.ts) of the straight-line run starting at an instruction. It hangs off
  * that instruction's cached record, so it is declared here, with the record: block-compiler.ts only fills it.
  */
 export interface Block {
-  fn: () => number;
+  /** runs the block with `left` instructions of budget (at least len); see block-compiler.ts for the codes */
+  fn: (left: number) => number;
   len: number;
   insns: Insn[];
   last: Insn;
+  /** a looping block: S[2] says how many whole iterations it ran before the one it returned from */
+  loop: boolean;
 }
 
 export class Insn {
@@ -144,6 +175,10 @@ export class Insn {
   ihi: number;
   /** branch target (Jmp/Jcc/Call) */
   tgt: number;
+  /** 1 = a lock prefix: the memory read-modify-write is atomic against other CPUs */
+  lock: number;
+  /** FMT_* bits (a memory operand, RIP-relative) */
+  fmt: number;
   /** whether this record may be cached (int3 and fetch faults are not) */
   cached: boolean;
   /** linked successor for fall-through (filled lazily by the interpreter) */
@@ -181,6 +216,8 @@ export class Insn {
     this.ilo = 0;
     this.ihi = 0;
     this.tgt = 0;
+    this.lock = 0;
+    this.fmt = 0;
     this.cached = true;
     this.next = null;
     this.tnext = null;
@@ -235,7 +272,7 @@ export function decode(mem: Uint8Array, perms: Uint8Array | null, addr: number):
     decodeInto(ins, fetch, () => p);
   } catch (e) {
     ins.op = Op.Fault;
-    ins.mnem = '(bad)';
+    if (ins.mnem !== 'ud2') ins.mnem = '(bad)';
     if (e instanceof FetchFault) {
       ins.fvec = '#PF';
       ins.fmsg = e.message;
@@ -290,7 +327,13 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       hasRex = false;
       continue;
     }
-    if (b === 0xf0 || b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) {
+    if (b === 0xf0) {
+      ins.lock = 1;
+      rex = 0;
+      hasRex = false;
+      continue;
+    }
+    if (b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) {
       rex = 0;
       hasRex = false;
       continue;
@@ -329,6 +372,7 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       ins.rm = rmf | rexB;
       return;
     }
+    ins.fmt |= FMT_MEM;
     if (rmf === 4) {
       const sib = fetch();
       const ss = sib >> 6,
@@ -344,6 +388,7 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       }
     } else if (rmf === 5 && mod === 0) {
       ripRel = true;
+      ins.fmt |= FMT_RIPREL;
       ins.base = -1;
       ins.disp = disp32();
     } else {
@@ -673,7 +718,6 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
     case 0xd2:
     case 0xd3: {
       modrm();
-      if (regf < 4) bad();
       const sz = (b & 1) === 0 ? 1 : osz;
       ins.sz = sz;
       ins.alu = regf === 6 ? 4 : regf;
@@ -746,6 +790,25 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
       ins.mnem = 'jmp';
       break;
     }
+    case 0xa4:
+    case 0xa5:
+    case 0xaa:
+    case 0xab: {
+      // movs / stos; a rep (f3) prefix repeats rcx times (f2 is the same for these two)
+      const sz = (b & 1) === 0 ? 1 : osz;
+      ins.op = Op.StrOp;
+      ins.sz = sz;
+      ins.alu = b >= 0xaa ? 1 : 0;
+      ins.ext = rep !== 0 ? 1 : 0;
+      ins.mnem = b >= 0xaa ? 'stos' : 'movs';
+      break;
+    }
+    case 0xfc:
+    case 0xfd:
+      ins.op = Op.SetDf;
+      ins.alu = b - 0xfc;
+      ins.mnem = b === 0xfc ? 'cld' : 'std';
+      break;
     case 0xf4:
       ins.op = Op.Hlt;
       ins.mnem = 'hlt';
@@ -809,13 +872,109 @@ function decodeInto(ins: Insn, fetch: () => number, pos: () => number): void {
   function twoByte(): void {
     const b2 = fetch();
     if (b2 === 0x0b) {
+      ins.mnem = 'ud2';
       throw new BadOpcode('ud2');
     }
     if (b2 === 0x1f) {
       modrm();
       if (regf !== 0) bad();
       ins.op = Op.Nop;
+      ins.sz = osz;
       ins.mnem = 'nop';
+      finish();
+      return;
+    }
+    if (b2 === 0xae) {
+      // lfence / mfence / sfence: every emulated access is already in program order on its CPU, and the
+      // Atomics the locked instructions use are sequentially consistent
+      const m = fetch();
+      if (m !== 0xe8 && m !== 0xf0 && m !== 0xf8) bad();
+      ins.op = Op.Nop;
+      ins.mnem = m === 0xe8 ? 'lfence' : m === 0xf0 ? 'mfence' : 'sfence';
+      finish();
+      return;
+    }
+    if (b2 === 0xa3 || b2 === 0xab || b2 === 0xb3 || b2 === 0xbb || b2 === 0xba) {
+      modrm();
+      ins.sz = osz;
+      if (b2 === 0xba) {
+        if (regf < 4) bad();
+        ins.alu = regf - 4;
+        ins.ext = 1;
+        ins.ilo = fetch();
+      } else {
+        ins.alu = (b2 >> 3) & 3;
+        ins.rm = isReg() ? ins.rm : 0;
+      }
+      ins.mnem = BT_NAMES[ins.alu];
+      if (isReg()) {
+        const t = ins.rm;
+        ins.op = Op.BtR;
+        // for the register form keep the tested register in r and the offset register in rm
+        if (b2 === 0xba) ins.r = t;
+        else {
+          ins.r = t;
+          ins.rm = reg();
+        }
+      } else {
+        ins.op = Op.BtM;
+        ins.r = reg();
+      }
+      finish();
+      return;
+    }
+    if (b2 === 0xb0 || b2 === 0xb1 || b2 === 0xc0 || b2 === 0xc1) {
+      modrm();
+      const sz = (b2 & 1) === 0 ? 1 : osz;
+      ins.sz = sz;
+      const xadd = b2 >= 0xc0;
+      ins.mnem = xadd ? 'xadd' : 'cmpxchg';
+      const rg = sz === 1 ? r8(reg()) : reg();
+      if (isReg()) {
+        ins.op = xadd ? Op.XaddR : Op.CmpxchgR;
+        ins.r = sz === 1 ? r8(ins.rm) : ins.rm;
+        ins.rm = rg;
+      } else {
+        ins.op = xadd ? Op.XaddM : Op.CmpxchgM;
+        ins.r = rg;
+      }
+      finish();
+      return;
+    }
+    if (b2 === 0xbc || b2 === 0xbd || (b2 === 0xb8 && rep === 0xf3)) {
+      modrm();
+      ins.sz = osz;
+      ins.r = reg();
+      ins.alu = b2 === 0xb8 ? 4 : b2 - 0xbc + (rep === 0xf3 ? 2 : 0);
+      ins.mnem = SCAN_NAMES[ins.alu];
+      ins.op = isReg() ? Op.BitScanR : Op.BitScanM;
+      finish();
+      return;
+    }
+    if (b2 >= 0xc8 && b2 <= 0xcf) {
+      ins.op = Op.Bswap;
+      ins.sz = osz;
+      if (osz === 2) bad(); // undefined in the SDM
+      ins.r = (b2 & 7) | rexB;
+      ins.mnem = 'bswap';
+      finish();
+      return;
+    }
+    if (b2 === 0xa4 || b2 === 0xa5 || b2 === 0xac || b2 === 0xad) {
+      modrm();
+      ins.sz = osz;
+      ins.alu = b2 >= 0xac ? 1 : 0;
+      ins.mnem = b2 >= 0xac ? 'shrd' : 'shld';
+      if ((b2 & 1) !== 0) ins.ext = 1;
+      if (isReg()) {
+        ins.op = Op.ShdR;
+        ins.r = ins.rm;
+        ins.rm = reg();
+      } else {
+        ins.op = Op.ShdM;
+        ins.r = reg();
+      }
+      if ((b2 & 1) === 0) ins.ilo = fetch();
       finish();
       return;
     }

@@ -349,8 +349,13 @@ function bit(lo: number, hi: number, k: number): number {
  * shl (4), shr (5), sar (7) by a count `c` already masked and non-zero. Operand (lo, hi) sign-extended from
  * sz. Flags per the SDM: CF = last bit shifted out; OF (defined for count 1, we use the same formula for all
  * counts) = MSB(result) ^ CF for shl, MSB(operand) for shr, 0 for sar.
+ * rol (0), ror (1), rcl (2), rcr (3) go to rotate(): they write only CF and OF.
  */
 export function shift(F: Int32Array, k: number, lo: number, hi: number, c: number, sz: number): void {
+  if (k < 4) {
+    rotate(F, k, lo, hi, c, sz);
+    return;
+  }
   const w = sz * 8;
   const msb = hi < 0 ? 1 : 0;
   let rlo: number, rhi: number, cf: number;
@@ -390,6 +395,82 @@ export function shift(F: Int32Array, k: number, lo: number, hi: number, c: numbe
   F[FS.RLo] = rlo;
   F[FS.RHi] = rhi;
   F[FS.Aux] = cf | (of ? OF : 0);
+}
+
+/**
+ * Replace CF and OF, keep ZF/SF/PF (and AF) as the last instruction left them: rotates and bt* write only
+ * some flags, so the record becomes a Raw one (the rare path: materialised once).
+ */
+export function setCarryOverflow(F: Int32Array, cf: number, of: number): void {
+  const f = (statusFlags(F) & ~(CF | OF)) | cf | (of !== 0 ? OF : 0);
+  F[FS.Kind] = FK.Raw;
+  F[FS.Aux] = f;
+}
+
+/**
+ * rol/ror/rcl/rcr by a count already masked to 5 (6 for 64-bit) bits and non-zero. Result (sign-extended
+ * from sz) in F[RLo]/F[RHi]; CF/OF per the SDM (OF as for a count of 1 whatever the count), other flags kept.
+ */
+export function rotate(F: Int32Array, k: number, lo: number, hi: number, c: number, sz: number): void {
+  const w = sz * 8;
+  let rlo: number, rhi: number, cf: number, of: number;
+  if (k >= 2) {
+    // through the carry: a (w+1)-bit rotation (rare: gcc does not emit it for C)
+    const cin = BigInt(carryOf(F));
+    const n = BigInt(c % (w + 1));
+    const W = BigInt(w);
+    const m = (1n << W) - 1n;
+    const v = (BigInt.asUintN(64, joinBig(lo, hi)) & m) | (cin << W);
+    const all = (1n << (W + 1n)) - 1n;
+    const r = k === 2 ? ((v << n) | (v >> (W + 1n - n))) & all : ((v >> n) | (v << (W + 1n - n))) & all;
+    const res = BigInt.asIntN(w, r & m);
+    [rlo, rhi] = splitBig(res);
+    cf = Number(r >> W) & 1;
+    const msb = rhi < 0 ? 1 : 0;
+    of = k === 2 ? msb ^ cf : msb ^ bit(rlo, rhi, w - 2);
+    F[FS.RLo] = rlo;
+    F[FS.RHi] = rhi;
+    setCarryOverflow(F, cf, of);
+    F[FS.RLo] = rlo;
+    F[FS.RHi] = rhi;
+    return;
+  }
+  const n = k === 0 ? c % w : (w - (c % w)) % w; // ror n = rol (w - n)
+  if (sz === 8) {
+    let l = lo,
+      h = hi;
+    let m = n;
+    if (m >= 32) {
+      const t = l;
+      l = h;
+      h = t;
+      m -= 32;
+    }
+    if (m !== 0) {
+      const nl = (l << m) | (h >>> (32 - m));
+      h = (h << m) | (l >>> (32 - m));
+      l = nl;
+    }
+    rlo = l;
+    rhi = h;
+  } else {
+    const mask = w === 32 ? -1 : (1 << w) - 1;
+    const u = lo & mask;
+    const r = n === 0 ? u : ((u << n) | (u >>> (w - n))) & mask;
+    rlo = sx(r, sz);
+    rhi = rlo >> 31;
+  }
+  const msb = rhi < 0 ? 1 : 0;
+  if (k === 0) {
+    cf = rlo & 1;
+    of = msb ^ cf;
+  } else {
+    cf = msb;
+    of = msb ^ bit(rlo, rhi, w - 2);
+  }
+  setCarryOverflow(F, cf, of);
+  F[FS.RLo] = rlo;
+  F[FS.RHi] = rhi;
 }
 
 const TWO32 = 4294967296;

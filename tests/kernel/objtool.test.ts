@@ -104,4 +104,20 @@ describe('objtool: the CFA at every instruction', () => {
     expect(at(5)).toEqual(sp(8));
     expect(at(6)).toBeNull();
   });
+
+  it('instructions of the gcc subset that write rbp clobber the frame pointer (bswap, xadd, cmpxchg)', () => {
+    // site; push rbp; mov rbp, rsp; <clobber rbp>; mov rsp, rbp; pop rbp; ret: after the clobber rbp is no
+    // frame pointer, so restoring rsp from it cannot be followed
+    for (const clobber of [
+      [0x48, 0x0f, 0xcd],
+      [0x48, 0x0f, 0xc1, 0xc5],
+      [0x48, 0x0f, 0xb1, 0xc5],
+    ]) {
+      const bytes = [0x0f, 0x1f, 0x44, 0x00, 0x00, 0x55, 0x48, 0x89, 0xe5, ...clobber, 0x48, 0x89, 0xec, 0x5d, 0xc3];
+      const mem = new Uint8Array(BASE + bytes.length + 16);
+      mem.set(bytes, BASE);
+      const fn = analyseFunction(mem, BASE, bytes.length, 'f');
+      expect([clobber, fn.warning]).not.toEqual([clobber, null]);
+    }
+  });
 });
