@@ -61,7 +61,9 @@ describe('shared option bounds', () => {
     expect(await usageError(['stress', '--runs', '0'])).toMatch(/--runs must be at least 1/);
     // Found by the fuzz test (seed 94464993, input 9550): --runs=2147483647 built an array of every seed and aborted.
     expect(await usageError(['stress', '--runs=2147483647'])).toMatch(/--runs must be between 1 and 100000 \(one command keeps/);
-    expect(await usageError(['stress', '--runs=2147483647', '--shard', '1/10'])).toMatch(/--shard 1\/10 of 2147483647 runs is more than 100000 runs/);
+    expect(await usageError(['stress', '--runs=2147483647', '--shard', '1/10'])).toMatch(
+      /--shard 1\/10 of 2147483647 runs is more than 100000 runs/,
+    );
     expect(await usageError(['stress', '--seed', '4294967295', '--runs', '2'])).toMatch(
       /--seed 4294967295 with 2 run\(s\) goes past the largest seed, 4294967295/,
     );
