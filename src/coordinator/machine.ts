@@ -143,8 +143,10 @@ export class Machine implements KernelCore {
     // objtool runs on every object as it is built: its warnings are the build's, once per object.
     this.loader.onLoad = (obj) => {
       for (const sym of obj.symbols.values()) {
-        if (sym.kind !== 'func') continue;
-        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name).warning;
+        // A cold part (`F.cold`) is followed with its function (orc-tables.ts).
+        if (sym.kind !== 'func' || /\.cold(?:\.\d+)?$/.test(sym.name)) continue;
+        const cold = obj.symbols.get(`${sym.name}.cold`);
+        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name, obj.name, cold).warning;
         if (w) this.log(`${obj.name}.o: warning: objtool: ${w}`);
       }
     };

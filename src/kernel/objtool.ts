@@ -8,7 +8,8 @@
  * Followed as objtool follows them: push/pop, `sub/add rsp, imm`, `lea rsp, [rsp|rbp + d]`, `mov rbp, rsp`,
  * `mov rsp, rbp`, `leave`, conditional and direct jumps inside the function (both ways), sibling calls
  * (jumps out of it, which need an unmodified frame), `ret` (likewise). Paths that meet must agree. A function
- * it cannot follow — an indirect jump with a modified frame (a jump table: klpsim has none to read), rsp
+ * it cannot follow — an indirect jump with a modified frame that is not a jump table it can read (a
+ * switch's table is followed to its cases: jumpTableTargets()), rsp
  * changed by an unknown amount while the CFA is rsp-based, disagreeing paths, a `ret` or sibling call
  * with a modified frame, falling off its end, an undecodable instruction — gets objtool's warning and no
  * table: a stack through it is unreliable, never clean.
@@ -18,7 +19,7 @@
  * task never stops inside it. So the tables do not depend on the site's bytes and need no update when
  * ftrace pokes them.
  */
-import { decodeAt, Insn, Op } from '../x86/decoder';
+import { decodeAt, FMT_RIPREL, Insn, Op } from '../x86/decoder';
 import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { Reg } from '../x86/registers';
 
@@ -227,10 +228,47 @@ function popRbp(ins: Insn): Insn {
   return p;
 }
 
-/** Follows the function at [addr, addr + size) in `mem` as objtool does; never throws. */
-export function analyseFunction(mem: Uint8Array, addr: number, size: number, name: string): OrcFunction {
+/**
+ * The case addresses of a jump table, as gcc emits one without -fpic: `jmp [reg*8 + table]`, the table an
+ * array of 8-byte absolute addresses (R_X86_64_64 relocations in .rodata, already applied). objtool finds
+ * its end from the relocations; here it ends at the first entry that does not point into the function's
+ * body (the next object in .rodata, or the end of memory) — gcc's tables only hold the function's own
+ * labels. Empty when the jump is anything else.
+ */
+function jumpTableTargets(mem: Uint8Array, ins: Insn, inside: (addr: number) => boolean): number[] {
+  if (ins.base !== -1 || ins.index < 0 || ins.scale !== 8 || (ins.fmt & FMT_RIPREL) !== 0) return [];
+  const table = ins.disp;
+  const out: number[] = [];
+  for (let at = table; at >= 0 && at + 8 <= mem.length && out.length < MAX_JUMP_TABLE; at += 8) {
+    let lo = 0;
+    for (let b = 3; b >= 0; b--) lo = lo * 256 + mem[at + b];
+    let hi = 0;
+    for (let b = 7; b >= 4; b--) hi = hi * 256 + mem[at + b];
+    const tgt = hi * 2 ** 32 + lo;
+    if (hi !== 0 || !inside(tgt)) break;
+    out.push(tgt);
+  }
+  return out;
+}
+
+/** More cases than any switch a kernel function holds: a runaway read is not a table. */
+const MAX_JUMP_TABLE = 4096;
+
+/** A function's cold part: where gcc put its unlikely paths (the symbol `F.cold`). */
+export interface ColdPart {
+  addr: number;
+  size: number;
+}
+
+/** Follows the function at [addr, addr + size) (and its cold part) in `mem` as objtool does; never throws. */
+export function analyseFunction(mem: Uint8Array, addr: number, size: number, name: string, cold?: ColdPart): OrcFunction {
   const fn: OrcFunction = { addr, size, ips: [], ends: [], entries: [], warning: null };
   const end = addr + size;
+  // gcc's cold part (`F.cold`, in .text.unlikely: the unlikely paths -freorder-blocks-and-partition moves
+  // out) is the same function to objtool (its pfunc): jumps between the two are paths of F, not calls.
+  const coldEnd = cold ? cold.addr + cold.size : 0;
+  const inCold = (a: number): boolean => cold !== undefined && a >= cold.addr && a < coldEnd;
+  const limitOf = (a: number): number => (inCold(a) ? coldEnd : end);
   const state = new Map<number, Cfi>();
   const body = addr + FTRACE_SITE_SIZE;
   try {
@@ -238,8 +276,9 @@ export function analyseFunction(mem: Uint8Array, addr: number, size: number, nam
     const work: { at: number; cfi: Cfi }[] = [{ at: body, cfi: ENTRY }];
     while (work.length > 0) {
       let { at, cfi } = work.pop() as { at: number; cfi: Cfi };
+      const limit = limitOf(at);
       for (;;) {
-        if (at >= end) throw new Unanalysable(end - 1, 'falls through to next function');
+        if (at >= limit) throw new Unanalysable(limit - 1, 'falls through to next function');
         const seen = state.get(at);
         if (seen) {
           if (!sameCfi(seen, cfi)) throw new Unanalysable(at, `stack state mismatch: cfa1=${cfaText(seen)} cfa2=${cfaText(cfi)}`);
@@ -252,20 +291,30 @@ export function analyseFunction(mem: Uint8Array, addr: number, size: number, nam
           if (ins.fmsg.includes('ud2')) break;
           throw new Unanalysable(at, `can't decode instruction (${ins.fmsg})`);
         }
-        if (ins.end > end) throw new Unanalysable(at, 'instruction crosses the end of the function');
+        if (ins.end > limit) throw new Unanalysable(at, 'instruction crosses the end of the function');
         const unmodified = cfi.sp === 8 && cfi.bpSaved === null;
         if (ins.op === Op.Ret) {
           if (!unmodified || ins.ilo !== 0) throw new Unanalysable(at, 'return with modified stack frame');
           break;
         }
         if (ins.op === Op.Int3) break;
+        if (ins.op === Op.JmpM) {
+          // A switch's jump table (objtool's add_jump_table()): every case is a path of this function,
+          // entered with the frame the jump had.
+          const cases = jumpTableTargets(mem, ins, (a) => (a >= body && a < end) || inCold(a));
+          if (cases.length > 0) {
+            for (const tgt of cases) work.push({ at: tgt, cfi });
+            break;
+          }
+        }
         if (ins.op === Op.JmpR || ins.op === Op.JmpM) {
-          // With the frame unmodified it is an indirect sibling call; otherwise it would be a jump table.
-          if (!unmodified) throw new Unanalysable(at, 'indirect jump with modified stack frame (jump tables are not followed)');
+          // With the frame unmodified it is an indirect sibling call; otherwise it is a jump table this
+          // analysis could not read.
+          if (!unmodified) throw new Unanalysable(at, 'indirect jump with modified stack frame');
           break;
         }
         if (ins.op === Op.Jmp || ins.op === Op.Jcc) {
-          const inside = ins.tgt >= addr && ins.tgt < end;
+          const inside = (ins.tgt >= addr && ins.tgt < end) || inCold(ins.tgt);
           if (inside && ins.tgt < body) throw new Unanalysable(at, "can't find jump dest instruction");
           if (!inside && !unmodified) throw new Unanalysable(at, 'sibling call from callable instruction with modified stack frame');
           if (inside) work.push({ at: ins.tgt, cfi });
@@ -282,14 +331,12 @@ export function analyseFunction(mem: Uint8Array, addr: number, size: number, nam
     fn.warning = `${name}+0x${(e.at - addr).toString(16)}: ${e.reason}`;
     return fn;
   }
-  // The site's bytes share the entry's CFA (see the header).
-  fn.ips.push(addr);
-  fn.ends.push(body);
-  fn.entries.push(toEntry(ENTRY));
+  // The site's bytes share the entry's CFA (see the header). A cold part may lie below the function.
+  state.set(addr, ENTRY);
   for (const at of [...state.keys()].sort((a, b) => a - b)) {
-    const insEnd = at + decodeAt(mem, at).len;
+    const insEnd = at === addr ? body : at + decodeAt(mem, at).len;
     // A jump into the middle of an instruction decodes differently from the straight-line path.
-    if (at < fn.ends[fn.ends.length - 1]) {
+    if (fn.ends.length > 0 && at < fn.ends[fn.ends.length - 1]) {
       fn.warning = `${name}+0x${(at - addr).toString(16)}: can't find jump dest instruction`;
       fn.ips = [];
       fn.ends = [];

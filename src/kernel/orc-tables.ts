@@ -10,9 +10,12 @@
  */
 import type { KernelMemory } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { analyseFunction, OrcEntry, orcEntryAt, OrcFunction } from './objtool';
+import { analyseFunction, ColdPart, OrcEntry, orcEntryAt, OrcFunction } from './objtool';
 
 export type OrcLookup = { entry: OrcEntry; fn: OrcFunction } | { entry: null; reason: string };
+
+/** gcc's name for a function's cold part: `F.cold`, or `F.cold.N` when there are several. */
+const COLD = /^(.+)\.cold(?:\.\d+)?$/;
 
 export class OrcTables {
   private readonly byAddr = new Map<number, OrcFunction>();
@@ -23,10 +26,11 @@ export class OrcTables {
   ) {}
 
   /** objtool's result for the function at `addr` (which kallsyms names `name`, `size` bytes long). */
-  function(addr: number, size: number, name: string): OrcFunction {
+  function(addr: number, size: number, name: string, object?: string, coldPart?: ColdPart): OrcFunction {
     let fn = this.byAddr.get(addr);
     if (!fn) {
-      fn = analyseFunction(this.km.u8, addr, size, name);
+      const cold = coldPart ?? (object === undefined ? undefined : this.kallsyms.lookup(`${name}.cold`, object));
+      fn = analyseFunction(this.km.u8, addr, size, name, cold && { addr: cold.addr, size: cold.size });
       this.byAddr.set(addr, fn);
     }
     return fn;
@@ -37,7 +41,12 @@ export class OrcTables {
     const sym = this.kallsyms.symbolAt(ip);
     if (!sym || (sym.kind !== KsymKind.Func && sym.kind !== KsymKind.FuncNotrace))
       return { entry: null, reason: `no ORC data for 0x${ip.toString(16)}` };
-    const fn = this.function(sym.addr, sym.size, sym.name);
+    // An ip in gcc's cold part (`F.cold`) is F's: objtool follows the two as one function.
+    const parent = COLD.exec(sym.name);
+    const owner = parent ? this.kallsyms.lookup(parent[1], sym.object) : sym;
+    if (!owner)
+      return { entry: null, reason: `no ORC data for ${this.kallsyms.format(ip)} (no function ${parent?.[1]} for its cold part)` };
+    const fn = this.function(owner.addr, owner.size, owner.name, owner.object);
     if (fn.warning) return { entry: null, reason: `no ORC data for ${this.kallsyms.format(ip)} (objtool: ${fn.warning})` };
     const entry = orcEntryAt(fn, ip);
     return entry ? { entry, fn } : { entry: null, reason: `no ORC data for ${this.kallsyms.format(ip)} (unreachable instruction)` };

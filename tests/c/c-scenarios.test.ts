@@ -49,6 +49,21 @@ describeWithGcc('C in scenarios', () => {
     60_000,
   );
 
+  // gcc puts a dense switch in a jump table (`jmp [rax*8 + table]`, with callee-saved registers pushed)
+  // and its default case in c_switcher.cold: objtool follows both as the function's own paths. Before it
+  // did, the function had no ORC data and every stack through it was unreliable.
+  it.each(['orc', 'frame-pointer'] as const)(
+    'the %s unwinder finds a task sleeping in a case of a switch (a jump table and a cold part)',
+    async (unwinder) => {
+      const { result, log } = await runScenario(join(FIXTURES, 'c-switch-sleeper.yaml'), { unwinder, verbose: true });
+      expect(log.filter((l) => /unreliable|objtool/.test(l))).toEqual([]);
+      expect(log).toContain('livepatch: klp_try_switch_task: sleeper:1 is sleeping on function c_switcher');
+      expect(result.failures).toEqual([]);
+      expect(result.exitCode).toBe(0);
+    },
+    60_000,
+  );
+
   it('loads a prebuilt object (`object: path.o`) and reports a bad one as FILE: what, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'klpsim-obj-'));
     const r = runGcc({
