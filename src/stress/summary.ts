@@ -62,6 +62,7 @@ export function replayCommand(r: StressResult, upTo: number, replayOps?: string[
   if (replayOps) parts.push(`--replay-ops '${replayOps.join('; ').replace(/'/g, `'\\''`)}'`);
   else parts.push(`--ops ${upTo}`);
   for (const f of o.faults) parts.push(`--inject ${f}`);
+  if (o.shadow && !o.faults.includes('shadow-free-no-rcu')) parts.push('--workload shadow');
   if (!o.nopRemoval) parts.push('--no-nop-removal');
   if (o.unwinder && o.unwinder !== 'orc') parts.push(`--unwinder ${o.unwinder}`);
   if (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION) parts.push(`--kernel-version ${o.kernelVersion}`);
