@@ -22,13 +22,19 @@ const ops = (texts: string[]): StressOp[] =>
   });
 // Enable, then replace cumulatively: the shadow code runs in one patch's version, then in the next one's.
 const OPS = ops(['modprobe stress_lp0', 'sleep 10', 'modprobe stress_lp1 replace=1', 'sleep 10']);
+interface WorkloadDoc {
+  kernel: { functions: Record<string, string> };
+  modules: Record<string, { livepatch: { objects: { vmlinux: { funcs: Record<string, string> } } } }>;
+  tasks: { name: string; cpu?: number }[];
+}
+
 const base = { cpus: 4, tasks: 4, deterministic: false, nopRemoval: true, shadow: true, replay: OPS };
 
 describe('stress: shadow variables', () => {
   it('leaves the default workload as it was: the shadow part only adds', () => {
     const o = { cpus: 4, tasks: 16, seed: 7, nopRemoval: true };
-    const plain = parse(buildWorkload(o).yaml);
-    const shadow = parse(buildWorkload({ ...o, shadow: true }).yaml);
+    const plain = parse(buildWorkload(o).yaml) as WorkloadDoc;
+    const shadow = parse(buildWorkload({ ...o, shadow: true }).yaml) as WorkloadDoc;
     expect(buildWorkload({ ...o, shadow: false }).yaml).toBe(buildWorkload(o).yaml);
     for (const f of Object.keys(shadow.kernel.functions)) if (f.startsWith('stress_sv_')) delete shadow.kernel.functions[f];
     for (let k = 0; k < LIVEPATCHES; k++) {
@@ -36,7 +42,7 @@ describe('stress: shadow variables', () => {
       expect(funcs[SHADOW_FUNC]).toBeDefined();
       delete funcs[SHADOW_FUNC];
     }
-    expect(shadow.tasks.slice(16).map((t: { name: string; cpu: number }) => `${t.name}@${t.cpu}`)).toEqual([
+    expect(shadow.tasks.slice(16).map((t) => `${t.name}@${t.cpu}`)).toEqual([
       'stress_sv/0@0',
       'stress_sv/1@1',
       'stress_sv/2@2',
@@ -83,11 +89,12 @@ describe('stress: shadow variables', () => {
       shrink: false,
       ops: 0,
     };
-    const sink = { write: () => true } as unknown as typeof process.stdout;
-    await expect(stressCommand({ ...cli, inject: ['shadow-free-no-rcu'] }, sink, sink)).resolves.toBe(0);
-    await expect(stressCommand({ ...cli, inject: [], workload: 'shadows' }, sink, sink)).rejects.toThrow(
+    const out = { write: () => true } as unknown as typeof process.stdout;
+    const err = { write: () => true } as unknown as typeof process.stderr;
+    await expect(stressCommand({ ...cli, inject: ['shadow-free-no-rcu'] }, out, err)).resolves.toBe(0);
+    await expect(stressCommand({ ...cli, inject: [], workload: 'shadows' }, out, err)).rejects.toThrow(
       new StressUsageError("--workload: unknown workload 'shadows' (one of default, shadow)"),
     );
-    await expect(stressCommand({ ...cli, tasks: 200, inject: [], workload: 'shadow' }, sink, sink)).rejects.toThrow(StressUsageError);
+    await expect(stressCommand({ ...cli, tasks: 200, inject: [], workload: 'shadow' }, out, err)).rejects.toThrow(StressUsageError);
   });
 });
