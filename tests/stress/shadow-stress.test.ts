@@ -11,6 +11,7 @@ import { stressCommand, StressUsageError } from '../../src/cli/stress-command';
 import { parseOp, StressOp } from '../../src/stress/ops';
 import { SHADOW_FUNC } from '../../src/stress/shadow-workload';
 import { runStress } from '../../src/stress/stress-run';
+import { renderSummary, replayCommand, totals } from '../../src/stress/summary';
 import { buildWorkload, LIVEPATCHES, patchName } from '../../src/stress/workload';
 
 const isPatch = (m: string): boolean => Array.from({ length: LIVEPATCHES }, (_, k) => patchName(k)).includes(m);
@@ -75,6 +76,10 @@ describe('stress: shadow variables', () => {
     expect(r.error).toBeNull();
     // Every shadow.alloc and shadow.free was checked: the patched code did run.
     expect(r.checks.shadow).toBeGreaterThan(100);
+    // The report shows the check and replays with the workload.
+    expect(renderSummary([r], totals([r], r.wallMs))).toMatch(/^ {2}shadow +\d+ +0$/m);
+    expect(renderSummary([r], totals([r], r.wallMs))).toContain('faults: none, shadow workload, NOP removal on');
+    expect(replayCommand(r, 4)).toContain(' --workload shadow');
   }, 60_000);
 
   it('is a --inject choice, and --workload is checked', async () => {
