@@ -61,7 +61,7 @@ function patched(version: number): string {
       'mov r9, r12',
       'call klp_shadow_alloc',
       'test rax, rax',
-      'jz .Lnoalloc',
+      'jz .Lnull',
       obj,
       'mov rsi, r12',
       'call klp_shadow_get',
@@ -84,6 +84,7 @@ function patched(version: number): string {
       'call klp_shadow_get',
       'test rax, rax',
       'jnz .Lstill',
+      '.Lnext:',
       'dec ebx',
       'jnz .Lloop',
       `mov eax, ${version}`,
@@ -94,6 +95,15 @@ function patched(version: number): string {
       'pop rbx',
       'pop rbp',
       'ret',
+      // NULL from klp_shadow_alloc(): a duplicate if the variable is there (shadow.c WARNs too), else
+      // kzalloc() failed — records freed with kfree_rcu() wait for a grace period, and busy CPUs make
+      // it long — which the caller must handle, as kernel code does: skip the round.
+      '.Lnull:',
+      obj,
+      'mov rsi, r12',
+      'call klp_shadow_get',
+      'test rax, rax',
+      'jz .Lnext',
       // The error paths print, detach the task's own variable (whatever is left of it) and leave: the
       // next call starts afresh instead of repeating the first failure on every round.
       ...report('.Lnoalloc', 'stress_sv_fmt_noalloc', 'r12'),
