@@ -204,6 +204,10 @@ export async function main(argv: string[]): Promise<number> {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
+    .option(
+      '--workload <w>',
+      `default | shadow (adds patched code attaching, reading and freeing shadow variables on every CPU; implied by --inject shadow-free-no-rcu)`,
+    )
     .option('--deterministic', 'run each simulation in lockstep on one thread (a seed replays exactly)', false)
     .option('--no-nop-removal', 'the kernel before "livepatch: Remove Nop structures when unused"')
     .option('--unwinder <u>', 'the reliable stack unwinder: orc | frame-pointer', unwinderOption, 'orc')

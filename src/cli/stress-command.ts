@@ -27,7 +27,15 @@ export const FAULTS: KlpFault[] = [
   'early-transition-clear',
   'trust-unreliable-stack',
   'switch-kthreads-at-exit',
+  'shadow-free-no-rcu',
 ];
+
+/**
+ * `--workload`: `default`, or `shadow`, which adds patched code allocating, reading and freeing shadow
+ * variables on every CPU (src/stress/shadow-workload.ts) and the `shadow` check.
+ */
+export const WORKLOADS = ['default', 'shadow'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface StressCliOptions {
   cpus: number;
@@ -41,6 +49,8 @@ export interface StressCliOptions {
   /** `I/N`: run only the I-th of N slices of the seeds. */
   shard?: string;
   inject: string[];
+  /** Default `default`; `--inject shadow-free-no-rcu` implies `shadow` (nothing else would reach the fault). */
+  workload?: string;
   deterministic: boolean;
   nopRemoval: boolean;
   unwinder: Unwinder;
@@ -98,6 +108,15 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
   if (o.ops !== undefined && o.duration !== undefined) throw new StressUsageError('give --ops or --duration, not both');
   const bad = o.inject.filter((f) => !FAULTS.includes(f as KlpFault));
   if (bad.length) throw new StressUsageError(`--inject: unknown fault '${bad[0]}' (one of ${FAULTS.join(', ')})`);
+  const workload = o.workload ?? 'default';
+  if (!WORKLOADS.includes(workload as WorkloadName))
+    throw new StressUsageError(`--workload: unknown workload '${workload}' (one of ${WORKLOADS.join(', ')})`);
+  const shadow = workload === 'shadow' || o.inject.includes('shadow-free-no-rcu');
+  // The shadow part adds a task per CPU to the run's task slots.
+  if (shadow && o.tasks + o.cpus > MAX_STRESS_TASKS)
+    throw new StressUsageError(
+      `--workload shadow adds a task per CPU: --tasks ${o.tasks} with --cpus ${o.cpus} is more than ${MAX_STRESS_TASKS} tasks`,
+    );
   let replay: StressOp[] | undefined;
   if (o.replayOps !== undefined) {
     const isPatch = (m: string): boolean => Array.from({ length: LIVEPATCHES }, (_, k) => patchName(k)).includes(m);
@@ -120,6 +139,7 @@ export async function stressCommand(o: StressCliOptions, out = process.stdout, e
     durationMs,
     deterministic: o.deterministic,
     nopRemoval: o.nopRemoval,
+    ...(shadow ? { shadow } : {}),
     unwinder: o.unwinder,
     // A string: the options cross to the piscina threads by structured clone.
     kernelVersion: o.kernelVersion?.toString(),

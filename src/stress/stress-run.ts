@@ -16,6 +16,7 @@ import { Simulation } from '../scenario/simulation';
 import { OpGenerator } from './generator';
 import { BlockedReport, checkOf, CPU_CHECKS, Invariants } from './invariants';
 import { OP_KINDS, OpKind, StressOp } from './ops';
+import { ShadowCheck } from './shadow-check';
 import { buildWorkload, TARGET_MODULE } from './workload';
 
 export interface StressOptions {
@@ -28,6 +29,8 @@ export interface StressOptions {
   durationMs?: number;
   deterministic: boolean;
   nopRemoval: boolean;
+  /** Add the shadow-variable workload and its `shadow` check (`--workload shadow`; off by default). */
+  shadow?: boolean;
   /** The machine's reliable unwinder (default orc). */
   unwinder?: Unwinder;
   /** The kernel release (`5.1` … `6.12`, default 6.12); a string, as the options are cloned to job threads. */
@@ -98,7 +101,7 @@ const WAIT_STEP_MS = 10;
 
 export async function runStress(o: StressOptions): Promise<StressResult> {
   const started = performance.now();
-  const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval });
+  const workload = buildWorkload({ cpus: o.cpus, tasks: o.tasks, seed: o.seed, nopRemoval: o.nopRemoval, shadow: o.shadow });
   const scenario = parseScenario(workload.yaml, `stress-seed-${o.seed}.yaml`);
   const sim = await Simulation.create(scenario, {
     cpus: o.cpus,
@@ -114,6 +117,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const m = sim.machine;
   const klp = sim.klp;
   const inv = new Invariants(m, klp, o.nopRemoval && scenario.nopRemoval);
+  const shadowCheck = o.shadow ? new ShadowCheck(m) : null;
   const done: StressOp[] = [];
   const opsByKind = Object.fromEntries(OP_KINDS.map((k) => [k, 0])) as Record<OpKind, number>;
   const violationsByCheck: Record<string, number> = {};
@@ -123,6 +127,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   let hash = 0x811c9dc5;
   const sub = m.events$.subscribe((ev: SimEvent) => {
     inv.onEvent(ev);
+    shadowCheck?.onEvent(ev);
     events++;
     if (o.digest) {
       const text = JSON.stringify(ev);
@@ -200,6 +205,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const checks: Record<string, number> = {};
   for (const [name, field] of Object.entries(CPU_CHECKS)) checks[name] = m.pcpus.reduce((n, p) => n + p.get(field), 0);
   Object.assign(checks, inv.runs);
+  if (shadowCheck) checks.shadow = shadowCheck.runs;
   checks.heartbeat = m.lockstep ? 0 : 1;
   if (error && !heartbeat.hang && violations === 0) {
     violations++;

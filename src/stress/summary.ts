@@ -62,6 +62,7 @@ export function replayCommand(r: StressResult, upTo: number, replayOps?: string[
   if (replayOps) parts.push(`--replay-ops '${replayOps.join('; ').replace(/'/g, `'\\''`)}'`);
   else parts.push(`--ops ${upTo}`);
   for (const f of o.faults) parts.push(`--inject ${f}`);
+  if (o.shadow && !o.faults.includes('shadow-free-no-rcu')) parts.push('--workload shadow');
   if (!o.nopRemoval) parts.push('--no-nop-removal');
   if (o.unwinder && o.unwinder !== 'orc') parts.push(`--unwinder ${o.unwinder}`);
   if (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION) parts.push(`--kernel-version ${o.kernelVersion}`);
@@ -91,7 +92,7 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
   if (o) {
     out.push(
       `klpsim stress: ${o.cpus} CPUs, ${o.tasks} tasks, ${t.runs} run(s) (${describeSeeds(results.map((r) => r.seed))}), ` +
-        `faults: ${o.faults.join(', ') || 'none'}, NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}` +
+        `faults: ${o.faults.join(', ') || 'none'}, ${o.shadow ? 'shadow workload, ' : ''}NOP removal ${o.nopRemoval ? 'on' : 'off'}, ${o.deterministic ? 'deterministic (lockstep)' : 'worker threads'}` +
         (o.unwinder && o.unwinder !== 'orc' ? `, unwinder ${o.unwinder}` : '') +
         (o.kernelVersion && o.kernelVersion !== DEFAULT_KERNEL_VERSION ? `, kernel ${o.kernelVersion}` : ''),
     );
@@ -100,7 +101,8 @@ export function renderSummary(results: StressResult[], t: StressTotals): string 
   for (const k of OP_KINDS) if (t.opsByKind[k]) out.push(`  ${k.padEnd(20)}${pad(t.opsByKind[k], 8)}`);
   out.push(`  ${'total'.padEnd(20)}${pad(t.ops, 8)}   ${t.opsPerSec.toFixed(1)} ops/s`);
   out.push('', 'invariant                 checks run   violations');
-  const names = [...CHECK_NAMES, ...Object.keys(t.violationsByCheck).filter((k) => !CHECK_NAMES.includes(k as never))];
+  // Then the checks of optional workloads (`shadow`) and any other check a violation was counted under.
+  const names = [...new Set<string>([...CHECK_NAMES, ...Object.keys(t.checks), ...Object.keys(t.violationsByCheck)])];
   for (const c of names) out.push(`  ${c.padEnd(22)}${pad(t.checks[c] ?? '-', 12)}${pad(t.violationsByCheck[c] ?? 0, 13)}`);
   const blocked = results.flatMap((r) => r.blocked.map((b) => ({ seed: r.seed, ...b })));
   if (blocked.length > 0) {

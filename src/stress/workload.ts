@@ -24,6 +24,7 @@
  */
 import { stringify } from 'yaml';
 import { Prng } from '../util/prng';
+import { shadowKernelFunctions, shadowPatchFunctions, shadowTasks } from './shadow-workload';
 
 export const VMLINUX_FUNCS = 8;
 export const LIVEPATCHES = 6;
@@ -129,6 +130,8 @@ export interface WorkloadOptions {
   tasks: number;
   seed: number;
   nopRemoval: boolean;
+  /** Add the shadow-variable part (shadow-workload.ts); off by default. */
+  shadow?: boolean;
 }
 
 export interface Workload {
@@ -150,6 +153,7 @@ export function buildWorkload(o: WorkloadOptions): Workload {
     stress_fl_loop: FL_LOOP,
     stress_rec: rec(0),
   });
+  if (o.shadow) Object.assign(vmlinux, shadowKernelFunctions());
   const modules: Record<string, unknown> = {
     [TARGET_MODULE]: {
       functions: Object.fromEntries(MODULE_FUNCS.map((f) => [f, body(f, 0)])),
@@ -171,6 +175,8 @@ export function buildWorkload(o: WorkloadOptions): Workload {
     // the old caller is on its stack enters the new callee: what the consistency check sees.
     if (rng.int(0, 99) < 60) Object.assign(vfuncs, { stress_fl_caller: flCaller(k + 1), stress_fl_next: flNext(k + 1) });
     if (rng.int(0, 99) < 30) vfuncs.stress_rec = rec(k + 1);
+    // After the seeded draws, so that the rest of each patch is what it is without the shadow part.
+    if (o.shadow) Object.assign(vfuncs, shadowPatchFunctions(k));
     const objects: Record<string, unknown> = { vmlinux: { funcs: vfuncs } };
     const modFuncs = MODULE_FUNCS.filter(() => rng.int(0, 99) < 40);
     if (modFuncs.length > 0) objects[TARGET_MODULE] = { funcs: Object.fromEntries(modFuncs.map((f) => [f, body(f, k + 1)])) };
@@ -201,7 +207,7 @@ export function buildWorkload(o: WorkloadOptions): Workload {
     nop_removal: o.nopRemoval,
     kernel: { functions: vmlinux },
     modules,
-    tasks,
+    tasks: o.shadow ? [...tasks, ...shadowTasks(o.cpus)] : tasks,
     steps: [],
   };
   return { yaml: stringify(doc, { lineWidth: 0 }), changes, timeslice };
