@@ -4,27 +4,8 @@
  * upstream expected block line for line (tests/scenarios/expected/<scenario>/<title>.dmesg), as
  * tests/scenarios/selftests-dmesg.test.ts does for the older selftests.
  */
-import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from '../scenarios/helpers';
+import { compareSections, expectClean, expected, filterLog, runScenario, ScenarioRun } from '../scenarios/helpers';
 import { describeGcc } from '../c/gcc-helpers';
-
-function compareSections(dir: string, titles: string[], get: () => ScenarioRun): void {
-  for (const title of titles) {
-    it(`"${title}" logs the expected lines`, () => {
-      const got = sections(get().log).get(title);
-      expect(got).toBeDefined();
-      expect(got).toEqual(expected(`${dir}/${slug(title)}.dmesg`));
-    });
-  }
-}
-
-function expectClean(get: () => ScenarioRun): void {
-  it('holds every expectation, without invariant violations', () => {
-    const { result } = get();
-    expect(result.failures.map((f) => `${f.pos.line}: ${f.message}`)).toEqual([]);
-    expect(result.violations).toBe(0);
-    expect(result.exitCode).toBe(0);
-  });
-}
 
 describe('test-sysfs.sh, stack_order (scenarios/test-sysfs-stack-order.yaml, 6.13)', () => {
   let r: ScenarioRun;

@@ -3,24 +3,8 @@
  * the modules against klpsim's headers, and the kernel log, filtered as the selftests' check_result()
  * filters it, is the same upstream block as the YAML scenarios' (tests/scenarios/expected/), line for line.
  */
-import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from '../scenarios/helpers';
+import { compareSections, expectClean, expected, filterLog, runScenario, ScenarioRun } from '../scenarios/helpers';
 import { describeGcc } from './gcc-helpers';
-
-function expectClean(get: () => ScenarioRun): void {
-  it('holds every expectation, without invariant violations', () => {
-    const { result } = get();
-    expect(result.failures.map((f) => `${f.pos.line}: ${f.message}`)).toEqual([]);
-    expect(result.violations).toBe(0);
-    expect(result.exitCode).toBe(0);
-  });
-}
-
-function compareSections(dir: string, titles: string[], get: () => ScenarioRun): void {
-  for (const title of titles)
-    it(`"${title}" logs the expected lines`, () => {
-      expect(sections(get().log).get(title)).toEqual(expected(`${dir}/${slug(title)}.dmesg`));
-    });
-}
 
 describeGcc('test-livepatch.sh: basic function patching, module in C (scenarios/test-livepatch-basic-c.yaml)', () => {
   let c: ScenarioRun;

@@ -66,3 +66,27 @@ export function expected(name: string): string[] {
 }
 
 export const expectedExists = (name: string): boolean => existsSync(resolve(EXPECTED, name));
+
+/**
+ * A selftest scenario's run holds every expectation, with no invariant violation (jest test cases: call it
+ * inside a describe whose beforeAll sets the run).
+ */
+export function expectClean(get: () => ScenarioRun): void {
+  it('holds every expectation, without invariant violations', () => {
+    const { result } = get();
+    expect(result.failures.map((f) => `${f.pos.line}: ${f.message}`)).toEqual([]);
+    expect(result.violations).toBe(0);
+    expect(result.exitCode).toBe(0);
+  });
+}
+
+/** Each `===== TEST: title =====` part of the run's log is expected/<dir>/<slug(title)>.dmesg, line for line. */
+export function compareSections(dir: string, titles: string[], get: () => ScenarioRun): void {
+  for (const title of titles) {
+    it(`"${title}" logs the expected lines`, () => {
+      const got = sections(get().log).get(title);
+      expect(got).toBeDefined();
+      expect(got).toEqual(expected(`${dir}/${slug(title)}.dmesg`));
+    });
+  }
+}

@@ -5,41 +5,7 @@
  * several selftests mark each with a `===== TEST: title =====` line; each part is compared with
  * expected/<scenario>/<title>.dmesg.
  */
-import { expected, filterLog, runScenario, ScenarioRun, sections, slug } from './helpers';
-
-/**
- * Known klpsim bugs that make a part differ from upstream (see the report in the commit message):
- * - module_coming + pre-patch callback -ENODEV: after klp_module_coming() refused the module,
- *   loadModule() (src/scenario/module-ops.ts, the `if (ret !== 0)` branch) still calls
- *   klp.moduleGoing(), and klpModuleComing()'s error path (src/livepatch/core.ts) leaves the object
- *   `loaded`, so the refused module's object is reverted a second time: klpsim logs an extra
- *   "test_klp_callbacks_demo: pre_unpatch_callback: test_klp_callbacks_mod -> [MODULE_STATE_GOING] Going away"
- *   and "livepatch: reverting patch 'test_klp_callbacks_demo' on unloading module 'test_klp_callbacks_mod'"
- *   before the modprobe error. The kernel's load_module() skips klp_module_going() when
- *   prepare_coming_module() fails, and klp_module_coming() sets obj->mod = NULL on error.
- */
-const KNOWN_BUGS = new Set<string>([]);
-
-function compareSections(file: string, dir: string, titles: string[], get: () => ScenarioRun): void {
-  for (const title of titles) {
-    const key = `${dir}/${slug(title)}`;
-    const run = KNOWN_BUGS.has(key) ? it.failing : it;
-    run(`"${title}" logs the expected lines`, () => {
-      const got = sections(get().log).get(title);
-      expect(got).toBeDefined();
-      expect(got).toEqual(expected(`${key}.dmesg`));
-    });
-  }
-}
-
-function expectClean(get: () => ScenarioRun): void {
-  it('holds every expectation, without invariant violations', () => {
-    const { result } = get();
-    expect(result.failures.map((f) => `${f.pos.line}: ${f.message}`)).toEqual([]);
-    expect(result.violations).toBe(0);
-    expect(result.exitCode).toBe(0);
-  });
-}
+import { compareSections, expectClean, expected, filterLog, runScenario, ScenarioRun } from './helpers';
 
 describe('test-livepatch.sh: atomic replace livepatch (scenarios/test-livepatch-atomic-replace.yaml)', () => {
   let r: ScenarioRun;
@@ -59,7 +25,6 @@ describe('test-callbacks.sh (scenarios/test-callbacks.yaml)', () => {
   });
   expectClean(() => r);
   compareSections(
-    'test-callbacks.yaml',
     'test-callbacks',
     [
       'target module before livepatch',
@@ -82,7 +47,7 @@ describe('test-callbacks.sh, busy target (scenarios/test-callbacks-busy.yaml)', 
     r = await runScenario('test-callbacks-busy.yaml');
   });
   expectClean(() => r);
-  compareSections('test-callbacks-busy.yaml', 'test-callbacks', ['multiple target modules', 'busy target module'], () => r);
+  compareSections('test-callbacks', ['multiple target modules', 'busy target module'], () => r);
 
   // klpsim bug: Machine.stopTask() (src/coordinator/machine.ts, "A sleeping task must be woken")
   // cuts short a task sleeping in msleep() — it sets wakeNs to now for any sleeping task, where
@@ -104,7 +69,7 @@ describe('test-sysfs.sh and the sysfs interface (scenarios/test-sysfs.yaml)', ()
     r = await runScenario('test-sysfs.yaml');
   });
   expectClean(() => r);
-  compareSections('test-sysfs.yaml', 'test-sysfs', ['sysfs test', 'sysfs test object/patched', 'sysfs reads and write errors'], () => r);
+  compareSections('test-sysfs', ['sysfs test', 'sysfs test object/patched', 'sysfs reads and write errors'], () => r);
   it('logs the shell errors of the failed writes', () => {
     // Right after its command line, as the selftests' harness logs a failed command's error.
     const i = r.log.indexOf('-bash: echo: write error: Device or resource busy');
@@ -119,7 +84,7 @@ describe('reversing a transition (scenarios/test-reverse.yaml)', () => {
     r = await runScenario('test-reverse.yaml');
   });
   expectClean(() => r);
-  compareSections('test-reverse.yaml', 'test-reverse', ['reverse a patching transition', 'reverse an unpatching transition'], () => r);
+  compareSections('test-reverse', ['reverse a patching transition', 'reverse an unpatching transition'], () => r);
 });
 
 describe('forcing a transition (scenarios/test-force.yaml)', () => {
