@@ -83,6 +83,11 @@ export class Livepatch {
 
   /** klp_get_prev_state(id): the version of the newest older patch's state, or null. */
   getPrevState(id: number): number | null {
+    return this.prevState(id)?.state.version ?? null;
+  }
+
+  /** The lookup behind both forms of klp_get_prev_state(), with its `state.get` event. */
+  private prevState(id: number): ReturnType<typeof klpGetPrevState> {
     const prev = klpGetPrevState(this.state, id);
     this.machine.emit({
       type: 'state.get',
@@ -92,7 +97,7 @@ export class Livepatch {
       found: prev?.patch.mod ?? null,
       version: prev?.state.version ?? null,
     });
-    return prev?.state.version ?? null;
+    return prev;
   }
 
   /** `kernel.ftrace_enabled`: 1 or 0. */
@@ -111,16 +116,7 @@ export class Livepatch {
 
   /** klp_get_prev_state(id) for C: the address of the older patch's struct klp_state, or 0. */
   getPrevStateAddr(id: number): number {
-    const prev = klpGetPrevState(this.state, id);
-    this.machine.emit({
-      type: 'state.get',
-      patch: this.state.transitionPatch?.mod ?? '',
-      id,
-      prev: true,
-      found: prev?.patch.mod ?? null,
-      version: prev?.state.version ?? null,
-    });
-    return prev?.state.addr ?? 0;
+    return this.prevState(id)?.state.addr ?? 0;
   }
 
   inTransition(): boolean {
