@@ -21,6 +21,7 @@ import { KernelLoader } from '../kernel/loader';
 import { END_OF_TIME_NS, NEVER, NO_WAIT, SimClock } from '../kernel/sim-clock';
 import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
+import { isColdPart } from '../kernel/orc-tables';
 import { textPokeBp } from '../kernel/text-poke';
 import type { ActionPos, TaskAction, TaskKind, TaskSpec } from '../kernel/task-program';
 import { CoordinatorService, readServiceArgs, serviceOfRequest } from '../kernel/service-request';
@@ -143,10 +144,9 @@ export class Machine implements KernelCore {
     // objtool runs on every object as it is built: its warnings are the build's, once per object.
     this.loader.onLoad = (obj) => {
       for (const sym of obj.symbols.values()) {
-        // A cold part (`F.cold`) is followed with its function (orc-tables.ts).
-        if (sym.kind !== 'func' || /\.cold(?:\.\d+)?$/.test(sym.name)) continue;
-        const cold = obj.symbols.get(`${sym.name}.cold`);
-        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name, obj.name, cold).warning;
+        // A cold part (`F.cold`) is followed with its function, found in kallsyms (published before onLoad).
+        if (sym.kind !== 'func' || isColdPart(sym.name)) continue;
+        const w = this.unwinder.orc.function(sym.addr, sym.size, sym.name, obj.name).warning;
         if (w) this.log(`${obj.name}.o: warning: objtool: ${w}`);
       }
     };

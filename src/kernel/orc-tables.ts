@@ -10,12 +10,15 @@
  */
 import type { KernelMemory } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { analyseFunction, ColdPart, OrcEntry, orcEntryAt, OrcFunction } from './objtool';
+import { analyseFunction, OrcEntry, orcEntryAt, OrcFunction } from './objtool';
 
 export type OrcLookup = { entry: OrcEntry; fn: OrcFunction } | { entry: null; reason: string };
 
 /** gcc's name for a function's cold part: `F.cold`, or `F.cold.N` when there are several. */
 const COLD = /^(.+)\.cold(?:\.\d+)?$/;
+
+/** Whether kallsyms' `name` is a cold part, which objtool follows with its function, never on its own. */
+export const isColdPart = (name: string): boolean => COLD.test(name);
 
 export class OrcTables {
   private readonly byAddr = new Map<number, OrcFunction>();
@@ -26,10 +29,10 @@ export class OrcTables {
   ) {}
 
   /** objtool's result for the function at `addr` (which kallsyms names `name`, `size` bytes long). */
-  function(addr: number, size: number, name: string, object?: string, coldPart?: ColdPart): OrcFunction {
+  function(addr: number, size: number, name: string, object?: string): OrcFunction {
     let fn = this.byAddr.get(addr);
     if (!fn) {
-      const cold = coldPart ?? (object === undefined ? undefined : this.kallsyms.lookup(`${name}.cold`, object));
+      const cold = object === undefined ? undefined : this.kallsyms.lookup(`${name}.cold`, object);
       fn = analyseFunction(this.km.u8, addr, size, name, cold && { addr: cold.addr, size: cold.size });
       this.byAddr.set(addr, fn);
     }
