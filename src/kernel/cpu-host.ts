@@ -147,6 +147,13 @@ interface LocalTask extends RqEntity {
   interrupted: boolean;
   /** Output of the task's scratch seq_file (kept short: only the last line matters to anyone). */
   seq: string;
+  /** needsCoordinator() of each action of the run list, decided once. */
+  readonly viaCoordinator: readonly boolean[];
+  /** The stack slot's bounds, written by the coordinator before the task was handed to this CPU. */
+  readonly stackBase: number;
+  readonly stackTop: number;
+  /** Passes completed (this CPU is the only writer of TaskField.Passes). */
+  passes: number;
 }
 
 export interface SliceResult {
@@ -251,6 +258,10 @@ export class CpuHost {
       heapIdx: -1,
       armSeq: 0,
       queued: false,
+      viaCoordinator: spec.run.map(needsCoordinator),
+      stackBase: view.get(TaskField.StackBase),
+      stackTop: view.get(TaskField.StackTop),
+      passes: view.get(TaskField.Passes),
     };
     this.tasks.push(t);
     view.wakeNs = this.clock;
@@ -505,13 +516,14 @@ export class CpuHost {
     // Between slices this CPU holds no RCU read-side section — unless it is inside the handler.
     if (!this.handlerPending) this.pcpu.add(PcpuField.RcuQs, 1);
     this.pcpu.add(PcpuField.Heartbeat, 1);
-    this.pcpu.set(PcpuField.LastRip, this.x86.rip);
+    // Loads are cheap and seq-cst stores are not: words that did not move are not stored again.
+    this.pcpu.setIfChanged(PcpuField.LastRip, this.x86.rip);
     this.pcpu.set64(PcpuField.Clock, BigInt(this.clock));
     this.pcpu.set64(PcpuField.Retired, BigInt(this.x86.retired));
-    this.pcpu.set(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
-    this.pcpu.set(PcpuField.ChecksSite, this.checks.site);
-    this.pcpu.set(PcpuField.ChecksRecord, this.checks.record);
-    this.pcpu.set(PcpuField.ChecksConsistency, this.checks.consistency);
+    this.pcpu.setIfChanged(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
+    this.pcpu.setIfChanged(PcpuField.ChecksSite, this.checks.site);
+    this.pcpu.setIfChanged(PcpuField.ChecksRecord, this.checks.record);
+    this.pcpu.setIfChanged(PcpuField.ChecksConsistency, this.checks.consistency);
   }
 
   /** Moves this idle CPU's clock forward (time skipped while everyone slept). */
@@ -539,7 +551,7 @@ export class CpuHost {
     t.view.lock();
     const wasSleeping = t.state === TaskState.Sleeping;
     t.view.set(TaskField.State, TaskState.Running);
-    t.view.set(TaskField.Cpu, this.opts.cpu);
+    t.view.setIfChanged(TaskField.Cpu, this.opts.cpu);
     t.view.unlock();
     this.setState(t, TaskState.Running);
     this.pcpu.set(PcpuField.Current, t.spec.pid);
@@ -679,24 +691,28 @@ export class CpuHost {
       t.ctx.rip = this.x86.rip;
       t.ctx.rflags = this.x86.getRflags();
     }
-    t.view.lock();
+    // Under the lock; the stack check reads these only after it took the lock and saw the task is not
+    // running. A task that sleeps between passes saves the same empty frame each time: only changed words
+    // are stored (setIfChanged()).
+    const v = t.view;
+    v.lock();
     if (t.ctx) {
-      t.view.set(TaskField.SavedRip, t.ctx.rip);
-      t.view.set(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
-      t.view.set(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
-      t.view.set(TaskField.PtRegs, interrupted ? 1 : 0);
+      v.setIfChanged(TaskField.SavedRip, t.ctx.rip);
+      v.setIfChanged(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
+      v.setIfChanged(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
+      v.setIfChanged(TaskField.PtRegs, interrupted ? 1 : 0);
     } else {
-      t.view.set(TaskField.SavedRip, 0);
-      t.view.set(TaskField.SavedRsp, t.view.get(TaskField.StackTop));
-      t.view.set(TaskField.SavedRbp, 0);
-      t.view.set(TaskField.PtRegs, 0);
+      v.setIfChanged(TaskField.SavedRip, 0);
+      v.setIfChanged(TaskField.SavedRsp, t.stackTop);
+      v.setIfChanged(TaskField.SavedRbp, 0);
+      v.setIfChanged(TaskField.PtRegs, 0);
     }
-    t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
+    v.setIfChanged(TaskField.InCall, t.ctx ? 1 : 0);
     const interruptible = state === TaskState.Sleeping && t.ctx !== null && t.inService && t.sleepService !== 'msleep';
-    t.view.set(TaskField.SleepInterruptible, interruptible ? 1 : 0);
-    if (state === TaskState.Sleeping) t.view.wakeNs = wakeNs;
-    if (state !== TaskState.Dead) t.view.set(TaskField.State, state);
-    t.view.unlock();
+    v.setIfChanged(TaskField.SleepInterruptible, interruptible ? 1 : 0);
+    if (state === TaskState.Sleeping) v.wakeNs = wakeNs;
+    if (state !== TaskState.Dead) v.set(TaskField.State, state);
+    v.unlock();
     if (state === TaskState.Sleeping) t.wakeAt = wakeNs;
     if (state !== TaskState.Dead) this.setState(t, state);
     if (state === TaskState.Sleeping && t.block === null) this.rq.arm(t, wakeNs);
@@ -735,7 +751,11 @@ export class CpuHost {
 
   private emitTaskState(t: LocalTask, state: string): void {
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
-    this.emit({ type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, ...(func ? { func } : {}) });
+    // Twice per wake-up: built in one object, not through emit()'s spread.
+    const ev: RawEvent = func
+      ? { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, func }
+      : { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state };
+    this.opts.emit(ev);
   }
 
   // --- task actions ------------------------------------------------------------------------------------
@@ -748,7 +768,7 @@ export class CpuHost {
     }
     if (t.action >= t.spec.run.length) {
       t.action = 0;
-      t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
+      t.view.set(TaskField.Passes, ++t.passes);
       // The way back to user space (syscall_exit_to_user_mode()), or the end of a kthread loop's turn.
       this.clock += t.spec.kind === 'user' ? SYSCALL_EXIT_NS : KTHREAD_LOOP_NS;
       if (t.spec.kind === 'user') {
@@ -763,8 +783,8 @@ export class CpuHost {
     }
     // A user task's pass is one system call: entry_SYSCALL_64 before its first action.
     if (t.action === 0 && t.spec.kind === 'user') this.clock += SYSCALL_ENTRY_NS;
-    const a = t.spec.run[t.action++];
-    if (needsCoordinator(a)) {
+    const a = t.spec.run[t.action];
+    if (t.viaCoordinator[t.action++]) {
       this.postRequest(t);
       return;
     }
@@ -824,7 +844,7 @@ export class CpuHost {
       this.actionError(t, a, `${a.func}() is not loaded (no such function in the running kernel or its modules)`);
       return;
     }
-    const top = t.view.get(TaskField.StackTop);
+    const top = t.stackTop;
     const ctx = t.saved;
     ctx.regs.fill(0);
     ctx.rip = a.addr ?? sym.addr;
@@ -834,7 +854,7 @@ export class CpuHost {
     this.x86.setRegNum(Reg.RSP, top);
     this.x86.setRegNum(Reg.RBP, 0);
     // rdi: the task's scratch seq_file, at the bottom of its stack slot (far below any frame).
-    this.x86.setRegNum(Reg.RDI, t.view.get(TaskField.StackBase));
+    this.x86.setRegNum(Reg.RDI, t.stackBase);
     if (args.length > 0) {
       this.x86.setRegNum(Reg.RDI, args[0]);
       for (let i = 1; i < args.length && i < 6; i++) this.x86.setRegNum(ARG_REGS[i], args[i]);
@@ -1213,8 +1233,8 @@ export class CpuHost {
       rip: tracedIp + FTRACE_SITE_SIZE,
       rsp: this.x86.getRegNum(Reg.RSP),
       rbp: this.x86.getRegNum(Reg.RBP),
-      stackBase: t.view.get(TaskField.StackBase),
-      stackTop: t.view.get(TaskField.StackTop),
+      stackBase: t.stackBase,
+      stackTop: t.stackTop,
       regs: false,
     });
     return w.frames.slice(1);
@@ -1227,8 +1247,8 @@ export class CpuHost {
       rip: this.km.readU64(rsp),
       rsp: rsp + 8,
       rbp: this.x86.getRegNum(Reg.RBP),
-      stackBase: t.view.get(TaskField.StackBase),
-      stackTop: t.view.get(TaskField.StackTop),
+      stackBase: t.stackBase,
+      stackTop: t.stackTop,
       regs: false,
     });
     return { frames: w.frames, reliable: w.reliable };
