@@ -115,3 +115,16 @@ export function timerWakeNs(ns: number, expires: number, endNs: number): number 
   const at = tickNs(timerFiresAt(expires, jiffiesAt(ns)));
   return at > endNs ? Number(NEVER) : at;
 }
+
+/**
+ * When msleep(ms) called at simulated time `ns` returns, for a caller that does not model the timer
+ * set-up separately (a module's init or a callback, run by the coordinator in insmod's context): `ns`
+ * itself when the timeout is 0 jiffies (msleep(0) from 6.13), NEVER for a timeout that never ends.
+ * `extraJiffy`: KernelVersion.msleepExtraJiffy.
+ */
+export function msleepWakeNs(ns: number, ms: number, extraJiffy: boolean, endNs: number): number {
+  const j = msecsToJiffies(ms);
+  const timeout = extraJiffy ? Math.min(j + 1, MAX_JIFFY_OFFSET) : j;
+  if (timeout === 0) return ns;
+  return timerWakeNs(ns, timeoutExpires(ns, timeout), endNs);
+}

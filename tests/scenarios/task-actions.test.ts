@@ -79,19 +79,20 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
   it('${param} in sleep_ms and call args is read when the action runs; a value that does not fit fails at its ${', async () => {
     const { result, log, times } = await runScenario(fixture('param-values.yaml'), { deterministic });
     const lines = timed(log, times, (l) => l.startsWith('show_arg') || l.startsWith('pm:'));
-    // init: show_arg(${arg}), then a sleep of the charp ${text_ms} ("5"); the worker's passes every
-    // msleep(${period}) — 20 ms: 21 jiffies, woken at the tick after, 22 ms — until the writes at 55 ms:
-    // from the next pass on, arg 11 and msleep(1000), whose level-2 bucket is 49 ms past 1071 ms.
+    // init: show_arg(${arg}), then msleep(${text_ms}) of the charp ("5"): 6 jiffies, woken at the tick
+    // after, 7 ms; the worker's passes every msleep(${period}) — 20 ms: 21 jiffies, 22 ms — until the
+    // writes at 57 ms: from the next pass on, arg 11 and msleep(1000), whose level-2 bucket (64 jiffies,
+    // counted from INITIAL_JIFFIES) is at 1120 ms.
     expect(lines).toEqual([
       '0.00 show_arg: 7',
-      '5.00 show_arg: 7',
-      '5.00 pm: period 20',
-      '27.00 show_arg: 7',
-      '27.00 pm: period 20',
-      '49.00 show_arg: 7',
-      '49.00 pm: period 20',
-      '71.00 show_arg: 11',
-      '71.00 pm: period 1000',
+      '7.00 show_arg: 7',
+      '7.00 pm: period 20',
+      '29.00 show_arg: 7',
+      '29.00 pm: period 20',
+      '51.00 show_arg: 7',
+      '51.00 pm: period 20',
+      '73.00 show_arg: 11',
+      '73.00 pm: period 1000',
       '1120.00 show_arg: 11',
       '1120.00 pm: period 1000',
     ]);
