@@ -53,6 +53,7 @@ import {
   SYSCALL_ENTRY_NS,
   SYSCALL_EXIT_NS,
   TIMER_SETUP_NS,
+  TIMER_WAKEUP_NS,
 } from './time-model';
 import { needsCoordinator, TaskReply } from './task-request';
 import { isCoreService, serveCoreService } from './core-services';
@@ -471,12 +472,14 @@ export class CpuHost {
     }
     while (executed < budget && !this.endSlice) {
       if (this.current === null) {
+        // The timers' wake-ups (pickNext()) and the switch take time too.
+        const c0 = this.clock;
         const next = this.pickNext();
         if (next === null) {
+          executed += this.clock - c0;
           this.idleLoop();
           break;
         }
-        const c0 = this.clock;
         this.switchIn(next);
         executed += this.clock - c0;
         // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
@@ -539,10 +542,19 @@ export class CpuHost {
     return this.rq.runnable > 0 || this.earliestWake() <= this.clock;
   }
 
+  /**
+   * The timers due by now fire (the tick's softirq: every one of its bucket, each a try_to_wake_up()
+   * that costs this CPU TIMER_WAKEUP_NS) and their tasks join the runnable FIFO.
+   */
+  private expireTimers(): void {
+    const n = this.rq.expire(this.clock);
+    if (n > 0) this.clock += n * TIMER_WAKEUP_NS;
+  }
+
   /** The next task to run: timers due by now join the FIFO first, then its head runs. */
   private pickNext(): LocalTask | null {
     this.settleBlocked();
-    this.rq.expire(this.clock);
+    this.expireTimers();
     return this.rq.dequeue();
   }
 
@@ -718,7 +730,7 @@ export class CpuHost {
     if (state === TaskState.Sleeping && t.block === null) this.rq.arm(t, wakeNs);
     else if (state === TaskState.Runnable) {
       // Timers due by now fire before this task queues up behind them.
-      this.rq.expire(this.clock);
+      this.expireTimers();
       this.rq.enqueue(t);
     }
     this.pcpu.set(PcpuField.Current, 0);

@@ -118,13 +118,16 @@ export class RunQueue<T extends RqEntity> {
     }
   }
 
-  /** Moves every task whose timer is due at `now` to the runnable FIFO, earliest first. */
-  expire(now: number): void {
+  /** Moves every task whose timer is due at `now` to the runnable FIFO, earliest first; returns how many. */
+  expire(now: number): number {
+    let n = 0;
     while (this.heap.length > 0 && this.heap[0].wakeAt <= now) {
       const t = this.heap[0];
       this.cancel(t);
       this.enqueue(t);
+      n++;
     }
+    return n;
   }
 
   private less(a: T, b: T): boolean {

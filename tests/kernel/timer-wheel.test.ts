@@ -19,6 +19,7 @@ import {
   timerWakeNs,
 } from '../../src/kernel/timer-wheel';
 import type { SimEvent } from '../../src/kernel/events';
+import { CONTEXT_SWITCH_NS, TIMER_WAKEUP_NS } from '../../src/kernel/time-model';
 
 const MS = 1_000_000;
 
@@ -108,6 +109,8 @@ describe.each([
         expect(new Set(ticks).size).toBe(1);
         const order = all.map((runs) => runs[k]);
         expect([...order].sort((a, b) => a - b)).toEqual(order);
+        // The softirq wakes all four before the first runs.
+        expect(order[0] % MS).toBe(4 * TIMER_WAKEUP_NS + CONTEXT_SWITCH_NS);
       }
     });
   }, 30_000);
