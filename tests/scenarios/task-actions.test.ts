@@ -61,7 +61,9 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
     // napper sleeps in msleep(500) from 0 ms: 501 jiffies, level 1 (8-jiffy buckets), so it wakes at
     // 504 ms; stop_task at 22 ms waits for it to return and end. late's msleep(900) is level 2 (64-jiffy
     // buckets, aligned to jiffies counted from INITIAL_JIFFIES): 928 ms, then 1888 ms.
-    expect(lines.filter((l) => /stopper|late/.test(l))).toEqual([
+    // (Up to the rmmod at 2050 ms: while its kthread_stop() waits, the coordinator holds no time back, so
+    // on worker threads the idle CPUs may skip on to late's next tick at 2848 ms before the run ends.)
+    expect(lines.filter((l) => /stopper|late/.test(l) && Number.parseFloat(l) < 2050)).toEqual([
       '504.00 stopper: napper stopped',
       '928.00 late: tick',
       '1888.00 late: tick',
