@@ -20,7 +20,7 @@
  */
 import { NEVER } from './sim-clock';
 
-/** CONFIG_HZ: x86_64_defconfig's CONFIG_HZ_1000 (and Fedora's, RHEL's, Ubuntu's since 24.10). */
+/** CONFIG_HZ: arch/x86/configs/x86_64_defconfig's CONFIG_HZ_1000. */
 export const HZ = 1000;
 export const NS_PER_JIFFY = 1_000_000_000 / HZ;
 
