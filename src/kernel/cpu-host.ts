@@ -266,7 +266,8 @@ export class CpuHost {
     };
     this.tasks.push(t);
     view.wakeNs = this.clock;
-    if (t.state === TaskState.Runnable || t.state === TaskState.Running) this.rq.enqueue(t); else if (t.state === TaskState.Sleeping) this.rq.arm(t, this.clock);
+    if (t.state === TaskState.Runnable || t.state === TaskState.Running) this.rq.enqueue(t);
+    else if (t.state === TaskState.Sleeping) this.rq.arm(t, this.clock);
   }
 
   /** Tasks waiting for the coordinator or for another task to end (Block): settled before each answer. */

@@ -119,7 +119,7 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
     change:
       '"timers: Remove historical extra jiffie for timeout in msleep()" (Anna-Maria Behnsen, timers-core for 6.13, the series that moved them to kernel/time/sleep_timeout.c)',
     klpsim:
-      'up to 6.12 the timeout is msecs_to_jiffies(ms) + 1 jiffies, from 6.13 msecs_to_jiffies(ms) (so msleep(0) no longer sleeps); either way the timer fires from the tick, at calc_index()\'s rounded-up bucket (src/kernel/timer-wheel.ts): msleep(1) at HZ=1000 wakes 2–3 ms later up to 6.12, 1–2 ms from 6.13',
+      "up to 6.12 the timeout is msecs_to_jiffies(ms) + 1 jiffies, from 6.13 msecs_to_jiffies(ms) (so msleep(0) no longer sleeps); either way the timer fires from the tick, at calc_index()'s rounded-up bucket (src/kernel/timer-wheel.ts): msleep(1) at HZ=1000 wakes 2–3 ms later up to 6.12, 1–2 ms from 6.13",
   },
   {
     behaviour: 'the release in an oops header (`CPU: 0 PID: 5 Comm: cat Tainted: … 6.12.0 #1`)',
