@@ -10,7 +10,7 @@
 import type { TaskView } from '../mem/task-struct';
 import { TaskField } from '../mem/task-struct';
 
-export const COORDINATOR_SERVICE_NAMES = [
+const FIRST_COORDINATOR_SERVICES = [
   'klp_enable_patch',
   'kthread_create_on_node',
   'wake_up_process',
@@ -24,6 +24,18 @@ export const COORDINATOR_SERVICE_NAMES = [
   // kernel/livepatch/state.c: it reads klp_patches and klp_transition_patch, the coordinator's.
   'klp_get_prev_state',
 ] as const;
+
+/**
+ * kernel/kprobes.c's register_kprobe() / unregister_kprobe(): they take kprobe_mutex and change ftrace
+ * ops, the coordinator's. Their entry points come after every older service (services.ts), so the older
+ * addresses stay where they were.
+ */
+export const LATER_COORDINATOR_SERVICES = ['register_kprobe', 'unregister_kprobe'] as const;
+
+/** The services in the order their entry points were added before the kprobe ones. */
+export const EARLY_COORDINATOR_SERVICES = FIRST_COORDINATOR_SERVICES;
+
+export const COORDINATOR_SERVICE_NAMES = [...FIRST_COORDINATOR_SERVICES, ...LATER_COORDINATOR_SERVICES] as const;
 
 export type CoordinatorService = (typeof COORDINATOR_SERVICE_NAMES)[number];
 

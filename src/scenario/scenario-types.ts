@@ -121,7 +121,8 @@ export type ShellCommand =
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
-  | { cmd: 'echo'; value: string; target?: string }
+  /** `append`: `>>` (no O_TRUNC), which tracefs files such as set_ftrace_filter and kprobe_events tell apart. */
+  | { cmd: 'echo'; value: string; target?: string; append?: boolean }
   | { cmd: 'cat'; file: string }
   | { cmd: 'ls'; dir: string }
   /** flags: single letters without the dash, in order, from i v c q E F w x. */
