@@ -28,9 +28,13 @@ import type { SimContext } from './sim-context';
 /** The process context init, exit and the callbacks they cause run in (`current->comm`). */
 const MODPROBE_COMM = 'modprobe';
 
-/** A klp_enable_patch() call waiting for the loader that runs the calling task's module init. */
+/**
+ * A klp_enable_patch() (or register_kprobe() / unregister_kprobe()) call waiting for the loader that runs
+ * the calling task's module init, exit or callback: `arg` is the struct klp_patch or struct kprobe.
+ */
 interface PendingEnable {
   from: TaskHandle;
+  service: 'klp_enable_patch' | 'register_kprobe' | 'unregister_kprobe';
   patch: number;
 }
 
@@ -145,7 +149,13 @@ async function serveInit(ctx: SimContext, s: CModuleState, t: TaskHandle, func: 
     const pending = s.enables.get(t.pid);
     if (!pending) break;
     s.enables.delete(t.pid);
-    ctx.m.replyService(pending.from, await enableFromC(ctx, pending.patch));
+    const ret =
+      pending.service === 'klp_enable_patch'
+        ? await enableFromC(ctx, pending.patch)
+        : pending.service === 'register_kprobe'
+          ? await registerKprobeC(ctx, pending.patch)
+          : await unregisterKprobeC(ctx, pending.patch);
+    ctx.m.replyService(pending.from, ret);
   }
 }
 
@@ -267,7 +277,7 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
           );
           return { reply: { ret: EINVAL } };
         }
-        s.enables.set(from.pid, { from, patch: a[0] });
+        s.enables.set(from.pid, { from, service, patch: a[0] });
         return null;
       case 'kthread_create_on_node': {
         // kthread_run(): the thread is created and woken at once (wake_up_process() finds it running).
@@ -325,13 +335,14 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
         return { reply: { ret: ctx.klp.getPrevStateAddr(a[0]) } };
       case 'register_kprobe':
       case 'unregister_kprobe': {
-        // kprobe_mutex and the ftrace ops are the coordinator's: the task waits inside the call until the
-        // probe is armed (or refused) and the sites are poked.
-        const run = service === 'register_kprobe' ? registerKprobeC(ctx, a[0]) : unregisterKprobeC(ctx, a[0]);
-        run.then(
-          (ret) => ctx.m.replyService(from, ret),
-          (e: unknown) => ctx.m.abort(e instanceof Error ? e : new Error(String(e))),
-        );
+        // kprobe_mutex and the ftrace ops are the coordinator's: the loader running the caller's init or
+        // exit takes the call up (it pokes sites, which needs the coordinator's waits), as for
+        // klp_enable_patch(); the task waits inside the call until the probe is armed or refused.
+        if (!s.callers.has(from.pid)) {
+          ctx.m.log(`klpsim: ${from.comm} (pid ${from.pid}) called ${service}() outside a module's init or exit; klpsim serves it only there`);
+          return { reply: { ret: EINVAL } };
+        }
+        s.enables.set(from.pid, { from, service, patch: a[0] });
         return null;
       }
     }
