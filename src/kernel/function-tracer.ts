@@ -76,7 +76,12 @@ export class FunctionTracer {
     const next = append ? new Set(this.filter) : new Set<number>();
     const funcs = this.traceable();
     for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
-      const re = new RegExp(`^${word.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const re = new RegExp(
+        `^${word
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
       const hit = funcs.filter((f) => re.test(f.name));
       if (hit.length === 0) return EINVAL;
       for (const f of hit) next.add(f.addr);

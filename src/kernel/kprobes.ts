@@ -80,7 +80,12 @@ export class Kprobes {
       user: FTRACE_USER_KPROBE,
       filter: new Set(),
     };
-    this.ipmodifyOps = { owner: 'kprobe_ipmodify_ops', flags: FTRACE_OPS_FL_IPMODIFY, user: FTRACE_USER_KPROBE_IPMODIFY, filter: new Set() };
+    this.ipmodifyOps = {
+      owner: 'kprobe_ipmodify_ops',
+      flags: FTRACE_OPS_FL_IPMODIFY,
+      user: FTRACE_USER_KPROBE_IPMODIFY,
+      filter: new Set(),
+    };
   }
 
   /** mutex_lock(&kprobe_mutex). */

@@ -74,6 +74,7 @@ export function toTaskActions(scenario: Scenario, actions: Action[], module?: st
       case 'klp_get_state':
       case 'klp_get_prev_state':
         // Only a livepatch module's init, exit and callbacks look states up (validate-scenario.ts).
+        break;
       case 'register_kprobe':
       case 'unregister_kprobe':
         // Only a module's init and exit (validate-scenario.ts).

@@ -195,7 +195,12 @@ class Builder {
       if (k.pre_handler !== undefined) act.pre = k.pre_handler;
       if (k.post_handler !== undefined) act.post = k.post_handler;
       if (k.post_handler_if !== undefined)
-        act.postIf = typeof k.post_handler_if === 'boolean' ? (k.post_handler_if ? 1 : 0) : this.value(k.post_handler_if, [...kpath, 'post_handler_if']);
+        act.postIf =
+          typeof k.post_handler_if === 'boolean'
+            ? k.post_handler_if
+              ? 1
+              : 0
+            : this.value(k.post_handler_if, [...kpath, 'post_handler_if']);
       this.field(act, 'symbol', [...kpath, 'symbol']);
       this.field(act, 'pre', [...kpath, 'pre_handler']);
       this.field(act, 'post', [...kpath, 'post_handler']);

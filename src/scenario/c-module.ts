@@ -339,7 +339,9 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
         // exit takes the call up (it pokes sites, which needs the coordinator's waits), as for
         // klp_enable_patch(); the task waits inside the call until the probe is armed or refused.
         if (!s.callers.has(from.pid)) {
-          ctx.m.log(`klpsim: ${from.comm} (pid ${from.pid}) called ${service}() outside a module's init or exit; klpsim serves it only there`);
+          ctx.m.log(
+            `klpsim: ${from.comm} (pid ${from.pid}) called ${service}() outside a module's init or exit; klpsim serves it only there`,
+          );
           return { reply: { ret: EINVAL } };
         }
         s.enables.set(from.pid, { from, service, patch: a[0] });

@@ -75,7 +75,9 @@ export function tracefsRead(ctx: SimContext, p: string): string {
     // show_kprobe_addr(): ADDR  k  SYM+0x0    [FTRACE], with [DISABLED] for a disabled probe.
     return m.kprobes
       .all()
-      .map((k) => `${k.addr.toString(16).padStart(16, '0')}  k  ${m.kallsyms.format(k.addr)}    ${k.disabled ? '[DISABLED]' : ''}[FTRACE]\n`)
+      .map(
+        (k) => `${k.addr.toString(16).padStart(16, '0')}  k  ${m.kallsyms.format(k.addr)}    ${k.disabled ? '[DISABLED]' : ''}[FTRACE]\n`,
+      )
       .join('');
   }
   const rel = underTracefs(p) ?? '';

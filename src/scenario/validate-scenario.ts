@@ -235,7 +235,10 @@ class Validator {
         case 'register_kprobe':
         case 'unregister_kprobe':
           if (ctx.place !== 'init' && ctx.place !== 'exit')
-            this.error(a.pos, `${a.kind}() is for a module's init and exit (it takes kprobe_mutex, which a task or callback here would not)`);
+            this.error(
+              a.pos,
+              `${a.kind}() is for a module's init and exit (it takes kprobe_mutex, which a task or callback here would not)`,
+            );
           this.checkFunction(a.symbol, this.fields.pos(a, 'symbol'), false);
           if (a.kind === 'register_kprobe') {
             if (a.pre !== undefined) this.checkFunction(a.pre, this.fields.pos(a, 'pre'), true);

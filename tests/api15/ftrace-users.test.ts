@@ -213,7 +213,7 @@ describe('tracefs files and their errors', () => {
     ]);
   });
 
-  it('gives the real tools\' messages', () => {
+  it("gives the real tools' messages", () => {
     expect(r.failures).toEqual([]);
     expect(r.exit).toBe(0);
   });

@@ -67,7 +67,10 @@ describe('test-ftrace.sh (scenarios/test-ftrace.yaml, 6.12)', () => {
   );
 });
 
-const KPROBE_TESTS = ['livepatch interaction with kprobed function with post_handler', 'livepatch interaction with kprobed function without post_handler'];
+const KPROBE_TESTS = [
+  'livepatch interaction with kprobed function with post_handler',
+  'livepatch interaction with kprobed function without post_handler',
+];
 
 describe('test-kprobe.sh (scenarios/test-kprobe.yaml, 6.12)', () => {
   let r: ScenarioRun;
