@@ -9,6 +9,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { Simulation } from '../../src/scenario/simulation';
 import type { SimEvent } from '../../src/kernel/events';
+import { loadScenarioFile } from '../../src/scenario';
 
 const SHIPPED = readFileSync(resolve(__dirname, '../../scenarios/test-kprobe.yaml'), 'utf8');
 const T = '/sys/kernel/tracing';
@@ -216,5 +217,31 @@ describe('tracefs files and their errors', () => {
   it("gives the real tools' messages", () => {
     expect(r.failures).toEqual([]);
     expect(r.exit).toBe(0);
+  });
+});
+
+describe('klpsim check of the kprobe actions', () => {
+  const bad = (steps: string): string => {
+    const text = SHIPPED.replace(
+      '      - register_kprobe: { symbol: cmdline_proc_show, post_handler: post_handler, post_handler_if: "${has_post_handler}" }',
+      steps,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'klpsim-kprobe-check-')), 'bad.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('names an unknown probed function and handler at FILE:LINE:COL', () => {
+    const file = bad('      - register_kprobe: { symbol: no_such_function, post_handler: nope }');
+    expect(() => loadScenarioFile(file)).toThrow(
+      new RegExp(`${file}:\\d+:\\d+: unknown function 'no_such_function'[\\s\\S]*${file}:\\d+:\\d+: unknown function 'nope'`),
+    );
+  });
+
+  it('refuses a kernel service as the probed function, and a probe outside init and exit', () => {
+    const file = bad(
+      '      - register_kprobe: { symbol: printk }\n      - start_task: { name: t, once: true, run: [ { register_kprobe: { symbol: cmdline_proc_show } } ] }',
+    );
+    expect(() => loadScenarioFile(file)).toThrow(/unknown function 'printk'[\s\S]*register_kprobe\(\) is for a module's init and exit/);
   });
 });
