@@ -228,10 +228,13 @@ export class FtraceCore {
       const all = this.users.ctl(TraceControl.AllMask);
       // A site only the all-functions users are on needs no slot (ownUser() falls back to them).
       const word = (users: number, lone: number): number => (users === 0 && (lone === 0 || lone === all) ? 0 : users | (lone << 8));
-      // Coming users first (the list function, if the site calls it, finds them at once); the lone
-      // trampoline keeps its old owner until the site is poked; leaving users go after the poke.
-      this.users.setMask(ip, word(filtered | (prevWord & 0xff), (prevWord >> 8) & 0xff));
       const prev = this.targetAt(ip);
+      // Coming users first: the list function, if the site calls it, finds them at once. The lone
+      // trampoline's owner: the old one while the site still calls ftrace_caller for it; else the new
+      // one, before the poke — a CPU that meets the int3 mid-poke already runs the new `call`, and must
+      // find whom it calls. Leaving users go after the poke.
+      const lone = prev === 'ftrace_caller' ? (prevWord >> 8) & 0xff : own;
+      this.users.setMask(ip, word(filtered | (prevWord & 0xff), lone));
       if (prev !== target) {
         const bytes = target === 'nop' ? FTRACE_SITE_NOP : callTo(ip, target === 'ftrace_caller' ? FTRACE_CALLER : FTRACE_OPS_LIST_FUNC);
         await this.env.textPoke(ip, bytes, how.protocol !== false);

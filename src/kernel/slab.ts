@@ -13,7 +13,7 @@
  * [1] generation, [2..] payload, defined by the record type (src/livepatch/klp-records.ts).
  */
 import type { KernelMemory } from '../mem/kernel-memory';
-import { TRACE_BUFFER_BYTES } from '../mem/ftrace-users';
+import { FTRACE_USERS_BYTES } from '../mem/ftrace-users';
 
 export const RECORD_WORDS = 16;
 export const RECORD_BYTES = RECORD_WORDS * 4;
@@ -22,9 +22,9 @@ export const POISON = 0x6b6b6b6b;
 export const SLAB_HEADER_BYTES = 16 * 1024;
 const GEN_MASK = 0x7fff;
 
-/** Records that fit in an FTRACE region of `bytes`: after the header, before the trace ring buffer (mem/ftrace-users.ts). */
+/** Records that fit in an FTRACE region of `bytes`: after the header, before the other ftrace users' tables (mem/ftrace-users.ts). */
 export const slabCapacity = (bytes: number): number =>
-  Math.min(0xffff, Math.floor((bytes - SLAB_HEADER_BYTES - TRACE_BUFFER_BYTES) / RECORD_BYTES));
+  Math.min(0xffff, Math.floor((bytes - SLAB_HEADER_BYTES - FTRACE_USERS_BYTES) / RECORD_BYTES));
 
 export const enum RecordWord {
   Magic = 0,

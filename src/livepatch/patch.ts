@@ -3,9 +3,11 @@
  * (kernel/livepatch/patch.c).
  *
  * The first func pushed on a function's stack creates its klp_ops, routes the function's ftrace site to
- * it (the filter) and registers it — the site becomes `call ftrace_caller` through text_poke_bp. The
- * last func removed unregisters it: the site goes back to the 5-byte NOP and unregister_ftrace_function()
- * waits until no CPU can still be inside the handler (a grace period) before the ops record is freed.
+ * it (the filter) and registers it with the ftrace core (src/kernel/ftrace-ops.ts), which points the site
+ * at the ops' trampoline — or at ftrace_ops_list_func when a tracer or kprobe shares it — through
+ * text_poke_bp. The last func removed unregisters it: the site stops calling the handler and
+ * unregister_ftrace_function() waits until no CPU can still be inside it (a grace period) before the ops
+ * record is freed.
  *
  * Shared-memory writes (see klp-records.ts for the readers' side): a func record is complete before the
  * Atomics.store of the link that publishes it; unlinking is one Atomics.store; flags are Atomics.store'd.

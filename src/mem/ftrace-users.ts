@@ -1,10 +1,11 @@
 /**
- * What the CPUs need to know about the ftrace users other than livepatch, in the FTRACE region (host-only):
+ * What the CPUs need to know about the ftrace users other than livepatch, at the end of the FTRACE region
+ * (host-only; its 16 KiB header holds livepatch's filter table and the consistency table, then the klp
+ * slab, which stops FTRACE_USERS_BYTES before the end):
  *
- *   ftraceBase + 0      .. 8 KiB    livepatch's filter table (ip -> klp_ops, src/livepatch/klp-records.ts)
- *   ftraceBase + 8 KiB  .. 12 KiB   SITE USERS: 512 slots (ip, mask) — which ftrace_ops' filters match a site
- *   ftraceBase + 12 KiB .. 16 KiB   CONTROL: the tracer's switches, the armed kprobes, per-CPU ring heads
- *   ftraceEnd - TRACE_BUFFER_BYTES  the trace ring buffer: one ring of TRACE_RING_ENTRIES entries per CPU
+ *   ftraceEnd - FTRACE_USERS_BYTES   SITE USERS: 512 slots (ip, word) — which ftrace_ops' filters match a site
+ *                       + 4 KiB      CONTROL: the tracer's switches, the armed kprobes, per-CPU ring heads
+ *                       + 8 KiB      the trace ring buffer: one ring of TRACE_RING_ENTRIES entries per CPU
  *
  * Writers and ordering:
  * - SITE USERS and the kprobe table: the coordinator only (ftrace_lock / kprobe_mutex), with Atomics.store;
@@ -33,8 +34,8 @@ export const FTRACE_USER_KPROBE = 1 << 2;
 export const FTRACE_USER_KPROBE_IPMODIFY = 1 << 3;
 
 export const SITE_USER_SLOTS = 512;
-const SITE_USERS_OFFSET = 8 * 1024;
-const CONTROL_OFFSET = 12 * 1024;
+const SITE_USERS_BYTES = SITE_USER_SLOTS * 8;
+const CONTROL_BYTES = 4 * 1024;
 const TOMBSTONE = -1;
 
 export const enum TraceControl {
@@ -71,6 +72,8 @@ export const TRACE_ENTRY_BYTES = 32;
 export const TRACE_RING_ENTRIES = 64;
 export const MAX_TRACE_CPUS = 64;
 export const TRACE_BUFFER_BYTES = TRACE_ENTRY_BYTES * TRACE_RING_ENTRIES * MAX_TRACE_CPUS;
+/** What this file takes at the end of the FTRACE region (the slab stops before it). */
+export const FTRACE_USERS_BYTES = SITE_USERS_BYTES + CONTROL_BYTES + TRACE_BUFFER_BYTES;
 
 export const TRACE_TYPE_FN = 1;
 export const TRACE_TYPE_KPROBE = 2;
@@ -92,9 +95,10 @@ export class FtraceUsers {
 
   constructor(private readonly km: KernelMemory) {
     const l = km.layout;
-    this.sites32 = (l.ftraceBase + SITE_USERS_OFFSET) >>> 2;
-    this.ctl32 = (l.ftraceBase + CONTROL_OFFSET) >>> 2;
-    this.ring = l.ftraceEnd - TRACE_BUFFER_BYTES;
+    const base = l.ftraceEnd - FTRACE_USERS_BYTES;
+    this.sites32 = base >>> 2;
+    this.ctl32 = (base + SITE_USERS_BYTES) >>> 2;
+    this.ring = base + SITE_USERS_BYTES + CONTROL_BYTES;
   }
 
   private slot(addr: number): number {

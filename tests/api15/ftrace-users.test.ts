@@ -10,6 +10,11 @@ import { join, resolve } from 'path';
 import { Simulation } from '../../src/scenario/simulation';
 import type { SimEvent } from '../../src/kernel/events';
 import { loadScenarioFile } from '../../src/scenario';
+import { computeLayout, DEFAULT_MACHINE } from '../../src/mem/layout';
+import { FTRACE_USERS_BYTES } from '../../src/mem/ftrace-users';
+import { RECORD_BYTES, SLAB_HEADER_BYTES, slabCapacity } from '../../src/kernel/slab';
+import { FILTER_SLOTS } from '../../src/livepatch/klp-records';
+import { CONSISTENCY_MAX_ENTRIES } from '../../src/livepatch/consistency-table';
 
 const SHIPPED = readFileSync(resolve(__dirname, '../../scenarios/test-kprobe.yaml'), 'utf8');
 const T = '/sys/kernel/tracing';
@@ -243,5 +248,17 @@ describe('klpsim check of the kprobe actions', () => {
       '      - register_kprobe: { symbol: printk }\n      - start_task: { name: t, once: true, run: [ { register_kprobe: { symbol: cmdline_proc_show } } ] }',
     );
     expect(() => loadScenarioFile(file)).toThrow(/unknown function 'printk'[\s\S]*register_kprobe\(\) is for a module's init and exit/);
+  });
+});
+
+describe('the FTRACE region', () => {
+  it('holds the filter, the consistency table, the slab and the ftrace users tables without overlap', () => {
+    const l = computeLayout(DEFAULT_MACHINE);
+    // The header: livepatch's filter (8 KiB), then the consistency table (Header.Words = 4 words, then entries).
+    expect(FILTER_SLOTS * 8).toBeLessThanOrEqual(8 * 1024);
+    expect(8 * 1024 + (4 + CONSISTENCY_MAX_ENTRIES * 6) * 4).toBeLessThanOrEqual(SLAB_HEADER_BYTES);
+    // Records 1 … capacity-1 (0 is never handed out): the last ends before the site users table, the control block and the trace rings.
+    const slabEnd = l.ftraceBase + SLAB_HEADER_BYTES + slabCapacity(l.ftraceEnd - l.ftraceBase) * RECORD_BYTES;
+    expect(slabEnd).toBeLessThanOrEqual(l.ftraceEnd - FTRACE_USERS_BYTES);
   });
 });
