@@ -5,6 +5,7 @@
 import { measureGccCode, measureInterpreter, measureSpinLoop, measureToyCeiling } from './interpreter';
 import { measureMachine, ThroughputResult } from './machine-throughput';
 import { CallCost, measureCallCost } from './call-cost';
+import { FtraceListCost, measureFtraceListCost } from './ftrace-list-cost';
 import { LatencyResult, measureTransition } from './transition-latency';
 import { EventsBench, measureEvents } from './events';
 import { measureStackCheck, StackCheckCost } from './stack-check';
@@ -29,6 +30,8 @@ export interface BenchReport {
   machine: ThroughputResult[];
   scaling2: number;
   callCost: CallCost;
+  /** A live-patched call whose site the function tracer shares (ftrace_ops_list_func) vs the patch alone. */
+  ftraceListCost: FtraceListCost;
   transition: LatencyResult[];
   events: EventsBench;
   stackCheck: StackCheckCost[];
@@ -61,6 +64,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     machine.push(best as ThroughputResult);
   }
   const callCost = await measureCallCost(o.ms);
+  const ftraceListCost = await measureFtraceListCost(o.ms);
   const transition: LatencyResult[] = [];
   for (const n of [8, 64, 512]) transition.push(await measureTransition(n));
   const events = await measureEvents(o.ms);
@@ -77,6 +81,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     machine,
     scaling2: machine[1].instrPerSec / machine[0].instrPerSec,
     callCost,
+    ftraceListCost,
     transition,
     events,
     stackCheck,
@@ -101,6 +106,18 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   o.out(`  patched (redirected)          ${cc.nsPerCall.patched.toFixed(0).padStart(6)} ns  ${cc.ratio.patched.toFixed(2)}x\n`);
   o.out(`  NOP on func_stack (pre-seed)  ${cc.nsPerCall.nop.toFixed(0).padStart(6)} ns  ${cc.ratio.nop.toFixed(2)}x\n`);
   o.out(`  after NOP removal (the seed)  ${cc.nsPerCall.removed.toFixed(0).padStart(6)} ns  ${cc.ratio.removed.toFixed(2)}x\n`);
+  const fl = ftraceListCost;
+  o.out(`cost of a live-patched call when the function tracer shares its site (one lockstep CPU; ratio to the patch alone)\n`);
+  for (const [name, c] of [
+    ['patched alone (ftrace_caller)', 'patched'],
+    ['patched + tracer (list func)', 'patched+tracer'],
+    ['tracer alone (ftrace_caller)', 'tracer'],
+  ] as const) {
+    const p = fl.perCall[c];
+    o.out(
+      `  ${name.padEnd(30)} ${p.realNsPerCall.toFixed(0).padStart(6)} ns real  ${(p.realNsPerCall / fl.perCall.patched.realNsPerCall).toFixed(2)}x   ${p.simNsPerCall.toFixed(0).padStart(4)} ns simulated  ${(p.simNsPerCall / fl.perCall.patched.simNsPerCall).toFixed(2)}x\n`,
+    );
+  }
   o.out(`transition latency, enable -> "patching complete" (4 CPU workers)\n`);
   for (const t of transition)
     o.out(

@@ -23,6 +23,12 @@ import { KernelVersion } from '../kernel/kernel-version';
 import { ReliableUnwinder, Unwinder } from '../kernel/stack-walk';
 import { isColdPart } from '../kernel/orc-tables';
 import { textPokeBp } from '../kernel/text-poke';
+import { FtraceCore } from '../kernel/ftrace-ops';
+import { Kprobes } from '../kernel/kprobes';
+import { KprobeEvents } from '../kernel/kprobe-events';
+import { FunctionTracer } from '../kernel/function-tracer';
+import { serviceAt } from '../kernel/services';
+import { synchronizeRcu } from '../kernel/rcu';
 import type { ActionPos, TaskAction, TaskKind, TaskSpec } from '../kernel/task-program';
 import { CoordinatorService, readServiceArgs, serviceOfRequest } from '../kernel/service-request';
 import type { TaskReply } from '../kernel/task-request';
@@ -112,6 +118,13 @@ export class Machine implements KernelCore {
   readonly pcpus: PercpuView[];
   readonly tasks: TaskHandle[] = [];
   readonly events$: Observable<SimEvent>;
+  /** The ftrace core: every ftrace_ops (livepatch, the function tracer, kprobes) and what each site calls. */
+  readonly ftrace: FtraceCore;
+  /** kprobes on ftrace sites (register_kprobe()), and the kprobe events of tracefs. */
+  readonly kprobes: Kprobes;
+  readonly kprobeEvents: KprobeEvents;
+  /** tracefs's function tracer (current_tracer, set_ftrace_filter, tracing_on, trace). */
+  readonly tracer: FunctionTracer;
   private readonly subject = new Subject<SimEvent>();
   private platform!: CpuPlatform;
   private seq = 0;
@@ -160,6 +173,32 @@ export class Machine implements KernelCore {
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;
+    this.ftrace = new FtraceCore({
+      km: this.km,
+      kallsyms: this.kallsyms,
+      version: this.version,
+      textPoke: (addr, bytes, protocol) => this.textPoke(addr, bytes, protocol),
+      synchronizeRcu: (reason) => synchronizeRcu(this, reason),
+      emit: (ev) => this.emit(ev),
+    });
+    this.kprobes = new Kprobes(this.ftrace, this);
+    this.kprobeEvents = new KprobeEvents(this.kprobes);
+    this.tracer = new FunctionTracer(this.ftrace, {
+      kallsyms: this.kallsyms,
+      cpus: config.cpus,
+      emit: (ev) => this.emit(ev),
+      comm: (pid) => (pid === 0 ? '<idle>' : ([...this.tasks].reverse().find((t) => t.pid === pid)?.comm ?? '<...>')),
+      symbol: (addr, offset) => this.traceSymbol(addr, offset),
+      kprobeEvent: (slot) => this.kprobeEvents.nameOfSlot(slot),
+    });
+  }
+
+  /** `%ps` / `%pS` of an address in a trace line: `name [mod]` / `name+0x0/0x20 [mod]`; a service by its name. */
+  private traceSymbol(addr: number, offset: boolean): string {
+    const sym = this.kallsyms.symbolAt(addr);
+    if (!sym) return serviceAt(addr) ?? `0x${addr.toString(16)}`;
+    if (offset) return this.kallsyms.format(addr);
+    return sym.object === 'vmlinux' ? sym.name : `${sym.name} [${sym.object}]`;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {

@@ -35,6 +35,8 @@ import { Reg } from '../x86/registers';
 import { EventBody, RawEvent, hex } from './events';
 import { NESTED_CALL_RET, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
+import { FtraceTrampoline } from './ftrace-trampoline';
+import { FTRACE_USER_KLP, FtraceUsers } from '../mem/ftrace-users';
 import { OrcTables } from './orc-tables';
 import { unwindOrc } from './unwind-orc';
 import { END_OF_TIME_NS, NEVER, NS_PER_INSN } from './sim-clock';
@@ -187,6 +189,8 @@ export class CpuHost {
   private sliceUsed = 0;
   private readonly timeslice: number;
   private readonly sites: FtraceSites;
+  /** The function tracer's and kprobes' handlers, run inside the trampoline. */
+  readonly trampoline: FtraceTrampoline;
   private logLine = '';
   private syncSeen = 0;
   private reschedSeen = 0;
@@ -208,6 +212,14 @@ export class CpuHost {
     this.orc = new OrcTables(this.km, this.kallsyms);
     this.timeslice = opts.timeslice ?? 100_000;
     this.sites = new FtraceSites(this);
+    this.trampoline = new FtraceTrampoline(new FtraceUsers(this.km), {
+      cpu: opts.cpu,
+      now: () => this.clock,
+      charge: (ns) => (this.clock += ns),
+      currentPid: () => this.current?.spec.pid ?? 0,
+      callNested: (func, args) => this.callNested(func, args),
+      alive: () => this.current !== null,
+    });
     this.x86 = new X86Cpu(this.km.u8, this.km.perms, {
       entryKind: (a) => (isServiceAddr(a) ? EntryKind.Native : this.sites.isSite(a) ? EntryKind.Site : EntryKind.Normal),
     });
@@ -1136,7 +1148,9 @@ export class CpuHost {
         this.clock += CURRENT_PID_NS;
         return this.ret();
       case 'ftrace_caller':
-        return this.ftraceCaller();
+        return this.ftraceCaller(false);
+      case 'ftrace_ops_list_func':
+        return this.ftraceCaller(true);
       case 'ret_from_call':
         t.ctx = null;
         // The system call was interrupted: it returns to user space now, where the signal is handled.
@@ -1183,8 +1197,13 @@ export class CpuHost {
     if (this.othersRunnable()) this.switchOut(TaskState.Runnable);
   }
 
-  /** The ftrace trampoline: the site pushed ip+5; [rsp] after it is the traced function's caller. */
-  private ftraceCaller(): void {
+  /**
+   * The ftrace trampoline: the site pushed ip+5; [rsp] after it is the traced function's caller. `list`:
+   * the site calls ftrace_ops_list_func (several ops match it), else its lone ops' own trampoline. The
+   * other users' handlers run first (ftrace-trampoline.ts), livepatch's last: its ip change is what the
+   * trampoline returns to.
+   */
+  private ftraceCaller(list: boolean): void {
     const retToBody = this.x86.pop64();
     if (Number.isNaN(retToBody)) {
       if (this.current) this.oops(this.current);
@@ -1192,14 +1211,21 @@ export class CpuHost {
     }
     const ip = retToBody - 5;
     const parentIp = this.km.readU64(this.x86.getRegNum(Reg.RSP));
+    // preempt_disable_notrace(): the handlers are an RCU-sched read-side critical section. Nothing on this
+    // CPU can interleave with them, but the coordinator thread can: PreemptCount tells it we are inside.
+    this.pcpu.set(PcpuField.PreemptCount, 1);
+    const users = this.trampoline.usersOf(ip, list);
+    const task = this.current;
+    if (users & ~FTRACE_USER_KLP) {
+      this.trampoline.run(ip, parentIp, users);
+      if (this.current !== task) return; // a kprobe handler faulted: the oops killed the task
+    }
     const hook = this.opts.hooks?.ftrace;
-    if (!hook) {
+    if (!hook || !(users & FTRACE_USER_KLP)) {
       this.x86.rip = retToBody;
+      this.pcpu.set(PcpuField.PreemptCount, 0);
       return;
     }
-    // preempt_disable_notrace(): the handler is an RCU-sched read-side critical section. Nothing on this
-    // CPU can interleave with it, but the coordinator thread can: PreemptCount tells it we are inside.
-    this.pcpu.set(PcpuField.PreemptCount, 1);
     this.handlerEntries++;
     const next = hook(this, ip, parentIp);
     if (next === HANDLER_PENDING) {

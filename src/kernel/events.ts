@@ -75,6 +75,15 @@ export type StateIncompatibleEvent = Ev<
 /** Shadow variables (issue 15): <obj, id> attached with `size` bytes at `data`, or taken off the hash (`dtor`: one ran). */
 export type ShadowAllocEvent = Ev<'shadow.alloc', { obj: string; id: string; size: number; data: number }>;
 export type ShadowFreeEvent = Ev<'shadow.free', { obj: string; id: string; data: number; dtor: boolean }>;
+/** What an ftrace site calls now (ftrace-ops.ts): `ops` matching ops, target nop / ftrace_caller / ftrace_ops_list_func. */
+export type FtraceSiteEvent = Ev<'ftrace.site', { func: string; addr: number; ops: number; target: string }>;
+/** A second FTRACE_OPS_FL_IPMODIFY ops refused on `func` (-EBUSY): `ops` the one refused, `holder` the one there. */
+export type FtraceIpmodifyEvent = Ev<'ftrace.ipmodify_conflict', { ops: string; holder: string; func: string; addr: number }>;
+/** tracefs: current_tracer changed. */
+export type TracerSetEvent = Ev<'tracer.set', { tracer: string }>;
+/** register_kprobe() / a kprobe event enabled: `ret` 0 or the errno; `ipmodify`: it went on kprobe_ipmodify_ops. */
+export type KprobeRegisterEvent = Ev<'kprobe.register', { symbol: string; addr: number; ipmodify: boolean; ret: number }>;
+export type KprobeUnregisterEvent = Ev<'kprobe.unregister', { symbol: string; addr: number }>;
 
 export type SimEvent =
   | LogEvent
@@ -102,7 +111,12 @@ export type SimEvent =
   | StateGetEvent
   | StateIncompatibleEvent
   | ShadowAllocEvent
-  | ShadowFreeEvent;
+  | ShadowFreeEvent
+  | FtraceSiteEvent
+  | FtraceIpmodifyEvent
+  | TracerSetEvent
+  | KprobeRegisterEvent
+  | KprobeUnregisterEvent;
 
 export type SimEventType = SimEvent['type'];
 

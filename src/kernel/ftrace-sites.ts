@@ -19,7 +19,7 @@ import { GlobalField, GlobalView, POKE_BYTES_OFFSET } from '../mem/percpu';
 import type { X86Cpu } from '../x86/interpreter';
 import { CALL_REL32_OPCODE, FTRACE_SITE_NOP, INT3_OPCODE } from '../x86/ftrace-site';
 import { hex } from './events';
-import { FTRACE_CALLER } from './services';
+import { FTRACE_CALLER, FTRACE_OPS_LIST_FUNC } from './services';
 
 /** What the site code needs from the CPU it runs on. */
 export interface SiteCpu {
@@ -120,9 +120,13 @@ export class FtraceSites {
       x86.rip = addr + 5;
       return;
     }
-    if ((bytes & 0xff) === CALL_REL32_OPCODE && addr + 5 + (Math.floor(bytes / 0x100) | 0) === FTRACE_CALLER) {
-      if (this.c.push(addr + 5)) x86.rip = FTRACE_CALLER;
-      return;
+    if ((bytes & 0xff) === CALL_REL32_OPCODE) {
+      // `call ftrace_caller` (the lone ops' trampoline) or `call ftrace_ops_list_func` (several ops).
+      const target = addr + 5 + (Math.floor(bytes / 0x100) | 0);
+      if (target === FTRACE_CALLER || target === FTRACE_OPS_LIST_FUNC) {
+        if (this.c.push(addr + 5)) x86.rip = target;
+        return;
+      }
     }
     this.report(
       'torn-fetch',

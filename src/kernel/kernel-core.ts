@@ -16,6 +16,7 @@ import type { SimClock } from './sim-clock';
 import type { KernelVersion } from './kernel-version';
 import type { ReliableUnwinder } from './stack-walk';
 import type { TaskHandle } from './task-handle';
+import type { FtraceCore } from './ftrace-ops';
 
 export interface KernelCore {
   readonly km: KernelMemory;
@@ -26,6 +27,8 @@ export interface KernelCore {
   /** The release whose behaviour the machine follows (`kernel_version:`). */
   readonly version: KernelVersion;
   readonly clock: SimClock;
+  /** The ftrace core (registered ftrace_ops, what each site calls, kernel.ftrace_enabled). */
+  readonly ftrace: FtraceCore;
   readonly global: GlobalView;
   readonly pcpus: readonly PercpuView[];
   /** Every task created so far (ended ones included: ask `taskEnded(view, pid)`). */

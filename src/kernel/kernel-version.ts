@@ -58,6 +58,22 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
       'from 5.5: `failed to register ftrace handler for function \'F\' (-16)` and `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`; before, writing 0 turns every ftrace site back into a NOP, so live patches stop working until it is 1 again',
   },
   {
+    behaviour: 'a kprobe on an ftrace site without a post_handler goes on a non-IPMODIFY ftrace ops, so it coexists with a live patch',
+    since: '5.4',
+    change:
+      '"kprobes: Allow kprobes coexist with livepatch" (0bc11ed5ab60; tracing for-next of 2019-09-05, the 5.4 merge window): kprobe_ftrace_ops loses IPMODIFY, kprobe_ipmodify_ops is for probes with a post_handler',
+    klpsim:
+      'from 5.4 only a kprobe with a post_handler blocks livepatch on its function (and livepatch blocks it); before, every kprobe on an ftrace site does. From memory: the release of the merge, not re-checked against a tag',
+  },
+  {
+    behaviour: 'a kprobe that cannot be armed on its ftrace site is WARNed about',
+    since: '5.16',
+    change:
+      '"kprobes: treewide: Cleanup the error messages for kprobes" (9c89bb8e3272): `Failed to arm kprobe-ftrace at %pS (error %d)` / `Failed to register kprobe-ftrace (error %d)` as WARN_ONCE/WARN; removed again by "kprobes: Remove unneeded warnings from __arm_kprobe_ftrace()" (5ef268cb7a0a, 6.19)',
+    klpsim:
+      'from 5.16 to 6.18 the refused register_kprobe() prints `------------[ cut here ]------------` and the WARN line (no register dump); before 5.16 the pr_debug line is not printed',
+  },
+  {
     behaviour: 'force marks every patch forced, or only the patches the transition removes',
     since: '5.18',
     change: '"livepatch: Don\'t block removal of patches that are safe to unload" (2957308343fa)',
@@ -205,6 +221,16 @@ export class KernelVersion implements Release {
   /** 5.5: struct klp_state, klp_get_state(), klp_get_prev_state(), klp_is_patch_compatible(). */
   get hasSystemStates(): boolean {
     return this.atLeast(5, 5);
+  }
+
+  /** 5.4: kprobes without a post_handler use kprobe_ftrace_ops, which has no IPMODIFY (src/kernel/kprobes.ts). */
+  get hasKprobeIpmodifyOps(): boolean {
+    return this.atLeast(5, 4);
+  }
+
+  /** 5.16 to 6.18: __arm_kprobe_ftrace() WARNs when ftrace refuses the probe. */
+  get warnsKprobeFtraceArm(): boolean {
+    return this.atLeast(5, 16) && !this.atLeast(6, 19);
   }
 
   /** 5.5: FTRACE_OPS_FL_PERMANENT on livepatch's ftrace ops (src/kernel/ftrace-ops.ts). */

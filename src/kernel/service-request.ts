@@ -30,10 +30,17 @@ export const EARLY_COORDINATOR_SERVICES = FIRST_COORDINATOR_SERVICES;
 
 /**
  * Added later, so their entry points come after every older service and the older addresses stay where
- * they were. kernel/sched/completion.c's complete(), complete_all(), wait_for_completion(): the waiters
- * are the coordinator's (src/scenario/c-completions.ts).
+ * they were. kernel/kprobes.c's register_kprobe() / unregister_kprobe(): they take kprobe_mutex and change
+ * ftrace ops, the coordinator's. kernel/sched/completion.c's complete(), complete_all(),
+ * wait_for_completion(): the waiters are the coordinator's (src/scenario/c-completions.ts).
  */
-export const LATER_COORDINATOR_SERVICES = ['complete', 'complete_all', 'wait_for_completion'] as const;
+export const LATER_COORDINATOR_SERVICES = [
+  'register_kprobe',
+  'unregister_kprobe',
+  'complete',
+  'complete_all',
+  'wait_for_completion',
+] as const;
 
 export const COORDINATOR_SERVICE_NAMES = [...FIRST_COORDINATOR_SERVICES, ...LATER_COORDINATOR_SERVICES] as const;
 

@@ -36,6 +36,8 @@ export const SERVICE_NAMES = [
   'klp_get_state',
   // The return address of a constructor or destructor a service calls (CpuHost.callNested()).
   'nested_call_ret',
+  // ftrace_ops_list_func(): what a site calls when more than one ftrace_ops matches it (ftrace-ops.ts).
+  'ftrace_ops_list_func',
   ...LATER_COORDINATOR_SERVICES,
 ] as const;
 
@@ -43,7 +45,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Names emulated code may `call` (the other two are reached only by the machine itself). */
 export const CALLABLE_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter(
-  (n) => n !== 'ftrace_caller' && n !== 'ret_from_call' && n !== 'nested_call_ret',
+  (n) => n !== 'ftrace_caller' && n !== 'ret_from_call' && n !== 'nested_call_ret' && n !== 'ftrace_ops_list_func',
 );
 
 export function serviceAddr(name: ServiceName): number {
@@ -59,6 +61,7 @@ export function serviceAt(addr: number): ServiceName | undefined {
 export const FTRACE_CALLER = serviceAddr('ftrace_caller');
 export const RET_FROM_CALL = serviceAddr('ret_from_call');
 export const NESTED_CALL_RET = serviceAddr('nested_call_ret');
+export const FTRACE_OPS_LIST_FUNC = serviceAddr('ftrace_ops_list_func');
 
 export const SERVICES_END = SERVICES_BASE + SERVICES_SIZE;
 export const isServiceAddr = (a: number): boolean => a >= SERVICES_BASE && a < SERVICES_END;

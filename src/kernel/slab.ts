@@ -13,6 +13,7 @@
  * [1] generation, [2..] payload, defined by the record type (src/livepatch/klp-records.ts).
  */
 import type { KernelMemory } from '../mem/kernel-memory';
+import { FTRACE_USERS_BYTES } from '../mem/ftrace-users';
 
 export const RECORD_WORDS = 16;
 export const RECORD_BYTES = RECORD_WORDS * 4;
@@ -20,6 +21,10 @@ export const POISON = 0x6b6b6b6b;
 /** Bytes at the start of the FTRACE region before the records (the ftrace site hash table lives there). */
 export const SLAB_HEADER_BYTES = 16 * 1024;
 const GEN_MASK = 0x7fff;
+
+/** Records that fit in an FTRACE region of `bytes`: after the header, before the other ftrace users' tables (mem/ftrace-users.ts). */
+export const slabCapacity = (bytes: number): number =>
+  Math.min(0xffff, Math.floor((bytes - SLAB_HEADER_BYTES - FTRACE_USERS_BYTES) / RECORD_BYTES));
 
 export const enum RecordWord {
   Magic = 0,
@@ -42,7 +47,7 @@ export class Slab {
   constructor(private readonly km: KernelMemory) {
     const l = km.layout;
     this.base32 = (l.ftraceBase + SLAB_HEADER_BYTES) >>> 2;
-    this.capacity = Math.min(0xffff, Math.floor((l.ftraceEnd - l.ftraceBase - SLAB_HEADER_BYTES) / RECORD_BYTES));
+    this.capacity = slabCapacity(l.ftraceEnd - l.ftraceBase);
   }
 
   /** Int32 index of word `w` of record `index`. */

@@ -79,3 +79,25 @@ export const CURRENT_PID_NS = 2;
  */
 export const FTRACE_HANDLER_ENTRY_NS = 25;
 export const FTRACE_HANDLER_EXIT_NS = 25;
+
+/*
+ * The other ftrace users (src/kernel/ftrace-trampoline.ts). No published per-call figures were found
+ * for these paths (the search tool found none to cite), so they are estimates from the length of each
+ * path in kernel/trace/ at ~1 instruction per ns, in proportion to FTRACE_HANDLER_*_NS above:
+ * - FTRACE_TRAMPOLINE_NS: a site's own trampoline (ftrace_caller, or an ops' dynamic trampoline) when
+ *   livepatch is not among the users (its FTRACE_HANDLER_ENTRY_NS already counts ftrace_regs_caller):
+ *   the partial register save and restore, ~15 instructions each way.
+ * - FUNCTION_TRACE_NS: function_trace_call(): the recursion lock, tracing_gen_ctx(), a ring-buffer
+ *   reserve and commit of one TRACE_FN entry (trace_function()), ~60 instructions.
+ * - KPROBE_FTRACE_NS: kprobe_ftrace_handler(): get_kprobe()'s hash lookup, the per-CPU kprobe control
+ *   block and current_kprobe, around the handlers (which are emulated code and cost their instructions).
+ * - FTRACE_LIST_FUNC_NS + FTRACE_OPS_TEST_NS per matching ops: ftrace_ops_list_func() (the recursion
+ *   lock, the loop over ftrace_ops_list) and ftrace_ops_test() per ops (two hash lookups: the filter
+ *   and the notrace hash), then an indirect call through a retpoline per ops.
+ * `klpsim bench` measures the host cost of the list function (ftrace-list-cost); these are simulated.
+ */
+export const FTRACE_TRAMPOLINE_NS = 30;
+export const FUNCTION_TRACE_NS = 60;
+export const KPROBE_FTRACE_NS = 30;
+export const FTRACE_LIST_FUNC_NS = 15;
+export const FTRACE_OPS_TEST_NS = 20;

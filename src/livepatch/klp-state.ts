@@ -50,8 +50,10 @@ export interface KlpOps {
 
 export class KlpState {
   readonly records: KlpRecords;
-  /** The machine's ftrace core (registered ops, kernel.ftrace_enabled): livepatch is its only user. */
-  readonly ftrace: FtraceCore;
+  /** The machine's ftrace core (registered ops, kernel.ftrace_enabled), shared with the tracer and kprobes. */
+  get ftrace(): FtraceCore {
+    return this.m.ftrace;
+  }
   /** The two versions of each function of the latest transition, for the CPUs' consistency check. */
   readonly consistency: ConsistencyTable;
   /** klp_patches: enabled patches and the one in transition, oldest first. */
@@ -82,7 +84,6 @@ export class KlpState {
     readonly options: KlpOptions,
   ) {
     this.records = new KlpRecords(m.km);
-    this.ftrace = new FtraceCore(m.version);
     this.consistency = new ConsistencyTable(m.km);
     m.global.set(GlobalField.KlpTargetState, KLP_UNDEFINED);
   }

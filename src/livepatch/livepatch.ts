@@ -12,7 +12,6 @@ import { SHADOW_FAULT_FREE_NO_RCU, ShadowArea, ShadowWord } from '../mem/shadow-
 import { BlockingTask, klpBlockingTasks, klpSendSignals } from './transition';
 import type { KlpPatch, KlpPatchDef, KlpStateDef } from './klp-types';
 import { klpGetPrevState, klpGetState } from './state';
-import { klpFtraceSitesEnable } from './patch';
 import { sysfsList, sysfsLookup, SysfsNode, sysfsRead, sysfsWrite, SysfsResult } from './sysfs';
 
 export const DEFAULT_KLP_OPTIONS: KlpOptions = { nopRemoval: true, retryMs: 1000, verbose: false, faults: new Set() };
@@ -107,10 +106,10 @@ export class Livepatch {
 
   /** A write of the sysctl (ftrace_enable_sysctl()): 0 or a negative errno. */
   ftraceEnabledStore(value: boolean): Promise<number> {
-    return this.state.withMutex(async () => {
-      const r = this.state.ftrace.sysctlWrite(value);
-      if (r.changed) await klpFtraceSitesEnable(this.state, value);
-      return r.errno;
+    // ftrace_enable_sysctl() takes ftrace_lock only; the ftrace core turns every site on or off.
+    return this.state.ftrace.sysctlWrite(value, {
+      protocol: !this.state.fault('skip-text-poke-bp'),
+      rcu: !this.state.fault('skip-rcu-sync'),
     });
   }
 

@@ -3,19 +3,19 @@
  * (kernel/livepatch/patch.c).
  *
  * The first func pushed on a function's stack creates its klp_ops, routes the function's ftrace site to
- * it (the filter) and registers it — the site becomes `call ftrace_caller` through text_poke_bp. The
- * last func removed unregisters it: the site goes back to the 5-byte NOP and unregister_ftrace_function()
- * waits until no CPU can still be inside the handler (a grace period) before the ops record is freed.
+ * it (the filter) and registers it with the ftrace core (src/kernel/ftrace-ops.ts), which points the site
+ * at the ops' trampoline — or at ftrace_ops_list_func when a tracer or kprobe shares it — through
+ * text_poke_bp. The last func removed unregisters it: the site stops calling the handler and
+ * unregister_ftrace_function() waits until no CPU can still be inside it (a grace period) before the ops
+ * record is freed.
  *
  * Shared-memory writes (see klp-records.ts for the readers' side): a func record is complete before the
  * Atomics.store of the link that publishes it; unlinking is one Atomics.store; flags are Atomics.store'd.
  */
 import { KsymKind } from '../mem/kallsyms';
-import { FTRACE_CALLER } from '../kernel/services';
+import { FTRACE_USER_KLP } from '../mem/ftrace-users';
 import { NULL_LINK } from '../kernel/slab';
-import { synchronizeRcu } from '../kernel/rcu';
 import { FTRACE_OPS_FL_IPMODIFY, FTRACE_OPS_FL_PERMANENT } from '../kernel/ftrace-ops';
-import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
 import { FuncWord, FUNC_NOP, FUNC_PATCHED, FUNC_TRANSITION, OPS_MAGIC, OpsWord } from './klp-records';
 import type { KlpOps, KlpState } from './klp-state';
 import { KlpFunc, KlpObject, KlpPatch, objName } from './klp-types';
@@ -44,11 +44,6 @@ export function klpFindOps(s: KlpState, oldFunc: number): KlpOps | undefined {
   return s.ops.get(oldFunc);
 }
 
-function callFtraceCaller(site: number): number[] {
-  const rel = FTRACE_CALLER - (site + 5);
-  return [CALL_REL32_OPCODE, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff];
-}
-
 function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', func: KlpFunc, ops: KlpOps): void {
   s.m.emit({
     type,
@@ -61,33 +56,30 @@ function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', f
   });
 }
 
+/** How the ftrace core should change sites and wait (the stress tests' faults skip either). */
+const how = (s: KlpState): { protocol: boolean; rcu: boolean } => ({
+  protocol: !s.fault('skip-text-poke-bp'),
+  rcu: !s.fault('skip-rcu-sync'),
+});
+
 /**
- * register_ftrace_function(): the site now calls the trampoline — unless ftrace refuses the ops (a
- * PERMANENT one while kernel.ftrace_enabled is 0: -EBUSY), or calls are off (before 5.5, with the
- * sysctl at 0: the ops is registered but the site stays a NOP until the sysctl is 1 again).
+ * register_ftrace_function(): the ftrace core admits the ops or refuses it (a PERMANENT one while
+ * kernel.ftrace_enabled is 0, or a second IPMODIFY ops on the function: -EBUSY) and routes the site —
+ * to the ops' trampoline, or to the list function when a tracer or kprobe is there too.
  */
 async function registerFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<number> {
-  const ret = s.ftrace.register(ops.fops);
+  const ret = await s.ftrace.register(ops.fops, how(s));
   if (ret) return ret;
-  if (s.ftrace.callsEnabled) await s.m.textPoke(func.old_func, callFtraceCaller(func.old_func), !s.fault('skip-text-poke-bp'));
   s.m.emit({ type: 'ftrace.register', func: func.old_name, addr: func.old_func });
   return 0;
 }
 
-/** ftrace_startup_sysctl() / ftrace_shutdown_sysctl(): every registered site calls the trampoline, or not. */
-export async function klpFtraceSitesEnable(s: KlpState, enable: boolean): Promise<void> {
-  for (const ops of s.ops.values())
-    await s.m.textPoke(ops.old_func, enable ? callFtraceCaller(ops.old_func) : FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
-}
-
 /**
- * unregister_ftrace_function(): the site goes back to the NOP, then ftrace waits until every CPU has left
- * the handler — which is what makes freeing the ops (and a NOP func) afterwards safe.
+ * unregister_ftrace_function(): the site stops calling the handler, then ftrace waits until every CPU has
+ * left it — which is what makes freeing the ops (and a NOP func) afterwards safe.
  */
 async function unregisterFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<void> {
-  s.ftrace.unregister(ops.fops);
-  if (s.ftrace.callsEnabled) await s.m.textPoke(func.old_func, FTRACE_SITE_NOP, !s.fault('skip-text-poke-bp'));
-  if (!s.fault('skip-rcu-sync')) await synchronizeRcu(s.m, 'unregister_ftrace_function');
+  await s.ftrace.unregister(ops.fops, how(s));
   s.m.emit({ type: 'ftrace.unregister', func: func.old_name, addr: func.old_func });
 }
 
@@ -107,7 +99,8 @@ export async function klpPatchFunc(s: KlpState, func: KlpFunc): Promise<number> 
     const rec = slab.alloc(OPS_MAGIC);
     slab.set(rec, OpsWord.OldAddr, func.old_func);
     const flags = FTRACE_OPS_FL_IPMODIFY | (s.ftrace.hasPermanentFlag ? FTRACE_OPS_FL_PERMANENT : 0);
-    ops = { old_func: func.old_func, rec, func_stack: [], fops: { owner: `livepatch:${func.old_name}`, flags } };
+    const fops = { owner: `livepatch:${func.old_name}`, flags, user: FTRACE_USER_KLP, filter: new Set([func.old_func]) };
+    ops = { old_func: func.old_func, rec, func_stack: [], fops };
     s.ops.set(func.old_func, ops);
     // list_add_rcu(&func->stack_node, &ops->func_stack): publish the func with one store of the head.
     slab.set(func.rec, FuncWord.Next, NULL_LINK);

@@ -76,6 +76,10 @@ export function toTaskActions(scenario: Scenario, actions: Action[], module?: st
       case 'klp_get_prev_state':
         // Only a livepatch module's init, exit and callbacks look states up (validate-scenario.ts).
         break;
+      case 'register_kprobe':
+      case 'unregister_kprobe':
+        // Only a module's init and exit (validate-scenario.ts).
+        break;
     }
   }
   return out;
@@ -126,6 +130,14 @@ function actionNumber(ctx: SimContext, v: ActionValue, scope: ActionScope, pos: 
  */
 export async function runActions(ctx: SimContext, actions: Action[] | undefined, scope: ActionScope): Promise<number> {
   return (await runList(ctx, actions ?? [], scope)) ?? 0;
+}
+
+/** A YAML register_kprobe: the handlers are the scenario's functions (validate-scenario.ts checked them). */
+async function registerKprobe(ctx: SimContext, a: Extract<Action, { kind: 'register_kprobe' }>, scope: ActionScope): Promise<number> {
+  const addr = (name: string | undefined): number => (name ? (ctx.m.kallsyms.lookup(name)?.addr ?? 0) : 0);
+  const postIf = a.postIf === undefined ? 1 : actionNumber(ctx, a.postIf, scope, a.pos);
+  if (postIf === null) return 0;
+  return ctx.m.kprobes.register({ symbol: a.symbol, kp: 0, pre: addr(a.pre), post: postIf !== 0 ? addr(a.post) : 0 });
 }
 
 /** klp_get_state(&patch, id) / klp_get_prev_state(id): is the state there? */
@@ -181,6 +193,16 @@ async function runList(ctx: SimContext, actions: Action[], scope: ActionScope): 
       case 'stop_task': {
         const pid = ctx.taskPids.get(a.name);
         if (pid !== undefined) await ctx.m.stopTask(pid);
+        break;
+      }
+      case 'register_kprobe': {
+        const ret = await registerKprobe(ctx, a, scope);
+        if (ret !== 0) return ret;
+        break;
+      }
+      case 'unregister_kprobe': {
+        const p = ctx.m.kprobes.all().find((k) => k.symbol === a.symbol && k.event === undefined);
+        if (p) await ctx.m.kprobes.unregister(p);
         break;
       }
     }

@@ -188,6 +188,29 @@ class Builder {
         pos,
       };
     }
+    if ('register_kprobe' in a) {
+      const k = a.register_kprobe;
+      const kpath = [...path, 'register_kprobe'];
+      const act: Action = { kind: 'register_kprobe', symbol: k.symbol, pos };
+      if (k.pre_handler !== undefined) act.pre = k.pre_handler;
+      if (k.post_handler !== undefined) act.post = k.post_handler;
+      if (k.post_handler_if !== undefined)
+        act.postIf =
+          typeof k.post_handler_if === 'boolean'
+            ? k.post_handler_if
+              ? 1
+              : 0
+            : this.value(k.post_handler_if, [...kpath, 'post_handler_if']);
+      this.field(act, 'symbol', [...kpath, 'symbol']);
+      this.field(act, 'pre', [...kpath, 'pre_handler']);
+      this.field(act, 'post', [...kpath, 'post_handler']);
+      return act;
+    }
+    if ('unregister_kprobe' in a) {
+      const act: Action = { kind: 'unregister_kprobe', symbol: a.unregister_kprobe, pos };
+      this.field(act, 'symbol', [...path, 'unregister_kprobe']);
+      return act;
+    }
     const act: Action = { kind: 'stop_task', name: a.stop_task, pos };
     this.field(act, 'name', [...path, 'stop_task']);
     return act;

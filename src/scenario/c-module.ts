@@ -29,9 +29,13 @@ import type { SimContext } from './sim-context';
 /** The process context init, exit and the callbacks they cause run in (`current->comm`). */
 const MODPROBE_COMM = 'modprobe';
 
-/** A klp_enable_patch() call waiting for the loader that runs the calling task's module init. */
+/**
+ * A klp_enable_patch() (or register_kprobe() / unregister_kprobe()) call waiting for the loader that runs
+ * the calling task's module init, exit or callback: `arg` is the struct klp_patch or struct kprobe.
+ */
 interface PendingEnable {
   from: TaskHandle;
+  service: 'klp_enable_patch' | 'register_kprobe' | 'unregister_kprobe';
   patch: number;
 }
 
@@ -155,7 +159,13 @@ async function serveInit(ctx: SimContext, s: CModuleState, t: TaskHandle, func: 
     const pending = s.enables.get(t.pid);
     if (!pending) break;
     s.enables.delete(t.pid);
-    ctx.m.replyService(pending.from, await enableFromC(ctx, pending.patch));
+    const ret =
+      pending.service === 'klp_enable_patch'
+        ? await enableFromC(ctx, pending.patch)
+        : pending.service === 'register_kprobe'
+          ? await registerKprobeC(ctx, pending.patch)
+          : await unregisterKprobeC(ctx, pending.patch);
+    ctx.m.replyService(pending.from, ret);
   }
 }
 
@@ -277,7 +287,7 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
           );
           return { reply: { ret: EINVAL } };
         }
-        s.enables.set(from.pid, { from, patch: a[0] });
+        s.enables.set(from.pid, { from, service, patch: a[0] });
         return null;
       case 'kthread_create_on_node': {
         // kthread_run(): the thread is created and woken at once (wake_up_process() finds it running).
@@ -340,6 +350,66 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
       case 'klp_get_prev_state':
         // The struct klp_state in the older patch's module; NULL outside a transition (the kernel WARNs).
         return { reply: { ret: ctx.klp.getPrevStateAddr(a[0]) } };
+      case 'register_kprobe':
+      case 'unregister_kprobe': {
+        // kprobe_mutex and the ftrace ops are the coordinator's: the loader running the caller's init or
+        // exit takes the call up (it pokes sites, which needs the coordinator's waits), as for
+        // klp_enable_patch(); the task waits inside the call until the probe is armed or refused.
+        if (!s.callers.has(from.pid)) {
+          ctx.m.log(
+            `klpsim: ${from.comm} (pid ${from.pid}) called ${service}() outside a module's init or exit; klpsim serves it only there`,
+          );
+          return { reply: { ret: EINVAL } };
+        }
+        s.enables.set(from.pid, { from, service, patch: a[0] });
+        return null;
+      }
     }
   };
+}
+
+/** struct kprobe as include/linux/kprobes.h lays it out (the kernel's field order, x86-64). */
+const KPROBE_ADDR = 40;
+const KPROBE_SYMBOL_NAME = 48;
+const KPROBE_OFFSET = 56;
+const KPROBE_PRE_HANDLER = 64;
+const KPROBE_POST_HANDLER = 72;
+
+/** register_kprobe(kp): reads the struct from the module's memory; on success kp->addr is the probed address. */
+async function registerKprobeC(ctx: SimContext, kp: number): Promise<number> {
+  const km = ctx.m.km;
+  let symbol: string;
+  let addr: number;
+  let offset: number;
+  let pre: number;
+  let post: number;
+  try {
+    addr = km.readU64(kp + KPROBE_ADDR);
+    const name = km.readU64(kp + KPROBE_SYMBOL_NAME);
+    symbol = name ? km.readCString(name, 128) : '';
+    offset = km.dv.getUint32(kp + KPROBE_OFFSET, true);
+    pre = km.readU64(kp + KPROBE_PRE_HANDLER);
+    post = km.readU64(kp + KPROBE_POST_HANDLER);
+  } catch {
+    ctx.m.log(`klpsim: register_kprobe() was handed a struct kprobe it cannot read (0x${kp.toString(16)})`);
+    return EINVAL;
+  }
+  // _kprobe_addr(): exactly one of symbol_name and addr.
+  if ((symbol !== '') === (addr !== 0)) return EINVAL;
+  if (symbol === '') symbol = ctx.m.kallsyms.symbolAt(addr)?.name ?? '';
+  const sym = ctx.m.kallsyms.symbolAt(addr || (ctx.m.kallsyms.lookup(symbol)?.addr ?? 0));
+  if (offset !== 0 || (addr !== 0 && sym?.addr !== addr)) {
+    ctx.m.log(`klpsim: kprobes need an ftrace site (a traceable function's entry); ${symbol}+0x${offset.toString(16)} is not one`);
+    return EINVAL;
+  }
+  const ret = await ctx.m.kprobes.register({ symbol, kp, pre, post });
+  if (ret === 0) km.writeU64(kp + KPROBE_ADDR, ctx.m.kprobes.byStruct(kp)?.addr ?? 0);
+  return ret;
+}
+
+/** unregister_kprobe(kp): a probe that is not registered is ignored, as the kernel's. */
+async function unregisterKprobeC(ctx: SimContext, kp: number): Promise<number> {
+  const p = ctx.m.kprobes.byStruct(kp);
+  if (p) await ctx.m.kprobes.unregister(p);
+  return 0;
 }

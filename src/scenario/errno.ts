@@ -11,6 +11,7 @@ const MESSAGES: Record<number, string> = {
   20: 'Not a directory',
   21: 'Is a directory',
   22: 'Invalid argument',
+  28: 'No space left on device',
   95: 'Operation not supported',
 };
 

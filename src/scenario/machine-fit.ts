@@ -13,7 +13,7 @@ import { FILTER_SLOTS } from '../livepatch/klp-records';
 import { KSYM_NAME_MAX, KSYMS_CAPACITY } from '../mem/kallsyms';
 import { DEFAULT_MACHINE, MachineConfig } from '../mem/layout';
 import { SERVICE_NAMES } from '../kernel/services';
-import { RECORD_BYTES, SLAB_HEADER_BYTES } from '../kernel/slab';
+import { slabCapacity as slabRecords } from '../kernel/slab';
 import { PAGE_SIZE } from '../x86/cpu-types';
 import type { AssembledBlock } from './code-block';
 import { describeBlock } from './code-block';
@@ -125,7 +125,7 @@ export function checkMachineFit(
   // func of each patch and per NOP; every livepatch module loaded at once is the most there can be.
   const patched = new Set<string>();
   let funcs = 0;
-  const slabCapacity = Math.min(0xffff, Math.floor((config.ftraceSize - SLAB_HEADER_BYTES) / RECORD_BYTES)) - 1;
+  const slabCapacity = slabRecords(config.ftraceSize) - 1;
   for (const m of s.modules) {
     for (const o of m.livepatch?.objects ?? []) {
       for (const b of o.funcs) {

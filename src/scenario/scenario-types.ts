@@ -55,7 +55,14 @@ export type Action =
   | { kind: 'start_task'; name: string; run: Action[]; cpu?: number; once: boolean; pos: Pos }
   | { kind: 'stop_task'; name: string; pos: Pos }
   /** klp_get_state(&patch, id) / klp_get_prev_state(id) (5.5+): `found` or `missing` runs. */
-  | { kind: 'klp_get_state' | 'klp_get_prev_state'; id: number; found: Action[]; missing: Action[]; pos: Pos };
+  | { kind: 'klp_get_state' | 'klp_get_prev_state'; id: number; found: Action[]; missing: Action[]; pos: Pos }
+  /**
+   * register_kprobe() on `symbol`'s entry with the given handlers (functions of the scenario); `postIf`:
+   * the C code's `if (X) kp.post_handler = F;` (a bool/int value). A refused probe ends the list with the
+   * errno, as `return register_kprobe(&kp);` would.
+   */
+  | { kind: 'register_kprobe'; symbol: string; pre?: string; post?: string; postIf?: ActionValue; pos: Pos }
+  | { kind: 'unregister_kprobe'; symbol: string; pos: Pos };
 
 export interface Callbacks {
   pre_patch?: Action[];
@@ -121,7 +128,8 @@ export type ShellCommand =
   | { cmd: 'rmmod'; module: string; moduleCol: number }
   | { cmd: 'lsmod' }
   /** `echo V > FILE` writes V to FILE; without `target`, `echo V` prints V (its arguments joined by one space). */
-  | { cmd: 'echo'; value: string; target?: string }
+  /** `append`: `>>` (no O_TRUNC), which tracefs files such as set_ftrace_filter and kprobe_events tell apart. */
+  | { cmd: 'echo'; value: string; target?: string; append?: boolean }
   | { cmd: 'cat'; file: string }
   | { cmd: 'ls'; dir: string }
   /** flags: single letters without the dash, in order, from i v c q E F w x. */

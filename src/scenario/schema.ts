@@ -88,6 +88,17 @@ export const ActionSchema = z
       klp_get_state: stateLookup('klp_get_state(&patch, id): the actions for a state this patch declares, or for none'),
     }),
     z.strictObject({
+      register_kprobe: z
+        .strictObject({
+          symbol: z.string().min(1),
+          pre_handler: z.string().min(1).optional(),
+          post_handler: z.string().min(1).optional(),
+          post_handler_if: z.union([z.boolean(), int(), paramValue]).optional(),
+        })
+        .meta({ description: 'register_kprobe() on a function entry (its ftrace site); a refused probe ends the list with the errno' }),
+    }),
+    z.strictObject({ unregister_kprobe: z.string().min(1).meta({ description: 'unregister_kprobe() of the probe on this function' }) }),
+    z.strictObject({
       klp_get_prev_state: stateLookup('klp_get_prev_state(id): the actions for a state an older installed patch made, or for none'),
     }),
   ])

@@ -152,7 +152,7 @@ function parseSimple(words: Word[]): ShellCommand {
 export function parseShellCommand(cmd: string): ShellCommand {
   const tokens = tokenizeShell(cmd);
   const words: Word[] = [];
-  let target: { file: string; col: number } | undefined;
+  let target: { file: string; col: number; append: boolean } | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind === 'word') {
@@ -162,12 +162,12 @@ export function parseShellCommand(cmd: string): ShellCommand {
     const file = tokens[i + 1];
     if (!file || file.kind !== 'word') throw new ShellParseError(t.end, `expected a file name after '${t.append ? '>>' : '>'}'`);
     if (target) throw new ShellParseError(t.col, 'only one redirection is supported');
-    target = { file: file.text, col: file.col };
+    target = { file: file.text, col: file.col, append: t.append === true };
     i++;
   }
   const inner = parseSimple(words);
   if (!target) return inner;
   if (target.file === KMSG) return { cmd: 'kmsg', inner };
-  if (inner.cmd === 'echo') return { ...inner, target: target.file };
+  if (inner.cmd === 'echo') return { ...inner, target: target.file, ...(target.append ? { append: true } : {}) };
   throw new ShellParseError(target.col, `only echo can write to a file; '${words[0].text} > ${KMSG}' sends output to the kernel log`);
 }

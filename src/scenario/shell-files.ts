@@ -13,8 +13,9 @@ import { posix } from 'path';
 import { LIVEPATCH_ROOT } from '../livepatch/sysfs';
 import { EACCES, ENOENT } from './errno';
 import type { SimContext } from './sim-context';
+import { isTracefsPath, tracefsLookup } from './tracefs-files';
 
-export type FileKind = 'livepatch' | 'param' | 'proc' | 'sysctl';
+export type FileKind = 'livepatch' | 'param' | 'proc' | 'sysctl' | 'tracefs';
 
 /** The sysctls klpsim has, as their /proc/sys paths (proc_dointvec files, 0644). */
 export const SYSCTL_FILES: readonly string[] = ['/proc/sys/kernel/ftrace_enabled'];
@@ -40,7 +41,13 @@ const dir = (entries: string[]): FileNode => ({ kind: 'dir', entries: [...entrie
 
 function find(ctx: SimContext, p: string): FileNode | null {
   if (p === '/sys') return dir(['kernel', 'module']);
-  if (p === '/sys/kernel') return dir(['livepatch']);
+  if (p === '/sys/kernel') return dir(['debug', 'livepatch', 'tracing']);
+  if (p === '/sys/kernel/debug') return dir(['kprobes', 'tracing']);
+  if (isTracefsPath(p)) {
+    const n = tracefsLookup(ctx, p);
+    if (!n) return null;
+    return n.kind === 'dir' ? dir(n.entries) : { kind: 'file', of: 'tracefs', mode: n.mode };
+  }
   if (p === LIVEPATCH_ROOT || p.startsWith(LIVEPATCH_ROOT + '/')) {
     const n = ctx.klp.lookup(p);
     if (n?.kind === 'dir') return { kind: 'dir', entries: n.entries };

@@ -10,6 +10,7 @@ import { loadModule, unloadModule } from './module-ops';
 import type { ShellCommand } from './scenario-types';
 import type { SimContext } from './sim-context';
 import { grepLines } from './grep';
+import { tracefsRead, tracefsWrite } from './tracefs-files';
 
 export interface ShellResult {
   stdout: string;
@@ -42,6 +43,8 @@ async function readFile(ctx: SimContext, file: string, tool: string): Promise<Sh
     }
     case 'sysctl':
       return ok(`${sysctlRead(ctx)}\n`);
+    case 'tracefs':
+      return ok(tracefsRead(ctx, path));
   }
 }
 
@@ -76,7 +79,7 @@ async function runSysctl(ctx: SimContext, cmd: Extract<ShellCommand, { cmd: 'sys
  * `echo V > FILE`: bash's open(2) of the redirection fails with its own message (`-bash: FILE: …`), a
  * failing write(2) with echo's (`-bash: echo: write error: …`).
  */
-async function writeFile(ctx: SimContext, file: string, value: string): Promise<ShellResult> {
+async function writeFile(ctx: SimContext, file: string, value: string, append = false): Promise<ShellResult> {
   if (file === '/dev/kmsg') {
     ctx.m.log(value);
     return ok();
@@ -92,6 +95,11 @@ async function writeFile(ctx: SimContext, file: string, value: string): Promise<
   if (node.of === 'livepatch') {
     const errno = await ctx.klp.write(path, value);
     return errno === 0 ? ok() : fail(`-bash: echo: write error: ${strerror(errno)}`);
+  }
+  if (node.of === 'tracefs') {
+    const r = await tracefsWrite(ctx, path, value, append);
+    if (r.open) return fail(`-bash: ${file}: ${strerror(r.open)}`);
+    return r.write === 0 ? ok() : fail(`-bash: echo: write error: ${strerror(r.write)}`);
   }
   if (node.of === 'sysctl') {
     const errno = await sysctlWrite(ctx, value);
@@ -154,7 +162,7 @@ export async function runShell(ctx: SimContext, cmd: ShellCommand): Promise<Shel
     case 'lsmod':
       return ok(ctx.modules.lsmod((m) => (ctx.klp.moduleInUse(m.name) ? 1 : 0)));
     case 'echo':
-      return cmd.target === undefined ? ok(`${cmd.value}\n`) : writeFile(ctx, cmd.target, cmd.value);
+      return cmd.target === undefined ? ok(`${cmd.value}\n`) : writeFile(ctx, cmd.target, cmd.value, cmd.append === true);
     case 'cat':
       return readFile(ctx, cmd.file, 'cat');
     case 'ls':

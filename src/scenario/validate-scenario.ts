@@ -232,6 +232,20 @@ class Validator {
         case 'klp_get_prev_state':
           this.checkStateLookup(a, ctx);
           break;
+        case 'register_kprobe':
+        case 'unregister_kprobe':
+          if (ctx.place !== 'init' && ctx.place !== 'exit')
+            this.error(
+              a.pos,
+              `${a.kind}() is for a module's init and exit (it takes kprobe_mutex, which a task or callback here would not)`,
+            );
+          this.checkFunction(a.symbol, this.fields.pos(a, 'symbol'), false);
+          if (a.kind === 'register_kprobe') {
+            if (a.pre !== undefined) this.checkFunction(a.pre, this.fields.pos(a, 'pre'), true);
+            if (a.post !== undefined) this.checkFunction(a.post, this.fields.pos(a, 'post'), true);
+            if (a.postIf !== undefined) this.checkValue(a.postIf, ctx);
+          }
+          break;
       }
     });
   }

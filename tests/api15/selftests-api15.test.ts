@@ -50,13 +50,44 @@ describe('test-shadow-vars.sh (scenarios/test-shadow-vars.yaml)', () => {
   });
 });
 
-describe('test-ftrace.sh, the ftrace_enabled sysctl (scenarios/test-ftrace.yaml, 6.12)', () => {
+describe('test-ftrace.sh (scenarios/test-ftrace.yaml, 6.12)', () => {
   let r: ScenarioRun;
   beforeAll(async () => {
     r = await runScenario('test-ftrace.yaml');
   });
   expectClean(() => r);
-  compareSections('test-ftrace', ['livepatch interaction with ftrace_enabled sysctl'], () => r);
+  compareSections(
+    'test-ftrace',
+    [
+      'livepatch interaction with ftrace_enabled sysctl',
+      'trace livepatched function and check that the live patch remains in effect',
+      'livepatch a traced function and check that the live patch remains in effect',
+    ],
+    () => r,
+  );
+});
+
+const KPROBE_TESTS = [
+  'livepatch interaction with kprobed function with post_handler',
+  'livepatch interaction with kprobed function without post_handler',
+];
+
+describe('test-kprobe.sh (scenarios/test-kprobe.yaml, 6.12)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-kprobe.yaml');
+  });
+  expectClean(() => r);
+  compareSections('test-kprobe', KPROBE_TESTS, () => r);
+});
+
+describeGcc('test-kprobe.sh, modules in C (scenarios/test-kprobe-c.yaml, 6.12)', () => {
+  let r: ScenarioRun;
+  beforeAll(async () => {
+    r = await runScenario('test-kprobe-c.yaml');
+  });
+  expectClean(() => r);
+  compareSections('test-kprobe', KPROBE_TESTS, () => r);
 });
 
 describeGcc('test-state.sh, modules in C (scenarios/test-state-c.yaml, 5.5)', () => {

@@ -47,7 +47,7 @@ describe('parseShellCommand', () => {
       value: '1',
       target: '/sys/module/m/parameters/k',
     });
-    expect(parseShellCommand('echo -n 1 >> f')).toEqual({ cmd: 'echo', value: '1', target: 'f' });
+    expect(parseShellCommand('echo -n 1 >> f')).toEqual({ cmd: 'echo', value: '1', target: 'f', append: true });
     expect(parseShellCommand('echo  a   "b  c" \'d\'')).toEqual({ cmd: 'echo', value: 'a b  c d' });
     expect(parseShellCommand('echo')).toEqual({ cmd: 'echo', value: '' });
     expect(parseShellCommand('echo -5 > f')).toEqual({ cmd: 'echo', value: '-5', target: 'f' });
