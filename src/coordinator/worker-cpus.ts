@@ -14,7 +14,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import type { CpuThread, CpuThreadInit, CpuThreadStats } from '../kernel/cpu-thread';
-import { NO_WAIT } from '../kernel/sim-clock';
+import { NEVER, NO_WAIT } from '../kernel/sim-clock';
 import type { RawEvent } from '../kernel/events';
 import type { TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
@@ -88,7 +88,12 @@ export class WorkerCpus implements CpuPlatform {
     this.pcpus = Array.from({ length: this.opts.cpus }, (_, i) => new PercpuView(km, i));
     const n = Math.max(1, Math.min(this.opts.cpus, Math.floor(this.opts.threads ?? availableParallelism())));
     this.groups = Array.from({ length: n }, (_, g) => groupCpus(this.opts.cpus, n, g));
-    for (let g = 0; g < n; g++) this.pcpus[g].set64(PcpuField.WaitFor, NO_WAIT);
+    for (let g = 0; g < n; g++) {
+      this.pcpus[g].set64(PcpuField.WaitFor, NO_WAIT);
+      // Before any thread starts: a thread reads the others' group horizons from its first pass.
+      this.pcpus[g].set64(PcpuField.GroupHorizon, NEVER);
+    }
+    for (const p of this.pcpus) p.set64(PcpuField.Horizon, NEVER);
     global.set64(GlobalField.CoordWaitFor, NO_WAIT);
     // Before any thread starts: every wake of the protocol reads it (sim-clock.ts).
     global.set(GlobalField.CpuGroups, n);
@@ -162,16 +167,43 @@ export class WorkerCpus implements CpuPlatform {
   }
 
   /**
-   * A CPU counts a batch in its EventsPosted word before it publishes the horizon the batch belongs to;
-   * so once received catches up with posted, no event from before the CPUs' current horizons is still
-   * in flight. Bounded: a dead worker cannot hang the coordinator.
+   * A thread holds its events until it sleeps, yields or is asked (cpu-thread.ts buffer()), and marks in
+   * its leader's EventsBuffered word that it holds some before any horizon covering them is published;
+   * it counts a posted batch in EventsPosted before it clears EventsBuffered. So once no thread holds
+   * events and received has caught up with posted, no event from before the CPUs' current horizons is
+   * still in flight. A thread holding events is asked once (FlushReq, and a wake in case it waits out an
+   * IPI burst); it posts them at its next pass. Bounded: a dead worker cannot hang the coordinator.
    */
   async drainEvents(): Promise<void> {
     const deadline = performance.now() + 1000;
-    // Each thread counts its batches in its leader's word (CPU g for group g).
-    while (this.received.some((r, g) => this.pcpus[g].get(PcpuField.EventsPosted) > r) && performance.now() < deadline) {
+    const global = this.pcpus.length > 0 ? new GlobalView(new KernelMemory(this.opts.buffers)) : null;
+    let asked = false;
+    for (;;) {
+      let held = false;
+      let inFlight = false;
+      // Each thread counts its batches in its leader's words (CPU g for group g).
+      for (let g = 0; g < this.received.length; g++) {
+        const p = this.pcpus[g];
+        if (p.get(PcpuField.EventsBuffered) !== 0) held = true;
+        else if (p.get(PcpuField.EventsPosted) > this.received[g]) inFlight = true;
+      }
+      if (!held && !inFlight) return;
+      if (performance.now() > deadline) return;
+      if (held && !asked && global) {
+        asked = true;
+        global.add(GlobalField.FlushReq, 1);
+        for (let g = 0; g < this.received.length; g++) if (this.pcpus[g].get(PcpuField.EventsBuffered) !== 0) this.wakeGroup(g);
+      }
       await new Promise<void>((r) => setImmediate(r));
     }
+  }
+
+  /** Bumps group `g`'s Wake word (as SimClock.wakeCpu() does for its CPUs). */
+  private wakeGroup(g: number): void {
+    const i32 = new Int32Array(this.opts.buffers.kmem);
+    const idx = this.pcpus[g].index(PcpuField.Wake);
+    Atomics.add(i32, idx, 1);
+    Atomics.notify(i32, idx);
   }
 
   replyTask(cpu: number, pid: number, reply: TaskReply): void {
