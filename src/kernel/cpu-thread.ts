@@ -337,6 +337,7 @@ export class CpuThread {
         if (flushReq !== flushSeen) {
           flushSeen = flushReq;
           this.flush();
+          this.leader.set(PcpuField.FlushAck, flushReq);
         }
         // Every IPI sender bumps our Wake word after the request word (SimClock.wakeCpu()), so the CPUs'
         // IPI words need a look only when it moved: a pass costs no load per CPU for IPIs.

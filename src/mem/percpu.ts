@@ -80,6 +80,8 @@ export const enum PcpuField {
    * drainEvents() asks for such a batch with GlobalField.FlushReq.
    */
   EventsBuffered = 34,
+  /** In a group leader's area: the last GlobalField.FlushReq the thread answered (stored after the post). */
+  FlushAck = 35,
 }
 
 export const enum CpuMode {
