@@ -55,6 +55,13 @@ const WAIT_MS = 100;
  * sleep polls (rare: kthread_stop() of a task on another CPU) and is not counted as a late wake.
  */
 const FOLLOW_WAIT_MS = 1;
+/**
+ * The bound of a sleep held by the window (WaitFor includes SLACK): the others may need far more real
+ * time than usual to move SLACK on (a slow stretch of their simulation, a descheduled thread), while ours
+ * could already go on a little; so such a sleep looks again after this. Its running out counts as a late
+ * wake only if the others had passed WaitFor itself, the point a wake was promised at.
+ */
+const SLACK_WAIT_MS = 2;
 /** Events held before a batch is posted whatever else happens (bounds memory and latency). */
 const MAX_BATCH = 512;
 /** Real time between two heartbeats of a group's CPUs (the watchdog reports 3 s without one). */
@@ -261,6 +268,16 @@ export class CpuThread {
     this.clock.publishGroupHorizon(this.init.cpus[0], old, m);
   }
 
+  /** The least horizon of the other actors (the coordinator and the other groups). */
+  private othersMin(outside: readonly PercpuView[]): number {
+    let m = Number(this.hosts[0].global.coordHorizon);
+    for (const p of outside) {
+      const v = Number(p.get64(PcpuField.GroupHorizon));
+      if (v < m) m = v;
+    }
+    return m;
+  }
+
   /** The debug switch of GlobalField.DebugCpuFault: a host-level bug, to prove it is detected. */
   private debugFault(kind: number): void {
     if (kind === DEBUG_CPU_CRASH) throw new Error('injected crash (DebugCpuFault)');
@@ -463,7 +480,8 @@ export class CpuThread {
           Atomics.wait(i32, wakeIdx, wakeSeen, 0.2);
           continue;
         }
-        if (needWindow < NEVER_NUM) need = Math.min(need, needWindow + SLACK);
+        const slack = needWindow < NEVER_NUM;
+        if (slack) need = Math.min(need, needWindow + SLACK);
         this.leader.set64(PcpuField.WaitFor, need < NEVER_NUM ? BigInt(need) : NO_WAIT);
         // The Dekker half of the protocol (sim-clock.ts): read the others again after publishing WaitFor.
         let again = Number(h0.global.coordHorizon);
@@ -479,11 +497,11 @@ export class CpuThread {
         this.stats.sleeps++;
         sleptOn = wakeSeen;
         const slept = performance.now();
-        const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, follow ? FOLLOW_WAIT_MS : WAIT_MS);
+        const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, follow ? FOLLOW_WAIT_MS : slack ? SLACK_WAIT_MS : WAIT_MS);
         const r = w.async ? await w.value : w.value;
         this.stats.sleptMs += performance.now() - slept;
         this.leader.set64(PcpuField.WaitFor, NO_WAIT);
-        if (r === 'timed-out') woke = follow ? null : 'late';
+        if (r === 'timed-out') woke = follow ? null : slack ? (this.othersMin(outside) >= need ? 'late' : null) : 'late';
         else {
           woke = 'wake';
           this.stats.wakes++;
