@@ -62,6 +62,8 @@ const FOLLOW_WAIT_MS = 1;
  * wake only if the others had passed WaitFor itself, the point a wake was promised at.
  */
 const SLACK_WAIT_MS = 2;
+/** How long a wake that looks lost may still be on its way (see the check after a held sleep). */
+const LATE_GRACE_MS = 50;
 /** Events held before a batch is posted whatever else happens (bounds memory and latency). */
 const MAX_BATCH = 512;
 /** Real time between two heartbeats of a group's CPUs (the watchdog reports 3 s without one). */
@@ -268,16 +270,6 @@ export class CpuThread {
     this.clock.publishGroupHorizon(this.init.cpus[0], old, m);
   }
 
-  /** The least horizon of the other actors (the coordinator and the other groups). */
-  private othersMin(outside: readonly PercpuView[]): number {
-    let m = Number(this.hosts[0].global.coordHorizon);
-    for (const p of outside) {
-      const v = Number(p.get64(PcpuField.GroupHorizon));
-      if (v < m) m = v;
-    }
-    return m;
-  }
-
   /** The debug switch of GlobalField.DebugCpuFault: a host-level bug, to prove it is detected. */
   private debugFault(kind: number): void {
     if (kind === DEBUG_CPU_CRASH) throw new Error('injected crash (DebugCpuFault)');
@@ -329,7 +321,9 @@ export class CpuThread {
     const idleShown = hosts.map(() => false);
     let lastBeat = 0;
     // The last sleep: ended by its bound (late) or by a wake; cleared by the next progress.
-    let woke: 'wake' | 'late' | null = null;
+    let woke: 'wake' | 'late' | 'slack' | null = null;
+    // The WaitFor of a held sleep that ran out its bound (kept published until the next slice: see below).
+    let sleptFor = NEVER_NUM;
     // The Wake word's value the last sleep waited on: a sleep that ran out its bound was only a lost
     // wake-up if nobody has woken us since (a descheduled thread's bound can run out before a wake comes).
     let sleptOn = 0;
@@ -450,6 +444,14 @@ export class CpuThread {
           const h = hosts[best];
           this.setActive(best);
           if (woke === 'late' && Atomics.load(i32, wakeIdx) === sleptOn) this.stats.lateWakes++;
+          // A held sleep's bound ran out: it was a lost wake only if the others had passed the WaitFor we
+          // kept published (whoever passed it then also saw it, and bumps Wake right after its store).
+          if (woke === 'slack') {
+            // (A mover stores its horizon, then bumps: give a mover we saw between the two — descheduled,
+            // on a loaded host — a moment to bump before calling the wake lost.)
+            if (outsideMin >= sleptFor && Atomics.wait(i32, wakeIdx, sleptOn, LATE_GRACE_MS) === 'timed-out') this.stats.lateWakes++;
+            this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+          }
           woke = null;
           idleShown[best] = false;
           // A slice may take this CPU up to SLICE ns past where it started, whoever is behind it: so may the
@@ -500,8 +502,12 @@ export class CpuThread {
         const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, follow ? FOLLOW_WAIT_MS : slack ? SLACK_WAIT_MS : WAIT_MS);
         const r = w.async ? await w.value : w.value;
         this.stats.sleptMs += performance.now() - slept;
-        this.leader.set64(PcpuField.WaitFor, NO_WAIT);
-        if (r === 'timed-out') woke = follow ? null : slack ? (this.othersMin(outside) >= need ? 'late' : null) : 'late';
+        if (r === 'timed-out' && slack && !follow) {
+          // WaitFor stays published: a mover that passes it from here on still wakes us (and the check
+          // above can tell a lost wake from one that is on its way).
+          sleptFor = need;
+        } else this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+        if (r === 'timed-out') woke = follow ? null : slack ? 'slack' : 'late';
         else {
           woke = 'wake';
           this.stats.wakes++;
