@@ -70,10 +70,12 @@ const MAX_BATCH = 512;
 const BEAT_MS = 100;
 const WINDOW = Number(WINDOW_NS);
 /**
- * A group held back by the window sleeps until the others are SLACK past the least they must reach for one
- * of its CPUs to go on, so that a wake buys a stretch of work rather than one slice (without it, two
- * groups whose CPUs' wake-ups interleave hand over at every wake-up). Below WINDOW, so a sleeping group is
- * always woken before the others could need it: see sim-clock.ts.
+ * A group whose running CPUs are held back by the window sleeps until the others are SLACK past the least
+ * they must reach for one of them to go on, so that a wake buys a stretch of work rather than one slice.
+ * Below WINDOW, so while it sleeps the others' minimum stays below its own least horizon: the actor with
+ * the smallest horizon is elsewhere and can go on, and crosses WaitFor before it could need the sleeper.
+ * (An idle CPU's wake-up is waited for exactly: an idle CPU goes on only once every other horizon has
+ * passed its wake-up.)
  */
 const SLACK = WINDOW / 2;
 const NEVER_NUM = Number(NEVER);
@@ -388,8 +390,9 @@ export class CpuThread {
         let best = -1;
         let bestClock = NEVER_NUM;
         let bestLimit = 0;
-        // What the others' minimum must reach for one of our CPUs to go on: `need` for a wait on another
-        // CPU's horizon (exact), `needWindow` for one held by the window (SLACK is added to it, below).
+        // What the others' minimum must reach for one of our CPUs to go on: `need` for an idle CPU's wake-up
+        // or a wait on another CPU's horizon (exact), `needWindow` for a running CPU held by the window
+        // (SLACK is added to it, below).
         let need = NEVER_NUM;
         let needWindow = NEVER_NUM;
         let irqHold = false;
@@ -409,7 +412,10 @@ export class CpuThread {
             const horizon = h.horizon();
             const wake = h.nextWake();
             if (horizon !== this.pub[i]) this.publish(i, horizon);
-            if (wake < NEVER_NUM && wake < others + WINDOW && wake <= horizon) {
+            // Strictly behind the others, not within the window as a running CPU: the task that wakes may be
+            // affected by what another CPU does before its wake-up (a stop_task at 10 ms must not overtake
+            // the child's pass at 9 ms on an idle CPU: tests/scenarios/task-actions.test.ts).
+            if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
               h.advanceTo(wake);
             } else {
               if (!idleShown[i]) {
@@ -417,7 +423,7 @@ export class CpuThread {
                 h.publish();
                 idleShown[i] = true;
               }
-              if (wake < NEVER_NUM) needWindow = Math.min(needWindow, wake - WINDOW + 1);
+              if (wake < NEVER_NUM) need = Math.min(need, wake);
               // A task waiting on another CPU's task follows that CPU's horizon: wake when it moves.
               if (h.hasBlocked() && horizon < NEVER_NUM) {
                 need = Math.min(need, horizon + 1);
