@@ -27,8 +27,11 @@ export interface TargetLine {
 }
 
 export interface TargetSizes {
-  /** Simulated ms of the busy-CPU cases. */
+  /** Simulated ms of the busy-CPU cases (timed), and of the warm-up before them (reported as start-up). */
   busySimMs: number;
+  warmupSimMs: number;
+  /** Alternations of workers and lockstep per case (medians). */
+  platformRounds: number;
   /** CPUs (and tasks) of the many-CPUs case. */
   manyCpus: number;
   /** Simulated ms of the busy user task. */
@@ -42,7 +45,9 @@ export interface TargetSizes {
 }
 
 export const FULL: TargetSizes = {
-  busySimMs: 40,
+  busySimMs: 100,
+  warmupSimMs: 20,
+  platformRounds: 3,
   manyCpus: 64,
   rateSimMs: 20,
   stressMs: 15_000,
@@ -53,6 +58,8 @@ export const FULL: TargetSizes = {
 
 export const TINY: TargetSizes = {
   busySimMs: 1,
+  warmupSimMs: 1,
+  platformRounds: 1,
   manyCpus: 4,
   rateSimMs: 1,
   stressMs: 500,
@@ -70,17 +77,20 @@ export interface TargetEntry {
 
 const x = (v: number): string => `${v.toFixed(2)}x`;
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const s2 = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export const TARGETS: TargetEntry[] = [
   {
     id: 'platform',
     title: 'worker threads vs lockstep (the same simulated work; speed-up = lockstep time / worker time)',
     async run(z) {
-      const one = await measurePlatformRatio('one-busy', z.busySimMs);
-      const all = await measurePlatformRatio('all-busy', z.busySimMs);
-      const many = await measurePlatformRatio('64-cpus', z.busySimMs, z.manyCpus);
+      const one = await measurePlatformRatio('one-busy', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
+      const all = await measurePlatformRatio('all-busy', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
+      const many = await measurePlatformRatio('64-cpus', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
       const detail = (r: typeof one): string =>
-        `workers ${s(r.workerMs)}, lockstep ${s(r.lockstepMs)} for ${r.simMs.toFixed(0)} simulated ms`;
+        `workers ${s2(r.workerMs)} (CPU ${s2(r.workerCpuMs)}), lockstep ${s2(r.lockstepMs)} (CPU ${s2(r.lockstepCpuMs)}) for ` +
+        `${r.simMs.toFixed(0)} simulated ms, median of ${r.rounds}; start-up with ${r.warmupMs.toFixed(0)} ms of warm-up: ` +
+        `workers ${s2(r.workerStartupMs)}, lockstep ${s2(r.lockstepStartupMs)}`;
       return [
         {
           id: 'platform.one-busy',

@@ -14,7 +14,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import type { CpuThread, CpuThreadInit, CpuThreadStats } from '../kernel/cpu-thread';
-import { NO_WAIT } from '../kernel/sim-clock';
+import { NEVER, NO_WAIT } from '../kernel/sim-clock';
 import type { RawEvent } from '../kernel/events';
 import type { TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
@@ -61,6 +61,8 @@ export class WorkerCpus implements CpuPlatform {
   private stopped = false;
   private readonly received: number[] = [];
   private pcpus: PercpuView[] = [];
+  private global!: GlobalView;
+  private i32!: Int32Array;
   private groups: number[][] = [];
   readonly waitStats: CoordinatorWaitStats = { sleeps: 0, wakes: 0 };
   /** The threads' counters as they stopped (threadStats() after stop()). */
@@ -85,10 +87,17 @@ export class WorkerCpus implements CpuPlatform {
     const entry = workerEntry('cpu');
     const km = new KernelMemory(this.opts.buffers);
     const global = new GlobalView(km);
+    this.global = global;
+    this.i32 = km.i32;
     this.pcpus = Array.from({ length: this.opts.cpus }, (_, i) => new PercpuView(km, i));
     const n = Math.max(1, Math.min(this.opts.cpus, Math.floor(this.opts.threads ?? availableParallelism())));
     this.groups = Array.from({ length: n }, (_, g) => groupCpus(this.opts.cpus, n, g));
-    for (let g = 0; g < n; g++) this.pcpus[g].set64(PcpuField.WaitFor, NO_WAIT);
+    for (let g = 0; g < n; g++) {
+      this.pcpus[g].set64(PcpuField.WaitFor, NO_WAIT);
+      // Before any thread starts: a thread reads the others' group horizons from its first pass.
+      this.pcpus[g].set64(PcpuField.GroupHorizon, NEVER);
+    }
+    for (const p of this.pcpus) p.set64(PcpuField.Horizon, NEVER);
     global.set64(GlobalField.CoordWaitFor, NO_WAIT);
     // Before any thread starts: every wake of the protocol reads it (sim-clock.ts).
     global.set(GlobalField.CpuGroups, n);
@@ -162,16 +171,43 @@ export class WorkerCpus implements CpuPlatform {
   }
 
   /**
-   * A CPU counts a batch in its EventsPosted word before it publishes the horizon the batch belongs to;
-   * so once received catches up with posted, no event from before the CPUs' current horizons is still
-   * in flight. Bounded: a dead worker cannot hang the coordinator.
+   * A thread holds its events until it sleeps, yields or is asked (cpu-thread.ts buffer()), and marks in
+   * its leader's EventsBuffered word that it holds some before any horizon covering them is published;
+   * it counts a posted batch in EventsPosted before it clears EventsBuffered. So the events from before
+   * the horizons the coordinator has seen are, per thread, either counted in EventsPosted (the thread held
+   * none: EventsBuffered read 0 first) or held: such a thread is asked once (FlushReq, and a wake in case
+   * it sleeps or waits out an IPI burst), posts them at its next pass and answers in FlushAck, after which
+   * EventsPosted counts them. The drain is over once every thread's count has been received. Events made
+   * after the look are not waited for (a busy thread makes them all the time). Bounded: a dead worker
+   * cannot hang the coordinator.
    */
   async drainEvents(): Promise<void> {
     const deadline = performance.now() + 1000;
-    // Each thread counts its batches in its leader's word (CPU g for group g).
-    while (this.received.some((r, g) => this.pcpus[g].get(PcpuField.EventsPosted) > r) && performance.now() < deadline) {
-      await new Promise<void>((r) => setImmediate(r));
+    const groups = this.received.length;
+    const target: number[] = new Array<number>(groups).fill(0);
+    const held: number[] = [];
+    for (let g = 0; g < groups; g++) {
+      const p = this.pcpus[g];
+      if (p.get(PcpuField.EventsBuffered) !== 0) held.push(g);
+      else target[g] = p.get(PcpuField.EventsPosted);
     }
+    if (held.length > 0) {
+      const req = this.global.add(GlobalField.FlushReq, 1) + 1;
+      for (const g of held) this.wakeGroup(g);
+      for (const g of held) {
+        const p = this.pcpus[g];
+        while (p.get(PcpuField.FlushAck) - req < 0 && performance.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+        target[g] = p.get(PcpuField.EventsPosted);
+      }
+    }
+    while (this.received.some((r, g) => r < target[g]) && performance.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** Bumps group `g`'s Wake word (as SimClock.wakeCpu() does for its CPUs). */
+  private wakeGroup(g: number): void {
+    const idx = this.pcpus[g].index(PcpuField.Wake);
+    Atomics.add(this.i32, idx, 1);
+    Atomics.notify(this.i32, idx);
   }
 
   replyTask(cpu: number, pid: number, reply: TaskReply): void {

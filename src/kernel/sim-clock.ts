@@ -15,9 +15,11 @@
  * Who wakes whom (the wake protocol). CPUs run in *groups*, one worker thread each (GlobalField.CpuGroups;
  * CPU c is in group c % groups, whose leader is CPU c % groups). A group that cannot go on sleeps on its
  * leader's PcpuField.Wake word, after publishing in its leader's PcpuField.WaitFor the horizon it waits
- * for: the smallest value the others' minimum must reach for one of its CPUs to go on. An actor that moves
- * its horizon from `old` up to `value` wakes exactly the groups whose WaitFor lies in (old, value] — those
- * it may have been holding back — and the coordinator if its CoordWaitFor lies there. Other wakes are
+ * for: the smallest value the others' minimum must reach for one of its CPUs to go on (plus a slack when
+ * the window holds it, cpu-thread.ts). Each group publishes its *group horizon* (PcpuField.GroupHorizon,
+ * the least of its CPUs' horizons), which is what the other groups read. An actor that moves its horizon
+ * (a group: its group horizon) from `old` up to `value` wakes exactly the groups whose WaitFor lies in
+ * (old, value] — those it may have been holding back — and the coordinator if its CoordWaitFor lies there. Other wakes are
  * targeted too: an IPI wakes its CPU's group (wakeCpu()); CPUs wake the coordinator (GlobalField.ClockEpoch)
  * for acknowledgements, task requests and, while it is parked waiting on their progress (CoordParked), at
  * their next slice end. No wake is lost, by a Dekker-style argument on sequentially consistent Atomics:
@@ -96,12 +98,22 @@ export class SimClock {
   }
 
   /**
-   * Publishes `cpu`'s horizon `value` (ns) and wakes every other group whose WaitFor it crossed: `old` is
-   * the lowest value the word held since the last publication (see the protocol above).
+   * Publishes the group horizon (PcpuField.GroupHorizon in `leader`'s area) `value` (ns) and wakes every
+   * other group whose WaitFor it crossed, and the coordinator if it crossed CoordWaitFor: `old` is the
+   * lowest value the word held since the last publication (see the protocol above). Only the group's
+   * minimum can change what another actor may do, so a CPU whose horizon moves while another CPU of its
+   * group holds the minimum costs no wake and no load of the waiters' words.
    */
-  publishHorizon(cpu: number, old: number, value: number): void {
-    this.pcpus[cpu].set64(PcpuField.Horizon, BigInt(value));
-    if (value > old) this.wakeCrossed(old, value, cpu);
+  publishGroupHorizon(leader: number, old: number, value: number): void {
+    this.pcpus[leader].set64(PcpuField.GroupHorizon, BigInt(value));
+    if (value > old) this.wakeCrossed(old, value, leader);
+  }
+
+  /** Would a move of a group horizon from `old` to `value` wake the coordinator (cross CoordWaitFor)? */
+  crossesCoordinator(old: number, value: number): boolean {
+    if (value <= old) return false;
+    const t = Number(this.global.get64(GlobalField.CoordWaitFor));
+    return t > old && t <= value;
   }
 
   /** The coordinator moves its horizon; a move up wakes the groups it was holding back. */
@@ -111,18 +123,18 @@ export class SimClock {
     if (v > old) this.wakeCrossed(Number(old), Number(v), -1);
   }
 
-  private wakeCrossed(old: number, value: number, fromCpu: number): void {
+  /** `fromLeader`: the group that moved (-1: the coordinator). */
+  private wakeCrossed(old: number, value: number, fromLeader: number): void {
     const g = this.groups();
-    const own = fromCpu < 0 || g === 0 ? -1 : fromCpu % g;
     for (let l = 0; l < g; l++) {
-      if (l === own) continue;
+      if (l === fromLeader) continue;
       const t = Number(this.pcpus[l].get64(PcpuField.WaitFor));
       if (t > old && t <= value) {
         this.counters.crossings++;
         this.wakeWord(this.pcpus[l].index(PcpuField.Wake));
       }
     }
-    if (fromCpu >= 0) {
+    if (fromLeader >= 0) {
       const t = Number(this.global.get64(GlobalField.CoordWaitFor));
       if (t > old && t <= value) this.wakeCoordinator();
     }

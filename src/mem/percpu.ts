@@ -68,6 +68,20 @@ export const enum PcpuField {
   /** In a group leader's area: the CPU its thread is working on (the watchdog names it on a hang). */
   Active = 29,
   WaitFor = 30,
+  /**
+   * In a group leader's area (Int64 at words 32-33): the group's horizon, the least of its CPUs' horizons
+   * (a lower bound of them at every moment: lowered before any of them is, raised after). Other groups
+   * read it instead of each CPU's word, and wakes are sent when it crosses a waiter (sim-clock.ts).
+   */
+  GroupHorizon = 32,
+  /**
+   * In a group leader's area: 1 while the thread holds events it has not posted yet (set when its batch
+   * gets its first event, cleared after the post is counted in EventsPosted). The coordinator's
+   * drainEvents() asks for such a batch with GlobalField.FlushReq.
+   */
+  EventsBuffered = 34,
+  /** In a group leader's area: the last GlobalField.FlushReq the thread answered (stored after the post). */
+  FlushAck = 35,
 }
 
 export const enum CpuMode {
@@ -139,6 +153,11 @@ export const enum GlobalField {
   CoordParked = 28,
   /** Bytes kmalloc() has handed out from the top of the data region (src/kernel/core-services.ts). */
   KmallocUsed = 30,
+  /**
+   * Bumped by the coordinator (drainEvents()) to ask every CPU thread holding unposted events to post them
+   * now; each thread loads it once per pass. (Word 32: past the words the other fields use.)
+   */
+  FlushReq = 32,
 }
 /**
  * cond_resched() calls klp_sched_try_switch(), which switches the current task if its own stack is clean
