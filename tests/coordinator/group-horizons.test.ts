@@ -36,10 +36,11 @@ describe('group horizons and event batches (16 CPUs on 2 threads)', () => {
       await m.sleep(20);
       const before = (): number => events.filter((e) => e.cpu !== null && e.t < 20_000_000).length;
       const atEnd = before();
-      // Every task went to sleep after each of its ~20 passes, and the coordinator has seen it all.
+      // Every task went to sleep after each of its ~7 passes (msleep(1) is 2–3 ms on 6.12: the extra jiffy and
+      // the wheel's bucket), and the coordinator has seen it all.
       for (let cpu = 0; cpu < 16; cpu++) {
         const sleeps = events.filter((e) => e.type === 'task.state' && e.cpu === cpu && e.state === 'sleeping' && e.t < 20_000_000);
-        expect(sleeps.length).toBeGreaterThanOrEqual(18);
+        expect(sleeps.length).toBeGreaterThanOrEqual(6);
       }
       await m.sleep(5);
       // Nothing from before 20 ms arrives late: the drain at the end of the first sleep collected it.
