@@ -13,7 +13,7 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
+import { CpuMode, EVENTS_OFF_TASK_STATE, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
   REQ_NONE,
@@ -735,6 +735,8 @@ export class CpuHost {
   }
 
   private emitTaskState(t: LocalTask, state: string): void {
+    // Two per context switch, thousands a simulated ms with short timeslices: off unless someone listens.
+    if (this.global.get(GlobalField.EventsOff) & EVENTS_OFF_TASK_STATE) return;
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
     this.emit({ type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, ...(func ? { func } : {}) });
   }

@@ -50,6 +50,8 @@ export interface SimulationOptions {
   faults?: KlpFault[];
   /** Transition retry period, ms of simulated time (the kernel's 1 s). */
   retryMs?: number;
+  /** Emit `task.state` events (default true; see MachineOptions.taskStateEvents). */
+  taskStateEvents?: boolean;
   /**
    * Awaited before each scenario step: the run holds while the promise is pending (`klpsim serve`'s
    * pause and single-step). With --deterministic nothing runs meanwhile; worker CPUs run on up to the clock window.
@@ -142,6 +144,7 @@ export class Simulation {
       timeslice: options.timeslice,
       cpuThreads: options.cpuThreads,
       condReschedSwitch: options.condReschedSwitch,
+      taskStateEvents: options.taskStateEvents,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {
