@@ -36,7 +36,7 @@ import { EventBody, RawEvent, hex } from './events';
 import { NESTED_CALL_RET, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
-import { unwindOrc } from './unwind-orc';
+import { unwindOrc, unwindOrcInto } from './unwind-orc';
 import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
 import { ActionPos, ParamRef, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
 import {
@@ -1195,25 +1195,30 @@ export class CpuHost {
   }
 
   /**
-   * The current task's call chain at the entry of a traced function (inside the ftrace handler): the
-   * return addresses into its callers, innermost first. The ground truth of the consistency check, so it
-   * is the ORC walk whatever the machine's reliable unwinder is: exact through frameless functions. (A
-   * function objtool could not follow ends the chain there: what is above it is not seen.) Empty when no
-   * task runs here.
+   * The current task's call chain at the entry of a traced function (inside the ftrace handler), into
+   * `frames`: the traced function's pc, then the return addresses into its callers, innermost first. The
+   * ground truth of the consistency check, so it is the ORC walk whatever the machine's reliable unwinder
+   * is: exact through frameless functions. (A function objtool could not follow ends the chain there: what
+   * is above it is not seen.) Empty when no task runs here. The caller owns `frames` and reuses it: the
+   * check runs at every redirected call, and a reliable walk allocates nothing.
    */
-  callChain(tracedIp: number): number[] {
+  callChain(tracedIp: number, frames: number[]): void {
     const t = this.current;
-    if (!t) return [];
-    const w = unwindOrc(this.km, this.orc, {
-      // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
-      rip: tracedIp + FTRACE_SITE_SIZE,
-      rsp: this.x86.getRegNum(Reg.RSP),
-      rbp: this.x86.getRegNum(Reg.RBP),
-      stackBase: t.view.get(TaskField.StackBase),
-      stackTop: t.view.get(TaskField.StackTop),
-      regs: false,
-    });
-    return w.frames.slice(1);
+    if (!t) {
+      frames.length = 0;
+      return;
+    }
+    // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
+    unwindOrcInto(
+      this.km,
+      this.orc,
+      tracedIp + FTRACE_SITE_SIZE,
+      this.x86.getRegNum(Reg.RSP),
+      this.x86.getRegNum(Reg.RBP),
+      t.view.get(TaskField.StackBase),
+      t.view.get(TaskField.StackTop),
+      frames,
+    );
   }
 
   /** The current task's call chain inside a service: [rsp] is the return address into its caller. */
