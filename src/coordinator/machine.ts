@@ -16,6 +16,7 @@ import { Kallsyms } from '../mem/kallsyms';
 import {
   CpuMode,
   cpuGone,
+  EVENTS_OFF_CALL_REDIRECT,
   EVENTS_OFF_TASK_STATE,
   GlobalField,
   GlobalView,
@@ -63,11 +64,20 @@ export interface MachineOptions {
   /** Worker threads running the CPUs (M:N, src/coordinator/worker-cpus.ts); default one per host core. */
   cpuThreads?: number;
   /**
-   * Emit `task.state` (the scheduler's churn: two events per context switch). Default true; a caller that
-   * never reads them (a stress run) turns them off, as an unused tracepoint is off in the kernel.
+   * Event types the CPUs do not emit: `task.state` (the scheduler's churn, two events per context switch)
+   * and `call.redirect` (sampled, but posted from a CPU thread at every slice that has one). Default none;
+   * a caller that never reads them (a stress run) turns them off, as an unused tracepoint is off in the
+   * kernel.
    */
-  taskStateEvents?: boolean;
+  eventsOff?: readonly QuietEventType[];
 }
+
+/** The event types a machine can leave out (MachineOptions.eventsOff), and their GlobalField.EventsOff bits. */
+export type QuietEventType = 'task.state' | 'call.redirect';
+const EVENTS_OFF_BIT: Record<QuietEventType, number> = {
+  'task.state': EVENTS_OFF_TASK_STATE,
+  'call.redirect': EVENTS_OFF_CALL_REDIRECT,
+};
 
 export interface SpawnRequest {
   name: string;
@@ -171,7 +181,7 @@ export class Machine implements KernelCore {
     // Explicitly, or as the release has it (klp_sched_try_switch(), 6.4).
     if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch)
       this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
-    if (options.taskStateEvents === false) this.global.set(GlobalField.EventsOff, EVENTS_OFF_TASK_STATE);
+    this.global.set(GlobalField.EventsOff, (options.eventsOff ?? []).reduce((bits, type) => bits | EVENTS_OFF_BIT[type], 0));
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;

@@ -154,6 +154,8 @@ export const enum GlobalField {
 export const KERNEL_FEATURE_COND_RESCHED_SWITCH = 1 << 0;
 /** GlobalField.EventsOff: `task.state`, the scheduler's churn (isSchedulerChurn), is not emitted. */
 export const EVENTS_OFF_TASK_STATE = 1 << 0;
+/** GlobalField.EventsOff: the sampled `call.redirect` of klp_ftrace_handler() is not emitted. */
+export const EVENTS_OFF_CALL_REDIRECT = 1 << 1;
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;
 export const DEBUG_CPU_CRASH = 2;
