@@ -181,7 +181,10 @@ export class Machine implements KernelCore {
     // Explicitly, or as the release has it (klp_sched_try_switch(), 6.4).
     if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch)
       this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
-    this.global.set(GlobalField.EventsOff, (options.eventsOff ?? []).reduce((bits, type) => bits | EVENTS_OFF_BIT[type], 0));
+    this.global.set(
+      GlobalField.EventsOff,
+      (options.eventsOff ?? []).reduce((bits, type) => bits | EVENTS_OFF_BIT[type], 0),
+    );
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;

@@ -13,7 +13,15 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, EVENTS_OFF_TASK_STATE, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
+import {
+  CpuMode,
+  EVENTS_OFF_TASK_STATE,
+  GlobalField,
+  GlobalView,
+  KERNEL_FEATURE_COND_RESCHED_SWITCH,
+  PcpuField,
+  PercpuView,
+} from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
   REQ_NONE,

@@ -29,14 +29,18 @@ async function run(deterministic: boolean, eventsOff: ('task.state' | 'call.redi
 }
 
 describe('eventsOff', () => {
-  it.each([true, false])('leaves out task.state and call.redirect, and nothing else (deterministic: %s)', async (deterministic) => {
-    const on = await run(deterministic, []);
-    expect(on.taskState).toBeGreaterThan(10);
-    expect(on.redirect).toBeGreaterThan(0);
-    const off = await run(deterministic, ['task.state', 'call.redirect']);
-    expect(off.taskState).toBe(0);
-    expect(off.redirect).toBe(0);
-    expect(off.complete).toBe(on.complete);
-    expect(off.checks).toBeGreaterThan(100);
-  }, 60_000);
+  it.each([true, false])(
+    'leaves out task.state and call.redirect, and nothing else (deterministic: %s)',
+    async (deterministic) => {
+      const on = await run(deterministic, []);
+      expect(on.taskState).toBeGreaterThan(10);
+      expect(on.redirect).toBeGreaterThan(0);
+      const off = await run(deterministic, ['task.state', 'call.redirect']);
+      expect(off.taskState).toBe(0);
+      expect(off.redirect).toBe(0);
+      expect(off.complete).toBe(on.complete);
+      expect(off.checks).toBeGreaterThan(100);
+    },
+    60_000,
+  );
 });
