@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CompileRequest, recordCompiles } from '../src/c/compile-cache';
 import { loadScenarioFile } from '../src/scenario/load-scenario';
 import { packageRoot } from '../src/util/package-root';
+import { UNWINDERS } from '../src/kernel/stack-walk';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -13,17 +14,19 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
+/** Each scenario's C as both unwinders build it, so `--unwinder` works on a machine without gcc too. */
 export function shippedScenarioUnits(): CompileRequest[] {
   const out = new Map<string, CompileRequest>();
-  for (const file of yamlFiles(join(packageRoot(), 'scenarios'))) {
-    const { requests } = recordCompiles(() => {
-      try {
-        loadScenarioFile(file);
-      } catch {
-        // A scenario that does not load fails its own tests; its C (what was compiled) still counts.
-      }
-    });
-    for (const r of requests) out.set(JSON.stringify([r.flags, r.source]), r);
-  }
+  for (const file of yamlFiles(join(packageRoot(), 'scenarios')))
+    for (const unwinder of UNWINDERS) {
+      const { requests } = recordCompiles(() => {
+        try {
+          loadScenarioFile(file, { unwinder });
+        } catch {
+          // A scenario that does not load fails its own tests; its C (what was compiled) still counts.
+        }
+      });
+      for (const r of requests) out.set(JSON.stringify([r.flags, r.source]), r);
+    }
   return [...out.values()];
 }

@@ -135,12 +135,7 @@ static void expect_ptr(void *sv, void *want_sv, void *want)
 	}
 }
 
-/*
- * Not split into a hot and a .cold part: klpsim's objtool reads gcc's jump into init_module.cold as a
- * sibling call from a modified frame and warns (a klpsim limitation; the kernel's objtool follows .cold
- * subfunctions).
- */
-static int __attribute__((optimize("no-reorder-blocks-and-partition"))) test_klp_shadow_vars_init(void)
+static int test_klp_shadow_vars_init(void)
 {
 	static struct test_object objs[NUM_OBJS];
 	static char nfields1[NUM_OBJS];

@@ -6,11 +6,12 @@
 import { Command } from 'commander';
 import { formatEvent, OutputFormat } from './format-event';
 import { runDemo } from './demo';
-import { runScenario, checkScenario } from './run-command';
-import { watchScenario } from './watch';
+import { runScenario, checkScenario, RunCliOptions } from './run-command';
+import { addRunOptions, RUN_OPTION_KEYS, runOptionFlag } from './run-options';
+import { watchScenario, WatchCliOptions } from './watch';
 import { stressCommand, StressCliOptions, StressUsageError } from './stress-command';
 import { stressMergeCommand } from './stress-merge-command';
-import { serveCommand } from './serve-command';
+import { serveCommand, ServeCliOptions } from './serve-command';
 import { runBench } from '../bench/run';
 import { SimError } from '../coordinator/machine';
 import {
@@ -19,18 +20,13 @@ import {
   formatOption,
   intOption,
   jobsOption,
-  KERNEL_VERSION_HELP,
   kernelVersionOption,
   portOption,
   seedOption,
   unwinderOption,
 } from './options';
-import type { KernelVersion } from '../kernel/kernel-version';
 import { FAULTS, MAX_STRESS_TASKS } from './stress-command';
-import type { Unwinder } from '../kernel/stack-walk';
 import { exitQuietlyOnClosedOutput } from './closed-output';
-
-const UNWINDER_HELP = "the reliable stack unwinder: orc | frame-pointer (default: the scenario's, else orc)";
 
 /** A usage error found in an action (after commander's own parsing): printed here, exit 2. */
 class UsageError extends Error {}
@@ -45,115 +41,50 @@ export async function main(argv: string[]): Promise<number> {
     // commander's own usage errors (a bad option value, an unknown option) read like klpsim's other ones.
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'klpsim: ')) });
 
-  program
-    .command('run')
-    .description('run a scenario, streaming events as they happen')
-    .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
-    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
-    .option('--format <f>', 'pretty | dmesg | ndjson', formatOption, 'pretty' as OutputFormat)
-    .option('--trace <out>', 'write a Chrome trace-event JSON file')
-    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
-    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
-    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
-    .option('--verbose', "also print klp_try_switch_task's per-task debug lines", false)
-    .action(
-      async (
-        file: string,
-        o: {
-          cpus?: number;
-          seed?: number;
-          format: OutputFormat;
-          trace?: string;
-          nopRemoval: boolean;
-          unwinder?: Unwinder;
-          kernelVersion?: KernelVersion;
-          deterministic: boolean;
-          verbose: boolean;
-        },
-      ) => {
-        code = await runScenario(file, o);
-      },
-    );
+  addRunOptions(
+    program
+      .command('run')
+      .description('run a scenario, streaming events as they happen')
+      .argument('<file>', 'scenario file (YAML)')
+      .option('--format <f>', 'pretty | dmesg | ndjson', formatOption, 'pretty' as OutputFormat)
+      .option('--trace <out>', 'write a Chrome trace-event JSON file'),
+  ).action(async (file: string, o: RunCliOptions) => {
+    code = await runScenario(file, o);
+  });
 
-  program
-    .command('watch')
-    .description('run a scenario with a live terminal view (plain event lines when stdout is not a terminal)')
-    .argument('<file>', 'scenario file (YAML)')
-    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
-    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
-    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
-    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
-    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream)', false)
-    .option('--verbose', "also print klp_try_switch_task's per-task debug lines", false)
-    .action(
-      async (
-        file: string,
-        o: {
-          cpus?: number;
-          seed?: number;
-          nopRemoval: boolean;
-          unwinder?: Unwinder;
-          kernelVersion?: KernelVersion;
-          deterministic: boolean;
-          verbose: boolean;
-        },
-      ) => {
-        code = await watchScenario(file, o);
-      },
-    );
+  addRunOptions(
+    program
+      .command('watch')
+      .description('run a scenario with a live terminal view (plain event lines when stdout is not a terminal)')
+      .argument('<file>', 'scenario file (YAML)'),
+  ).action(async (file: string, o: WatchCliOptions) => {
+    code = await watchScenario(file, o);
+  });
 
-  program
-    .command('serve')
-    .description('run a scenario (or replay a recorded ndjson stream) and show it live in the browser')
-    .argument('[file]', 'scenario file (YAML)')
-    .option('--replay <run.ndjson>', 'show a recorded stream (`klpsim run FILE --format ndjson`) instead of running a scenario')
-    .option('--port <n>', 'TCP port (0: any free port)', portOption, 8080)
-    .option('--host <h>', 'address to listen on', '127.0.0.1')
-    .option('--cpus <n>', "simulated CPUs (default: the scenario's)", cpusOption)
-    .option('--seed <s>', "seed (default: the scenario's)", seedOption)
-    .option('--no-nop-removal', 'keep NOP klp_funcs until their patch is disabled (the kernel before the seed)')
-    .option('--unwinder <u>', UNWINDER_HELP, unwinderOption)
-    .option('--kernel-version <v>', KERNEL_VERSION_HELP, kernelVersionOption)
-    .option('--deterministic', 'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step', false)
-    .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false)
-    .option('--verbose', "also log klp_try_switch_task's per-task debug lines", false)
-    .action(
-      async (
-        file: string | undefined,
-        o: {
-          replay?: string;
-          port: number;
-          host: string;
-          cpus?: number;
-          seed?: number;
-          nopRemoval: boolean;
-          unwinder?: Unwinder;
-          kernelVersion?: KernelVersion;
-          deterministic: boolean;
-          paused: boolean;
-          verbose: boolean;
-        },
-        cmd: Command,
-      ) => {
-        if ((file === undefined) === (o.replay === undefined))
-          throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
-        if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
-        if (o.replay !== undefined) {
-          // Options that shape a run mean nothing for a recording: say so rather than ignore them.
-          const runOnly = ['cpus', 'seed', 'nopRemoval', 'unwinder', 'kernelVersion', 'deterministic', 'paused', 'verbose'].filter(
-            (k) => cmd.getOptionValueSource(k) === 'cli',
-          );
-          if (runOnly.length > 0)
-            throw new UsageError(
-              `--replay shows a recorded run: ${runOnly.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace('nop-removal', 'no-nop-removal')).join(', ')} cannot apply`,
-            );
-        }
-        code = await serveCommand(file, o);
-      },
-    );
+  addRunOptions(
+    program
+      .command('serve')
+      .description('run a scenario (or replay a recorded ndjson stream) and show it live in the browser')
+      .argument('[file]', 'scenario file (YAML)')
+      .option('--replay <run.ndjson>', 'show a recorded stream (`klpsim run FILE --format ndjson`) instead of running a scenario')
+      .option('--port <n>', 'TCP port (0: any free port)', portOption, 8080)
+      .option('--host <h>', 'address to listen on', '127.0.0.1')
+      .option('--paused', 'with --deterministic: hold the run before its first step (resume or step from the page)', false),
+    'run all CPUs in lockstep on one thread (same seed, same stream); enables pause and step',
+  ).action(async (file: string | undefined, o: ServeCliOptions, cmd: Command) => {
+    if ((file === undefined) === (o.replay === undefined))
+      throw new UsageError('serve needs a scenario FILE or --replay RUN.ndjson (not both)');
+    if (o.paused && !o.deterministic) throw new UsageError('--paused needs --deterministic (worker CPUs cannot be held)');
+    if (o.replay !== undefined) {
+      // Options that shape a run mean nothing for a recording: say so rather than ignore them.
+      const runOnly = [...RUN_OPTION_KEYS, 'paused' as const].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (runOnly.length > 0)
+        throw new UsageError(
+          `--replay shows a recorded run: ${runOnly.map((k) => (k === 'paused' ? '--paused' : runOptionFlag(k))).join(', ')} cannot apply`,
+        );
+    }
+    code = await serveCommand(file, o);
+  });
 
   program
     .command('check')

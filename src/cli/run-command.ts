@@ -2,28 +2,19 @@
  * `klpsim run` and `klpsim check`: bad input is `FILE:LINE:COL: message` on stderr and exit 2; a failed
  * expectation or an invariant violation is reported with the events leading to it, exit 1.
  */
-import type { Unwinder } from '../kernel/stack-walk';
-import type { KernelVersion } from '../kernel/kernel-version';
 import { ScenarioError } from '../scenario/scenario-error';
 import { loadScenarioFile } from '../scenario/load-scenario';
 import type { SimEvent } from '../kernel/events';
-import { RunResult, Simulation } from '../scenario/simulation';
+import { RunResult, ScenarioRunOptions, Simulation } from '../scenario/simulation';
 import { formatEvent, OutputFormat } from './format-event';
 import { PrettyStream } from './pretty-stream';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { strerror } from '../scenario/errno';
 import { TraceBuilder } from '../scenario/chrome-trace';
 
-export interface RunCliOptions {
-  cpus?: number;
-  seed?: number;
+export interface RunCliOptions extends ScenarioRunOptions {
   format: OutputFormat;
   trace?: string;
-  nopRemoval: boolean;
-  unwinder?: Unwinder;
-  kernelVersion?: KernelVersion;
-  deterministic: boolean;
-  verbose: boolean;
 }
 
 const out = (s: string): boolean => process.stdout.write(s);
@@ -44,7 +35,7 @@ export function checkScenario(file: string): number {
 }
 
 /** Loads a scenario for `run` and `watch`; bad input is printed here and becomes exit code 2. */
-export async function openSimulation(file: string, o: Omit<RunCliOptions, 'format' | 'trace'>): Promise<Simulation | 2> {
+export async function openSimulation(file: string, o: ScenarioRunOptions): Promise<Simulation | 2> {
   try {
     return await Simulation.fromFile(file, {
       cpus: o.cpus,

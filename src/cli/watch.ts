@@ -13,21 +13,11 @@
 import type { Subscription } from 'rxjs';
 import { CpuMode, PcpuField } from '../mem/percpu';
 import { KLP_PATCHED, TaskField, TaskState } from '../mem/task-struct';
-import type { Unwinder } from '../kernel/stack-walk';
-import type { KernelVersion } from '../kernel/kernel-version';
-import { Simulation } from '../scenario/simulation';
+import { ScenarioRunOptions, Simulation } from '../scenario/simulation';
 import { openSimulation, reportFailures, runScenario } from './run-command';
 import { ansiFrame, renderWatch, WatchCpu, WatchFuncStack, WatchPatch, WatchSnapshot, WatchTransition } from './watch-view';
 
-export interface WatchCliOptions {
-  cpus?: number;
-  seed?: number;
-  nopRemoval: boolean;
-  unwinder?: Unwinder;
-  kernelVersion?: KernelVersion;
-  deterministic: boolean;
-  verbose: boolean;
-}
+export type WatchCliOptions = ScenarioRunOptions;
 
 const LOG_LINES = 10;
 const MODE_NAMES: Record<number, string> = {

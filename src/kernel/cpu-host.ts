@@ -45,7 +45,9 @@ import { NESTED_CALL_RET, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt }
 import { FtraceSites } from './ftrace-sites';
 import { OrcTables } from './orc-tables';
 import { unwindOrc, unwindOrcInto } from './unwind-orc';
-import { NEVER, NS_PER_INSN, wakeTime } from './sim-clock';
+import { END_OF_TIME_NS, NEVER, NS_PER_INSN } from './sim-clock';
+import { jiffiesLeft, MAX_JIFFY_OFFSET, msecsToJiffies, nextTickNs, timeoutExpires, timerWakeNs } from './timer-wheel';
+import { RqEntity, RunQueue } from './run-queue';
 import { ActionPos, ParamRef, TaskAction, TaskKind, TaskSpec, TaskValue } from './task-program';
 import {
   COND_RESCHED_NS,
@@ -59,6 +61,7 @@ import {
   SYSCALL_ENTRY_NS,
   SYSCALL_EXIT_NS,
   TIMER_SETUP_NS,
+  TIMER_WAKEUP_NS,
 } from './time-model';
 import { needsCoordinator, TaskReply } from './task-request';
 import { isCoreService, serveCoreService } from './core-services';
@@ -123,7 +126,7 @@ export interface CpuHostOptions {
 type Block = { kind: 'request' } | { kind: 'exit'; view: TaskView; pid: number };
 const REQUEST_BLOCK: Block = { kind: 'request' };
 
-interface LocalTask {
+interface LocalTask extends RqEntity {
   spec: TaskSpec;
   block: Block | null;
   /** The coordinator's answer, taken up when the task runs again. */
@@ -146,13 +149,20 @@ interface LocalTask {
   inService: boolean;
   /** Set while the task waits inside a coordinator service (service-request.ts) for its answer. */
   inRequest: boolean;
-  /** Which one, and when its timeout ends (an interruptible sleep may be woken before). */
+  /** Which one, and its timer's expiry in jiffies (an interruptible sleep may be woken before). */
   sleepService: SleepService;
-  sleepUntil: number;
+  expires: number;
   /** A signal cut the task's interruptible sleep short: its call's pass ends when the call returns. */
   interrupted: boolean;
   /** Output of the task's scratch seq_file (kept short: only the last line matters to anyone). */
   seq: string;
+  /** needsCoordinator() of each action of the run list, decided once. */
+  readonly viaCoordinator: readonly boolean[];
+  /** The stack slot's bounds, written by the coordinator before the task was handed to this CPU. */
+  readonly stackBase: number;
+  readonly stackTop: number;
+  /** Passes completed (this CPU is the only writer of TaskField.Passes). */
+  passes: number;
 }
 
 export interface SliceResult {
@@ -165,10 +175,6 @@ export interface SliceResult {
 type SleepService = 'msleep' | 'msleep_interruptible' | 'schedule_timeout_interruptible';
 
 const NEVER_NUM = Number(NEVER);
-/** HZ=1000: one jiffy is 1 ms, so msecs and jiffies are the same count. */
-const NS_PER_JIFFY = 1_000_000;
-/** HZ=1000: a `hlt` waits for the next timer tick. */
-const TICK_NS = 1_000_000;
 /** System V argument registers, in order. */
 const ARG_REGS: readonly Reg[] = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.RCX, Reg.R8, Reg.R9];
 
@@ -184,7 +190,8 @@ export class CpuHost {
   clock = 0;
   private readonly tasks: LocalTask[] = [];
   private current: LocalTask | null = null;
-  private rr = 0;
+  /** The runnable tasks (not the current one) and the sleepers' timers: run-queue.ts. */
+  private readonly rq = new RunQueue<LocalTask>();
   private sliceUsed = 0;
   private readonly timeslice: number;
   private readonly sites: FtraceSites;
@@ -252,52 +259,35 @@ export class CpuHost {
       inService: false,
       inRequest: false,
       sleepService: 'msleep',
-      sleepUntil: 0,
+      expires: 0,
       interrupted: false,
       seq: '',
       block: null,
       reply: null,
+      heapIdx: -1,
+      armSeq: 0,
+      queued: false,
+      viaCoordinator: spec.run.map(needsCoordinator),
+      stackBase: view.get(TaskField.StackBase),
+      stackTop: view.get(TaskField.StackTop),
+      passes: view.get(TaskField.Passes),
     };
     this.tasks.push(t);
     view.wakeNs = this.clock;
-    if (t.state === TaskState.Runnable || t.state === TaskState.Running) this.ready++;
-    else if (t.state === TaskState.Sleeping) this.noteWake(this.clock);
+    if (t.state === TaskState.Runnable || t.state === TaskState.Running) this.rq.enqueue(t);
+    else if (t.state === TaskState.Sleeping) this.rq.arm(t, this.clock);
   }
 
-  /**
-   * Tasks in state Runnable or Running (the current one included). With earliestWake(), the per-CPU
-   * cached minimum that answers hasRunnable(), nextWake() and horizon() without scanning the run queue.
-   */
-  private ready = 0;
   /** Tasks waiting for the coordinator or for another task to end (Block): settled before each answer. */
   private blocked = 0;
-  /** The earliest wake time of this CPU's sleeping, unblocked tasks; recomputed only when `wakeStale`. */
-  private minWake = NEVER_NUM;
-  private wakeStale = false;
-
-  /** A task here will sleep until `at` (or a blocked one was settled to wake at `at`). */
-  private noteWake(at: number): void {
-    if (!this.wakeStale && at < this.minWake) this.minWake = at;
-  }
 
   private setState(t: LocalTask, state: TaskState): void {
-    const was = t.state;
-    if (was === state) return;
-    if (was === TaskState.Runnable || was === TaskState.Running) this.ready--;
-    // The earliest sleeper may be the one leaving: the minimum is found again when next asked.
-    else if (was === TaskState.Sleeping && t.wakeAt <= this.minWake) this.wakeStale = true;
-    if (state === TaskState.Runnable || state === TaskState.Running) this.ready++;
     t.state = state;
   }
 
+  /** The earliest wake-up among this CPU's sleeping, unblocked tasks (the timer heap's top). */
   private earliestWake(): number {
-    if (this.wakeStale) {
-      let w = NEVER_NUM;
-      for (const t of this.tasks) if (t.state === TaskState.Sleeping && t.block === null && t.wakeAt < w) w = t.wakeAt;
-      this.minWake = w;
-      this.wakeStale = false;
-    }
-    return this.minWake;
+    return this.rq.earliest(NEVER_NUM);
   }
 
   /** Settles every blocked task whose wait is over (there are rarely any). */
@@ -312,22 +302,28 @@ export class CpuHost {
    */
   private rereadWakeTimes(): void {
     for (const t of this.tasks) {
-      if (t.state !== TaskState.Sleeping || t.block) continue;
+      if (t.state !== TaskState.Sleeping || t.block || t === this.current) continue;
       t.view.lock();
-      t.wakeAt = t.view.wakeNs;
+      const w = t.view.wakeNs;
       t.view.unlock();
+      // Only ever earlier; a task already on the runnable FIFO is due anyway.
+      if (w !== t.wakeAt && t.heapIdx >= 0) this.rq.move(t, w);
     }
-    this.wakeStale = true;
+  }
+
+  /** The current task, or one on the runnable FIFO (Runnable, or a sleeper whose timer has fired). */
+  private readyNow(): boolean {
+    return this.current !== null || this.rq.runnable > 0;
   }
 
   hasRunnable(): boolean {
     this.settleBlocked();
-    return this.ready > 0 || this.earliestWake() <= this.clock;
+    return this.readyNow() || this.earliestWake() <= this.clock;
   }
 
   nextWake(): number {
     this.settleBlocked();
-    return this.ready > 0 ? this.clock : this.earliestWake();
+    return this.readyNow() ? this.clock : this.earliestWake();
   }
 
   /**
@@ -428,8 +424,7 @@ export class CpuHost {
     t.view.lock();
     t.view.wakeNs = at;
     t.view.unlock();
-    t.wakeAt = at;
-    this.noteWake(at);
+    this.rq.arm(t, at);
   }
 
   /**
@@ -486,12 +481,14 @@ export class CpuHost {
     }
     while (executed < budget && !this.endSlice) {
       if (this.current === null) {
+        // The timers' wake-ups (pickNext()) and the switch take time too.
+        const c0 = this.clock;
         const next = this.pickNext();
         if (next === null) {
+          executed += this.clock - c0;
           this.idleLoop();
           break;
         }
-        const c0 = this.clock;
         this.switchIn(next);
         executed += this.clock - c0;
         // Woken without a reason to return (msleep_interruptible() woken with no signal): asleep again.
@@ -531,13 +528,14 @@ export class CpuHost {
     // Between slices this CPU holds no RCU read-side section — unless it is inside the handler.
     if (!this.handlerPending) this.pcpu.add(PcpuField.RcuQs, 1);
     this.pcpu.add(PcpuField.Heartbeat, 1);
-    this.pcpu.set(PcpuField.LastRip, this.x86.rip);
+    // Loads are cheap and seq-cst stores are not: words that did not move are not stored again.
+    this.pcpu.setIfChanged(PcpuField.LastRip, this.x86.rip);
     this.pcpu.set64(PcpuField.Clock, BigInt(this.clock));
     this.pcpu.set64(PcpuField.Retired, BigInt(this.x86.retired));
-    this.pcpu.set(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
-    this.pcpu.set(PcpuField.ChecksSite, this.checks.site);
-    this.pcpu.set(PcpuField.ChecksRecord, this.checks.record);
-    this.pcpu.set(PcpuField.ChecksConsistency, this.checks.consistency);
+    this.pcpu.setIfChanged(PcpuField.Mode, this.current ? CpuMode.Running : CpuMode.Idle);
+    this.pcpu.setIfChanged(PcpuField.ChecksSite, this.checks.site);
+    this.pcpu.setIfChanged(PcpuField.ChecksRecord, this.checks.record);
+    this.pcpu.setIfChanged(PcpuField.ChecksConsistency, this.checks.consistency);
   }
 
   /** Moves this idle CPU's clock forward (time skipped while everyone slept). */
@@ -547,29 +545,26 @@ export class CpuHost {
 
   // --- scheduling -------------------------------------------------------------------------------------
 
-  private runnableAt(t: LocalTask, now: number): boolean {
-    if (t.block && !this.settle(t)) return false;
-    const s = t.state;
-    if (s === TaskState.Runnable || s === TaskState.Running) return true;
-    return s === TaskState.Sleeping && t.wakeAt <= now;
-  }
-
-  /** Is a task other than the current one runnable now? (The current one counts in `ready`.) */
+  /** Is a task other than the current one runnable now? */
   private othersRunnable(): boolean {
     this.settleBlocked();
-    return this.ready > (this.current ? 1 : 0) || this.earliestWake() <= this.clock;
+    return this.rq.runnable > 0 || this.earliestWake() <= this.clock;
   }
 
+  /**
+   * The timers due by now fire (the tick's softirq: every one of its bucket, each a try_to_wake_up()
+   * that costs this CPU TIMER_WAKEUP_NS) and their tasks join the runnable FIFO.
+   */
+  private expireTimers(): void {
+    const n = this.rq.expire(this.clock);
+    if (n > 0) this.clock += n * TIMER_WAKEUP_NS;
+  }
+
+  /** The next task to run: timers due by now join the FIFO first, then its head runs. */
   private pickNext(): LocalTask | null {
-    const n = this.tasks.length;
-    for (let i = 0; i < n; i++) {
-      const t = this.tasks[(this.rr + i) % n];
-      if (this.runnableAt(t, this.clock)) {
-        this.rr = (this.rr + i + 1) % n;
-        return t;
-      }
-    }
-    return null;
+    this.settleBlocked();
+    this.expireTimers();
+    return this.rq.dequeue();
   }
 
   private switchIn(t: LocalTask): void {
@@ -577,7 +572,7 @@ export class CpuHost {
     t.view.lock();
     const wasSleeping = t.state === TaskState.Sleeping;
     t.view.set(TaskField.State, TaskState.Running);
-    t.view.set(TaskField.Cpu, this.opts.cpu);
+    t.view.setIfChanged(TaskField.Cpu, this.opts.cpu);
     t.view.unlock();
     this.setState(t, TaskState.Running);
     this.pcpu.set(PcpuField.Current, t.spec.pid);
@@ -636,18 +631,39 @@ export class CpuHost {
    * when no signal is pending, sleeps on for the rest of its time.
    */
   private wakeInService(t: LocalTask): void {
-    const left = Math.max(0, t.sleepUntil - this.clock);
-    // The remaining time, in whole jiffies (ms at HZ=1000), rounded up as jiffies are counted.
-    const leftJiffies = Math.ceil(left / NS_PER_JIFFY);
-    if (t.sleepService === 'msleep_interruptible' && left > 0 && !this.signalPending(t)) {
-      this.switchOut(TaskState.Sleeping, t.sleepUntil);
+    // schedule_timeout()'s `expire - jiffies`: 0 once the timer has fired (it fires after the expiry).
+    const left = jiffiesLeft(this.clock, t.expires);
+    const loops = t.sleepService === 'msleep' || (t.sleepService === 'msleep_interruptible' && !this.signalPending(t));
+    if (left > 0 && loops) {
+      // msleep*()'s loop: schedule_timeout() again for what is left, so the same expiry.
+      this.switchOut(TaskState.Sleeping, timerWakeNs(this.clock, t.expires, END_OF_TIME_NS));
       return;
     }
     t.inService = false;
     if (t.sleepService !== 'msleep' && left > 0 && this.signalPending(t)) t.interrupted = true;
-    // msleep() returns nothing; msleep_interruptible() the ms left, schedule_timeout() the jiffies left.
-    this.x86.setRegNum(Reg.RAX, t.sleepService === 'msleep' ? 0 : leftJiffies);
+    // msleep() returns nothing; msleep_interruptible() jiffies_to_msecs() of what is left (ms = jiffies at
+    // HZ=1000), schedule_timeout_interruptible() the jiffies left.
+    this.x86.setRegNum(Reg.RAX, t.sleepService === 'msleep' ? 0 : left);
     this.ret();
+  }
+
+  /** The kernel release's msleep() timeout in jiffies (timer-wheel.ts, KernelVersion.msleepExtraJiffy). */
+  private msleepTimeout(ms: number): number {
+    const j = msecsToJiffies(ms);
+    return this.version().msleepExtraJiffy ? Math.min(j + 1, MAX_JIFFY_OFFSET) : j;
+  }
+
+  private versionCode = -1;
+  private versionCached: KernelVersion = KernelVersion.DEFAULT;
+
+  /** The machine's kernel release (a global word the coordinator writes once, before tasks run). */
+  private version(): KernelVersion {
+    const code = this.global.get(GlobalField.KernelVersion);
+    if (code !== this.versionCode) {
+      this.versionCode = code;
+      this.versionCached = KernelVersion.fromCode(code);
+    }
+    return this.versionCached;
   }
 
   /** signal_pending(): only user tasks get klp_send_signals()' fake signal. */
@@ -659,7 +675,7 @@ export class CpuHost {
    * The task sleeps inside `service` (its return address stays on the stack, so a stack walk sees the
    * caller, as it would see msleep -> schedule_timeout -> __schedule in the kernel).
    */
-  private sleepInService(t: LocalTask, service: SleepService, ns: number): void {
+  private sleepInService(t: LocalTask, service: SleepService, timeout: number): void {
     if (this.atomicDepth > 0) {
       // __schedule_bug(): a sleep under a spinlock. The kernel prints the splat and schedules anyway;
       // here the sleep returns at once, so the nested call can finish.
@@ -668,13 +684,19 @@ export class CpuHost {
       this.x86.setRegNum(Reg.RAX, 0);
       return this.ret();
     }
+    if (timeout === 0 && service !== 'schedule_timeout_interruptible') {
+      // msleep*(0) from 6.13: the loop does not run (schedule_timeout(0) itself still waits a tick).
+      this.x86.setRegNum(Reg.RAX, 0);
+      return this.ret();
+    }
     t.inService = true;
     t.sleepService = service;
     // schedule_timeout(): the timer is armed, then schedule() takes the task off.
     this.clock += TIMER_SETUP_NS;
-    t.sleepUntil = wakeTime(this.clock, ns);
+    t.expires = timeoutExpires(this.clock, timeout);
+    const wake = timerWakeNs(this.clock, t.expires, END_OF_TIME_NS);
     this.clock += SCHEDULE_NS;
-    this.switchOut(TaskState.Sleeping, t.sleepUntil);
+    this.switchOut(TaskState.Sleeping, wake);
   }
 
   /**
@@ -690,27 +712,36 @@ export class CpuHost {
       t.ctx.rip = this.x86.rip;
       t.ctx.rflags = this.x86.getRflags();
     }
-    t.view.lock();
+    // Under the lock; the stack check reads these only after it took the lock and saw the task is not
+    // running. A task that sleeps between passes saves the same empty frame each time: only changed words
+    // are stored (setIfChanged()).
+    const v = t.view;
+    v.lock();
     if (t.ctx) {
-      t.view.set(TaskField.SavedRip, t.ctx.rip);
-      t.view.set(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
-      t.view.set(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
-      t.view.set(TaskField.PtRegs, interrupted ? 1 : 0);
+      v.setIfChanged(TaskField.SavedRip, t.ctx.rip);
+      v.setIfChanged(TaskField.SavedRsp, this.x86.getRegNum(Reg.RSP));
+      v.setIfChanged(TaskField.SavedRbp, this.x86.getRegNum(Reg.RBP));
+      v.setIfChanged(TaskField.PtRegs, interrupted ? 1 : 0);
     } else {
-      t.view.set(TaskField.SavedRip, 0);
-      t.view.set(TaskField.SavedRsp, t.view.get(TaskField.StackTop));
-      t.view.set(TaskField.SavedRbp, 0);
-      t.view.set(TaskField.PtRegs, 0);
+      v.setIfChanged(TaskField.SavedRip, 0);
+      v.setIfChanged(TaskField.SavedRsp, t.stackTop);
+      v.setIfChanged(TaskField.SavedRbp, 0);
+      v.setIfChanged(TaskField.PtRegs, 0);
     }
-    t.view.set(TaskField.InCall, t.ctx ? 1 : 0);
+    v.setIfChanged(TaskField.InCall, t.ctx ? 1 : 0);
     const interruptible = state === TaskState.Sleeping && t.ctx !== null && t.inService && t.sleepService !== 'msleep';
-    t.view.set(TaskField.SleepInterruptible, interruptible ? 1 : 0);
-    if (state === TaskState.Sleeping) t.view.wakeNs = wakeNs;
-    if (state !== TaskState.Dead) t.view.set(TaskField.State, state);
-    t.view.unlock();
+    v.setIfChanged(TaskField.SleepInterruptible, interruptible ? 1 : 0);
+    if (state === TaskState.Sleeping) v.wakeNs = wakeNs;
+    if (state !== TaskState.Dead) v.set(TaskField.State, state);
+    v.unlock();
     if (state === TaskState.Sleeping) t.wakeAt = wakeNs;
     if (state !== TaskState.Dead) this.setState(t, state);
-    if (state === TaskState.Sleeping && t.block === null) this.noteWake(wakeNs);
+    if (state === TaskState.Sleeping && t.block === null) this.rq.arm(t, wakeNs);
+    else if (state === TaskState.Runnable) {
+      // Timers due by now fire before this task queues up behind them.
+      this.expireTimers();
+      this.rq.enqueue(t);
+    }
     this.pcpu.set(PcpuField.Current, 0);
     this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
     this.current = null;
@@ -726,11 +757,8 @@ export class CpuHost {
   private release(t: LocalTask): void {
     const i = this.tasks.indexOf(t);
     this.setState(t, TaskState.Dead);
-    if (i >= 0) {
-      this.tasks.splice(i, 1);
-      // Keep the round-robin cursor on the task it pointed at.
-      if (this.rr > i) this.rr--;
-    }
+    this.rq.remove(t);
+    if (i >= 0) this.tasks.splice(i, 1);
     t.view.set64(TaskField.ExitNs, BigInt(this.clock));
     t.view.set(TaskField.State, TaskState.Dead);
   }
@@ -746,7 +774,11 @@ export class CpuHost {
     // Two per context switch, thousands a simulated ms with short timeslices: off unless someone listens.
     if (this.global.get(GlobalField.EventsOff) & EVENTS_OFF_TASK_STATE) return;
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
-    this.emit({ type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, ...(func ? { func } : {}) });
+    // Twice per wake-up: built in one object, not through emit()'s spread.
+    const ev: RawEvent = func
+      ? { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, func }
+      : { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state };
+    this.opts.emit(ev);
   }
 
   // --- task actions ------------------------------------------------------------------------------------
@@ -759,7 +791,7 @@ export class CpuHost {
     }
     if (t.action >= t.spec.run.length) {
       t.action = 0;
-      t.view.set(TaskField.Passes, t.view.get(TaskField.Passes) + 1);
+      t.view.set(TaskField.Passes, ++t.passes);
       // The way back to user space (syscall_exit_to_user_mode()), or the end of a kthread loop's turn.
       this.clock += t.spec.kind === 'user' ? SYSCALL_EXIT_NS : KTHREAD_LOOP_NS;
       if (t.spec.kind === 'user') {
@@ -774,8 +806,8 @@ export class CpuHost {
     }
     // A user task's pass is one system call: entry_SYSCALL_64 before its first action.
     if (t.action === 0 && t.spec.kind === 'user') this.clock += SYSCALL_ENTRY_NS;
-    const a = t.spec.run[t.action++];
-    if (needsCoordinator(a)) {
+    const a = t.spec.run[t.action];
+    if (t.viaCoordinator[t.action++]) {
       this.postRequest(t);
       return;
     }
@@ -808,16 +840,21 @@ export class CpuHost {
     }
   }
 
-  /** A sleep_ms action. msleep(0) still sleeps until the next tick (msecs_to_jiffies(0) + 1 jiffy). */
+  /**
+   * A sleep_ms action: msleep(ms), so jiffies and the timer wheel as there (up to 6.12 msleep(0) still
+   * sleeps until the tick after next: msecs_to_jiffies(0) + 1 jiffy; from 6.13 it does not sleep).
+   */
   private sleepMs(t: LocalTask, a: TaskAction, ms: number, ref?: ParamRef): void {
     if (ms < 0) {
       const what = ref ? `\${${ref.name}} is ${ms}` : `sleep_ms is ${ms}`;
       this.actionError(t, a, `${what}: sleep_ms needs a number of milliseconds >= 0`, ref);
       return;
     }
+    const timeout = this.msleepTimeout(ms);
+    if (timeout === 0) return;
     // msleep(): the timer is armed, then schedule() takes the task off.
     this.clock += TIMER_SETUP_NS;
-    const wake = wakeTime(this.clock, ms === 0 ? TICK_NS : ms * 1_000_000);
+    const wake = timerWakeNs(this.clock, timeoutExpires(this.clock, timeout), END_OF_TIME_NS);
     this.clock += SCHEDULE_NS;
     this.switchOut(TaskState.Sleeping, wake);
   }
@@ -830,7 +867,7 @@ export class CpuHost {
       this.actionError(t, a, `${a.func}() is not loaded (no such function in the running kernel or its modules)`);
       return;
     }
-    const top = t.view.get(TaskField.StackTop);
+    const top = t.stackTop;
     const ctx = t.saved;
     ctx.regs.fill(0);
     ctx.rip = a.addr ?? sym.addr;
@@ -840,7 +877,7 @@ export class CpuHost {
     this.x86.setRegNum(Reg.RSP, top);
     this.x86.setRegNum(Reg.RBP, 0);
     // rdi: the task's scratch seq_file, at the bottom of its stack slot (far below any frame).
-    this.x86.setRegNum(Reg.RDI, t.view.get(TaskField.StackBase));
+    this.x86.setRegNum(Reg.RDI, t.stackBase);
     if (args.length > 0) {
       this.x86.setRegNum(Reg.RDI, args[0]);
       for (let i = 1; i < args.length && i < 6; i++) this.x86.setRegNum(ARG_REGS[i], args[i]);
@@ -959,7 +996,7 @@ export class CpuHost {
         return;
       case Exit.Halt:
         // The task waits for the next timer interrupt, which is where it will be switched in again.
-        this.switchOut(TaskState.Sleeping, wakeTime(this.clock, TICK_NS), true);
+        this.switchOut(TaskState.Sleeping, nextTickNs(this.clock), true);
         return;
       case Exit.Fault:
         this.oops(t);
@@ -1071,16 +1108,18 @@ export class CpuHost {
         return this.ret();
       case 'msleep':
         // TASK_UNINTERRUPTIBLE: no signal ends it early.
-        return this.sleepInService(t, 'msleep', Number(BigInt.asUintN(32, this.arg(0))) * 1_000_000);
+        return this.sleepInService(t, 'msleep', this.msleepTimeout(this.x86.getRegNum(Reg.RDI) >>> 0));
       case 'msleep_interruptible':
       case 'schedule_timeout_interruptible': {
-        // TASK_INTERRUPTIBLE; with a signal already pending it returns at once, the whole time left.
-        const n = Number(BigInt.asUintN(32, this.arg(0)));
+        // TASK_INTERRUPTIBLE; with a signal already pending it returns at once, the whole time left
+        // (msleep_interruptible(): jiffies_to_msecs() of its timeout, the extra jiffy included).
+        const n = this.x86.getRegNum(Reg.RDI) >>> 0;
+        const timeout = name === 'msleep_interruptible' ? this.msleepTimeout(n) : n;
         if (this.signalPending(t)) {
-          this.x86.setRegNum(Reg.RAX, n);
+          this.x86.setRegNum(Reg.RAX, Math.min(timeout, 2 ** 53));
           return this.ret();
         }
-        return this.sleepInService(t, name, n * NS_PER_JIFFY);
+        return this.sleepInService(t, name, timeout);
       }
       case 'cond_resched':
         if (
@@ -1223,8 +1262,8 @@ export class CpuHost {
       tracedIp + FTRACE_SITE_SIZE,
       this.x86.getRegNum(Reg.RSP),
       this.x86.getRegNum(Reg.RBP),
-      t.view.get(TaskField.StackBase),
-      t.view.get(TaskField.StackTop),
+      t.stackBase,
+      t.stackTop,
       frames,
     );
   }
@@ -1236,8 +1275,8 @@ export class CpuHost {
       rip: this.km.readU64(rsp),
       rsp: rsp + 8,
       rbp: this.x86.getRegNum(Reg.RBP),
-      stackBase: t.view.get(TaskField.StackBase),
-      stackTop: t.view.get(TaskField.StackTop),
+      stackBase: t.stackBase,
+      stackTop: t.stackTop,
       regs: false,
     });
     return { frames: w.frames, reliable: w.reliable };

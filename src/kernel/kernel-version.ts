@@ -114,6 +114,14 @@ export const KERNEL_VERSION_CHANGES: readonly VersionChange[] = [
       'after the newest supported release: a cumulative patch naming sympos 1 where an older one named 0 gets a NOP, whose sysfs directory collides (-EEXIST)',
   },
   {
+    behaviour: 'msleep() and msleep_interruptible() sleep msecs_to_jiffies(ms) jiffies, without the historical extra one',
+    since: '6.13',
+    change:
+      '"timers: Remove historical extra jiffie for timeout in msleep()" (Anna-Maria Behnsen, timers-core for 6.13, the series that moved them to kernel/time/sleep_timeout.c)',
+    klpsim:
+      "up to 6.12 the timeout is msecs_to_jiffies(ms) + 1 jiffies, from 6.13 msecs_to_jiffies(ms) (so msleep(0) no longer sleeps); either way the timer fires from the tick, at calc_index()'s rounded-up bucket (src/kernel/timer-wheel.ts): msleep(1) at HZ=1000 wakes 2–3 ms later up to 6.12, 1–2 ms from 6.13",
+  },
+  {
     behaviour: 'the release in an oops header (`CPU: 0 PID: 5 Comm: cat Tainted: … 6.12.0 #1`)',
     since: 'every release',
     change: 'UTS_RELEASE',
@@ -232,6 +240,11 @@ export class KernelVersion implements Release {
   /** 6.13: /sys/kernel/livepatch/P/stack_order. */
   get hasStackOrderAttr(): boolean {
     return this.atLeast(6, 13);
+  }
+
+  /** Before 6.13: msleep() and msleep_interruptible() add one jiffy to msecs_to_jiffies(ms). */
+  get msleepExtraJiffy(): boolean {
+    return !this.atLeast(6, 13);
   }
 
   /** 6.19: klp_find_func() matches old_sympos 0 and 1 (newer than every supported release). */

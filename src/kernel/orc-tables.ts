@@ -46,11 +46,27 @@ export class OrcTables {
   function(addr: number, size: number, name: string, object?: string): OrcFunction {
     let fn = this.byAddr.get(addr);
     if (!fn) {
-      const cold = object === undefined ? undefined : this.kallsyms.lookup(`${name}.cold`, object);
+      const cold = object === undefined ? undefined : this.coldPart(addr, name, object);
       fn = analyseFunction(this.km.u8, addr, size, name, cold && { addr: cold.addr, size: cold.size });
       this.byAddr.set(addr, fn);
     }
     return fn;
+  }
+
+  /**
+   * gcc names the cold part after the function it split (`F.cold`), but kallsyms may call the function by
+   * an alias at the same address — module_init()'s `init_module` for a module's `F` — so each name at
+   * `addr` is tried.
+   */
+  private coldPart(addr: number, name: string, object: string): { addr: number; size: number } | undefined {
+    const own = this.kallsyms.lookup(`${name}.cold`, object);
+    if (own) return own;
+    for (const alias of this.kallsyms.symbolsStartingAt(addr)) {
+      if (alias.object !== object || alias.name === name) continue;
+      const cold = this.kallsyms.lookup(`${alias.name}.cold`, object);
+      if (cold) return cold;
+    }
+    return undefined;
   }
 
   /** The entry in force at `ip` (an exact pc: for a return address, pass the address of its call). */

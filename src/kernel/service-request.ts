@@ -10,7 +10,7 @@
 import type { TaskView } from '../mem/task-struct';
 import { TaskField } from '../mem/task-struct';
 
-export const COORDINATOR_SERVICE_NAMES = [
+const FIRST_COORDINATOR_SERVICES = [
   'klp_enable_patch',
   'kthread_create_on_node',
   'wake_up_process',
@@ -24,6 +24,18 @@ export const COORDINATOR_SERVICE_NAMES = [
   // kernel/livepatch/state.c: it reads klp_patches and klp_transition_patch, the coordinator's.
   'klp_get_prev_state',
 ] as const;
+
+/** The services in the order their entry points were first added (services.ts keeps their addresses). */
+export const EARLY_COORDINATOR_SERVICES = FIRST_COORDINATOR_SERVICES;
+
+/**
+ * Added later, so their entry points come after every older service and the older addresses stay where
+ * they were. kernel/sched/completion.c's complete(), complete_all(), wait_for_completion(): the waiters
+ * are the coordinator's (src/scenario/c-completions.ts).
+ */
+export const LATER_COORDINATOR_SERVICES = ['complete', 'complete_all', 'wait_for_completion'] as const;
+
+export const COORDINATOR_SERVICE_NAMES = [...FIRST_COORDINATOR_SERVICES, ...LATER_COORDINATOR_SERVICES] as const;
 
 export type CoordinatorService = (typeof COORDINATOR_SERVICE_NAMES)[number];
 

@@ -8,7 +8,7 @@
  */
 import { SERVICES_BASE, SERVICES_SIZE, SERVICE_STRIDE } from '../mem/layout';
 import { CORE_SERVICE_NAMES } from './core-services';
-import { COORDINATOR_SERVICE_NAMES } from './service-request';
+import { EARLY_COORDINATOR_SERVICES, LATER_COORDINATOR_SERVICES } from './service-request';
 
 export const SERVICE_NAMES = [
   'printk',
@@ -24,7 +24,7 @@ export const SERVICE_NAMES = [
   'ret_from_call',
   // After the two above, so the addresses of the older entries stay where they were.
   ...CORE_SERVICE_NAMES,
-  ...COORDINATOR_SERVICE_NAMES,
+  ...EARLY_COORDINATOR_SERVICES,
   // kernel/livepatch/shadow.c (src/livepatch/shadow.ts, served through CpuHooks.service); after the
   // others, so their addresses stay where they were.
   'klp_shadow_get',
@@ -36,6 +36,7 @@ export const SERVICE_NAMES = [
   'klp_get_state',
   // The return address of a constructor or destructor a service calls (CpuHost.callNested()).
   'nested_call_ret',
+  ...LATER_COORDINATOR_SERVICES,
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];

@@ -48,6 +48,13 @@ export const COND_RESCHED_NS = 5;
 export const TIMER_SETUP_NS = 100;
 
 /**
+ * A fired timer's wake-up, in the tick's TIMER_SOFTIRQ: process_timeout() -> wake_up_process() ->
+ * try_to_wake_up() of a task of this CPU (the rq lock, enqueue_task_fair(), check_preempt_curr()),
+ * a few hundred ns. Every timer of the tick's bucket is woken before the CPU schedules the first of them.
+ */
+export const TIMER_WAKEUP_NS = 250;
+
+/**
  * printk() into the log buffer with no console attached (vprintk_emit(): vsnprintf(), the ringbuffer
  * reservation and commit, a wake-up of the log readers): about a microsecond. Consoles (a serial port
  * at 115200 baud takes ~87 µs per character) are not modelled: dmesg reads the buffer.

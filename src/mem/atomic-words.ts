@@ -26,6 +26,17 @@ export class AtomicWords {
     Atomics.store(this.km.i32, this.base32 + word, v);
   }
 
+  /**
+   * Stores `v` only if the word holds something else: an Atomics.load is a plain load on x86-64, a
+   * sequentially consistent store a locked exchange. For words their one writer often rewrites with the
+   * value they hold (a CPU's saved frame of a task that sleeps between passes, its mode and counters);
+   * readers that synchronise through a lock or a later store see the same value either way.
+   */
+  setIfChanged(word: number, v: number): void {
+    const i = this.base32 + word;
+    if (Atomics.load(this.km.i32, i) !== (v | 0)) Atomics.store(this.km.i32, i, v);
+  }
+
   add(word: number, v: number): number {
     return Atomics.add(this.km.i32, this.base32 + word, v);
   }

@@ -186,6 +186,22 @@ export class Kallsyms {
     return best && addr < best.addr + Math.max(best.size, 1) ? best : undefined;
   }
 
+  /** The live symbols that start exactly at `addr` (aliases: `init_module` and the module's init function). */
+  symbolsStartingAt(addr: number): Ksym[] {
+    this.all();
+    const arr = this.sortedLive;
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (arr[mid].addr < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Ksym[] = [];
+    for (let i = lo; i < arr.length && arr[i].addr === addr; i++) out.push(arr[i]);
+    return out;
+  }
+
   /** "func+0x12/0x40 [module]" as the kernel prints a symbolised address. */
   format(addr: number): string {
     const s = this.symbolAt(addr);

@@ -166,16 +166,17 @@ export class TaskView extends AtomicWords {
     this.km.f64[this.base64 + (TaskField.WakeNs >>> 1)] = v;
   }
 
-  /** Spin until the task lock is ours. Critical sections are a few hundred ns, so spinning is right. */
+  /**
+   * Spin until the task lock is ours. Critical sections are a few hundred ns, so spinning is right. The
+   * word is 0 (free), 1 (held) or 2 (held, and someone may sleep on it): a holder that finds 2 when it
+   * unlocks wakes one sleeper, so an uncontended unlock makes no Atomics.notify (a futex-style mutex).
+   */
   lock(): void {
+    const i32 = this.km.i32;
     const i = this.base32 + TaskField.Lock;
-    let spins = 0;
-    while (Atomics.compareExchange(this.km.i32, i, 0, 1) !== 0) {
-      if (++spins > 1000) {
-        Atomics.wait(this.km.i32, i, 1, 1);
-        spins = 0;
-      }
-    }
+    for (let spins = 0; spins < 1000; spins++) if (Atomics.compareExchange(i32, i, 0, 1) === 0) return;
+    // Announce a sleeper (2), then sleep while someone holds it; whoever unlocks a 2 wakes us.
+    while (Atomics.exchange(i32, i, 2) !== 0) Atomics.wait(i32, i, 2, 1);
   }
 
   /** Non-blocking lock for the main thread, which must never block. */
@@ -184,8 +185,8 @@ export class TaskView extends AtomicWords {
   }
 
   unlock(): void {
-    Atomics.store(this.km.i32, this.base32 + TaskField.Lock, 0);
-    Atomics.notify(this.km.i32, this.base32 + TaskField.Lock, 1);
+    const i = this.base32 + TaskField.Lock;
+    if (Atomics.exchange(this.km.i32, i, 0) === 2) Atomics.notify(this.km.i32, i, 1);
   }
 
   get comm(): string {

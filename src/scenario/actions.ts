@@ -7,6 +7,7 @@
 import { parseParam } from '../kernel/module-params';
 import type { ParamRef, TaskAction, TaskValue } from '../kernel/task-program';
 import { MODULE_STATE_TEXT } from '../kernel/modules';
+import { msleepWakeNs } from '../kernel/timer-wheel';
 import { taskEnded } from '../mem/task-struct';
 import type { Action, ActionValue, Pos, Scenario } from './scenario-types';
 import type { SimContext } from './sim-context';
@@ -155,7 +156,9 @@ async function runList(ctx: SimContext, actions: Action[], scope: ActionScope): 
         // Only a parameter can be negative here (the schema refuses a negative literal).
         if (ms < 0 && typeof a.ms !== 'number')
           actionError(ctx, `\${${a.ms.ref}} is ${ms}: sleep_ms needs a number of milliseconds >= 0`, a.ms.pos);
-        else await ctx.m.sleep(ms);
+        // msleep() in insmod's context: jiffies and the timer wheel, as a task's sleep_ms (timer-wheel.ts).
+        // A sleep that never ends (an int-negative msecs) stops at the end of simulated time, as an error.
+        else await ctx.m.sleepUntil(msleepWakeNs(ctx.m.now, ms, ctx.m.version.msleepExtraJiffy, Number.MAX_VALUE));
         break;
       }
       case 'call': {

@@ -21,6 +21,7 @@ import { TASK_STRUCT_SIZE } from '../mem/layout';
 import { taskEnded } from '../mem/task-struct';
 import type { KlpCallback, KlpObjectDef, KlpPatchDef } from '../livepatch/klp-types';
 import { KlpStructError, KlpPatchImage, readKlpPatch, readModuleName, writeObjectMod } from '../livepatch/klp-structs';
+import { Completions } from './c-completions';
 import { EINVAL } from './errno';
 import type { ModuleDef } from './scenario-types';
 import type { SimContext } from './sim-context';
@@ -44,6 +45,7 @@ interface CModuleState {
   /** The work_struct each kworker task runs, by pid. */
   workOf: Map<number, number>;
   kworkers: number;
+  completions: Completions;
 }
 
 const states = new WeakMap<SimContext, CModuleState>();
@@ -51,7 +53,15 @@ const states = new WeakMap<SimContext, CModuleState>();
 function stateOf(ctx: SimContext): CModuleState {
   let s = states.get(ctx);
   if (!s) {
-    s = { enables: new Map(), callers: new Set(), structModule: new Map(), workers: new Map(), workOf: new Map(), kworkers: 0 };
+    s = {
+      enables: new Map(),
+      callers: new Set(),
+      structModule: new Map(),
+      workers: new Map(),
+      workOf: new Map(),
+      kworkers: 0,
+      completions: new Completions(ctx.m.km, (h, ret) => ctx.m.replyService(h, ret)),
+    };
     states.set(ctx, s);
   }
   return s;
@@ -320,6 +330,13 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
         // The item is queued or running: wait for it to finish (klpsim runs a queued item's delay out).
         return { reply: { ret: service.startsWith('flush') ? 1 : 0, wait: { slot: w.slot, pid: w.pid } } };
       }
+      case 'wait_for_completion':
+        // Uninterruptible, as the kernel's: the task sleeps in the service until complete() answers it.
+        return s.completions.wait(from, a[0]) ? { reply: { ret: 0 } } : null;
+      case 'complete':
+      case 'complete_all':
+        s.completions.complete(a[0], service === 'complete_all');
+        return { reply: { ret: 0 } };
       case 'klp_get_prev_state':
         // The struct klp_state in the older patch's module; NULL outside a transition (the kernel WARNs).
         return { reply: { ret: ctx.klp.getPrevStateAddr(a[0]) } };

@@ -59,6 +59,13 @@ export interface SimulationOptions {
   gate?: (next: { index: number; step: Step }) => Promise<void>;
 }
 
+/**
+ * The options that shape a scenario's run, as `run`, `watch` and `serve` take them from the command line
+ * (unset: the scenario's own value).
+ */
+export type ScenarioRunOptions = Pick<SimulationOptions, 'cpus' | 'seed' | 'unwinder' | 'kernelVersion'> &
+  Required<Pick<SimulationOptions, 'nopRemoval' | 'deterministic' | 'verbose'>>;
+
 export interface StepFailure {
   pos: Pos;
   message: string;

@@ -5,13 +5,11 @@
  * the server keeps serving the final state until close(). Replay: the recording is the whole stream from
  * the start. Either way a browser that connects at any time gets the full history, then the live tail.
  */
-import type { Unwinder } from '../kernel/stack-walk';
-import type { KernelVersion } from '../kernel/kernel-version';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { RunResult, Simulation } from '../scenario/simulation';
+import { RunResult, ScenarioRunOptions, Simulation } from '../scenario/simulation';
 import { BlockingProbe } from './blocking-probe';
 import { ControlResult, createServeServer } from './http-server';
 import { HubOptions, StreamHub } from './hub';
@@ -30,18 +28,12 @@ export interface ListenOptions {
   hub?: HubOptions;
 }
 
-export interface LiveServeOptions extends ListenOptions {
-  file: string;
-  cpus?: number;
-  seed?: number;
-  nopRemoval: boolean;
-  unwinder?: Unwinder;
-  kernelVersion?: KernelVersion;
-  deterministic: boolean;
-  verbose: boolean;
-  /** Hold the run before its first step (needs deterministic). */
-  paused: boolean;
-}
+export type LiveServeOptions = ListenOptions &
+  ScenarioRunOptions & {
+    file: string;
+    /** Hold the run before its first step (needs deterministic). */
+    paused: boolean;
+  };
 
 export interface ReplayServeOptions extends ListenOptions {
   replay: string;

@@ -64,6 +64,14 @@ describeWithGcc('C in scenarios', () => {
     60_000,
   );
 
+  // test_klp_shadow_vars_init() has a cold part named after it, while kallsyms knows the function as
+  // module_init()'s alias init_module as well: objtool must follow the cold part under either name.
+  it('objtool follows the cold part of a module init function known by its init_module alias', async () => {
+    const { result, log } = await runScenario(join(__dirname, '../../scenarios/test-shadow-vars-c.yaml'));
+    expect(log.filter((l) => /objtool/.test(l))).toEqual([]);
+    expect(result.exitCode).toBe(0);
+  }, 60_000);
+
   it('loads a prebuilt object (`object: path.o`) and reports a bad one as FILE: what, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'klpsim-obj-'));
     const r = runGcc({

@@ -69,3 +69,29 @@ describeGcc('test-callbacks.sh, busy target, modules in C (scenarios/test-callba
     expect(r.times[end] - r.times[start]).toBeGreaterThanOrEqual(10_000_000_000);
   });
 });
+
+describeGcc(
+  'test-callbacks.sh of 6.12, busy target (block_transition, a completion), modules in C (scenarios/test-callbacks-busy-block-c.yaml)',
+  () => {
+    let r: ScenarioRun;
+    beforeAll(async () => {
+      r = await runScenario('test-callbacks-busy-block-c.yaml');
+    });
+    expectClean(() => r);
+    compareSections('test-callbacks-6.12', ['multiple target modules', 'busy target module'], () => r);
+    it("init waits on the completion for the work's first line; the work polls the flag until the module's exit clears it", () => {
+      const enter = r.log.lastIndexOf('test_klp_callbacks_busy: busymod_work_func enter');
+      const init = r.log.lastIndexOf('test_klp_callbacks_busy: test_klp_callbacks_busy_init');
+      const lp = r.log.indexOf('% modprobe test_klp_callbacks_demo', enter);
+      expect(init).toBeGreaterThanOrEqual(0);
+      expect(enter).toBeGreaterThan(init);
+      // modprobe of the busy module returned only after complete(): the next command's line comes later.
+      expect(lp).toBeGreaterThan(enter);
+      const rmmod = r.log.lastIndexOf('% rmmod test_klp_callbacks_busy');
+      const exit = r.log.lastIndexOf('test_klp_callbacks_busy: busymod_work_func exit');
+      // The work ran (blocking the transition) from "enter" to the rmmod: seconds of simulated time.
+      expect(exit).toBeGreaterThan(rmmod);
+      expect(r.times[exit] - r.times[enter]).toBeGreaterThan(1_000_000_000);
+    });
+  },
+);

@@ -35,6 +35,26 @@ describe('klpsim run / check', () => {
     expect((await cli(['run', resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'), '--format', 'xml'])).code).toBe(2);
   });
 
+  it('run, watch and serve take the same scenario-run options; serve --replay refuses them by their flags', async () => {
+    const basic = resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml');
+    for (const cmd of ['run', 'watch', 'serve'])
+      expect((await cli([cmd, basic, '--kernel-version', '4.0'])).err).toMatch(/--kernel-version must be a release from/);
+    const r = await cli([
+      'serve',
+      '--replay',
+      join(dir, 'x.ndjson'),
+      '--cpus',
+      '2',
+      '--no-nop-removal',
+      '--unwinder',
+      'orc',
+      '--deterministic',
+      '--paused',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--replay shows a recorded run: --cpus, --no-nop-removal, --unwinder, --deterministic, --paused cannot apply');
+  });
+
   it('a failed expectation exits 1 and shows the events leading to it', async () => {
     const basic = readFileSync(resolve(__dirname, '../../scenarios/test-livepatch-basic.yaml'), 'utf8').replace(
       'stdout: "test_klp_livepatch: this has been live patched"',

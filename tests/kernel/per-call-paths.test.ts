@@ -93,7 +93,8 @@ describe('per-call paths', () => {
         });
       const polls = jest.spyOn(CpuHost.prototype, 'handleIpis');
       const slices = jest.spyOn(CpuHost.prototype, 'runSlice');
-      await m.sleep(20);
+      // msleep(1) wakes every 3 ms (6.12: 2 jiffies, then the wheel's bucket): 40 ms make > 100 slices.
+      await m.sleep(40);
       expect(slices.mock.calls.length).toBeGreaterThan(100);
       // Each slice looks for its own CPU's IPIs; the scheduler looks at all 8 only after an epoch bump.
       expect(polls.mock.calls.length).toBeLessThan(slices.mock.calls.length * 3);

@@ -10,5 +10,10 @@ import { measureTransition } from '../../src/bench/transition-latency';
 it('with 128 busy tasks on 4 CPU workers, enable -> "patching complete" takes the one retry, every time', async () => {
   const simMs: number[] = [];
   for (let i = 0; i < 6; i++) simMs.push((await measureTransition(128)).simMs);
-  expect(simMs).toEqual([1000, 1000, 1000, 1000, 1000, 1000]);
+  // The retry one simulated second later completes; its grace periods (klp_synchronize_transition())
+  // may wait some µs for a CPU in the middle of a tick's batch of wake-ups (timer-wheel.ts).
+  for (const ms of simMs) {
+    expect(ms).toBeGreaterThanOrEqual(1000);
+    expect(ms).toBeLessThan(1001);
+  }
 }, 120_000);

@@ -3,25 +3,14 @@
  * x86-64, issue 14), compiling a C source to an object, and objdump's listing of an object split into rows.
  */
 import { spawnSync } from 'node:child_process';
+import { KBUILD_CFLAGS } from '../../src/c/kernel-cflags';
 
-/** Kbuild's x86-64 code generation (arch/x86/Makefile, the top Makefile's -pg -mfentry for ftrace). */
-export const KERNEL_FLAGS = [
-  '-pg',
-  '-mfentry',
-  '-mrecord-mcount',
-  '-mnop-mcount',
-  '-fno-pic',
-  '-fno-pie',
-  '-mno-red-zone',
-  '-mno-sse',
-  '-mno-mmx',
-  '-mno-80387',
-  '-fno-asynchronous-unwind-tables',
-  '-fcf-protection=none',
-  '-fno-stack-protector',
-  '-ffreestanding',
-  '-nostdinc',
-];
+/**
+ * Kbuild's x86-64 code generation, exactly as klpsim compiles C (src/c/kernel-cflags.ts), less its -O2:
+ * the cross-checks compile each program at several optimisation levels (VARIANTS), and gcc takes the last
+ * -O it is given.
+ */
+export const KERNEL_FLAGS: readonly string[] = KBUILD_CFLAGS.filter((f) => !/^-O/.test(f));
 
 /** The optimisation variants the corpus is compiled with (the kernel's -O2, with frame pointers, and others gcc users pick). */
 export const VARIANTS: string[][] = [['-O2'], ['-O2', '-fno-omit-frame-pointer'], ['-O1'], ['-Os']];

@@ -6,6 +6,8 @@
  * hang. A kthread_stop() that an uninterruptible sleep would hold past the hung-task report now fails at
  * once, naming the thread and when it would wake — also when the thread goes into that sleep after it was
  * asked to stop (seed 543330149, input 6105); a short sleep is still waited out.
+ * Both sleeps are int-negative msecs, which msecs_to_jiffies() turns into MAX_JIFFY_OFFSET: the kernel's
+ * msleep() never returns, so the thread's wake-up is klpsim's NEVER (2^62 ns, 4611686018.427 s).
  */
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
@@ -25,7 +27,7 @@ describe.each([true, false])('kthread_stop() of a thread in a long msleep (deter
     expect((await sim.shell('modprobe test_klp_callbacks_busy sleep_secs=-19')).exit).toBe(0);
     await sim.machine.sleep(10);
     await expect(sim.shell('rmmod test_klp_callbacks_busy')).rejects.toThrow(
-      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4294948\.\d{3} s: the thread sleeps in msleep\(\) \(uninterruptible\) until 4294948\.\d{3} s, past the kernel's hung-task report at 120 s/,
+      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 461168601\d\.\d{3} s: the thread sleeps in msleep\(\) \(uninterruptible\) until 4611686018\.427 s, past the kernel's hung-task report at 120 s/,
     );
   }, 30_000);
 
@@ -34,7 +36,7 @@ describe.each([true, false])('kthread_stop() of a thread in a long msleep (deter
   it('is reported when the thread goes into the long sleep after it was asked to stop', async () => {
     expect((await sim.shell('modprobe test_klp_callbacks_busy sleep_secs=2147483647')).exit).toBe(0);
     await expect(sim.shell('rmmod test_klp_callbacks_busy')).rejects.toThrow(
-      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4294966\.\d{3} s: the thread sleeps in msleep\(\)/,
+      /^kthread_stop\(\) of busymod_work \(pid \d+\) would block for 4611686018\.\d{3} s: the thread sleeps in msleep\(\)/,
     );
   }, 30_000);
 

@@ -45,28 +45,35 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
     expect(result.failures).toEqual([]);
     expect(result.violations).toBe(0);
     const lines = timed(log, times, (l) => !l.startsWith('% '));
-    // The static kthread starts its child, stops it 10 ms later (the child ends the pass it is in: the
-    // one started at 9 ms, sleeping until it is woken), then starts a one-shot work item.
+    // Sleeps are 6.12's msleep(): ms + 1 jiffies, fired from the tick of the timer wheel's bucket above
+    // the expiry (src/kernel/timer-wheel.ts): msleep(3) wakes 5 ms later, msleep(10) 12 ms later (level
+    // 0: the tick after the expiry). The static kthread starts its child, stops it 12 ms later (the child
+    // ends the pass it is in: the one started at 10 ms, sleeping until it is woken), then starts a
+    // one-shot work item.
     expect(lines.filter((l) => /parent|child/.test(l))).toEqual([
       '0.00 parent: starting child',
       '0.00 child: pass',
-      '3.00 child: pass',
-      '6.00 child: pass',
-      '9.00 child: pass',
-      '10.00 parent: child stopped',
-      '10.00 grandchild: once',
+      '5.00 child: pass',
+      '10.00 child: pass',
+      '12.00 parent: child stopped',
+      '12.00 grandchild: once',
     ]);
-    // napper sleeps in msleep(500) from 0 ms; stop_task at 20 ms waits for it to return and end.
-    expect(lines.filter((l) => /stopper|late/.test(l))).toEqual([
-      '500.00 stopper: napper stopped',
-      '900.00 late: tick',
-      '1800.00 late: tick',
+    // napper sleeps in msleep(500) from 0 ms: 501 jiffies, level 1 (8-jiffy buckets), so it wakes at
+    // 504 ms; stop_task at 22 ms waits for it to return and end. late's msleep(900) is level 2 (64-jiffy
+    // buckets, aligned to jiffies counted from INITIAL_JIFFIES): 928 ms, then 1888 ms.
+    // (Up to the rmmod at 2050 ms: while its kthread_stop() waits, the coordinator holds no time back, so
+    // on worker threads the idle CPUs may skip on to late's next tick at 2848 ms before the run ends.)
+    expect(lines.filter((l) => /stopper|late/.test(l) && Number.parseFloat(l) < 2050)).toEqual([
+      '504.00 stopper: napper stopped',
+      '928.00 late: tick',
+      '1888.00 late: tick',
     ]);
-    // test_klp_callbacks_busy's work item, its work function as a run list: it logs from the list.
+    // test_klp_callbacks_busy's work item, its work function as a run list: it logs from the list; its
+    // msleep(1000) from 50 ms ends at the level-2 bucket at 1056 ms.
     expect(lines.filter((l) => l.includes('test_klp_callbacks_busy'))).toEqual([
       '50.00 test_klp_callbacks_busy: test_klp_callbacks_busy_init',
       '50.00 test_klp_callbacks_busy: busymod_work_func, sleeping 10 seconds ...',
-      '1050.00 test_klp_callbacks_busy: busymod_work_func exit',
+      '1056.00 test_klp_callbacks_busy: busymod_work_func exit',
       '2050.00 test_klp_callbacks_busy: test_klp_callbacks_busy_exit',
     ]);
   }, 60_000);
@@ -74,20 +81,22 @@ describe.each([true, false])('task actions (deterministic: %s)', (deterministic)
   it('${param} in sleep_ms and call args is read when the action runs; a value that does not fit fails at its ${', async () => {
     const { result, log, times } = await runScenario(fixture('param-values.yaml'), { deterministic });
     const lines = timed(log, times, (l) => l.startsWith('show_arg') || l.startsWith('pm:'));
-    // init: show_arg(${arg}), then a sleep of the charp ${text_ms} ("5"); the worker's passes every
-    // ${period} ms, until the writes at 50 ms: from the next pass on, arg 11 and a period of 1000 ms.
+    // init: show_arg(${arg}), then msleep(${text_ms}) of the charp ("5"): 6 jiffies, woken at the tick
+    // after, 7 ms; the worker's passes every msleep(${period}) — 20 ms: 21 jiffies, 22 ms — until the
+    // writes at 57 ms: from the next pass on, arg 11 and msleep(1000), whose level-2 bucket (64 jiffies,
+    // counted from INITIAL_JIFFIES) is at 1120 ms.
     expect(lines).toEqual([
       '0.00 show_arg: 7',
-      '5.00 show_arg: 7',
-      '5.00 pm: period 20',
-      '25.00 show_arg: 7',
-      '25.00 pm: period 20',
-      '45.00 show_arg: 7',
-      '45.00 pm: period 20',
-      '65.00 show_arg: 11',
-      '65.00 pm: period 1000',
-      '1065.00 show_arg: 11',
-      '1065.00 pm: period 1000',
+      '7.00 show_arg: 7',
+      '7.00 pm: period 20',
+      '29.00 show_arg: 7',
+      '29.00 pm: period 20',
+      '51.00 show_arg: 7',
+      '51.00 pm: period 20',
+      '73.00 show_arg: 11',
+      '73.00 pm: period 1000',
+      '1120.00 show_arg: 11',
+      '1120.00 pm: period 1000',
     ]);
     expect(result.exitCode).toBe(1);
     expect(result.failures.map((f) => `${f.pos.file}:${f.pos.line}:${f.pos.col}: ${f.message}`)).toEqual([
