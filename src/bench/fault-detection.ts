@@ -53,6 +53,8 @@ export async function measureFaultDetection(o: FaultDetectionOptions): Promise<F
         nopRemoval: true,
         unwinder: fault === 'trust-unreliable-stack' ? 'frame-pointer' : 'orc',
         faults: [fault],
+        // As `--inject shadow-free-no-rcu` implies `--workload shadow`: nothing else reaches the fault.
+        shadow: fault === 'shadow-free-no-rcu',
         stopOnViolation: true,
       });
       const first = r.firstViolations[0];

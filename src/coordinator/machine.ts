@@ -13,7 +13,17 @@ import { Observable, Subject } from 'rxjs';
 import { KernelMemory, PERM_R, PERM_W } from '../mem/kernel-memory';
 import { DEFAULT_MACHINE, MAX_CPUS, MachineConfig, stackOf } from '../mem/layout';
 import { Kallsyms } from '../mem/kallsyms';
-import { CpuMode, cpuGone, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
+import {
+  CpuMode,
+  cpuGone,
+  EVENTS_OFF_CALL_REDIRECT,
+  EVENTS_OFF_TASK_STATE,
+  GlobalField,
+  GlobalView,
+  KERNEL_FEATURE_COND_RESCHED_SWITCH,
+  PcpuField,
+  PercpuView,
+} from '../mem/percpu';
 import { REQ_POSTED, REQ_TAKEN, taskEnded, TaskField, TaskState, TaskView, TIF_SHOULD_STOP } from '../mem/task-struct';
 import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import type { EventBody, RawEvent, SimEvent } from '../kernel/events';
@@ -59,7 +69,21 @@ export interface MachineOptions {
   hooksModule?: string;
   /** Worker threads running the CPUs (M:N, src/coordinator/worker-cpus.ts); default one per host core. */
   cpuThreads?: number;
+  /**
+   * Event types the CPUs do not emit: `task.state` (the scheduler's churn, two events per context switch)
+   * and `call.redirect` (sampled, but posted from a CPU thread at every slice that has one). Default none;
+   * a caller that never reads them (a stress run) turns them off, as an unused tracepoint is off in the
+   * kernel.
+   */
+  eventsOff?: readonly QuietEventType[];
 }
+
+/** The event types a machine can leave out (MachineOptions.eventsOff), and their GlobalField.EventsOff bits. */
+export type QuietEventType = 'task.state' | 'call.redirect';
+const EVENTS_OFF_BIT: Record<QuietEventType, number> = {
+  'task.state': EVENTS_OFF_TASK_STATE,
+  'call.redirect': EVENTS_OFF_CALL_REDIRECT,
+};
 
 export interface SpawnRequest {
   name: string;
@@ -170,6 +194,10 @@ export class Machine implements KernelCore {
     // Explicitly, or as the release has it (klp_sched_try_switch(), 6.4).
     if (options.condReschedSwitch ?? this.version.hasCondReschedSwitch)
       this.global.set(GlobalField.KernelFeatures, KERNEL_FEATURE_COND_RESCHED_SWITCH);
+    this.global.set(
+      GlobalField.EventsOff,
+      (options.eventsOff ?? []).reduce((bits, type) => bits | EVENTS_OFF_BIT[type], 0),
+    );
     this.pcpus = Array.from({ length: config.cpus }, (_, i) => new PercpuView(this.km, i));
     this.events$ = this.subject.asObservable();
     this.global.coordHorizon = 0n;
@@ -262,8 +290,16 @@ export class Machine implements KernelCore {
 
   // --- events -------------------------------------------------------------------------------------------
 
+  /**
+   * Numbers each event and passes it on. The batch's objects are this stream's own (a structured clone
+   * from a worker's port, or built by emit() for this call), so `seq` is added in place rather than by
+   * copying every event; it lands last, where a copy put it, so the JSON of an event is unchanged.
+   */
   private ingest(batch: RawEvent[]): void {
-    for (const ev of batch) this.subject.next({ ...ev, seq: this.seq++ });
+    for (const ev of batch) {
+      (ev as SimEvent).seq = this.seq++;
+      this.subject.next(ev as SimEvent);
+    }
   }
 
   emit(ev: EventBody): void {

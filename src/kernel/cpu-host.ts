@@ -13,7 +13,15 @@
  */
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
-import { CpuMode, GlobalField, GlobalView, KERNEL_FEATURE_COND_RESCHED_SWITCH, PcpuField, PercpuView } from '../mem/percpu';
+import {
+  CpuMode,
+  EVENTS_OFF_TASK_STATE,
+  GlobalField,
+  GlobalView,
+  KERNEL_FEATURE_COND_RESCHED_SWITCH,
+  PcpuField,
+  PercpuView,
+} from '../mem/percpu';
 import { stackOf } from '../mem/layout';
 import {
   REQ_NONE,
@@ -38,7 +46,7 @@ import { FtraceSites } from './ftrace-sites';
 import { FtraceTrampoline } from './ftrace-trampoline';
 import { FTRACE_USER_KLP, FtraceUsers } from '../mem/ftrace-users';
 import { OrcTables } from './orc-tables';
-import { unwindOrc } from './unwind-orc';
+import { unwindOrc, unwindOrcInto } from './unwind-orc';
 import { END_OF_TIME_NS, NEVER, NS_PER_INSN } from './sim-clock';
 import { jiffiesLeft, MAX_JIFFY_OFFSET, msecsToJiffies, nextTickNs, timeoutExpires, timerWakeNs } from './timer-wheel';
 import { RqEntity, RunQueue } from './run-queue';
@@ -775,6 +783,8 @@ export class CpuHost {
   }
 
   private emitTaskState(t: LocalTask, state: string): void {
+    // Two per context switch, thousands a simulated ms with short timeslices: off unless someone listens.
+    if (this.global.get(GlobalField.EventsOff) & EVENTS_OFF_TASK_STATE) return;
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
     // Twice per wake-up: built in one object, not through emit()'s spread.
     const ev: RawEvent = func
@@ -1258,25 +1268,30 @@ export class CpuHost {
   }
 
   /**
-   * The current task's call chain at the entry of a traced function (inside the ftrace handler): the
-   * return addresses into its callers, innermost first. The ground truth of the consistency check, so it
-   * is the ORC walk whatever the machine's reliable unwinder is: exact through frameless functions. (A
-   * function objtool could not follow ends the chain there: what is above it is not seen.) Empty when no
-   * task runs here.
+   * The current task's call chain at the entry of a traced function (inside the ftrace handler), into
+   * `frames`: the traced function's pc, then the return addresses into its callers, innermost first. The
+   * ground truth of the consistency check, so it is the ORC walk whatever the machine's reliable unwinder
+   * is: exact through frameless functions. (A function objtool could not follow ends the chain there: what
+   * is above it is not seen.) Empty when no task runs here. The caller owns `frames` and reuses it: the
+   * check runs at every redirected call, and a reliable walk allocates nothing.
    */
-  callChain(tracedIp: number): number[] {
+  callChain(tracedIp: number, frames: number[]): void {
     const t = this.current;
-    if (!t) return [];
-    const w = unwindOrc(this.km, this.orc, {
-      // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
-      rip: tracedIp + FTRACE_SITE_SIZE,
-      rsp: this.x86.getRegNum(Reg.RSP),
-      rbp: this.x86.getRegNum(Reg.RBP),
-      stackBase: t.stackBase,
-      stackTop: t.stackTop,
-      regs: false,
-    });
-    return w.frames.slice(1);
+    if (!t) {
+      frames.length = 0;
+      return;
+    }
+    // The site has run: the traced function's body has not, so its CFA is the entry's (rsp + 8).
+    unwindOrcInto(
+      this.km,
+      this.orc,
+      tracedIp + FTRACE_SITE_SIZE,
+      this.x86.getRegNum(Reg.RSP),
+      this.x86.getRegNum(Reg.RBP),
+      t.stackBase,
+      t.stackTop,
+      frames,
+    );
   }
 
   /** The current task's call chain inside a service: [rsp] is the return address into its caller. */

@@ -12,6 +12,9 @@ import type { KernelMemory } from '../mem/kernel-memory';
 import { Kallsyms, KsymKind } from '../mem/kallsyms';
 import { analyseFunction, OrcEntry, orcEntryAt, OrcFunction } from './objtool';
 
+/** find()'s memo holds at most this many pcs (a kernel's worth of hot return addresses is far fewer). */
+const MEMO_MAX = 1 << 16;
+
 export type OrcLookup = { entry: OrcEntry; fn: OrcFunction } | { entry: null; reason: string };
 
 /** gcc's name for a function's cold part: `F.cold`, or `F.cold.N` when there are several. */
@@ -22,6 +25,17 @@ export const isColdPart = (name: string): boolean => COLD.test(name);
 
 export class OrcTables {
   private readonly byAddr = new Map<number, OrcFunction>();
+  /**
+   * find()'s answers by pc. The consistency check unwinds the caller's stack at every redirected call, so
+   * the same few return addresses are looked up millions of times; a hit is one Map probe instead of a
+   * kallsyms search, a cold-part name test and a search of the function's entries. An answer depends only
+   * on kallsyms (text itself never changes under an entry, see above), so the memo is dropped whenever
+   * its symbol count or generation moves — a load (a new symbol may now cover a pc that had none) or an
+   * unload (a pc of the module's loses its entry).
+   */
+  private readonly memo = new Map<number, OrcLookup>();
+  private memoCount = -1;
+  private memoGen = -1;
 
   constructor(
     private readonly km: KernelMemory,
@@ -57,6 +71,23 @@ export class OrcTables {
 
   /** The entry in force at `ip` (an exact pc: for a return address, pass the address of its call). */
   find(ip: number): OrcLookup {
+    const count = this.kallsyms.count();
+    const gen = this.kallsyms.generation();
+    // (Also dropped when it grows past MEMO_MAX: stacks full of garbage must not grow it without bound.)
+    if (count !== this.memoCount || gen !== this.memoGen || this.memo.size >= MEMO_MAX) {
+      this.memo.clear();
+      this.memoCount = count;
+      this.memoGen = gen;
+    }
+    let l = this.memo.get(ip);
+    if (l === undefined) {
+      l = this.lookup(ip);
+      this.memo.set(ip, l);
+    }
+    return l;
+  }
+
+  private lookup(ip: number): OrcLookup {
     const sym = this.kallsyms.symbolAt(ip);
     if (!sym || (sym.kind !== KsymKind.Func && sym.kind !== KsymKind.FuncNotrace))
       return { entry: null, reason: `no ORC data for 0x${ip.toString(16)}` };

@@ -19,13 +19,33 @@ import type { StackWalk, UnwindStart } from './unwind-types';
 const MAX_FRAMES = 64;
 
 export function unwindOrc(km: KernelMemory, orc: OrcTables, r: UnwindStart): StackWalk {
-  if (r.rip === 0 || r.rsp === r.stackTop) return { frames: [], reliable: true };
-  const frames: number[] = [r.rip];
-  const inStack = (a: number, len: number): boolean => a >= r.stackBase && a + len <= r.stackTop;
-  const text = (a: number): boolean => a >= km.layout.textBase && a < km.layout.textEnd;
-  let ip = r.rip;
-  let sp = r.rsp;
-  let bp = r.rbp;
+  const frames: number[] = [];
+  const reason = unwindOrcInto(km, orc, r.rip, r.rsp, r.rbp, r.stackBase, r.stackTop, frames);
+  return reason === null ? { frames, reliable: true } : { frames, reliable: false, reason };
+}
+
+/**
+ * The walk itself, into `frames` (emptied first): null when it is reliable, else why not. It allocates
+ * nothing on a reliable walk, which is what the consistency check needs at every redirected call.
+ */
+export function unwindOrcInto(
+  km: KernelMemory,
+  orc: OrcTables,
+  rip: number,
+  rsp: number,
+  rbp: number,
+  stackBase: number,
+  stackTop: number,
+  frames: number[],
+): string | null {
+  frames.length = 0;
+  if (rip === 0 || rsp === stackTop) return null;
+  frames.push(rip);
+  const textBase = km.layout.textBase;
+  const textEnd = km.layout.textEnd;
+  let ip = rip;
+  let sp = rsp;
+  let bp = rbp;
   let exact = true;
   while (frames.length < MAX_FRAMES) {
     let cfa: number;
@@ -35,24 +55,24 @@ export function unwindOrc(km: KernelMemory, orc: OrcTables, r: UnwindStart): Sta
       cfa = sp + 8;
     } else {
       const l = orc.find(exact ? ip : ip - 1);
-      if (!l.entry) return { frames, reliable: false, reason: l.reason };
+      if (!l.entry) return l.reason;
       const e = l.entry;
       cfa = (e.base === CfaBase.Sp ? sp : bp) + e.cfa;
       if (e.bpSaved !== null) {
-        if (!inStack(cfa + e.bpSaved, 8))
-          return { frames, reliable: false, reason: `saved rbp outside the stack at 0x${(cfa + e.bpSaved).toString(16)}` };
-        callerBp = km.readU64(cfa + e.bpSaved);
+        const at = cfa + e.bpSaved;
+        if (at < stackBase || at + 8 > stackTop) return `saved rbp outside the stack at 0x${at.toString(16)}`;
+        callerBp = km.readU64(at);
       }
     }
-    if (cfa <= sp || !inStack(cfa - 8, 8)) return { frames, reliable: false, reason: `bad CFA 0x${cfa.toString(16)}` };
+    if (cfa <= sp || cfa - 8 < stackBase || cfa > stackTop) return `bad CFA 0x${cfa.toString(16)}`;
     const ret = km.readU64(cfa - 8);
-    if (ret === RET_FROM_CALL) return { frames, reliable: true };
-    if (!text(ret)) return { frames, reliable: false, reason: `bad return address 0x${ret.toString(16)}` };
+    if (ret === RET_FROM_CALL) return null;
+    if (ret < textBase || ret >= textEnd) return `bad return address 0x${ret.toString(16)}`;
     frames.push(ret);
     ip = ret;
     sp = cfa;
     bp = callerBp;
     exact = false;
   }
-  return { frames, reliable: false, reason: 'too many frames' };
+  return 'too many frames';
 }

@@ -19,6 +19,8 @@ const SIDE_NAME = { [Side.Patch]: "the transition patch's version", [Side.Withou
 export class ConsistencyCheck {
   private readonly table: ConsistencyTable;
   private readonly reported = new Set<string>();
+  /** The call chain of the check in progress (CpuHost.callChain() refills it: no array per call). */
+  private readonly chain: number[] = [];
 
   constructor(private readonly host: CpuHost) {
     this.table = new ConsistencyTable(host.km);
@@ -36,7 +38,11 @@ export class ConsistencyCheck {
     const current = h.currentTask();
     if (current && current.get(TaskField.Flags) & TIF_FORCED_SWITCH) return;
     h.checks.consistency++;
-    for (const ret of h.callChain(ip)) {
+    const chain = this.chain;
+    h.callChain(ip, chain);
+    // chain[0] is the traced function itself: its callers' return addresses follow.
+    for (let i = 1; i < chain.length; i++) {
+      const ret = chain[i];
       for (const e of snap.entries) {
         const other = sideOf(e, ret);
         if (!other || other === side) continue;

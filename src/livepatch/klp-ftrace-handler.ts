@@ -26,7 +26,7 @@ import type { CpuHooks, CpuHost } from '../kernel/cpu-host';
 import { HANDLER_PENDING } from '../kernel/cpu-host';
 import { FTRACE_HANDLER_ENTRY_NS, FTRACE_HANDLER_EXIT_NS } from '../kernel/time-model';
 import { Link, NULL_LINK } from '../kernel/slab';
-import { GlobalField, PcpuField } from '../mem/percpu';
+import { EVENTS_OFF_CALL_REDIRECT, GlobalField, PcpuField } from '../mem/percpu';
 import {
   KLP_UNDEFINED,
   KLP_UNPATCHED,
@@ -155,9 +155,10 @@ export function createCpuHooks(host: CpuHost): CpuHooks {
       // A NOP means the original code ("setting pc would cause an infinite loop").
       if (slab.get(func, FuncWord.Flags) & FUNC_NOP) return enter(p.ip, p.ip + 5);
       const target = slab.get(func, FuncWord.NewAddr);
-      const n = (redirects.get(p.ip) ?? 0) + 1;
-      redirects.set(p.ip, n);
-      if (n === 1 || n % SAMPLE_EVERY === 0) {
+      // The sample's count too is kept only while someone listens (a Map update per redirected call).
+      const n = h.global.get(GlobalField.EventsOff) & EVENTS_OFF_CALL_REDIRECT ? 0 : (redirects.get(p.ip) ?? 0) + 1;
+      if (n !== 0) redirects.set(p.ip, n);
+      if (n === 1 || (n !== 0 && n % SAMPLE_EVERY === 0)) {
         const t = h.currentTask();
         h.emit({
           type: 'call.redirect',

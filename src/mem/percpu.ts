@@ -138,6 +138,13 @@ export const enum GlobalField {
   /** Version-dependent kernel behaviour the CPUs follow (KERNEL_FEATURE_* bits), written before any task runs. */
   KernelFeatures = 22,
   /**
+   * Event types nobody listens to (EVENTS_OFF_* bits): a CPU does not build, post or number them, as a
+   * kernel tracepoint that is not enabled costs one static branch. Written by the coordinator, read by
+   * every CPU at the event's site (Atomics.load; nothing is ordered by it: an event emitted or left out
+   * around a change is still a well-formed stream).
+   */
+  EventsOff = 23,
+  /**
    * The kernel release (major << 8 | minor, src/kernel/kernel-version.ts), written once before any CPU
    * starts, read by CPUs for what they print (the oops header). Word 24: words 16-19 hold the poke bytes.
    */
@@ -164,6 +171,10 @@ export const enum GlobalField {
  * (kernel 6.4, "livepatch,sched: Add livepatch task switching to cond_resched()").
  */
 export const KERNEL_FEATURE_COND_RESCHED_SWITCH = 1 << 0;
+/** GlobalField.EventsOff: `task.state`, the scheduler's churn (isSchedulerChurn), is not emitted. */
+export const EVENTS_OFF_TASK_STATE = 1 << 0;
+/** GlobalField.EventsOff: the sampled `call.redirect` of klp_ftrace_handler() is not emitted. */
+export const EVENTS_OFF_CALL_REDIRECT = 1 << 1;
 export const POKE_BYTES_OFFSET = 64;
 export const DEBUG_CPU_HANG = 1;
 export const DEBUG_CPU_CRASH = 2;

@@ -7,7 +7,7 @@
  * it, and the scenario goes on; the run's exit code is 1 if any step failed or any invariant was violated.
  */
 import type { Observable } from 'rxjs';
-import { Machine } from '../coordinator/machine';
+import { Machine, MachineOptions } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
 import { isSchedulerChurn, type FaultEvent, type SimEvent, type ViolationEvent } from '../kernel/events';
 import type { Unwinder } from '../kernel/stack-walk';
@@ -50,6 +50,8 @@ export interface SimulationOptions {
   faults?: KlpFault[];
   /** Transition retry period, ms of simulated time (the kernel's 1 s). */
   retryMs?: number;
+  /** Event types the CPUs leave out (default none; see MachineOptions.eventsOff). */
+  eventsOff?: MachineOptions['eventsOff'];
   /**
    * Awaited before each scenario step: the run holds while the promise is pending (`klpsim serve`'s
    * pause and single-step). With --deterministic nothing runs meanwhile; worker CPUs run on up to the clock window.
@@ -149,6 +151,7 @@ export class Simulation {
       timeslice: options.timeslice,
       cpuThreads: options.cpuThreads,
       condReschedSwitch: options.condReschedSwitch,
+      eventsOff: options.eventsOff,
       hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
     });
     try {

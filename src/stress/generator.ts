@@ -25,6 +25,13 @@ export interface GeneratorView {
  * generator forces only a transition that has been blocked for a while.
  */
 const FORCE_AFTER_MS = 100;
+/**
+ * A `sleep` op lets 1 … SLEEP_MAX_MS of simulated time pass: up to two retry periods (STRESS_RETRY_MS),
+ * so a sleep during a transition ends before or after its retry about equally often. (It was 1 … 10 ms:
+ * up to five retries, so most transitions were over before the next op, and three quarters of a run's
+ * simulated time — busy CPUs emulating, nothing else — went to sleeps.)
+ */
+const SLEEP_MAX_MS = 4;
 
 type Choice = [weight: number, make: () => StressOp | null];
 
@@ -55,7 +62,7 @@ export class OpGenerator {
           [12, () => op.reverse(tp.mod, tp.enabled ? 0 : 1)],
           [v.transitionAgeMs > FORCE_AFTER_MS ? 8 : 0, () => op.force(tp.mod)],
           [6, () => op.signal()],
-          [30, () => op.sleep(this.rng.int(1, 10))],
+          [30, () => op.sleep(this.rng.int(1, SLEEP_MAX_MS))],
           [30, () => op.wait()],
           [4, () => (notLoaded.length ? op.enable(this.pick(notLoaded) as string) : null)],
           [6, () => (modLoaded ? op.moduleUnload(TARGET_MODULE) : op.moduleLoad(TARGET_MODULE))],
@@ -67,7 +74,7 @@ export class OpGenerator {
           [12, () => (removable.length ? op.rmmodPatch(this.pick(removable) as string) : null)],
           [2, () => (forced.length ? op.rmmodPatch(this.pick(forced) as string) : null)],
           [10, () => (modLoaded ? op.moduleUnload(TARGET_MODULE) : op.moduleLoad(TARGET_MODULE))],
-          [12, () => op.sleep(this.rng.int(1, 10))],
+          [12, () => op.sleep(this.rng.int(1, SLEEP_MAX_MS))],
         ];
     for (let tries = 0; tries < 16; tries++) {
       const total = choices.reduce((n, [w]) => n + w, 0);

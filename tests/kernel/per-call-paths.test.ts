@@ -101,3 +101,26 @@ describe('per-call paths', () => {
     });
   });
 });
+
+describe('ORC lookups (the consistency check unwinds at every redirected call)', () => {
+  it('answers a pc seen before without searching kallsyms, and forgets on a load or an unload', async () => {
+    await withMachine({ cpus: 1, deterministic: true }, KERNEL, async (m) => {
+      const orc = m.unwinder.orc;
+      const spin = m.kallsyms.lookup('spin', 'vmlinux');
+      if (!spin) throw new Error('no spin');
+      const first = orc.find(spin.addr + 5);
+      expect(first.entry).not.toBeNull();
+      const searches = jest.spyOn(Kallsyms.prototype, 'symbolAt');
+      for (let i = 0; i < 100; i++) expect(orc.find(spin.addr + 5)).toBe(first);
+      expect(searches).not.toHaveBeenCalled();
+      // A module's function has an entry while it is loaded, and none once it is gone.
+      m.loader.load('mod', [{ name: 'mod_fn', source: 'push rbp\nmov rbp, rsp\npop rbp\nret' }]);
+      const fn = m.kallsyms.lookup('mod_fn', 'mod');
+      if (!fn) throw new Error('no mod_fn');
+      expect(orc.find(fn.addr + 5).entry).not.toBeNull();
+      m.loader.unload('mod');
+      expect(orc.find(fn.addr + 5).entry).toBeNull();
+      expect(orc.find(spin.addr + 5).entry).toEqual(first.entry);
+    });
+  });
+});

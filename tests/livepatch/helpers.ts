@@ -1,5 +1,5 @@
 import type { KernelVersion } from '../../src/kernel/kernel-version';
-import { Machine } from '../../src/coordinator/machine';
+import { Machine, MachineOptions } from '../../src/coordinator/machine';
 import { workerModule } from '../../src/coordinator/worker-entry';
 import type { SimEvent } from '../../src/kernel/events';
 import type { KlpOptions } from '../../src/livepatch/klp-state';
@@ -24,6 +24,7 @@ export async function withKlp<T>(
     seed?: number;
     kernelVersion?: KernelVersion;
     klp?: Partial<KlpOptions>;
+    eventsOff?: MachineOptions['eventsOff'];
     kernel: Record<string, string>;
   },
   fn: (rig: KlpRig) => Promise<T>,
@@ -33,6 +34,7 @@ export async function withKlp<T>(
     deterministic: opts.deterministic ?? true,
     seed: opts.seed ?? 1,
     kernelVersion: opts.kernelVersion,
+    eventsOff: opts.eventsOff,
     hooksModule: workerModule(`${__dirname}/../../src/livepatch`, 'klp-ftrace-handler'),
   });
   const events: SimEvent[] = [];

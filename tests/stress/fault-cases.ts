@@ -11,7 +11,7 @@ export const base = { cpus: 4, tasks: 16, ops: 10, deterministic: true, nopRemov
 export const CASES: [KlpFault, number, string, RegExp, Unwinder][] = [
   ['skip-rcu-sync', 8, 'use-after-free', /in klp_ftrace_handler for .* read a freed klp_(func|ops)/, 'orc'],
   ['skip-text-poke-bp', 1, 'fetch', /(stale ftrace site|torn instruction)/, 'orc'],
-  ['early-free', 5, 'use-after-free', /read a freed klp_func|shared list/, 'orc'],
+  ['early-free', 8, 'use-after-free', /read a freed klp_func|shared list/, 'orc'],
   ['skip-stack-check', 2, 'consistency', /entered .* while its call chain holds/, 'orc'],
   ['early-transition-clear', 1, 'consistency', /entered .* while its call chain holds/, 'orc'],
   // The bug of issue 12: a task preempted in the frameless stress_fl_leaf, switched by a frame-pointer
