@@ -6,72 +6,30 @@
  * real (host) nanoseconds per call and as simulated nanoseconds per call (the time model's charges:
  * src/kernel/time-model.ts), each as a ratio to the patched-alone call. A figure, no target.
  */
-import { Machine } from '../coordinator/machine';
-import { workerModule } from '../coordinator/worker-entry';
-import { TaskField } from '../mem/task-struct';
-import { Livepatch } from '../livepatch/livepatch';
-
-const CALLS_PER_PASS = 1000;
-const TARGET = `push rbp\nmov rbp, rsp\nlea rax, [rdi + 1]\nimul rax, rax, 3\npop rbp\nret`;
-const KERNEL = {
-  target: TARGET,
-  hammer: `push rbp\nmov rbp, rsp\npush rbx\nmov ebx, ${CALLS_PER_PASS}\nagain:\nmov edi, ebx\ncall target\ndec ebx\njnz again\npop rbx\npop rbp\nret`,
-};
+import { withCallHammer } from './call-hammer';
 
 export type ListCostConfig = 'patched' | 'patched+tracer' | 'tracer';
 
 export interface ListCostPoint {
   realNsPerCall: number;
   simNsPerCall: number;
-  /** Calls that went through ftrace_ops_list_func (a check that the configuration is what it says). */
+  /** Calls that went through ftrace_ops_list_func, warm-up included (a check that the configuration is what it says). */
   listCalls: number;
 }
 
-async function measure(config: ListCostConfig, ms: number): Promise<ListCostPoint> {
-  const m = await Machine.create({
-    cpus: 1,
-    deterministic: true,
-    hooksModule: workerModule(`${__dirname}/../livepatch`, 'klp-ftrace-handler'),
-  });
-  try {
-    m.loader.load(
-      'vmlinux',
-      Object.entries(KERNEL).map(([name, source]) => ({ name, source })),
-    );
-    const klp = new Livepatch(m, { retryMs: 1, nopRemoval: true });
-    const modules = { isLoaded: (n: string) => m.loader.objects.has(n) };
-    const t = await m.spawn({ name: 'hammer', cpu: 0, run: [{ kind: 'call', func: 'hammer', args: [] }] });
-    if (config !== 'tracer') {
-      m.loader.load('lp_a', [{ name: 'lp_a_target', source: TARGET }]);
-      await klp.enablePatch(
-        { mod: 'lp_a', replace: false, objs: [{ name: null, funcs: [{ old_name: 'target', new_name: 'lp_a_target' }] }] },
-        modules,
-      );
-      while (klp.inTransition()) await m.sleep(1);
-    }
+function measure(config: ListCostConfig, ms: number): Promise<ListCostPoint> {
+  return withCallHammer(true, async (h) => {
+    if (config !== 'tracer') await h.patch('lp_a', 'target', 'lp_a_target', false);
     if (config !== 'patched') {
       // The tracer on `target` only (set_ftrace_filter), so the patch's copy is not traced too.
-      await m.tracer.writeFilter('target', false);
-      await m.tracer.setTracer('function');
+      await h.m.tracer.writeFilter('target', false);
+      await h.m.tracer.setTracer('function');
     }
-    const passes = (): number => t.view.get(TaskField.Passes);
-    const warm = passes() + 50;
-    await m.waitFor(() => passes() >= warm, 'warm-up', 60_000);
-    const lockstep = m.lockstep;
-    const listCalls0 = lockstep ? lockstep.hosts[0].trampoline.listCalls : 0;
-    const p0 = passes();
-    const s0 = m.now;
-    const t0 = performance.now();
-    await m.waitFor(() => performance.now() - t0 >= ms, 'measurement', ms + 60_000);
-    const calls = (passes() - p0) * CALLS_PER_PASS;
-    return {
-      realNsPerCall: ((performance.now() - t0) * 1e6) / calls,
-      simNsPerCall: (m.now - s0) / calls,
-      listCalls: (lockstep ? lockstep.hosts[0].trampoline.listCalls : 0) - listCalls0,
-    };
-  } finally {
-    await m.dispose();
-  }
+    const listCalls = (): number => h.m.lockstep?.hosts[0].trampoline.listCalls ?? 0;
+    const l0 = listCalls();
+    const { realNsPerCall, simNsPerCall } = await h.time(ms);
+    return { realNsPerCall, simNsPerCall, listCalls: listCalls() - l0 };
+  });
 }
 
 export interface FtraceListCost {
