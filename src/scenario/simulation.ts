@@ -226,18 +226,21 @@ export class Simulation {
         for (const message of problems) failures.push({ pos: step.pos, message, recent: [...this.recent] });
       }
       failures.push(...this.actionFailures);
-      const violations = this.machine.violations();
-      return {
-        exitCode: failures.length > 0 || violations > 0 ? 1 : 0,
-        failures,
-        violations,
-        violationReports: [...this.violationReports],
-        events: this.count,
-      };
     } finally {
       // Also when a step throws (a klpsim bug): live CPU threads would keep the process from exiting.
       await this.dispose();
     }
+    // Counted after the CPUs stopped: a worker thread posts its events in batches, and the last batch
+    // (events of the slices it ran until it saw StopAll) arrives with its stop, so a count taken before
+    // would miss events that every subscriber sees.
+    const violations = this.machine.violations();
+    return {
+      exitCode: failures.length > 0 || violations > 0 ? 1 : 0,
+      failures,
+      violations,
+      violationReports: [...this.violationReports],
+      events: this.count,
+    };
   }
 
   private async step(step: Step): Promise<string[]> {
