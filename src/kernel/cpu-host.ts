@@ -116,6 +116,13 @@ export interface CpuHostOptions {
   cpu: number;
   buffers: KernelMemoryBuffers;
   emit: (ev: RawEvent) => void;
+  /**
+   * Posts the events emitted so far (a worker thread batches them). Called before this CPU makes visible
+   * what another actor acts on — a task's end (kthread_stop(), flush_work() waiters log after it) and a
+   * request to the coordinator — so the kernel log keeps printk order across threads for what is causally
+   * after. Lockstep emits directly and passes none.
+   */
+  flushEvents?: () => void;
   hooks?: CpuHooks;
   /** Instructions a task may run before it is preempted when other tasks are runnable. */
   timeslice?: number;
@@ -609,6 +616,7 @@ export class CpuHost {
     );
     t.view.set(TaskField.ReqAction, serviceRequestCode(name));
     t.view.set64(TaskField.ReqClock, BigInt(this.clock));
+    this.opts.flushEvents?.();
     t.view.set(TaskField.ReqState, REQ_POSTED);
     this.global.add(GlobalField.TaskRequests, 1);
     t.inRequest = true;
@@ -757,8 +765,11 @@ export class CpuHost {
     this.pcpu.set(PcpuField.Current, 0);
     this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
     this.current = null;
-    if (state === TaskState.Dead) this.release(t);
-    this.emitTaskState(t, TASK_STATE_NAMES[state]);
+    // A dead task's last event goes out with the batch release() posts, before its end is visible.
+    if (state === TaskState.Dead) {
+      this.emitTaskState(t, TASK_STATE_NAMES[state]);
+      this.release(t);
+    } else this.emitTaskState(t, TASK_STATE_NAMES[state]);
   }
 
   /**
@@ -772,6 +783,7 @@ export class CpuHost {
     this.rq.remove(t);
     if (i >= 0) this.tasks.splice(i, 1);
     t.view.set64(TaskField.ExitNs, BigInt(this.clock));
+    this.opts.flushEvents?.();
     t.view.set(TaskField.State, TaskState.Dead);
   }
 
@@ -935,6 +947,7 @@ export class CpuHost {
   private postRequest(t: LocalTask): void {
     t.view.set(TaskField.ReqAction, t.action - 1);
     t.view.set64(TaskField.ReqClock, BigInt(this.clock));
+    this.opts.flushEvents?.();
     t.view.set(TaskField.ReqState, REQ_POSTED);
     this.global.add(GlobalField.TaskRequests, 1);
     this.block(t, REQUEST_BLOCK);

@@ -129,7 +129,13 @@ export class CpuThread {
 
   constructor(private readonly init: CpuThreadInit) {
     this.hosts = init.cpus.map((cpu) => {
-      const host = new CpuHost({ cpu, buffers: init.buffers, emit: (ev) => this.buffer(ev), timeslice: init.timeslice });
+      const host = new CpuHost({
+        cpu,
+        buffers: init.buffers,
+        emit: (ev) => this.buffer(ev),
+        flushEvents: () => this.flush(),
+        timeslice: init.timeslice,
+      });
       host.pcpu.set64(PcpuField.Horizon, NEVER);
       return host;
     });

@@ -41,7 +41,8 @@ const timed = (log: string[], times: number[], keep: (l: string) => boolean): st
     .map((l, i) => ({ l, t: times[i], i }))
     .filter((x) => keep(x.l))
     // In simulated-time order: on worker threads the lines of two CPUs arrive in the order their threads
-    // posted them, which need not be the order they were printed in (the README's known issues).
+    // posted them, which for lines with no causal link need not be the order they were printed in (README,
+    // "The order of two CPUs' lines on worker threads").
     .sort((a, b) => a.t - b.t || a.i - b.i)
     .map((x) => `${(Math.floor(x.t / 1e5) / 10).toFixed(2)} ${x.l}`);
 
