@@ -31,6 +31,7 @@ import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
 import type { EventBody } from './events';
 import type { KernelVersion } from './kernel-version';
 import { FTRACE_CALLER, FTRACE_OPS_LIST_FUNC } from './services';
+import { AsyncMutex } from '../util/async-mutex';
 
 export const FTRACE_OPS_FL_IPMODIFY = 1 << 0;
 export const FTRACE_OPS_FL_PERMANENT = 1 << 1;
@@ -79,7 +80,7 @@ export class FtraceCore {
   /** What each site calls now, by address (absent: the NOP). */
   private readonly targets = new Map<number, SiteTarget>();
 
-  private lockTail: Promise<void> = Promise.resolve();
+  private readonly ftraceLock = new AsyncMutex();
 
   constructor(private readonly env: FtraceEnv) {
     this.users = new FtraceUsers(env.km);
@@ -87,16 +88,8 @@ export class FtraceCore {
   }
 
   /** mutex_lock(&ftrace_lock): one registration, filter change or sysctl write at a time. */
-  private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.lockTail;
-    let release!: () => void;
-    this.lockTail = new Promise<void>((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.ftraceLock.run(fn);
   }
 
   /** Does this release have FTRACE_OPS_FL_PERMANENT (5.5)? Livepatch sets it only then. */

@@ -22,6 +22,7 @@ import { FTRACE_USER_KPROBE, FTRACE_USER_KPROBE_IPMODIFY, KPROBE_SLOTS, KprobeWo
 import type { EventBody } from './events';
 import { FTRACE_OPS_FL_IPMODIFY, FtraceCore, FtraceOpsRef } from './ftrace-ops';
 import type { KernelVersion } from './kernel-version';
+import { AsyncMutex } from '../util/async-mutex';
 
 const EINVAL = -22;
 const ENOENT = -2;
@@ -67,7 +68,7 @@ export class Kprobes {
   private readonly armedOn = new Map<Kprobe, FtraceOpsRef>();
   /** kprobes_all_disarmed (/sys/kernel/debug/kprobes/enabled is 0). */
   allDisarmed = false;
-  private mutexTail: Promise<void> = Promise.resolve();
+  private readonly kprobeMutex = new AsyncMutex();
 
   constructor(
     private readonly ftrace: FtraceCore,
@@ -89,16 +90,8 @@ export class Kprobes {
   }
 
   /** mutex_lock(&kprobe_mutex). */
-  private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.mutexTail;
-    let release!: () => void;
-    this.mutexTail = new Promise<void>((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.kprobeMutex.run(fn);
   }
 
   all(): readonly Kprobe[] {

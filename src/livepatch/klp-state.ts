@@ -4,7 +4,8 @@
  * klp_mutex) — gathered in one object that the functions of those files take as their first argument.
  */
 import type { KernelCore } from '../kernel/kernel-core';
-import { FtraceCore, FtraceOpsRef } from '../kernel/ftrace-ops';
+import { FtraceCore, FtraceOpsRef, FtraceUpdateOptions } from '../kernel/ftrace-ops';
+import { AsyncMutex } from '../util/async-mutex';
 import type { Link } from '../kernel/slab';
 import { GlobalField } from '../mem/percpu';
 import { KLP_UNDEFINED } from '../mem/task-struct';
@@ -76,8 +77,7 @@ export class KlpState {
   readonly replacedAwaitingFree: KlpPatch[] = [];
   /** A transition retry is scheduled (the delayed work is pending). */
   retryPending = false;
-  private mutexTail: Promise<void> = Promise.resolve();
-  mutexHeld = false;
+  private readonly klpMutex = new AsyncMutex();
 
   constructor(
     readonly m: KernelCore,
@@ -102,18 +102,13 @@ export class KlpState {
     return this.options.faults.has(f);
   }
 
+  /** How livepatch asks the ftrace core to change sites and wait (the stress tests' faults skip either). */
+  ftraceUpdate(): FtraceUpdateOptions {
+    return { protocol: !this.fault('skip-text-poke-bp'), rcu: !this.fault('skip-rcu-sync') };
+  }
+
   /** mutex_lock(&klp_mutex) … mutex_unlock(): serialises everything that changes klp state. */
-  async withMutex<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.mutexTail;
-    let release!: () => void;
-    this.mutexTail = new Promise<void>((r) => (release = r));
-    await prev;
-    this.mutexHeld = true;
-    try {
-      return await fn();
-    } finally {
-      this.mutexHeld = false;
-      release();
-    }
+  withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    return this.klpMutex.run(fn);
   }
 }
