@@ -765,11 +765,9 @@ export class CpuHost {
     this.pcpu.set(PcpuField.Current, 0);
     this.pcpu.add(PcpuField.RcuQs, 1); // a context switch is a quiescent state
     this.current = null;
-    // A dead task's last event goes out with the batch release() posts, before its end is visible.
-    if (state === TaskState.Dead) {
-      this.emitTaskState(t, TASK_STATE_NAMES[state]);
-      this.release(t);
-    } else this.emitTaskState(t, TASK_STATE_NAMES[state]);
+    this.emitTaskState(t, TASK_STATE_NAMES[state]);
+    // After the event: a dead task's last one goes out with the batch release() posts, before its end is visible.
+    if (state === TaskState.Dead) this.release(t);
   }
 
   /**
@@ -1385,7 +1383,7 @@ export class CpuHost {
       where: this.kallsyms.format(f.rip),
       dieCounter,
       tainted,
-      release: KernelVersion.fromCode(this.global.get(GlobalField.KernelVersion)).utsRelease,
+      release: this.version().utsRelease,
       code: showOpcodes(this.km, f.rip),
       stack: stackOf(this.km.layout, t.spec.slot),
     }))

@@ -107,10 +107,7 @@ export class Livepatch {
   /** A write of the sysctl (ftrace_enable_sysctl()): 0 or a negative errno. */
   ftraceEnabledStore(value: boolean): Promise<number> {
     // ftrace_enable_sysctl() takes ftrace_lock only; the ftrace core turns every site on or off.
-    return this.state.ftrace.sysctlWrite(value, {
-      protocol: !this.state.fault('skip-text-poke-bp'),
-      rcu: !this.state.fault('skip-rcu-sync'),
-    });
+    return this.state.ftrace.sysctlWrite(value, this.state.ftraceUpdate());
   }
 
   /** klp_get_prev_state(id) for C: the address of the older patch's struct klp_state, or 0. */

@@ -56,19 +56,13 @@ function funcEvent(s: KlpState, type: 'func_stack.push' | 'func_stack.remove', f
   });
 }
 
-/** How the ftrace core should change sites and wait (the stress tests' faults skip either). */
-const how = (s: KlpState): { protocol: boolean; rcu: boolean } => ({
-  protocol: !s.fault('skip-text-poke-bp'),
-  rcu: !s.fault('skip-rcu-sync'),
-});
-
 /**
  * register_ftrace_function(): the ftrace core admits the ops or refuses it (a PERMANENT one while
  * kernel.ftrace_enabled is 0, or a second IPMODIFY ops on the function: -EBUSY) and routes the site —
  * to the ops' trampoline, or to the list function when a tracer or kprobe is there too.
  */
 async function registerFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<number> {
-  const ret = await s.ftrace.register(ops.fops, how(s));
+  const ret = await s.ftrace.register(ops.fops, s.ftraceUpdate());
   if (ret) return ret;
   s.m.emit({ type: 'ftrace.register', func: func.old_name, addr: func.old_func });
   return 0;
@@ -79,7 +73,7 @@ async function registerFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): 
  * left it — which is what makes freeing the ops (and a NOP func) afterwards safe.
  */
 async function unregisterFtraceFunction(s: KlpState, func: KlpFunc, ops: KlpOps): Promise<void> {
-  await s.ftrace.unregister(ops.fops, how(s));
+  await s.ftrace.unregister(ops.fops, s.ftraceUpdate());
   s.m.emit({ type: 'ftrace.unregister', func: func.old_name, addr: func.old_func });
 }
 

@@ -5,7 +5,7 @@
  *
  *   ftraceEnd - FTRACE_USERS_BYTES   SITE USERS: 512 slots (ip, word) — which ftrace_ops' filters match a site
  *                       + 4 KiB      CONTROL: the tracer's switches, the armed kprobes, per-CPU ring heads
- *                       + 8 KiB      the trace ring buffer: one ring of TRACE_RING_ENTRIES entries per CPU
+ *                       + 8 KiB      the trace ring buffer (128 KiB): one ring of TRACE_RING_ENTRIES entries per CPU
  *
  * Writers and ordering:
  * - SITE USERS and the kprobe table: the coordinator only (ftrace_lock / kprobe_mutex), with Atomics.store;
@@ -188,11 +188,16 @@ export class FtraceUsers {
     return -1;
   }
 
+  /** The address of entry number `n` (entries ever written) of CPU `cpu`'s ring. */
+  private entryAt(cpu: number, n: number): number {
+    return this.ring + (cpu * TRACE_RING_ENTRIES + (n % TRACE_RING_ENTRIES)) * TRACE_ENTRY_BYTES;
+  }
+
   /** Appends an entry to CPU `cpu`'s ring (that CPU only). */
   write(cpu: number, ts: number, pid: number, ip: number, parent: number, type: number, kprobe: number): void {
     const i32 = this.km.i32;
     const head = Atomics.load(i32, this.ctl32 + TraceControl.RingHeads + cpu);
-    const at = this.ring + (cpu * TRACE_RING_ENTRIES + (head % TRACE_RING_ENTRIES)) * TRACE_ENTRY_BYTES;
+    const at = this.entryAt(cpu, head);
     this.km.f64[at >>> 3] = ts;
     const w = (at >>> 2) + 2;
     i32[w] = pid;
@@ -214,7 +219,7 @@ export class FtraceUsers {
     const first = Math.max(tail, head - TRACE_RING_ENTRIES);
     const entries: TraceEntry[] = [];
     for (let n = first; n < head; n++) {
-      const at = this.ring + (cpu * TRACE_RING_ENTRIES + (n % TRACE_RING_ENTRIES)) * TRACE_ENTRY_BYTES;
+      const at = this.entryAt(cpu, n);
       const w = (at >>> 2) + 2;
       entries.push({
         cpu,
