@@ -4,7 +4,7 @@
  * function on and off with text_poke_bp while the CPUs run — every step on the event stream.
  */
 import { Machine } from '../coordinator/machine';
-import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
+import { FTRACE_SITE_NOP, ftraceSiteCall } from '../x86/ftrace-site';
 import { FTRACE_CALLER } from '../kernel/services';
 import type { SimEvent } from '../kernel/events';
 
@@ -87,8 +87,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ violations: number; 
     });
     m.log('demo: machine up, tasks running');
     const site = (m.kallsyms.lookup('sum_to') as { addr: number }).addr;
-    const rel = FTRACE_CALLER - (site + 5);
-    const call = [CALL_REL32_OPCODE, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff];
+    const call = ftraceSiteCall(site, FTRACE_CALLER);
     for (let i = 0; i < opts.pokes; i++) {
       await m.sleep(2);
       await m.textPoke(site, i % 2 === 0 ? call : FTRACE_SITE_NOP);

@@ -24,10 +24,9 @@
  * and the site bytes.
  */
 import type { Kallsyms } from '../mem/kallsyms';
-import { KsymKind } from '../mem/kallsyms';
 import type { KernelMemory } from '../mem/kernel-memory';
 import { FtraceUsers, TraceControl } from '../mem/ftrace-users';
-import { CALL_REL32_OPCODE, FTRACE_SITE_NOP } from '../x86/ftrace-site';
+import { FTRACE_SITE_NOP, ftraceSiteCall } from '../x86/ftrace-site';
 import type { EventBody } from './events';
 import type { KernelVersion } from './kernel-version';
 import { FTRACE_CALLER, FTRACE_OPS_LIST_FUNC } from './services';
@@ -65,11 +64,6 @@ export interface FtraceUpdateOptions {
 }
 
 export type SiteTarget = 'nop' | 'ftrace_caller' | 'ftrace_ops_list_func';
-
-function callTo(site: number, target: number): number[] {
-  const rel = target - (site + 5);
-  return [CALL_REL32_OPCODE, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff];
-}
 
 export class FtraceCore {
   /** sysctl kernel.ftrace_enabled (last_ftrace_enabled: the value in effect). */
@@ -118,10 +112,7 @@ export class FtraceCore {
 
   /** The functions with an ftrace site (an __mcount_loc entry): what an empty filter means. */
   private traceable(): number[] {
-    return this.env.kallsyms
-      .all()
-      .filter((s) => s.live && s.kind === KsymKind.Func)
-      .map((s) => s.addr);
+    return this.env.kallsyms.ftraceSites().map((s) => s.addr);
   }
 
   /** A registered IPMODIFY ops other than `self` already on `ip`. */
@@ -229,7 +220,8 @@ export class FtraceCore {
       const lone = prev === 'ftrace_caller' ? (prevWord >> 8) & 0xff : own;
       this.users.setMask(ip, word(filtered | (prevWord & 0xff), lone));
       if (prev !== target) {
-        const bytes = target === 'nop' ? FTRACE_SITE_NOP : callTo(ip, target === 'ftrace_caller' ? FTRACE_CALLER : FTRACE_OPS_LIST_FUNC);
+        const bytes =
+          target === 'nop' ? FTRACE_SITE_NOP : ftraceSiteCall(ip, target === 'ftrace_caller' ? FTRACE_CALLER : FTRACE_OPS_LIST_FUNC);
         await this.env.textPoke(ip, bytes, how.protocol !== false);
         if (target === 'nop') this.targets.delete(ip);
         else this.targets.set(ip, target);

@@ -13,7 +13,6 @@
  * (Atomics.load of PokeActive first, so its address and bytes are those the poker published).
  */
 import type { Kallsyms } from '../mem/kallsyms';
-import { KsymKind } from '../mem/kallsyms';
 import type { KernelMemory } from '../mem/kernel-memory';
 import { GlobalField, GlobalView, POKE_BYTES_OFFSET } from '../mem/percpu';
 import type { X86Cpu } from '../x86/interpreter';
@@ -56,12 +55,7 @@ export class FtraceSites {
     const ks = this.c.kallsyms;
     const key = `${ks.count()}:${ks.generation()}`;
     if (key !== this.addrsKey) {
-      this.addrs = new Set(
-        ks
-          .all()
-          .filter((s) => s.live && s.kind === KsymKind.Func)
-          .map((s) => s.addr),
-      );
+      this.addrs = new Set(ks.ftraceSites().map((s) => s.addr));
       this.addrsKey = key;
     }
     return this.addrs.has(addr);

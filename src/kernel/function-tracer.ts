@@ -17,7 +17,6 @@
  * Coordinator only (tracefs writes); the CPUs see the ops through the site users table and TracingOn.
  */
 import type { Kallsyms } from '../mem/kallsyms';
-import { KsymKind } from '../mem/kallsyms';
 import { FTRACE_USER_FUNCTION, TraceControl, TraceEntry } from '../mem/ftrace-users';
 import type { EventBody } from './events';
 import type { FtraceCore, FtraceOpsRef } from './ftrace-ops';
@@ -68,7 +67,7 @@ export class FunctionTracer {
   }
 
   private traceable(): { name: string; addr: number }[] {
-    return this.env.kallsyms.all().filter((s) => s.live && s.kind === KsymKind.Func);
+    return this.env.kallsyms.ftraceSites();
   }
 
   /** ftrace_regex_write() of set_ftrace_filter: 0 or -EINVAL. `append`: `>>` (no O_TRUNC). */

@@ -186,6 +186,11 @@ export class Kallsyms {
     return best && addr < best.addr + Math.max(best.size, 1) ? best : undefined;
   }
 
+  /** The live traceable functions: each starts with an ftrace site (an __mcount_loc entry). */
+  ftraceSites(): Ksym[] {
+    return this.all().filter((s) => s.live && s.kind === KsymKind.Func);
+  }
+
   /** The live symbols that start exactly at `addr` (aliases: `init_module` and the module's init function). */
   symbolsStartingAt(addr: number): Ksym[] {
     this.all();
