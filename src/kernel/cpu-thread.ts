@@ -224,9 +224,10 @@ export class CpuThread {
 
   /**
    * Holds an event for the next batch. A batch is posted when the thread sleeps or yields, when it is
-   * MAX_BATCH long, before the group horizon crosses the coordinator's CoordWaitFor, and when the
-   * coordinator asks (GlobalField.FlushReq, drainEvents()): never once per slice, which cost a
-   * postMessage per slice (a sixth of the 64-CPU benchmark's time).
+   * MAX_BATCH long, before the group horizon crosses the coordinator's CoordWaitFor, when the
+   * coordinator asks (GlobalField.FlushReq, drainEvents()), and when a CPU is about to make a task's end
+   * or a request visible (CpuHostOptions.flushEvents): never once per slice, which cost a postMessage per
+   * slice (a sixth of the 64-CPU benchmark's time).
    */
   private buffer(ev: RawEvent): void {
     if (this.events.push(ev) === 1) this.leader.set(PcpuField.EventsBuffered, 1);
