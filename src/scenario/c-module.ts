@@ -36,7 +36,7 @@ const MODPROBE_COMM = 'modprobe';
 interface PendingEnable {
   from: TaskHandle;
   service: 'klp_enable_patch' | 'register_kprobe' | 'unregister_kprobe';
-  patch: number;
+  arg: number;
 }
 
 /** Per run: enables posted by init tasks, by pid; the struct module of each loaded module. */
@@ -161,10 +161,10 @@ async function serveInit(ctx: SimContext, s: CModuleState, t: TaskHandle, func: 
     s.enables.delete(t.pid);
     const ret =
       pending.service === 'klp_enable_patch'
-        ? await enableFromC(ctx, pending.patch)
+        ? await enableFromC(ctx, pending.arg)
         : pending.service === 'register_kprobe'
-          ? await registerKprobeC(ctx, pending.patch)
-          : await unregisterKprobeC(ctx, pending.patch);
+          ? await registerKprobeC(ctx, pending.arg)
+          : await unregisterKprobeC(ctx, pending.arg);
     ctx.m.replyService(pending.from, ret);
   }
 }
@@ -287,7 +287,7 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
           );
           return { reply: { ret: EINVAL } };
         }
-        s.enables.set(from.pid, { from, service, patch: a[0] });
+        s.enables.set(from.pid, { from, service, arg: a[0] });
         return null;
       case 'kthread_create_on_node': {
         // kthread_run(): the thread is created and woken at once (wake_up_process() finds it running).
@@ -361,7 +361,7 @@ export function cServiceHandler(ctx: SimContext): ServiceRequestHandler {
           );
           return { reply: { ret: EINVAL } };
         }
-        s.enables.set(from.pid, { from, service, patch: a[0] });
+        s.enables.set(from.pid, { from, service, arg: a[0] });
         return null;
       }
     }
