@@ -47,6 +47,7 @@ import { FtraceTrampoline } from './ftrace-trampoline';
 import { FTRACE_USER_KLP, FtraceUsers } from '../mem/ftrace-users';
 import { OrcTables } from './orc-tables';
 import { unwindOrc, unwindOrcInto } from './unwind-orc';
+import { asDoubleFields } from '../util/double-fields';
 import { END_OF_TIME_NS, NEVER, NS_PER_INSN } from './sim-clock';
 import { jiffiesLeft, MAX_JIFFY_OFFSET, msecsToJiffies, nextTickNs, timeoutExpires, timerWakeNs } from './timer-wheel';
 import { RqEntity, RunQueue } from './run-queue';
@@ -220,6 +221,8 @@ export class CpuHost {
   private endSlice = false;
 
   constructor(private readonly opts: CpuHostOptions) {
+    // Nanoseconds: past 2^30 at about 1.07 s of simulated time (util/double-fields.ts).
+    asDoubleFields(this, 'clock');
     this.km = new KernelMemory(opts.buffers);
     this.pcpu = new PercpuView(this.km, opts.cpu);
     this.global = new GlobalView(this.km);

@@ -120,12 +120,44 @@ export class CpuThread {
   private stopping = false;
   private loop: Promise<void> | null = null;
   /** The horizon last published for each host (ns). */
-  private readonly pub: number[];
+  private readonly pub: Float64Array;
   /** The group horizon last published (PcpuField.GroupHorizon), and the lowest it held since. */
   private groupPub = NEVER_NUM;
   private groupLow = NEVER_NUM;
   private readonly leader: PercpuView;
   private readonly stats: CpuThreadStats;
+  // The loop's words and its state between passes (fields: the loop is split into methods, see below).
+  private readonly i32: Int32Array;
+  private readonly wakeIdx: number;
+  private readonly stopAllIdx: number;
+  private readonly debugIdx: number;
+  private readonly flushIdx: number;
+  private readonly outside: PercpuView[] = [];
+  /** The Wake value when IPIs were last looked for, and FlushReq when last seen. */
+  private ipiSeen = Number.NaN;
+  private flushSeen = 0;
+  /** Per host: until when (real ms) an ftrace handler interrupted by an IPI stays held (IRQ_HOLD_MS). */
+  private readonly irqUntil: Float64Array;
+  /** Per host: whether an idle host has made its idle publication (mode, quiescent state) since it ran. */
+  private readonly idleShown: Uint8Array;
+  private lastBeat = 0;
+  /** How the last sleep ended; cleared by the next progress. */
+  private woke = Woke.None;
+  /** The WaitFor of a held sleep that ran out its bound (kept published until the next slice). */
+  private sleptFor = NEVER_NUM;
+  /**
+   * The Wake word's value the last sleep waited on: a sleep that ran out its bound was only a lost
+   * wake-up if nobody has woken us since (a descheduled thread's bound can run out before a wake comes).
+   */
+  private sleptOn = 0;
+  // What the last pass found (choose()), for the slice or the sleep that follows it.
+  private outsideMin = NEVER_NUM;
+  private bestLimit = NEVER_NUM;
+  private need = NEVER_NUM;
+  private needWindow = NEVER_NUM;
+  private irqHold = false;
+  private follow = false;
+  private slack = false;
 
   constructor(private readonly init: CpuThreadInit) {
     this.hosts = init.cpus.map((cpu) => {
@@ -145,7 +177,17 @@ export class CpuThread {
       const mod = require(init.hooksModule) as { createCpuHooks(host: CpuHost): CpuHooks };
       for (const h of this.hosts) h.setHooks(mod.createCpuHooks(h));
     }
-    this.pub = this.hosts.map(() => NEVER_NUM);
+    // Typed arrays of doubles: clocks pass the small-integer range at about 1.07 s, and an array of
+    // small integers would then change its elements kind under the optimised code that reads it.
+    this.pub = new Float64Array(this.hosts.length).fill(NEVER_NUM);
+    this.irqUntil = new Float64Array(this.hosts.length);
+    this.idleShown = new Uint8Array(this.hosts.length);
+    const h0 = this.hosts[0];
+    this.i32 = h0.km.i32;
+    this.wakeIdx = h0.pcpu.index(PcpuField.Wake);
+    this.stopAllIdx = h0.global.index(GlobalField.StopAll);
+    this.debugIdx = h0.global.index(GlobalField.DebugCpuFault);
+    this.flushIdx = h0.global.index(GlobalField.FlushReq);
     this.leader = this.hosts[0].pcpu;
     this.leader.set64(PcpuField.WaitFor, NO_WAIT);
     this.leader.set64(PcpuField.GroupHorizon, NEVER);
@@ -310,222 +352,32 @@ export class CpuThread {
     this.leader.set(PcpuField.Active, this.hosts[i].cpu);
   }
 
+  // --- the loop ---------------------------------------------------------------------------------------
+  //
+  // Split into small methods on purpose. As one async function the loop was one optimisation unit for
+  // V8: each isolate (one per thread) compiled it with everything it inlined in 130–250 ms of a
+  // background thread's CPU, and compiled it again at every deoptimisation anywhere in it — the type
+  // feedback of its arithmetic changes once, when the simulated clocks pass the small-integer range
+  // (about 1.07 s), and a path taken for the first time changes it too. On a 2-core host those compiles
+  // ran on the cores the CPU threads need (the 64-CPU benchmark's worker run spent as much CPU in them
+  // as in its two CPU threads). Now the async part only sleeps and yields; the synchronous work() runs
+  // the passes, and each step of a pass is its own function, so a deoptimisation recompiles one of them.
+
+  /** Sleeps and yields; work() does the rest. */
   private async loopBody(): Promise<void> {
-    const hosts = this.hosts;
-    const n = hosts.length;
-    const h0 = hosts[0];
-    const i32 = h0.km.i32;
-    const wakeIdx = this.leader.index(PcpuField.Wake);
-    const stopAll = h0.global.index(GlobalField.StopAll);
-    const debugIdx = h0.global.index(GlobalField.DebugCpuFault);
-    const flushIdx = h0.global.index(GlobalField.FlushReq);
+    const h0 = this.hosts[0];
     // The other groups, through their leaders' GroupHorizon words (one load each per pass, not one per CPU).
-    const outside: PercpuView[] = [];
-    for (let l = 0; l < this.clock.groups(); l++) if (l !== this.init.cpus[0]) outside.push(new PercpuView(h0.km, l));
-    // The Wake value when IPIs were last looked for, and FlushReq when last seen.
-    let ipiSeen = Number.NaN;
-    let flushSeen = Atomics.load(i32, flushIdx);
-    const irqUntil = hosts.map(() => 0);
-    // Whether each idle host has made its idle publication (mode, quiescent state) since it last ran.
-    const idleShown = hosts.map(() => false);
-    let lastBeat = 0;
-    // The last sleep: ended by its bound (late) or by a wake; cleared by the next progress.
-    let woke: 'wake' | 'late' | 'slack' | null = null;
-    // The WaitFor of a held sleep that ran out its bound (kept published until the next slice: see below).
-    let sleptFor = NEVER_NUM;
-    // The Wake word's value the last sleep waited on: a sleep that ran out its bound was only a lost
-    // wake-up if nobody has woken us since (a descheduled thread's bound can run out before a wake comes).
-    let sleptOn = 0;
-    while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
+    for (let l = 0; l < this.clock.groups(); l++) if (l !== this.init.cpus[0]) this.outside.push(new PercpuView(h0.km, l));
+    this.flushSeen = Atomics.load(this.i32, this.flushIdx);
+    while (this.running()) {
       const deadline = performance.now() + YIELD_MS;
-      while (!this.stopping && Atomics.load(i32, stopAll) === 0) {
-        const now = performance.now();
-        if (now >= deadline) break;
-        if (now - lastBeat >= BEAT_MS) {
-          for (const h of hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
-          lastBeat = now;
-        }
-        const wakeSeen = Atomics.load(i32, wakeIdx);
-        const debug = Atomics.load(i32, debugIdx);
-        if (debug !== 0)
-          for (let i = 0; i < n; i++)
-            if ((debug & 0xff) === hosts[i].cpu + 1) {
-              this.setActive(i);
-              this.debugFault(debug >> 8);
-            }
-        const flushReq = Atomics.load(i32, flushIdx);
-        if (flushReq !== flushSeen) {
-          flushSeen = flushReq;
-          this.flush();
-          this.leader.set(PcpuField.FlushAck, flushReq);
-        }
-        // Every IPI sender bumps our Wake word after the request word (SimClock.wakeCpu()), so the CPUs'
-        // IPI words need a look only when it moved: a pass costs no load per CPU for IPIs.
-        if (wakeSeen !== ipiSeen) {
-          ipiSeen = wakeSeen;
-          for (let i = 0; i < n; i++) {
-            const h = hosts[i];
-            const p = h.pcpu;
-            if (p.get(PcpuField.SyncReq) === p.get(PcpuField.SyncAck) && p.get(PcpuField.ReschedReq) === p.get(PcpuField.ReschedAck))
-              continue;
-            this.setActive(i);
-            // A reschedule IPI may wake a task earlier, down to this CPU's clock, and handleIpis() writes the
-            // CPU's word before it acknowledges: the group horizon goes down first.
-            this.lowerGroup(h.clock);
-            if (h.handleIpis() && h.inHandler()) irqUntil[i] = now + IRQ_HOLD_MS;
-            // handleIpis() republished the horizon: a move up must wake whoever it crossed.
-            this.publish(i, Number(p.get64(PcpuField.Horizon)));
-          }
-        }
-        // The others' minimum for host i is min(outsideMin, the group's horizons but i's).
-        let outsideMin = Number(h0.global.coordHorizon);
-        for (const p of outside) {
-          const v = Number(p.get64(PcpuField.GroupHorizon));
-          if (v < outsideMin) outsideMin = v;
-        }
-        let min1 = NEVER_NUM;
-        let min2 = NEVER_NUM;
-        let min1At = -1;
-        for (let i = 0; i < n; i++) {
-          const v = this.pub[i];
-          if (v < min1) {
-            min2 = min1;
-            min1 = v;
-            min1At = i;
-          } else if (v < min2) min2 = v;
-        }
-        let best = -1;
-        let bestClock = NEVER_NUM;
-        let bestLimit = 0;
-        // What the others' minimum must reach for one of our CPUs to go on: `need` for an idle CPU's wake-up
-        // or a wait on another CPU's horizon (exact), `needWindow` for a running CPU held by the window
-        // (SLACK is added to it, below).
-        let need = NEVER_NUM;
-        let needWindow = NEVER_NUM;
-        let irqHold = false;
-        let follow = false;
-        for (let i = 0; i < n; i++) {
-          const h = hosts[i];
-          if (h.inHandler() && now < irqUntil[i]) {
-            irqHold = true;
-            continue;
-          }
-          const others = Math.min(outsideMin, i === min1At ? min2 : min1);
-          if (!h.hasRunnable()) {
-            // Idle: our horizon is our next wake-up. Once everyone else has passed it, skip time to it. (The
-            // idle loop's pass was made on entering idle, in runSlice(); only a reschedule IPI makes another.)
-            // A blocked task (cpu-host.ts horizon()) may hold the horizon below the next wake-up; time then
-            // does not skip to it.
-            const horizon = h.horizon();
-            const wake = h.nextWake();
-            if (horizon !== this.pub[i]) this.publish(i, horizon);
-            // Strictly behind the others, not within the window as a running CPU: the task that wakes may be
-            // affected by what another CPU does before its wake-up (a stop_task at 10 ms must not overtake
-            // the child's pass at 9 ms on an idle CPU: tests/scenarios/task-actions.test.ts).
-            if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
-              h.advanceTo(wake);
-            } else {
-              if (!idleShown[i]) {
-                h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
-                h.publish();
-                idleShown[i] = true;
-              }
-              if (wake < NEVER_NUM) need = Math.min(need, wake);
-              // A task waiting on another CPU's task follows that CPU's horizon: wake when it moves.
-              if (h.hasBlocked() && horizon < NEVER_NUM) {
-                need = Math.min(need, horizon + 1);
-                follow = true;
-              }
-              continue;
-            }
-          }
-          const limit = others + WINDOW;
-          // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
-          // grace period never waits on a CPU that waits on time).
-          if (h.clock >= limit && !h.inHandler()) {
-            if (this.pub[i] !== h.clock) this.publish(i, h.clock);
-            needWindow = Math.min(needWindow, h.clock - WINDOW + 1);
-            continue;
-          }
-          if (h.clock < bestClock) {
-            best = i;
-            bestClock = h.clock;
-            bestLimit = limit;
-          }
-        }
-        if (best >= 0) {
-          const h = hosts[best];
-          this.setActive(best);
-          if (woke === 'late' && Atomics.load(i32, wakeIdx) === sleptOn) this.stats.lateWakes++;
-          // A held sleep's bound ran out: it was a lost wake only if the others had passed the WaitFor we
-          // kept published (whoever passed it then also saw it, and bumps Wake right after its store).
-          if (woke === 'slack') {
-            // (A mover stores its horizon, then bumps: give a mover we saw between the two — descheduled,
-            // on a loaded host — a moment to bump before calling the wake lost.)
-            if (outsideMin >= sleptFor && Atomics.wait(i32, wakeIdx, sleptOn, LATE_GRACE_MS) === 'timed-out') this.stats.lateWakes++;
-            this.leader.set64(PcpuField.WaitFor, NO_WAIT);
-          }
-          woke = null;
-          idleShown[best] = false;
-          // A slice may take this CPU up to SLICE ns past where it started, whoever is behind it: so may the
-          // slices that follow it here, within the limit this pass found.
-          const sliceEnd = Math.min(bestLimit, h.clock + SLICE * NS_PER_INSN);
-          for (;;) {
-            h.runSlice(Math.min(SLICE, Math.max(1, bestLimit - h.clock)));
-            this.stats.slices++;
-            this.publish(best, Math.min(h.horizon(), NEVER_NUM));
-            this.clock.noteProgress();
-            // Go on with the same CPU while it stays inside that stretch, as one longer slice would — unless
-            // anything came in (an IPI, a wake, a flush request, a stop) or the yield is due: a slice that
-            // ended early (the ftrace handler's split, a task switch) then costs no new pass over the group.
-            if (!h.hasRunnable() || h.clock >= sliceEnd) break;
-            if (Atomics.load(i32, wakeIdx) !== wakeSeen || Atomics.load(i32, flushIdx) !== flushSeen) break;
-            if (this.stopping || Atomics.load(i32, stopAll) !== 0 || performance.now() >= deadline) break;
-            this.stats.continued++;
-          }
-          continue;
-        }
-        this.flush();
-        if (woke === 'wake') this.stats.uselessWakes++;
-        // About to sleep: a coordinator following the CPUs must hear that none of ours runs any more.
-        this.clock.noteProgress();
-        if (irqHold) {
-          // Inside the handler with an IPI taken: wait a little for the rest of the burst (or a wake).
-          woke = null;
-          Atomics.wait(i32, wakeIdx, wakeSeen, 0.2);
-          continue;
-        }
-        const slack = needWindow < NEVER_NUM;
-        if (slack) need = Math.min(need, needWindow + SLACK);
-        this.leader.set64(PcpuField.WaitFor, need < NEVER_NUM ? BigInt(need) : NO_WAIT);
-        // The Dekker half of the protocol (sim-clock.ts): read the others again after publishing WaitFor.
-        let again = Number(h0.global.coordHorizon);
-        for (const p of outside) {
-          const v = Number(p.get64(PcpuField.GroupHorizon));
-          if (v < again) again = v;
-        }
-        if (again !== outsideMin) {
-          this.leader.set64(PcpuField.WaitFor, NO_WAIT);
-          woke = null;
-          continue;
-        }
-        this.stats.sleeps++;
-        sleptOn = wakeSeen;
+      for (;;) {
+        const timeout = this.work(deadline);
+        if (timeout === 0) break;
         const slept = performance.now();
-        const w = Atomics.waitAsync(i32, wakeIdx, wakeSeen, follow ? FOLLOW_WAIT_MS : slack ? SLACK_WAIT_MS : WAIT_MS);
+        const w = Atomics.waitAsync(this.i32, this.wakeIdx, this.sleptOn, timeout);
         const r = w.async ? await w.value : w.value;
-        this.stats.sleptMs += performance.now() - slept;
-        if (r === 'timed-out' && slack && !follow) {
-          // WaitFor stays published: a mover that passes it from here on still wakes us (and the check
-          // above can tell a lost wake from one that is on its way).
-          sleptFor = need;
-        } else this.leader.set64(PcpuField.WaitFor, NO_WAIT);
-        if (r === 'timed-out') woke = follow ? null : slack ? 'slack' : 'late';
-        else {
-          woke = 'wake';
-          this.stats.wakes++;
-        }
-        for (const h of hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
+        this.afterSleep(r === 'timed-out', performance.now() - slept);
       }
       this.flush();
       const yielded = performance.now();
@@ -533,4 +385,272 @@ export class CpuThread {
       this.stats.yieldMs += performance.now() - yielded;
     }
   }
+
+  private running(): boolean {
+    return !this.stopping && Atomics.load(this.i32, this.stopAllIdx) === 0;
+  }
+
+  /**
+   * Passes over the group until the yield is due or the loop stops (0), or until no CPU of the group can
+   * go on: then the sleep is prepared (WaitFor published, the Dekker re-read done) and its bound returned.
+   */
+  private work(deadline: number): number {
+    const i32 = this.i32;
+    while (this.running()) {
+      const now = performance.now();
+      if (now >= deadline) return 0;
+      if (now - this.lastBeat >= BEAT_MS) this.beat(now);
+      const wakeSeen = Atomics.load(i32, this.wakeIdx);
+      const debug = Atomics.load(i32, this.debugIdx);
+      if (debug !== 0) this.checkDebug(debug);
+      const flushReq = Atomics.load(i32, this.flushIdx);
+      if (flushReq !== this.flushSeen) {
+        this.flushSeen = flushReq;
+        this.flush();
+        this.leader.set(PcpuField.FlushAck, flushReq);
+      }
+      // Every IPI sender bumps our Wake word after the request word (SimClock.wakeCpu()), so the CPUs'
+      // IPI words need a look only when it moved: a pass costs no load per CPU for IPIs.
+      if (wakeSeen !== this.ipiSeen) {
+        this.ipiSeen = wakeSeen;
+        this.serveIpis(now);
+      }
+      const best = this.choose(now);
+      if (best >= 0) {
+        this.runStretch(best, wakeSeen, deadline);
+        continue;
+      }
+      const timeout = this.prepareSleep(wakeSeen);
+      if (timeout > 0) return timeout;
+    }
+    return 0;
+  }
+
+  private beat(now: number): void {
+    for (const h of this.hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
+    this.lastBeat = now;
+  }
+
+  private checkDebug(debug: number): void {
+    for (let i = 0; i < this.hosts.length; i++)
+      if ((debug & 0xff) === this.hosts[i].cpu + 1) {
+        this.setActive(i);
+        this.debugFault(debug >> 8);
+      }
+  }
+
+  private serveIpis(now: number): void {
+    const hosts = this.hosts;
+    for (let i = 0; i < hosts.length; i++) {
+      const h = hosts[i];
+      const p = h.pcpu;
+      if (p.get(PcpuField.SyncReq) === p.get(PcpuField.SyncAck) && p.get(PcpuField.ReschedReq) === p.get(PcpuField.ReschedAck)) continue;
+      this.setActive(i);
+      // A reschedule IPI may wake a task earlier, down to this CPU's clock, and handleIpis() writes the
+      // CPU's word before it acknowledges: the group horizon goes down first.
+      this.lowerGroup(h.clock);
+      if (h.handleIpis() && h.inHandler()) this.irqUntil[i] = now + IRQ_HOLD_MS;
+      // handleIpis() republished the horizon: a move up must wake whoever it crossed.
+      this.publish(i, Number(p.get64(PcpuField.Horizon)));
+    }
+  }
+
+  /** The least horizon of the other groups and the coordinator (one load per group). */
+  private outsideHorizon(): number {
+    let m = Number(this.hosts[0].global.coordHorizon);
+    for (const p of this.outside) {
+      const v = Number(p.get64(PcpuField.GroupHorizon));
+      if (v < m) m = v;
+    }
+    return m;
+  }
+
+  /**
+   * One pass: the CPU to run (the one furthest behind among those the clock rules let go on), or -1; on
+   * the way, idle CPUs whose wake-up everyone has passed skip time to it, and the pass leaves in `need`,
+   * `needWindow`, `irqHold` and `follow` what a sleep would wait for.
+   */
+  private choose(now: number): number {
+    const hosts = this.hosts;
+    const n = hosts.length;
+    const pub = this.pub;
+    const outsideMin = this.outsideHorizon();
+    this.outsideMin = outsideMin;
+    // The others' minimum for host i is min(outsideMin, the group's horizons but i's).
+    let min1 = NEVER_NUM;
+    let min2 = NEVER_NUM;
+    let min1At = -1;
+    for (let i = 0; i < n; i++) {
+      const v = pub[i];
+      if (v < min1) {
+        min2 = min1;
+        min1 = v;
+        min1At = i;
+      } else if (v < min2) min2 = v;
+    }
+    let best = -1;
+    let bestClock = NEVER_NUM;
+    // What the others' minimum must reach for one of our CPUs to go on: `need` for an idle CPU's wake-up
+    // or a wait on another CPU's horizon (exact), `needWindow` for a running CPU held by the window
+    // (SLACK is added to it, in prepareSleep()).
+    this.need = NEVER_NUM;
+    this.needWindow = NEVER_NUM;
+    this.irqHold = false;
+    this.follow = false;
+    for (let i = 0; i < n; i++) {
+      const h = hosts[i];
+      if (now < this.irqUntil[i] && h.inHandler()) {
+        this.irqHold = true;
+        continue;
+      }
+      const others = Math.min(outsideMin, i === min1At ? min2 : min1);
+      if (!h.hasRunnable() && !this.idleGoesOn(i, others)) continue;
+      const limit = others + WINDOW;
+      // Too far ahead: wait for the others (a CPU inside the handler always finishes it first, so a
+      // grace period never waits on a CPU that waits on time).
+      if (h.clock >= limit && !h.inHandler()) {
+        if (pub[i] !== h.clock) this.publish(i, h.clock);
+        this.needWindow = Math.min(this.needWindow, h.clock - WINDOW + 1);
+        continue;
+      }
+      if (h.clock < bestClock) {
+        best = i;
+        bestClock = h.clock;
+        this.bestLimit = limit;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * An idle CPU: our horizon is our next wake-up. Once everyone else has passed it, skip time to it and go
+   * on (true). Else it stays idle: the idle publication (mode, quiescent state) is made once, and what it
+   * waits for goes into `need`. (The idle loop's pass was made on entering idle, in runSlice(); only a
+   * reschedule IPI makes another.) A blocked task (cpu-host.ts horizon()) may hold the horizon below the
+   * next wake-up; time then does not skip to it.
+   */
+  private idleGoesOn(i: number, others: number): boolean {
+    const h = this.hosts[i];
+    const horizon = h.horizon();
+    const wake = h.nextWake();
+    if (horizon !== this.pub[i]) this.publish(i, horizon);
+    // Strictly behind the others, not within the window as a running CPU: the task that wakes may be
+    // affected by what another CPU does before its wake-up (a stop_task at 10 ms must not overtake the
+    // child's pass at 9 ms on an idle CPU: tests/scenarios/task-actions.test.ts).
+    if (wake < NEVER_NUM && wake <= others && wake <= horizon) {
+      h.advanceTo(wake);
+      return true;
+    }
+    if (this.idleShown[i] === 0) {
+      h.pcpu.set(PcpuField.Mode, CpuMode.Idle);
+      h.publish();
+      this.idleShown[i] = 1;
+    }
+    if (wake < NEVER_NUM) this.need = Math.min(this.need, wake);
+    // A task waiting on another CPU's task follows that CPU's horizon: wake when it moves.
+    if (h.hasBlocked() && horizon < NEVER_NUM) {
+      this.need = Math.min(this.need, horizon + 1);
+      this.follow = true;
+    }
+    return false;
+  }
+
+  /** Runs host `best` from the pass that chose it: one slice, and more while nothing else needs a look. */
+  private runStretch(best: number, wakeSeen: number, deadline: number): void {
+    const h = this.hosts[best];
+    const i32 = this.i32;
+    this.setActive(best);
+    if (this.woke !== Woke.None) this.checkLateWake();
+    this.idleShown[best] = 0;
+    const bestLimit = this.bestLimit;
+    // A slice may take this CPU up to SLICE ns past where it started, whoever is behind it: so may the
+    // slices that follow it here, within the limit the pass found.
+    const sliceEnd = Math.min(bestLimit, h.clock + SLICE * NS_PER_INSN);
+    for (;;) {
+      h.runSlice(Math.min(SLICE, Math.max(1, bestLimit - h.clock)));
+      this.stats.slices++;
+      this.publish(best, Math.min(h.horizon(), NEVER_NUM));
+      this.clock.noteProgress();
+      // Go on with the same CPU while it stays inside that stretch, as one longer slice would — unless
+      // anything came in (an IPI, a wake, a flush request, a stop) or the yield is due: a slice that
+      // ended early (the ftrace handler's split, a task switch) then costs no new pass over the group.
+      if (!h.hasRunnable() || h.clock >= sliceEnd) break;
+      if (Atomics.load(i32, this.wakeIdx) !== wakeSeen || Atomics.load(i32, this.flushIdx) !== this.flushSeen) break;
+      if (!this.running() || performance.now() >= deadline) break;
+      this.stats.continued++;
+    }
+  }
+
+  /** The first slice after a sleep that ran out its bound: was it a lost wake-up? */
+  private checkLateWake(): void {
+    const i32 = this.i32;
+    if (this.woke === Woke.Late && Atomics.load(i32, this.wakeIdx) === this.sleptOn) this.stats.lateWakes++;
+    // A held sleep's bound ran out: it was a lost wake only if the others had passed the WaitFor we kept
+    // published (whoever passed it then also saw it, and bumps Wake right after its store).
+    if (this.woke === Woke.Slack) {
+      // (A mover stores its horizon, then bumps: give a mover we saw between the two — descheduled, on a
+      // loaded host — a moment to bump before calling the wake lost.)
+      if (this.outsideMin >= this.sleptFor && Atomics.wait(i32, this.wakeIdx, this.sleptOn, LATE_GRACE_MS) === 'timed-out')
+        this.stats.lateWakes++;
+      this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+    }
+    this.woke = Woke.None;
+  }
+
+  /**
+   * No CPU of ours can go on: post the events, publish WaitFor and read the others again (the Dekker
+   * half of the protocol, sim-clock.ts). The sleep's bound in ms, or 0 if the pass must be made again
+   * (the others moved meanwhile, or a short IRQ hold was waited out here).
+   */
+  private prepareSleep(wakeSeen: number): number {
+    this.flush();
+    if (this.woke === Woke.Wake) this.stats.uselessWakes++;
+    // About to sleep: a coordinator following the CPUs must hear that none of ours runs any more.
+    this.clock.noteProgress();
+    if (this.irqHold) {
+      // Inside the handler with an IPI taken: wait a little for the rest of the burst (or a wake).
+      this.woke = Woke.None;
+      Atomics.wait(this.i32, this.wakeIdx, wakeSeen, 0.2);
+      return 0;
+    }
+    this.slack = this.needWindow < NEVER_NUM;
+    if (this.slack) this.need = Math.min(this.need, this.needWindow + SLACK);
+    const need = this.need;
+    this.leader.set64(PcpuField.WaitFor, need < NEVER_NUM ? BigInt(need) : NO_WAIT);
+    if (this.outsideHorizon() !== this.outsideMin) {
+      this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+      this.woke = Woke.None;
+      return 0;
+    }
+    this.stats.sleeps++;
+    this.sleptOn = wakeSeen;
+    return this.follow ? FOLLOW_WAIT_MS : this.slack ? SLACK_WAIT_MS : WAIT_MS;
+  }
+
+  /** After the sleep prepareSleep() set up: `timedOut` — it ran out its bound rather than being woken. */
+  private afterSleep(timedOut: boolean, sleptMs: number): void {
+    this.stats.sleptMs += sleptMs;
+    if (timedOut && this.slack && !this.follow) {
+      // WaitFor stays published: a mover that passes it from here on still wakes us (and the check in
+      // checkLateWake() can tell a lost wake from one that is on its way).
+      this.sleptFor = this.need;
+    } else this.leader.set64(PcpuField.WaitFor, NO_WAIT);
+    if (timedOut) this.woke = this.follow ? Woke.None : this.slack ? Woke.Slack : Woke.Late;
+    else {
+      this.woke = Woke.Wake;
+      this.stats.wakes++;
+    }
+    for (const h of this.hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
+  }
+}
+
+/** How the last sleep ended, until the next progress (checkLateWake()). */
+const enum Woke {
+  None,
+  /** Woken: the Wake word moved. */
+  Wake,
+  /** Ran out WAIT_MS: a lost wake-up if the Wake word did not move meanwhile. */
+  Late,
+  /** Ran out SLACK_WAIT_MS while held by the window. */
+  Slack,
 }

@@ -38,6 +38,7 @@
 import { CpuFault, EntryKind, Exit, FaultVector, PF_PROT, PF_WRITE, X86Host } from './cpu-types';
 import { Reg } from './registers';
 import { Block, Insn, decode } from './decoder';
+import { asDoubleFields } from '../util/double-fields';
 import { BlockEnv, compilable, compileBlock } from './block-compiler';
 import {
   CF,
@@ -256,6 +257,8 @@ export class X86Cpu {
     this.m32 = new Int32Array(mem.buffer, mem.byteOffset, mem.length >>> 2);
     this.perms = perms;
     this.host = host;
+    // It counts past 2^30 within a simulated second (util/double-fields.ts).
+    asDoubleFields(this, 'retired');
     this.memLen = mem.length;
     this.pages = new Array<Array<Insn | null> | null>((mem.length + 4095) >>> P.Shift).fill(null);
     this.F[FS.Kind] = FK.Raw;
