@@ -13,8 +13,11 @@
  * stretch of simulated time in which the JIT and the block compiler settle — is measured and reported
  * apart (`startupMs`): in a 40 ms window it was half the figure (measured in 20 ms chunks: the first one
  * cost 1.8–2.4× each later one, on both platforms), so the ratio described the warm-up, not the
- * simulation the issue is about (its 64-CPU scenario runs for seconds). The platforms alternate, ROUNDS
- * times, and each figure is the median of its rounds.
+ * simulation the issue is about (its 64-CPU scenario runs for seconds). The 64-CPU case warms up for
+ * longer (TargetSizes.manyWarmupSimMs): its worker run, two isolates each compiling all the code at half
+ * the rate of calls, settles only after about 500 simulated ms — its 100-ms chunks cost 194 133 62 73 35
+ * 30 … ms where lockstep's cost 197 42 32 32 29 … (2026-12-02), so a 100-ms warm-up timed the JIT. The
+ * platforms alternate, ROUNDS times, and each figure is the median of its rounds.
  */
 import { Machine } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
@@ -116,13 +119,13 @@ function median(xs: number[]): number {
 }
 
 /**
- * `simMs`: simulated ms timed in the busy cases (the 64-CPU case, sleepers, runs 5× as long); `warmMs`:
+ * `simMs`: simulated ms timed in the busy cases (the 64-CPU case, sleepers, runs 10× as long); `warmMs`:
  * simulated ms of warm-up before the window; `rounds`: alternations of the two platforms.
  */
 export async function measurePlatformRatio(c: PlatformCase, simMs: number, many = 64, warmMs = 20, rounds = 3): Promise<PlatformRatio> {
   // Sleepers, not spinners: the same simulated time is far cheaper, so it runs longer.
-  const sim = c === '64-cpus' ? simMs * 5 : simMs;
-  const warm = c === '64-cpus' ? warmMs * 5 : warmMs;
+  const sim = c === '64-cpus' ? simMs * 10 : simMs;
+  const warm = warmMs;
   const run = (deterministic: boolean): Promise<Run> =>
     c === '64-cpus' ? manyCpus(many, warm, sim, deterministic) : busy(4, c === 'one-busy' ? 1 : 4, warm, sim, deterministic);
   const w: Run[] = [];

@@ -32,8 +32,9 @@ export interface TargetSizes {
   warmupSimMs: number;
   /** Alternations of workers and lockstep per case (medians). */
   platformRounds: number;
-  /** CPUs (and tasks) of the many-CPUs case. */
+  /** CPUs (and tasks) of the many-CPUs case, and its warm-up (simulated ms: see platform-ratio.ts). */
   manyCpus: number;
+  manyWarmupSimMs: number;
   /** Simulated ms of the busy user task. */
   rateSimMs: number;
   /** Real ms of the stress throughput run. */
@@ -49,6 +50,7 @@ export const FULL: TargetSizes = {
   warmupSimMs: 20,
   platformRounds: 3,
   manyCpus: 64,
+  manyWarmupSimMs: 600,
   rateSimMs: 20,
   stressMs: 15_000,
   faultSeeds: [1, 2, 3, 4, 5],
@@ -61,6 +63,7 @@ export const TINY: TargetSizes = {
   warmupSimMs: 1,
   platformRounds: 1,
   manyCpus: 4,
+  manyWarmupSimMs: 1,
   rateSimMs: 1,
   stressMs: 500,
   faultSeeds: [1],
@@ -86,7 +89,7 @@ export const TARGETS: TargetEntry[] = [
     async run(z) {
       const one = await measurePlatformRatio('one-busy', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
       const all = await measurePlatformRatio('all-busy', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
-      const many = await measurePlatformRatio('64-cpus', z.busySimMs, z.manyCpus, z.warmupSimMs, z.platformRounds);
+      const many = await measurePlatformRatio('64-cpus', z.busySimMs, z.manyCpus, z.manyWarmupSimMs, z.platformRounds);
       const detail = (r: typeof one): string =>
         `workers ${s2(r.workerMs)} (CPU ${s2(r.workerCpuMs)}), lockstep ${s2(r.lockstepMs)} (CPU ${s2(r.lockstepCpuMs)}) for ` +
         `${r.simMs.toFixed(0)} simulated ms, median of ${r.rounds}; start-up with ${r.warmupMs.toFixed(0)} ms of warm-up: ` +
