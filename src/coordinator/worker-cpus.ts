@@ -124,7 +124,19 @@ export class WorkerCpus implements CpuPlatform {
       this.remotes.push(remote);
       (port1 as unknown as { unref(): void }).unref();
     }
-    await Promise.all(this.remotes.map((r) => r.start()));
+    // A thread that dies before it answers (its entry point failed to load, say) would leave start()
+    // waiting on a call nobody answers, and with nothing else pending Node would exit 0 without a word.
+    try {
+      await Promise.all(
+        this.workers.map((w, g) => startedOrDied(w, this.remotes[g].start(), `CPU thread ${g} (CPUs ${this.groups[g].join(',')})`)),
+      );
+    } catch (e) {
+      // The threads that did start would keep the process alive, each waiting for work.
+      this.stopped = true;
+      for (const r of this.remotes) r[Comlink.releaseProxy]();
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      throw e;
+    }
   }
 
   /** The wake-protocol counters of every CPU thread. */
@@ -226,6 +238,22 @@ export class WorkerCpus implements CpuPlatform {
     for (const r of this.remotes) r[Comlink.releaseProxy]();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** `started`, or a rejection naming `what` if the thread fails or exits first. */
+function startedOrDied(w: Worker, started: Promise<void>, what: string): Promise<void> {
+  let onError: (e: Error) => void = () => undefined;
+  let onExit: (code: number) => void = () => undefined;
+  const died = new Promise<never>((_, reject) => {
+    onError = (e) => reject(new Error(`${what} failed to start: ${e.message}`));
+    onExit = (code) => reject(new Error(`${what} exited with code ${code} before it started`));
+    w.once('error', onError);
+    w.once('exit', onExit);
+  });
+  return Promise.race([started, died]).finally(() => {
+    w.off('error', onError);
+    w.off('exit', onExit);
+  });
 }
 
 /** Resolves with `p`, or after `ms` if it takes longer; the timer never outlives the race. */
