@@ -5,7 +5,7 @@
  * would only time-share the cores, with a cross-thread handoff at every wake-up and one V8 isolate (and its
  * compiled code) per thread; within a group the CPUs interleave at slice boundaries, as in lockstep.
  * Control plane: comlink (addTask, stop, state). Data plane: kmem + Atomics. Events: each thread posts
- * batches on its own MessagePort; `onEvents` receives them in arrival order.
+ * batches (kernel/event-batch.ts) on its own MessagePort; `onEvents` receives them in arrival order.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -16,6 +16,7 @@ import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/
 import type { CpuThread, CpuThreadInit, CpuThreadStats } from '../kernel/cpu-thread';
 import { NEVER, NO_WAIT } from '../kernel/sim-clock';
 import type { RawEvent } from '../kernel/events';
+import { EventBatchReader, PackedEventBatch } from '../kernel/event-batch';
 import type { TaskSpec } from '../kernel/task-program';
 import type { TaskReply } from '../kernel/task-request';
 import type { CpuPlatform } from './cpu-platform';
@@ -104,9 +105,10 @@ export class WorkerCpus implements CpuPlatform {
     this.received.push(...new Array<number>(n).fill(0));
     for (let g = 0; g < n; g++) {
       const { port1, port2 } = new MessageChannel();
-      port1.on('message', (batch: RawEvent[]) => {
+      const reader = new EventBatchReader();
+      port1.on('message', (batch: PackedEventBatch) => {
         this.received[g]++;
-        this.opts.onEvents(batch);
+        this.opts.onEvents(reader.read(batch));
       });
       const cpus = this.groups[g];
       const init: CpuThreadInit = {

@@ -124,6 +124,11 @@ export interface CpuHostOptions {
    * after. Lockstep emits directly and passes none.
    */
   flushEvents?: () => void;
+  /**
+   * A `task.state` event as plain values, for a worker thread's packed batches (event-batch.ts); without
+   * it, CpuHost builds the object and emits it.
+   */
+  emitTaskState?: (t: number, cpu: number, pid: number, comm: string, state: string, func: string | undefined) => void;
   hooks?: CpuHooks;
   /** Instructions a task may run before it is preempted when other tasks are runnable. */
   timeslice?: number;
@@ -799,6 +804,8 @@ export class CpuHost {
     // Two per context switch, thousands a simulated ms with short timeslices: off unless someone listens.
     if (this.global.get(GlobalField.EventsOff) & EVENTS_OFF_TASK_STATE) return;
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
+    const packed = this.opts.emitTaskState;
+    if (packed) return packed(this.clock, this.opts.cpu, t.spec.pid, t.spec.comm, state, func);
     // Twice per wake-up: built in one object, not through emit()'s spread.
     const ev: RawEvent = func
       ? { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, func }

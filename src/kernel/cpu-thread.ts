@@ -22,6 +22,7 @@ import type { KernelMemoryBuffers } from '../mem/kernel-memory';
 import { CpuMode, DEBUG_CPU_CRASH, DEBUG_CPU_HANG, GlobalField, PcpuField, PercpuView } from '../mem/percpu';
 import { CpuHooks, CpuHost } from './cpu-host';
 import type { RawEvent } from './events';
+import { EventBatchWriter } from './event-batch';
 import { NEVER, NO_WAIT, NS_PER_INSN, SimClock, WakeCounters, WINDOW_NS } from './sim-clock';
 import type { TaskSpec } from './task-program';
 import type { TaskReply } from './task-request';
@@ -116,7 +117,7 @@ export interface CpuThreadStats extends WakeCounters {
 export class CpuThread {
   readonly hosts: CpuHost[];
   private readonly clock: SimClock;
-  private events: RawEvent[] = [];
+  private readonly events = new EventBatchWriter(MAX_BATCH);
   private stopping = false;
   private loop: Promise<void> | null = null;
   /** The horizon last published for each host (ns). */
@@ -165,6 +166,10 @@ export class CpuThread {
         cpu,
         buffers: init.buffers,
         emit: (ev) => this.buffer(ev),
+        emitTaskState: (t, cpu, pid, comm, state, func) => {
+          this.events.pushTaskState(t, cpu, pid, comm, state, func);
+          this.buffered();
+        },
         flushEvents: () => this.flush(),
         timeslice: init.timeslice,
       });
@@ -272,19 +277,25 @@ export class CpuThread {
    * slice (a sixth of the 64-CPU benchmark's time).
    */
   private buffer(ev: RawEvent): void {
-    if (this.events.push(ev) === 1) this.leader.set(PcpuField.EventsBuffered, 1);
-    else if (this.events.length >= MAX_BATCH) this.flush();
+    this.events.push(ev);
+    this.buffered();
+  }
+
+  /** An event went into the batch: mark the first, post a full batch (event-batch.ts has the format). */
+  private buffered(): void {
+    if (this.events.length === 1) this.leader.set(PcpuField.EventsBuffered, 1);
+    else if (this.events.full()) this.flush();
   }
 
   /** Posts the batch and counts it (in the leader's word): EventsPosted first, then EventsBuffered = 0. */
   private flush(): void {
     if (this.events.length === 0) return;
     const t0 = performance.now();
-    this.init.eventPort.postMessage(this.events);
+    const { batch, transfer } = this.events.take();
+    this.init.eventPort.postMessage(batch, [transfer]);
     this.stats.postMs += performance.now() - t0;
     this.stats.batches++;
-    this.stats.events += this.events.length;
-    this.events = [];
+    this.stats.events += batch.count;
     this.leader.add(PcpuField.EventsPosted, 1);
     this.leader.set(PcpuField.EventsBuffered, 0);
   }
