@@ -2,7 +2,7 @@
  * How fast simulated time passes for a busy user task: issue #13's case, a user task calling a patched
  * 2-instruction function back to back (each pass a system call, each call through the ftrace handler to
  * the patch's 2-instruction version), on a 4-CPU machine of worker threads. Reported as real seconds per
- * simulated second.
+ * simulated second, over the steady state (after a warm-up).
  */
 import { Machine } from '../coordinator/machine';
 import { workerModule } from '../coordinator/worker-entry';
@@ -29,7 +29,10 @@ export async function measureSimRate(simMs: number, deterministic = false): Prom
     );
     while (klp.inTransition()) await m.sleep(10);
     await m.spawn({ name: 'busy_user', cpu: 0, kind: 'user', run: [{ kind: 'call', func: 'two', args: [] }] });
-    await m.sleep(1); // warm-up: the block compiler and the JIT
+    // Warm-up: the block compiler and the JIT. Measured in 5-ms chunks (2026-12-02), the first costs 4-5x
+    // each later one on both platforms (38 / 12 / 13 / 10 / 9 … s per simulated s on workers), so the
+    // former 1-ms warm-up put most of the JIT's work into a 20-ms window.
+    await m.sleep(5);
     const sim0 = m.now;
     const t0 = performance.now();
     await m.sleep(simMs);
