@@ -14,19 +14,18 @@ import type { KernelMemory } from '../mem/kernel-memory';
 import { CfaBase } from './objtool';
 import type { OrcTables } from './orc-tables';
 import { RET_FROM_CALL, isServiceAddr } from './services';
-import type { StackWalk, UnwindStart } from './unwind-types';
-
-const MAX_FRAMES = 64;
+import { FrameBuffer, MAX_FRAMES, StackWalk, UnwindStart } from './unwind-types';
 
 export function unwindOrc(km: KernelMemory, orc: OrcTables, r: UnwindStart): StackWalk {
-  const frames: number[] = [];
-  const reason = unwindOrcInto(km, orc, r.rip, r.rsp, r.rbp, r.stackBase, r.stackTop, frames);
+  const out = new FrameBuffer();
+  const reason = unwindOrcInto(km, orc, r.rip, r.rsp, r.rbp, r.stackBase, r.stackTop, out);
+  const frames = Array.from(out.pcs.subarray(0, out.length));
   return reason === null ? { frames, reliable: true } : { frames, reliable: false, reason };
 }
 
 /**
- * The walk itself, into `frames` (emptied first): null when it is reliable, else why not. It allocates
- * nothing on a reliable walk, which is what the consistency check needs at every redirected call.
+ * The walk itself, into `out` (refilled from its start): null when it is reliable, else why not. It
+ * allocates nothing on a reliable walk, which is what the consistency check needs at every redirected call.
  */
 export function unwindOrcInto(
   km: KernelMemory,
@@ -36,18 +35,23 @@ export function unwindOrcInto(
   rbp: number,
   stackBase: number,
   stackTop: number,
-  frames: number[],
+  out: FrameBuffer,
 ): string | null {
-  frames.length = 0;
+  const frames = out.pcs;
+  out.length = 0;
   if (rip === 0 || rsp === stackTop) return null;
-  frames.push(rip);
+  frames[0] = rip;
+  let n = 1;
+  // `out.length` is kept up to date at every return: the frames found before an unreliable one are the
+  // chain as far as it could be followed.
+  out.length = n;
   const textBase = km.layout.textBase;
   const textEnd = km.layout.textEnd;
   let ip = rip;
   let sp = rsp;
   let bp = rbp;
   let exact = true;
-  while (frames.length < MAX_FRAMES) {
+  while (n < MAX_FRAMES) {
     let cfa: number;
     let callerBp = bp;
     if (isServiceAddr(ip)) {
@@ -68,7 +72,8 @@ export function unwindOrcInto(
     const ret = km.readU64(cfa - 8);
     if (ret === RET_FROM_CALL) return null;
     if (ret < textBase || ret >= textEnd) return `bad return address 0x${ret.toString(16)}`;
-    frames.push(ret);
+    frames[n++] = ret;
+    out.length = n;
     ip = ret;
     sp = cfa;
     bp = callerBp;

@@ -11,6 +11,7 @@
  * exit (TIF_FORCED_SWITCH): forcing is the one documented way to break the model.
  */
 import type { CpuHost } from '../kernel/cpu-host';
+import { FrameBuffer } from '../kernel/unwind-types';
 import { TaskField, TIF_FORCED_SWITCH } from '../mem/task-struct';
 import { ConsistencyTable, Side, sideOf } from './consistency-table';
 
@@ -20,7 +21,7 @@ export class ConsistencyCheck {
   private readonly table: ConsistencyTable;
   private readonly reported = new Set<string>();
   /** The call chain of the check in progress (CpuHost.callChain() refills it: no array per call). */
-  private readonly chain: number[] = [];
+  private readonly chain = new FrameBuffer();
 
   constructor(private readonly host: CpuHost) {
     this.table = new ConsistencyTable(host.km);
@@ -42,7 +43,7 @@ export class ConsistencyCheck {
     h.callChain(ip, chain);
     // chain[0] is the traced function itself: its callers' return addresses follow.
     for (let i = 1; i < chain.length; i++) {
-      const ret = chain[i];
+      const ret = chain.pcs[i];
       for (const e of snap.entries) {
         const other = sideOf(e, ret);
         if (!other || other === side) continue;
