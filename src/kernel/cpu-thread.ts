@@ -291,8 +291,8 @@ export class CpuThread {
   private flush(): void {
     if (this.events.length === 0) return;
     const t0 = performance.now();
-    const { batch, transfer } = this.events.take();
-    this.init.eventPort.postMessage(batch, [transfer]);
+    const batch = this.events.take();
+    this.init.eventPort.postMessage(batch);
     this.stats.postMs += performance.now() - t0;
     this.stats.batches++;
     this.stats.events += batch.count;

@@ -5,13 +5,18 @@
  * benchmark's simulated second), and posted as objects each one was structured-cloned twice — written by
  * the CPU thread, read back by the coordinator's thread — which cost the coordinator ~1.1 µs an event and
  * the 512-task transition 45 % of its real time. So a batch carries them as records of plain numbers in a
- * Float64Array that is transferred, not copied, with their strings (comm, state, function) interned: a
+ * Float64Array (cloned as one block of bytes), with their strings (comm, state, function) interned: a
  * string crosses the port once per thread, in the batch that first uses it, and the reader keeps the
  * table (batches on one port arrive in the order they were posted). Every other event travels as an
  * object, in order, a record marking its place.
  *
- * Only the two threads at the ends of one port touch a batch: the writer fills it, gives its buffer away
- * with the post, and starts a new one; the reader owns what it received.
+ * The records are copied, not transferred. Transferring an ArrayBuffer detaches it, and the first detach
+ * in an isolate invalidates V8's array-buffer-detaching protector: from then on every optimised
+ * typed-array access in that isolate checks for a detached buffer — and the emulator is typed-array
+ * accesses (registers, guest memory). Measured with transfers: the 4-CPU all-busy benchmark's compiled
+ * x86 blocks took twice the time, and the worker threads 15-20 % more CPU.
+ *
+ * Only the thread that writes a batch touches the writer; the reader owns the copy it received.
  */
 import type { RawEvent } from './events';
 
@@ -31,7 +36,7 @@ export interface PackedEventBatch {
 }
 
 export class EventBatchWriter {
-  private records: Float64Array;
+  private readonly records: Float64Array;
   private count = 0;
   private objects: RawEvent[] = [];
   private strings: string[] = [];
@@ -68,14 +73,18 @@ export class EventBatchWriter {
     return this.count >= this.capacity;
   }
 
-  /** The batch so far, and the buffer to transfer with it; the writer starts an empty one. */
-  take(): { batch: PackedEventBatch; transfer: ArrayBuffer } {
-    const batch: PackedEventBatch = { records: this.records, count: this.count, objects: this.objects, strings: this.strings };
-    this.records = new Float64Array(this.capacity * RECORD);
+  /** The batch so far, its records copied out (see above); the writer starts an empty one in its buffer. */
+  take(): PackedEventBatch {
+    const batch: PackedEventBatch = {
+      records: this.records.slice(0, this.count * RECORD),
+      count: this.count,
+      objects: this.objects,
+      strings: this.strings,
+    };
     this.count = 0;
     this.objects = [];
     this.strings = [];
-    return { batch, transfer: batch.records.buffer as ArrayBuffer };
+    return batch;
   }
 
   private intern(s: string): number {
