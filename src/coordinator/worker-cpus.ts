@@ -14,7 +14,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { KernelMemory, KernelMemoryBuffers } from '../mem/kernel-memory';
 import { CpuMode, GlobalField, GlobalView, PcpuField, PercpuView } from '../mem/percpu';
 import type { CpuThread, CpuThreadInit, CpuThreadStats } from '../kernel/cpu-thread';
-import { NEVER, NO_WAIT } from '../kernel/sim-clock';
+import { NEVER, NO_WAIT, SimClock } from '../kernel/sim-clock';
 import type { RawEvent } from '../kernel/events';
 import { EventBatchReader, PackedEventBatch } from '../kernel/event-batch';
 import type { TaskSpec } from '../kernel/task-program';
@@ -63,7 +63,7 @@ export class WorkerCpus implements CpuPlatform {
   private readonly received: number[] = [];
   private pcpus: PercpuView[] = [];
   private global!: GlobalView;
-  private i32!: Int32Array;
+  private clock!: SimClock;
   private groups: number[][] = [];
   readonly waitStats: CoordinatorWaitStats = { sleeps: 0, wakes: 0 };
   /** The threads' counters as they stopped (threadStats() after stop()). */
@@ -89,7 +89,7 @@ export class WorkerCpus implements CpuPlatform {
     const km = new KernelMemory(this.opts.buffers);
     const global = new GlobalView(km);
     this.global = global;
-    this.i32 = km.i32;
+    this.clock = new SimClock(km);
     this.pcpus = Array.from({ length: this.opts.cpus }, (_, i) => new PercpuView(km, i));
     const n = Math.max(1, Math.min(this.opts.cpus, Math.floor(this.opts.threads ?? availableParallelism())));
     this.groups = Array.from({ length: n }, (_, g) => groupCpus(this.opts.cpus, n, g));
@@ -207,7 +207,8 @@ export class WorkerCpus implements CpuPlatform {
     }
     if (held.length > 0) {
       const req = this.global.add(GlobalField.FlushReq, 1) + 1;
-      for (const g of held) this.wakeGroup(g);
+      // CPU g is group g's leader: waking it wakes the group's thread.
+      for (const g of held) this.clock.wakeCpu(g);
       for (const g of held) {
         const p = this.pcpus[g];
         while (p.get(PcpuField.FlushAck) - req < 0 && performance.now() < deadline) await new Promise<void>((r) => setImmediate(r));
@@ -217,12 +218,6 @@ export class WorkerCpus implements CpuPlatform {
     while (this.received.some((r, g) => r < target[g]) && performance.now() < deadline) await new Promise<void>((r) => setImmediate(r));
   }
 
-  /** Bumps group `g`'s Wake word (as SimClock.wakeCpu() does for its CPUs). */
-  private wakeGroup(g: number): void {
-    const idx = this.pcpus[g].index(PcpuField.Wake);
-    Atomics.add(this.i32, idx, 1);
-    Atomics.notify(this.i32, idx);
-  }
 
   replyTask(cpu: number, pid: number, reply: TaskReply): void {
     // Not awaited: the coordinator goes on; the CPU takes the answer at its next turn of its event loop.
