@@ -218,7 +218,6 @@ export class WorkerCpus implements CpuPlatform {
     while (this.received.some((r, g) => r < target[g]) && performance.now() < deadline) await new Promise<void>((r) => setImmediate(r));
   }
 
-
   replyTask(cpu: number, pid: number, reply: TaskReply): void {
     // Not awaited: the coordinator goes on; the CPU takes the answer at its next turn of its event loop.
     this.remotes[this.groupOf(cpu)].replyTask(cpu, pid, reply).catch(() => undefined);
