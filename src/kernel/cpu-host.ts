@@ -40,7 +40,7 @@ import { CpuContext, X86Cpu } from '../x86/interpreter';
 import { EntryKind, Exit } from '../x86/cpu-types';
 import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { Reg } from '../x86/registers';
-import { EventBody, RawEvent, hex } from './events';
+import { EventBody, RawEvent, hex, taskStateEvent } from './events';
 import { NESTED_CALL_RET, RET_FROM_CALL, ServiceName, isServiceAddr, serviceAt } from './services';
 import { FtraceSites } from './ftrace-sites';
 import { FtraceTrampoline } from './ftrace-trampoline';
@@ -807,11 +807,7 @@ export class CpuHost {
     const func = t.ctx ? this.kallsyms.symbolAt(t.ctx.rip)?.name : undefined;
     const packed = this.opts.emitTaskState;
     if (packed) return packed(this.clock, this.opts.cpu, t.spec.pid, t.spec.comm, state, func);
-    // Twice per wake-up: built in one object, not through emit()'s spread.
-    const ev: RawEvent = func
-      ? { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state, func }
-      : { t: this.clock, cpu: this.opts.cpu, type: 'task.state', pid: t.spec.pid, comm: t.spec.comm, state };
-    this.opts.emit(ev);
+    this.opts.emit(taskStateEvent(this.clock, this.opts.cpu, t.spec.pid, t.spec.comm, state, func));
   }
 
   // --- task actions ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@
  *
  * Only the thread that writes a batch touches the writer; the reader owns the copy it received.
  */
-import type { RawEvent } from './events';
+import { RawEvent, taskStateEvent } from './events';
 
 /** Numbers per record: t, cpu, pid (OBJECT: the next object of `objects`), state, comm, func (NONE). */
 const RECORD = 6;
@@ -116,11 +116,7 @@ export class EventBatchReader {
         continue;
       }
       const f = rec[r + 5];
-      // The same fields in the same order as CpuHost builds them in lockstep (the ndjson output's order).
-      out[i] =
-        f === NONE
-          ? { t: rec[r], cpu: rec[r + 1], type: 'task.state', pid, comm: str[rec[r + 4]], state: str[rec[r + 3]] }
-          : { t: rec[r], cpu: rec[r + 1], type: 'task.state', pid, comm: str[rec[r + 4]], state: str[rec[r + 3]], func: str[f] };
+      out[i] = taskStateEvent(rec[r], rec[r + 1], pid, str[rec[r + 4]], str[rec[r + 3]], f === NONE ? undefined : str[f]);
     }
     return out;
   }

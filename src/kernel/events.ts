@@ -135,4 +135,13 @@ export type RawEvent = DistributiveOmit<SimEvent, 'seq'>;
 /** An event as its producer writes it: time and CPU are filled in by emit(). */
 export type EventBody = DistributiveOmit<SimEvent, 'seq' | 't' | 'cpu'>;
 
+/**
+ * A `task.state` event, built in one place for both platforms (a CPU in lockstep, the coordinator reading
+ * a worker thread's packed records: event-batch.ts): its keys' order is what the ndjson output prints.
+ * One object literal per shape, not a spread: two of these per wake-up.
+ */
+export function taskStateEvent(t: number, cpu: number, pid: number, comm: string, state: string, func: string | undefined): RawEvent {
+  return func === undefined ? { t, cpu, type: 'task.state', pid, comm, state } : { t, cpu, type: 'task.state', pid, comm, state, func };
+}
+
 export const hex = (bytes: ArrayLike<number>): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
