@@ -125,9 +125,8 @@ function median(xs: number[]): number {
 export async function measurePlatformRatio(c: PlatformCase, simMs: number, many = 64, warmMs = 20, rounds = 3): Promise<PlatformRatio> {
   // Sleepers, not spinners: the same simulated time is far cheaper, so it runs longer.
   const sim = c === '64-cpus' ? simMs * 10 : simMs;
-  const warm = warmMs;
   const run = (deterministic: boolean): Promise<Run> =>
-    c === '64-cpus' ? manyCpus(many, warm, sim, deterministic) : busy(4, c === 'one-busy' ? 1 : 4, warm, sim, deterministic);
+    c === '64-cpus' ? manyCpus(many, warmMs, sim, deterministic) : busy(4, c === 'one-busy' ? 1 : 4, warmMs, sim, deterministic);
   const w: Run[] = [];
   const l: Run[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -146,7 +145,7 @@ export async function measurePlatformRatio(c: PlatformCase, simMs: number, many 
     lockstepStartupMs: median(l.map((x) => x.startupMs)),
     speedup: lockstepMs / workerMs,
     simMs: sim,
-    warmupMs: warm,
+    warmupMs: warmMs,
     rounds,
   };
 }

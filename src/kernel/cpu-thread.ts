@@ -410,7 +410,10 @@ export class CpuThread {
     while (this.running()) {
       const now = performance.now();
       if (now >= deadline) return 0;
-      if (now - this.lastBeat >= BEAT_MS) this.beat(now);
+      if (now - this.lastBeat >= BEAT_MS) {
+        this.bumpHeartbeats();
+        this.lastBeat = now;
+      }
       const wakeSeen = Atomics.load(i32, this.wakeIdx);
       const debug = Atomics.load(i32, this.debugIdx);
       if (debug !== 0) this.checkDebug(debug);
@@ -437,9 +440,9 @@ export class CpuThread {
     return 0;
   }
 
-  private beat(now: number): void {
+  /** Every CPU of the group is alive (the watchdog's word): every BEAT_MS, and after each sleep. */
+  private bumpHeartbeats(): void {
     for (const h of this.hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
-    this.lastBeat = now;
   }
 
   private checkDebug(debug: number): void {
@@ -651,7 +654,7 @@ export class CpuThread {
       this.woke = Woke.Wake;
       this.stats.wakes++;
     }
-    for (const h of this.hosts) h.pcpu.add(PcpuField.Heartbeat, 1);
+    this.bumpHeartbeats();
   }
 }
 
