@@ -135,8 +135,7 @@ export class WorkerCpus implements CpuPlatform {
     } catch (e) {
       // The threads that did start would keep the process alive, each waiting for work.
       this.stopped = true;
-      for (const r of this.remotes) r[Comlink.releaseProxy]();
-      await Promise.all(this.workers.map((w) => w.terminate()));
+      await this.terminate();
       throw e;
     }
   }
@@ -231,6 +230,11 @@ export class WorkerCpus implements CpuPlatform {
     this.finalStats = stats.filter((x): x is CpuThreadStats => x !== undefined);
     // Let the last event batches arrive before the ports go away.
     await new Promise<void>((r) => setTimeout(r, 10));
+    await this.terminate();
+  }
+
+  /** Drops the control-plane proxies and ends the threads. */
+  private async terminate(): Promise<void> {
     for (const r of this.remotes) r[Comlink.releaseProxy]();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

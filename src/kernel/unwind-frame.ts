@@ -17,9 +17,7 @@ import { FTRACE_SITE_SIZE } from '../x86/ftrace-site';
 import { CfaBase } from './objtool';
 import type { OrcTables } from './orc-tables';
 import { RET_FROM_CALL, isServiceAddr } from './services';
-import type { StackWalk, UnwindStart } from './unwind-types';
-
-const MAX_FRAMES = 64;
+import { MAX_FRAMES, StackWalk, UnwindStart } from './unwind-types';
 
 export interface FrameUnwindOptions {
   /** The injected fault trust-unreliable-stack: walk through an interrupt frame as if it were none. */

@@ -20,7 +20,7 @@ export interface UnwindStart {
   regs: boolean;
 }
 
-/** The most frames a walk follows. */
+/** The most frames a walk follows, with either unwinder. */
 export const MAX_FRAMES = 64;
 
 /**
