@@ -59,6 +59,7 @@ describe('reliable unwinders, interrupted at every instruction of a call chain',
     const shadow: number[] = [];
     let points = 0;
     let hidden = 0;
+    let prev: { frames: number[]; copy: number[] } | null = null;
     for (let steps = 0; steps < 10_000; steps++) {
       if (cpu.rip === RET_FROM_CALL) break; // the call chain is over: the task returns to user space
       const at: UnwindStart = {
@@ -71,6 +72,9 @@ describe('reliable unwinders, interrupted at every instruction of a call chain',
       };
       const truth = [cpu.rip, ...[...shadow].reverse()].map(name);
       const o = orc.walk(at);
+      // The ORC walk refills one buffer per thread (unwindOrc): an earlier result must not change under it.
+      if (prev) expect(prev.frames).toEqual(prev.copy);
+      prev = { frames: o.frames, copy: [...o.frames] };
       expect({ at: name(cpu.rip), off: cpu.rip, reliable: o.reliable, frames: o.frames.map(name) }).toEqual({
         at: name(cpu.rip),
         off: cpu.rip,
