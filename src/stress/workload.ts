@@ -192,7 +192,7 @@ export function buildWorkload(o: WorkloadOptions): Workload {
   const tasks = Array.from({ length: o.tasks }, (_, i) => {
     if (i < hot) return { name: `stress_hot/${i}`, cpu: i, run: LEAVES.map((f) => ({ call: f })) };
     // Pinned in turn: left to the round-robin placement, every fourth task lands on the same CPU (all of
-    // them on CPU 3 of four), which then runs nothing else but its hot task, and the worker thread of the
+    // them on CPU 3 of four), which then runs only them and its hot task, while the worker thread of the
     // other CPUs carries 1.6× the handler calls of its own (issue #13: the busier thread held the run back).
     if (i % 4 === 3)
       return {

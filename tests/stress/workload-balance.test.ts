@@ -20,15 +20,18 @@ describe('the stress workload across CPUs', () => {
     [4, 16],
     [3, 24],
     [2, 8],
-  ])('%d CPUs, %d tasks: each CPU has a stress_fl loop, none more than one above another', (cpus, tasks) => {
-    const w = buildWorkload({ cpus, tasks, seed: 1, nopRemoval: true });
-    const doc = parseScenario(w.yaml, 'stress.yaml');
-    const fl = (doc.tasks as TaskDoc[]).filter((t) => t.name.startsWith('stress_fl/'));
-    const perCpu = Array.from({ length: cpus }, (_, c) => fl.filter((t) => t.cpu === c).length);
-    expect(fl.every((t) => t.cpu !== undefined)).toBe(true);
-    if (fl.length >= cpus) expect(Math.min(...perCpu)).toBeGreaterThan(0);
-    expect(Math.max(...perCpu) - Math.min(...perCpu)).toBeLessThanOrEqual(1);
-  });
+  ])(
+    '%d CPUs, %d tasks: the stress_fl loops pinned, no CPU more than one above another, each CPU one if there are enough',
+    (cpus, tasks) => {
+      const w = buildWorkload({ cpus, tasks, seed: 1, nopRemoval: true });
+      const doc = parseScenario(w.yaml, 'stress.yaml');
+      const fl = (doc.tasks as TaskDoc[]).filter((t) => t.name.startsWith('stress_fl/'));
+      const perCpu = Array.from({ length: cpus }, (_, c) => fl.filter((t) => t.cpu === c).length);
+      expect(fl.every((t) => t.cpu !== undefined)).toBe(true);
+      if (fl.length >= cpus) expect(Math.min(...perCpu)).toBeGreaterThan(0);
+      expect(Math.max(...perCpu) - Math.min(...perCpu)).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('a deterministic run: every CPU does about the same work (instructions and handler checks)', async () => {
     const w = buildWorkload({ cpus: 4, tasks: 32, seed: 1, nopRemoval: true });
